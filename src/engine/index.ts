@@ -1,0 +1,16 @@
+// Public API of the engine layer: the Engine interface other engines implement, its error type,
+// the built-in procedural engine, and the lazy sharp loader (for an early missingDependency check).
+
+export type {
+  Engine,
+  EngineErrorCode,
+  EngineEvent,
+  EngineModel,
+  EngineRequest,
+  ImageFormat,
+  OutpaintSides,
+  PreviewOptions,
+} from './engine.js';
+export { EngineError } from './engine.js';
+export { createProceduralEngine, type ProceduralEngineOptions } from './procedural/engine.js';
+export { loadSharp, missingSharpMessage, type Sharp } from './sharp.js';

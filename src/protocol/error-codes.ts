@@ -1,0 +1,146 @@
+// The single table of stable error codes that imagewire speaks on the wire, and the error item shape.
+// Codes follow the wire's camelCase style (`invalidApiKey` comes from the protocol itself).
+
+/** What a code means and which HTTP status carries it on the HTTP faces. */
+export interface ErrorCodeInfo {
+  /** HTTP status used by `POST /v1` when this is the only error. */
+  readonly status: number;
+  /** One line for docs/errors.md. */
+  readonly description: string;
+}
+
+/**
+ * Every error code imagewire emits or understands. Adding a code means adding a row here;
+ * nothing else defines codes.
+ */
+export const errorCodes = {
+  // Frames
+  invalidJSON: { status: 400, description: 'The frame is not valid JSON.' },
+  invalidFrame: { status: 400, description: 'The frame is not a non-empty JSON array of task objects.' },
+  frameTooLarge: { status: 413, description: 'The frame is larger than the server accepts.' },
+  tooManyTasks: { status: 400, description: 'The frame carries more tasks than the server accepts in one frame.' },
+  invalidTask: { status: 400, description: 'An element of the frame is not a task object.' },
+  missingTaskType: { status: 400, description: 'A task has no taskType.' },
+  unknownTaskType: { status: 400, description: 'The taskType is not one this server runs.' },
+  missingTaskUUID: { status: 400, description: 'A task has no taskUUID.' },
+  invalidTaskUUID: { status: 400, description: 'The taskUUID is not a UUID v4 string.' },
+  conflictTaskUUID: { status: 409, description: 'The taskUUID is already used by another task.' },
+  unknownParameter: { status: 400, description: 'The task carries a parameter its taskType does not define.' },
+  conflictingParameters: { status: 400, description: 'Two parameters that are alternatives to each other were both given.' },
+
+  // Authentication and sessions
+  missingApiKey: { status: 401, description: 'The authentication task has no apiKey.' },
+  invalidApiKey: { status: 401, description: 'The API key (or session token) is not valid.' },
+  invalidConnectionSessionUUID: { status: 400, description: 'connectionSessionUUID is not a UUID string.' },
+  notAuthenticated: { status: 401, description: 'A task arrived before a successful authentication.' },
+  invalidPing: { status: 400, description: 'The ping task is malformed.' },
+  invalidExtensions: { status: 400, description: 'extensions is not a list of session extensions (ack, binaryResults).' },
+  invalidAck: { status: 400, description: 'ack is not a non-negative integer sequence number.' },
+
+  // imageInference parameters
+  missingPositivePrompt: { status: 400, description: 'positivePrompt is required.' },
+  invalidPositivePrompt: { status: 400, description: 'positivePrompt breaks its length or __BLANK__ rule.' },
+  invalidNegativePrompt: { status: 400, description: 'negativePrompt breaks its length rule.' },
+  missingModel: { status: 400, description: 'model is required.' },
+  invalidModel: { status: 400, description: 'model is not an AIR identifier (source:id@version).' },
+  unknownModel: { status: 400, description: 'The model is a valid AIR identifier that this server cannot run.' },
+  missingWidth: { status: 400, description: 'width is required.' },
+  invalidWidth: { status: 400, description: 'width is not a multiple of 64 from 128 to 2048.' },
+  missingHeight: { status: 400, description: 'height is required.' },
+  invalidHeight: { status: 400, description: 'height is not a multiple of 64 from 128 to 2048.' },
+  invalidSteps: { status: 400, description: 'steps is not an integer from 1 to 100.' },
+  invalidScheduler: { status: 400, description: 'scheduler is not a non-empty string.' },
+  invalidSeed: { status: 400, description: 'seed is not an integer from 1 to 9223372036854775807.' },
+  invalidCFGScale: { status: 400, description: 'CFGScale is not a number from 0 to 30.' },
+  invalidClipSkip: { status: 400, description: 'clipSkip is not an integer from 0 to 2.' },
+  invalidPromptWeighting: { status: 400, description: 'promptWeighting is not compel or sdEmbeds (or usePromptWeighting is not a boolean).' },
+  invalidNumberResults: { status: 400, description: 'numberResults is not an integer from 1 to 20.' },
+  invalidOutputType: { status: 400, description: 'outputType is not base64Data, dataURI or URL.' },
+  invalidOutputFormat: { status: 400, description: 'outputFormat is not JPG, PNG or WEBP.' },
+  invalidOutputQuality: { status: 400, description: 'outputQuality is not an integer from 20 to 99.' },
+  invalidUploadEndpoint: { status: 400, description: 'uploadEndpoint is not an http(s) URL.' },
+  invalidCheckNSFW: { status: 400, description: 'checkNSFW is not a boolean.' },
+  invalidIncludeCost: { status: 400, description: 'includeCost is not a boolean.' },
+  missingSeedImage: { status: 400, description: 'seedImage is required for inpainting and outpainting.' },
+  invalidSeedImage: { status: 400, description: 'seedImage is not a UUID, data URI, base64 image or URL, or cannot be decoded.' },
+  missingMaskImage: { status: 400, description: 'maskMargin needs a maskImage.' },
+  invalidMaskImage: { status: 400, description: 'maskImage is not a UUID, data URI, base64 image or URL, or cannot be decoded.' },
+  invalidMaskMargin: { status: 400, description: 'maskMargin is not an integer from 32 to 128.' },
+  invalidStrength: { status: 400, description: 'strength is not a number from 0 to 1.' },
+  invalidOutpaint: { status: 400, description: 'outpaint is malformed: sides must be multiples of 64 from 0, blur from 0 to 32, and the canvas must fit the seed image.' },
+  invalidVae: { status: 400, description: 'vae is not an AIR identifier.' },
+  invalidRefiner: { status: 400, description: 'refiner is malformed (model, startStep 2..steps or startStepPercentage 1..99).' },
+  invalidEmbeddings: { status: 400, description: 'embeddings is malformed (model, weight -4..4).' },
+  invalidControlNet: { status: 400, description: 'controlNet is malformed (model, guideImage, weight 0..1, step windows).' },
+  invalidLora: { status: 400, description: 'lora is malformed (model, weight -4..4).' },
+  invalidIpAdapters: { status: 400, description: 'ipAdapters is malformed (model, guideImage, weight 0..1).' },
+  invalidDeliveryMethod: { status: 400, description: 'deliveryMethod is not sync or async.' },
+  invalidWebhookURL: { status: 400, description: 'webhookURL is not an http(s) URL.' },
+  invalidTtl: { status: 400, description: 'ttl is not an integer of at least 60 seconds, or is used without outputType URL.' },
+  invalidPreviews: { status: 400, description: 'previews is not a boolean or a previews options object.' },
+
+  // imageUpload
+  missingImage: { status: 400, description: 'imageUpload needs an image.' },
+  invalidImage: { status: 400, description: 'The image is not a data URI, base64 image or URL, or cannot be decoded.' },
+
+  // Runtime
+  taskNotFound: { status: 404, description: 'No task with this taskUUID is known to the server (getResponse, cancel).' },
+  imageNotFound: { status: 404, description: 'An image UUID given as input is not known to the server.' },
+  taskCancelled: { status: 409, description: 'The task was cancelled before it finished.' },
+  taskTimeout: { status: 504, description: 'The task did not finish within its deadline.' },
+  tooManyTasksInFlight: { status: 429, description: 'The connection or key has as many tasks running as the server allows.' },
+  queueFull: { status: 429, description: 'The server queue for this key is full.' },
+  sessionLimitReached: { status: 503, description: 'The server keeps as many resumable sessions as it allows.' },
+  uploadFailed: { status: 502, description: 'Uploading the result to uploadEndpoint failed.' },
+  fetchFailed: { status: 502, description: 'Fetching an input image from its URL failed.' },
+  missingDependency: { status: 500, description: 'An optional server dependency (such as sharp) is not installed.' },
+  serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
+  internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** A stable error code of the imagewire wire protocol. */
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The JSON type a parameter was expected to have, as the wire's `type` field says it. */
+export type ParameterType = 'string' | 'integer' | 'float' | 'boolean' | 'object' | 'array' | 'frame' | 'task';
+
+/**
+ * One error as it travels in `{"errors":[...]}`. `parameter` is a path for nested values
+ * (`controlNet[0].endStep`); `taskType` and `taskUUID` are present whenever they are known.
+ */
+export interface ProtocolErrorItem {
+  code: string;
+  message: string;
+  parameter?: string;
+  type?: string;
+  taskType?: string;
+  taskUUID?: string;
+}
+
+/** Fields of an error item other than its code and message. */
+export interface ErrorContext {
+  parameter?: string | undefined;
+  type?: ParameterType | undefined;
+  taskType?: string | undefined;
+  taskUUID?: string | undefined;
+}
+
+/** True when `code` is one of imagewire's codes (servers may send others). */
+export function isKnownErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(errorCodes, code);
+}
+
+/** HTTP status for a code; unknown codes map to 400 for the caller's side. */
+export function statusForCode(code: string): number {
+  return isKnownErrorCode(code) ? errorCodes[code].status : 400;
+}
+
+/** Builds an error item, leaving out context fields that are unknown. */
+export function protocolError(code: ErrorCode, message: string, context: ErrorContext = {}): ProtocolErrorItem {
+  const item: ProtocolErrorItem = { code, message };
+  if (context.parameter !== undefined) item.parameter = context.parameter;
+  if (context.type !== undefined) item.type = context.type;
+  if (context.taskType !== undefined) item.taskType = context.taskType;
+  if (context.taskUUID !== undefined) item.taskUUID = context.taskUUID;
+  return item;
+}

@@ -1,0 +1,160 @@
+// Encodes and decodes frames. A client frame is a JSON array of tasks; a server frame is
+// {"data":[...]} or {"errors":[...]}. Decoding never throws: bad input becomes error items.
+import { protocolError, type ProtocolErrorItem } from './error-codes.js';
+import type { ClientTask, ServerDataItem } from './tasks.js';
+import { validateTask, type ValidationResult } from './validate.js';
+
+export interface FrameLimits {
+  /** Largest frame in bytes (UTF-8). Default 8 MiB: base64 seed images make big frames. */
+  maxFrameBytes?: number;
+  /** Most tasks in one frame. Default 256. */
+  maxTasksPerFrame?: number;
+}
+
+export const defaultFrameLimits = {
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxTasksPerFrame: 256,
+} as const satisfies Required<FrameLimits>;
+
+export type FrameData = string | Uint8Array | ArrayBuffer;
+
+/** A decoded client frame: the raw entries, or the one problem that stopped decoding. */
+export type DecodedClientFrame = { ok: true; entries: unknown[] } | { ok: false; error: ProtocolErrorItem };
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * The UTF-8 size of a string that is over `maxBytes`, as shown in a message, or undefined when it
+ * fits. Counted only when the cheap bounds cannot decide; then the string's length is a lower bound.
+ */
+function exceedsBytes(text: string, maxBytes: number): string | undefined {
+  if (text.length > maxBytes) return `at least ${text.length}`;
+  if (text.length * 3 <= maxBytes) return undefined;
+  const bytes = utf8Encoder.encode(text).byteLength;
+  return bytes > maxBytes ? String(bytes) : undefined;
+}
+
+function byteSize(data: Uint8Array | ArrayBuffer): number {
+  return data.byteLength;
+}
+
+function frameText(data: FrameData): string {
+  if (typeof data === 'string') return data;
+  return utf8Decoder.decode(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+}
+
+/**
+ * Parses JSON, returning a reason for malformed input instead of throwing. The reason never quotes
+ * the input: engines put pieces of the text in their messages, and a frame may hold an API key.
+ */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    const position = /\bposition (\d+)/.exec(message)?.[1];
+    return { ok: false, reason: position === undefined ? 'syntax error' : `syntax error at position ${position}` };
+  }
+}
+
+/** Decodes a client frame into its raw task entries, enforcing size and count limits first. */
+export function decodeClientFrame(data: FrameData, limits: FrameLimits = {}): DecodedClientFrame {
+  const maxBytes = limits.maxFrameBytes ?? defaultFrameLimits.maxFrameBytes;
+  const maxTasks = limits.maxTasksPerFrame ?? defaultFrameLimits.maxTasksPerFrame;
+  const size = typeof data === 'string' ? exceedsBytes(data, maxBytes) : byteSize(data) > maxBytes ? String(byteSize(data)) : undefined;
+  if (size !== undefined) {
+    return { ok: false, error: protocolError('frameTooLarge', `a frame must be at most ${maxBytes} bytes; got ${size}`, { type: 'frame' }) };
+  }
+  const parsed = parseJson(frameText(data));
+  if (!parsed.ok) {
+    return { ok: false, error: protocolError('invalidJSON', `the frame is not valid JSON (${parsed.reason})`, { type: 'frame' }) };
+  }
+  if (!Array.isArray(parsed.value)) {
+    const got = parsed.value === null ? 'null' : typeof parsed.value;
+    return { ok: false, error: protocolError('invalidFrame', `a frame must be a JSON array of task objects; got ${got}`, { type: 'array' }) };
+  }
+  if (parsed.value.length === 0) {
+    return { ok: false, error: protocolError('invalidFrame', 'a frame must hold at least one task; got an empty array', { type: 'array' }) };
+  }
+  if (parsed.value.length > maxTasks) {
+    return { ok: false, error: protocolError('tooManyTasks', `a frame may hold at most ${maxTasks} tasks; got ${parsed.value.length}`, { type: 'array' }) };
+  }
+  return { ok: true, entries: parsed.value };
+}
+
+/** Decodes a client frame and validates each task; frame problems come back as a single result. */
+export function decodeAndValidate(data: FrameData, limits: FrameLimits = {}): { frameError?: ProtocolErrorItem; results: ValidationResult<ClientTask>[] } {
+  const decoded = decodeClientFrame(data, limits);
+  if (!decoded.ok) return { frameError: decoded.error, results: [] };
+  return { results: decoded.entries.map((entry, index) => validateTask(entry, index)) };
+}
+
+/** Serialises tasks as one client frame. */
+export function encodeClientFrame(tasks: readonly ClientTask[] | readonly Record<string, unknown>[]): string {
+  return JSON.stringify(tasks);
+}
+
+/** Serialises result items as `{"data":[...]}`; `seq` numbers the frame under the ack extension. */
+export function encodeDataFrame(items: readonly ServerDataItem[], seq?: number): string {
+  return JSON.stringify(seq === undefined ? { data: items } : { seq, data: items });
+}
+
+/** Serialises error items as `{"errors":[...]}`; `seq` numbers the frame under the ack extension. */
+export function encodeErrorFrame(errors: readonly ProtocolErrorItem[], seq?: number): string {
+  return JSON.stringify(seq === undefined ? { errors } : { seq, errors });
+}
+
+/** A server frame as a client sees it. */
+export type DecodedServerFrame =
+  | { ok: true; data: ServerDataItem[]; errors: ProtocolErrorItem[]; seq?: number }
+  | { ok: false; reason: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toErrorItems(value: unknown): ProtocolErrorItem[] {
+  const list = Array.isArray(value) ? value : [value];
+  const items: ProtocolErrorItem[] = [];
+  for (const entry of list) {
+    if (!isRecord(entry)) continue;
+    const item: ProtocolErrorItem = {
+      code: typeof entry.code === 'string' ? entry.code : 'unknownError',
+      message: typeof entry.message === 'string' ? entry.message : typeof entry.error === 'string' ? entry.error : 'the server reported an error',
+    };
+    // Cross-field errors may name several parameters.
+    if (typeof entry.parameter === 'string') item.parameter = entry.parameter;
+    else if (Array.isArray(entry.parameter)) item.parameter = entry.parameter.filter((p) => typeof p === 'string').join(',');
+    if (typeof entry.type === 'string') item.type = entry.type;
+    if (typeof entry.taskType === 'string') item.taskType = entry.taskType;
+    if (typeof entry.taskUUID === 'string') item.taskUUID = entry.taskUUID;
+    items.push(item);
+  }
+  return items;
+}
+
+function toDataItems(value: unknown): ServerDataItem[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((entry): entry is ServerDataItem => isRecord(entry) && typeof entry.taskType === 'string');
+}
+
+/**
+ * Reads a server frame leniently, as servers in the wild differ: `data` may be one object,
+ * errors may come as `error` (object or array), and the whole frame may be wrapped in an array.
+ */
+export function decodeServerFrame(data: FrameData): DecodedServerFrame {
+  const parsed = parseJson(frameText(data));
+  if (!parsed.ok) return { ok: false, reason: `malformed JSON (${parsed.reason})` };
+  const frames = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  const result: { ok: true; data: ServerDataItem[]; errors: ProtocolErrorItem[]; seq?: number } = { ok: true, data: [], errors: [] };
+  for (const frame of frames) {
+    if (!isRecord(frame)) return { ok: false, reason: 'a server frame must be an object' };
+    if (typeof frame.seq === 'number' && Number.isSafeInteger(frame.seq)) result.seq = frame.seq;
+    if (frame.data !== undefined) result.data.push(...toDataItems(frame.data));
+    if (frame.errors !== undefined) result.errors.push(...toErrorItems(frame.errors));
+    if (frame.error !== undefined) result.errors.push(...toErrorItems(frame.error));
+  }
+  if (result.data.length === 0 && result.errors.length === 0) return { ok: false, reason: 'the frame has neither data nor errors' };
+  return result;
+}

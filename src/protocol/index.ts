@@ -1,0 +1,13 @@
+// The wire protocol shared by client and server: task and item types, the error code table,
+// validation, defaults and frame encoding. Pure: no sockets, no timers, no Node built-ins.
+export * from './error-codes.js';
+export * from './tasks.js';
+export * from './rules.js';
+export * from './task-uuid.js';
+export * from './image-ref.js';
+export { describeValue } from './checker.js';
+export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult } from './validate.js';
+export { MAX_LIST_ENTRIES } from './validate-image-inference.js';
+export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './normalize.js';
+export * from './frame.js';
+export * from './binary-frame.js';
