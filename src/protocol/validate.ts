@@ -1,6 +1,6 @@
 // Validates one decoded task of any known type and returns either the typed task or every
 // problem as protocol error items. Never throws on bad input.
-import { TaskChecker } from './checker.js';
+import { TaskChecker, describeValue } from './checker.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
 import { isUuid, isUuidV4 } from './task-uuid.js';
 import { sessionExtensions, taskTypes, type ClientTask, type TaskType } from './tasks.js';
@@ -22,6 +22,11 @@ const getResponseKeys = new Set(['taskType', 'taskUUID']);
 /** Task types whose tasks carry no taskUUID of their own. */
 const withoutTaskUUID: ReadonlySet<string> = new Set(['authentication', 'ping']);
 
+/** A received value for a message. Never String(): a JSON object like {"toString":1} makes it throw. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describeValue(value);
+}
+
 function isTaskType(value: string): value is TaskType {
   return (taskTypes as readonly string[]).includes(value);
 }
@@ -33,7 +38,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function checkTaskUUID(c: TaskChecker, task: Record<string, unknown>): void {
   if (!c.required(task.taskUUID, 'taskUUID', 'string', 'missingTaskUUID')) return;
   if (!isUuidV4(task.taskUUID)) {
-    c.fail('invalidTaskUUID', 'taskUUID', 'string', `taskUUID must be a UUID v4 string (xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx); got ${JSON.stringify(String(task.taskUUID).slice(0, 40))}`);
+    c.fail('invalidTaskUUID', 'taskUUID', 'string', `taskUUID must be a UUID v4 string (xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx); got ${shown(task.taskUUID)}`);
   }
 }
 
@@ -47,7 +52,7 @@ const checkers: Record<TaskType, (c: TaskChecker, task: Record<string, unknown>)
       }
     }
     if (task.connectionSessionUUID !== undefined && task.connectionSessionUUID !== null && !isUuid(task.connectionSessionUUID)) {
-      c.fail('invalidConnectionSessionUUID', 'connectionSessionUUID', 'string', `connectionSessionUUID must be a UUID string; got ${JSON.stringify(String(task.connectionSessionUUID).slice(0, 40))}`);
+      c.fail('invalidConnectionSessionUUID', 'connectionSessionUUID', 'string', `connectionSessionUUID must be a UUID string; got ${shown(task.connectionSessionUUID)}`);
     }
     if (task.extensions !== undefined) {
       const list = c.array(task.extensions, 'extensions', 'invalidExtensions', sessionExtensions.length * 2);
@@ -104,10 +109,9 @@ export function validateTask(raw: unknown, index?: number): ValidationResult<Cli
     return { ok: false, errors: [protocolError('missingTaskType', 'taskType is required', { parameter: 'taskType', type: 'string', taskUUID })] };
   }
   if (typeof taskType !== 'string' || !isTaskType(taskType)) {
-    const shown = typeof taskType === 'string' ? JSON.stringify(taskType.slice(0, 40)) : String(taskType);
     return {
       ok: false,
-      errors: [protocolError('unknownTaskType', `taskType must be one of ${taskTypes.join(', ')}; got ${shown}`, { parameter: 'taskType', type: 'string', taskType: typeof taskType === 'string' ? taskType : undefined, taskUUID })],
+      errors: [protocolError('unknownTaskType', `taskType must be one of ${taskTypes.join(', ')}; got ${shown(taskType)}`, { parameter: 'taskType', type: 'string', taskType: typeof taskType === 'string' ? taskType : undefined, taskUUID })],
     };
   }
   const checker = new TaskChecker(taskType, withoutTaskUUID.has(taskType) ? undefined : taskUUID);

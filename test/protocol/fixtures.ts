@@ -42,9 +42,10 @@ export const acceptedImageForms: ReadonlyArray<readonly [string, string]> = [
 
 /** Refused forms, each with a piece of the reason the message must give. */
 export const refusedImageForms: ReadonlyArray<readonly [string, string, string]> = [
-  ['a GIF data URI', GIF_DATA_URI, 'data:image/png|jpeg|webp;base64'],
-  ['a data URI without base64 data', 'data:image/png;base64,', 'does not hold base64 data'],
-  ['a non-base64 data URI', 'data:image/png,rawbytes', 'data:image/png|jpeg|webp;base64'],
+  ['a GIF data URI', GIF_DATA_URI, 'a data URI must be data:image/png|jpeg|webp;base64,<data>'],
+  ['a data URI without base64 data', 'data:image/png;base64,', 'the data URI does not hold base64 data'],
+  ['a non-base64 data URI', 'data:image/png,rawbytes', 'a data URI must be data:image/png|jpeg|webp;base64,<data>'],
+  ['a data URI with junk after the comma', 'data:image/jpeg;base64,<not base64!>', 'the data URI does not hold base64 data'],
   ['an ftp URL', 'ftp://example.com/seed.png', 'a URL must be http or https'],
   ['a file URL', 'file:///etc/passwd', 'a URL must be http or https'],
   ['short junk', 'abc', 'expected an image UUID, a data URI, base64 image data or an http(s) URL'],
@@ -120,11 +121,16 @@ export function errorsOf(raw: unknown): ProtocolErrorItem[] {
   return result.ok ? [] : result.errors;
 }
 
-/** Asserts the task validates, showing the error items when it does not. */
-export function expectValid(raw: unknown): ClientTask {
+/** Validates a task that must be valid and returns it, showing the error items when it is not. */
+export function validTask(raw: unknown): ClientTask {
   const result: ValidationResult<ClientTask> = validateTask(raw);
-  if (!result.ok) expect.fail(`expected a valid task, got errors: ${JSON.stringify(result.errors, null, 2)}`);
+  if (!result.ok) return expect.fail(`expected a valid task, got errors: ${JSON.stringify(result.errors, null, 2)}`);
   return result.task;
+}
+
+/** Asserts the task validates, showing the error items when it does not. */
+export function expectValid(raw: unknown): void {
+  validTask(raw);
 }
 
 export interface ExpectedError {
