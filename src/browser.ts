@@ -1,3 +1,17 @@
-// Browser entry of `imagewire`: browser-safe code only (no ws, no Node built-ins, no server).
-// Until the client lands it exposes the shared protocol module.
-export * from './protocol/index.js';
+// Browser entry of `imagewire`: the same client with the platform's WebSocket. Imports nothing
+// of Node, `ws`, the server, the engine or the CLI (a package test bundles it and checks).
+import { ImagewireClient } from './client/client.js';
+import type { ClientOptions } from './client/options.js';
+import type { WebSocketConstructor } from './client/socket.js';
+
+export * from './client/index.js';
+
+/**
+ * Creates a WebSocket client using `globalThis.WebSocket` (or `options.WebSocket`).
+ * @example
+ * const client = createClient({ apiKey: () => fetchShortLivedToken(), sessionStorage: window.sessionStorage });
+ */
+export function createClient(options: ClientOptions): ImagewireClient {
+  const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return new ImagewireClient(options, native);
+}

@@ -36,6 +36,7 @@ export const errorCodes = {
   invalidPing: { status: 400, description: 'The ping task is malformed.' },
   invalidExtensions: { status: 400, description: 'extensions is not a list of session extensions (ack, binaryResults).' },
   invalidAck: { status: 400, description: 'ack is not a non-negative integer sequence number.' },
+  alreadyAuthenticated: { status: 400, description: 'An authentication task arrived on a connection that is already authenticated.' },
 
   // imageInference parameters
   missingPositivePrompt: { status: 400, description: 'positivePrompt is required.' },
@@ -93,6 +94,7 @@ export const errorCodes = {
   sessionLimitReached: { status: 503, description: 'The server keeps as many resumable sessions as it allows.' },
   uploadFailed: { status: 502, description: 'Uploading the result to uploadEndpoint failed.' },
   fetchFailed: { status: 502, description: 'Fetching an input image from its URL failed.' },
+  imageTooLarge: { status: 413, description: 'An input image is larger than the server accepts.' },
   missingDependency: { status: 500, description: 'An optional server dependency (such as sharp) is not installed.' },
   serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },

@@ -1,0 +1,80 @@
+// `imagewire serve`: starts the reference server, prints one line with its URL, and shuts it down
+// gracefully on SIGINT or SIGTERM. The command-line parsing lives in main.ts; this is the action.
+import { createServer, type ImagewireServer, type Logger, type ServerOptions } from '../server/index.js';
+import { stderrLogger } from '../server/logger.js';
+
+/** Options of {@link runServe}; the CLI fills them from its flags. */
+export interface ServeOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** Accepted keys; when empty, keys come from IMAGEWIRE_API_KEYS (comma-separated); with neither, any non-empty key works. */
+  apiKeys?: readonly string[];
+  /** Per-step delay of the procedural engine, ms. @default 40 */
+  stepDelayMs?: number;
+  /** Base of image URLs. @default http://host:port */
+  publicUrl?: string;
+  /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
+  server?: ServerOptions;
+  /** Where the one "listening" line goes. @default process.stdout */
+  print?: (line: string) => void;
+  /** Install SIGINT and SIGTERM handlers that stop the server. @default true */
+  handleSignals?: boolean;
+  /** The environment keys are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** @default warnings and errors to stderr */
+  logger?: Logger | false;
+}
+
+/** Keys from the options, else from IMAGEWIRE_API_KEYS; an empty list means open mode. */
+export function resolveApiKeys(given: readonly string[] | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
+  const fromOptions = (given ?? []).map((key) => key.trim()).filter((key) => key.length > 0);
+  if (fromOptions.length > 0) return fromOptions;
+  return (env.IMAGEWIRE_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+}
+
+const signals = ['SIGINT', 'SIGTERM'] as const;
+const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Starts the server and prints exactly one line, `imagewire listening on ws://H:P/v1`. `stop()`
+ * closes it gracefully (running tasks cancelled, sockets closed with 1001); SIGINT or SIGTERM do the
+ * same, and a second signal while stopping exits at once with code 130.
+ */
+export async function runServe(options: ServeOptions = {}): Promise<{ server: ImagewireServer; stop: () => Promise<void> }> {
+  const apiKeys = resolveApiKeys(options.apiKeys, options.env ?? process.env);
+  const serverOptions: ServerOptions = { ...options.server };
+  if (options.host !== undefined) serverOptions.host = options.host;
+  if (options.port !== undefined) serverOptions.port = options.port;
+  if (options.stepDelayMs !== undefined) serverOptions.stepDelayMs = options.stepDelayMs;
+  if (options.publicUrl !== undefined) serverOptions.publicUrl = options.publicUrl;
+  if (options.logger !== undefined) serverOptions.logger = options.logger;
+  if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
+  const server = await createServer(serverOptions);
+  const host = serverOptions.host ?? '127.0.0.1';
+  if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
+    (options.logger === false ? undefined : (options.logger ?? stderrLogger))?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
+  }
+
+  let stopping: Promise<void> | undefined;
+  const onSignal = (): void => {
+    if (stopping !== undefined) process.exit(130);
+    void stop();
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const signal of signals) process.off(signal, onSignal);
+      await server.close();
+    })();
+    return stopping;
+  };
+  if (options.handleSignals !== false) for (const signal of signals) process.on(signal, onSignal);
+
+  const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  print(`imagewire listening on ${server.url}`);
+  return { server, stop };
+}

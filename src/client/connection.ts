@@ -1,0 +1,408 @@
+// The connection manager: the only owner of the connection state and of the current socket
+// attempt. Every state change goes through transition(), checked against the edge table.
+import type { Clock } from '../internal/clock.js';
+import { Disposer } from '../internal/disposer.js';
+import { deferred, type Deferred } from '../internal/deferred.js';
+import type { AuthenticationResult } from '../protocol/index.js';
+import { ACK_AFTER_MS, ACK_EVERY_FRAMES } from './ack-tracker.js';
+import { Attempt, type AttemptFailure } from './attempt.js';
+import { Backoff } from './backoff.js';
+import { canTransition, holdsSocket, type ConnectionState } from './connection-state.js';
+import { ConnectionError, type ImagewireError } from './errors.js';
+import type { EventHub } from './events.js';
+import { Handshake, type OpenInfo } from './handshake.js';
+import type { Inbound } from './inbound.js';
+import { defaultNetworkEventSources, watchNetwork, type NetworkHint } from './network-events.js';
+import type { ResolvedClientOptions } from './options.js';
+import { Outbox, type OutboxEntry } from './outbox.js';
+import { Pings } from './pings.js';
+
+export type { OpenInfo } from './handshake.js';
+
+/** How the connection reports to the task layer. */
+export interface ConnectionHooks {
+  /** Authenticated; the outbox has been written. */
+  open(info: OpenInfo): void;
+  /** A frame or binary result after authentication (sequenced duplicates already dropped). */
+  inbound(inbound: Inbound): void;
+  /** Closed for good: every task must end with `error`. */
+  closed(error: ImagewireError): void;
+}
+
+/** Counters for tests and diagnostics. */
+export interface ConnectionStats {
+  attempts: number;
+  duplicateFrames: number;
+}
+
+/** Owns the state machine, the socket attempts, reconnects, the outbox and the ack bookkeeping. */
+export class Connection {
+  readonly #options: ResolvedClientOptions;
+  readonly #clock: Clock;
+  readonly #events: EventHub;
+  readonly #hooks: ConnectionHooks;
+  readonly #backoff: Backoff | undefined;
+  readonly #outbox: Outbox;
+  readonly #handshake: Handshake;
+  readonly #pings: Pings;
+  readonly #lifetime = new Disposer();
+  readonly #stats: ConnectionStats = { attempts: 0, duplicateFrames: 0 };
+  #state: ConnectionState = { name: 'idle' };
+  #attempt: Attempt | undefined;
+  /** Timers that live as long as the current attempt (ack flush, idle close). */
+  #attemptScope = new Disposer();
+  /** The reconnect wait. */
+  #waitScope = new Disposer();
+  #busy = false;
+  #cancelIdleTimer: (() => void) | undefined;
+  #cancelAckTimer: (() => void) | undefined;
+  readonly #waiters = new Set<Deferred<void>>();
+  readonly #closed = deferred<void>();
+
+  constructor(options: ResolvedClientOptions, events: EventHub, hooks: ConnectionHooks) {
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#events = events;
+    this.#hooks = hooks;
+    this.#backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect, options.random);
+    this.#outbox = new Outbox(options.outbox);
+    this.#handshake = new Handshake(options);
+    const currentAttempt = () => this.attemptId;
+    this.#pings = new Pings(options.clock, {
+      send: (entry) => this.send(entry),
+      get attemptId() {
+        return currentAttempt();
+      },
+    });
+    const sources = options.networkEvents === false ? undefined : (options.networkEvents ?? defaultNetworkEventSources());
+    if (sources !== undefined) watchNetwork(sources, this.#lifetime, (hint) => this.#onNetworkHint(hint));
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The open connection's server info, while open. */
+  get info(): OpenInfo | undefined {
+    return this.#state.name === 'open' ? this.#handshake.info : undefined;
+  }
+
+  /** The open attempt's id, while open. */
+  get attemptId(): number | undefined {
+    return this.#state.name === 'open' ? this.#attempt?.id : undefined;
+  }
+
+  /** What the server said at the last authentication (kept while reconnecting). */
+  get lastInfo(): OpenInfo | undefined {
+    return this.#handshake.info;
+  }
+
+  /** The last session UUID (kept across reconnects for resume). */
+  get sessionUUID(): string | undefined {
+    return this.#handshake.sessionUUID;
+  }
+
+  get stats(): Readonly<ConnectionStats> & { outboxFrames: number; outboxBytes: number } {
+    return { ...this.#stats, outboxFrames: this.#outbox.size, outboxBytes: this.#outbox.bytes };
+  }
+
+  /** Resolves once open; rejects if the client closes first. Connects when idle. */
+  connect(): Promise<void> {
+    if (this.#state.name === 'open') return Promise.resolve();
+    if (this.#state.name === 'closed' || this.#state.name === 'closing') return Promise.reject(this.#closedError());
+    const waiter = deferred<void>();
+    this.#waiters.add(waiter);
+    this.#events.batch(() => {
+      if (this.#state.name === 'idle') this.#connectNow();
+    });
+    return waiter.promise;
+  }
+
+  /** Tells the connection whether tasks are open: lazy connect, and the optional close when idle. */
+  setBusy(busy: boolean): void {
+    this.#busy = busy;
+    this.#events.batch(() => {
+      if (busy) {
+        this.#cancelIdleTimer?.();
+        this.#cancelIdleTimer = undefined;
+        if (this.#state.name === 'idle') this.#connectNow();
+      } else {
+        this.#armIdleTimer();
+      }
+    });
+  }
+
+  /**
+   * Writes the frame now when open, otherwise queues it until the next authentication.
+   * Returns the function that takes it out of the outbox. Throws QueueFullError when full.
+   */
+  send(entry: OutboxEntry): () => void {
+    if (this.#state.name === 'closed' || this.#state.name === 'closing') throw this.#closedError();
+    if (this.#state.name === 'open' && this.#outbox.size === 0 && this.#write(entry)) return () => undefined;
+    return this.#outbox.push(entry);
+  }
+
+  /** Pings now if open (used before writing to a socket whose timers may have been frozen). */
+  checkHealthIfStale(): void {
+    if (this.#attempt?.stale === true) this.#attempt.checkHealth();
+  }
+
+  /**
+   * Sends a ping and resolves with the round trip in ms when its pong arrives (keepalive pings in
+   * between are told apart). Written again if the socket drops first.
+   */
+  ping(): { answer: Promise<number>; cancel(): void } {
+    return this.#pings.ask();
+  }
+
+  /** Closes for good: no reconnect after it, every timer and listener cleared. */
+  close(error: ImagewireError = new ConnectionError('clientClosed', 'the client was closed')): Promise<void> {
+    const state = this.#state.name;
+    if (state === 'closed' || state === 'closing') return this.#closed.promise;
+    this.#events.batch(() => {
+      if (!holdsSocket(state)) {
+        this.#transition({ name: 'closed', error });
+        return;
+      }
+      const attempt = this.#attempt;
+      this.#transition({ name: 'closing' });
+      const closing = attempt?.close() ?? Promise.resolve();
+      void closing.then(() => this.#events.batch(() => this.#transition({ name: 'closed', error })));
+    });
+    return this.#closed.promise;
+  }
+
+  // ---- the state machine -------------------------------------------------------------------
+
+  #transition(next: ConnectionState): void {
+    const from = this.#state;
+    if (!canTransition(from.name, next.name)) {
+      throw new Error(`imagewire internal error: illegal connection transition ${from.name} -> ${next.name}`);
+    }
+    // Exit steps.
+    if (from.name === 'reconnecting') this.#resetScope('wait');
+    if (holdsSocket(from.name) && !holdsSocket(next.name)) this.#dropAttempt(next.name === 'idle');
+    this.#state = next;
+    this.#events.emit('state', { from: from.name, to: next.name, state: next });
+    // Entry steps.
+    switch (next.name) {
+      case 'connecting':
+        this.#startAttempt();
+        break;
+      case 'open':
+        this.#enterOpen();
+        break;
+      case 'reconnecting':
+        this.#waitScope.timeout(this.#clock, next.delayMs, () => this.#events.batch(() => this.#connectNow()));
+        break;
+      case 'closed':
+        this.#enterClosed(next.error ?? new ConnectionError('clientClosed', 'the client was closed'));
+        break;
+      default:
+        break;
+    }
+  }
+
+  #connectNow(): void {
+    this.#transition({ name: 'connecting', attempt: this.#stats.attempts + 1 });
+  }
+
+  #startAttempt(): void {
+    const WebSocket = this.#options.WebSocket;
+    this.#stats.attempts++;
+    if (WebSocket === undefined) {
+      const error = new ConnectionError('connectionFailed', 'no WebSocket implementation: pass the WebSocket option (Node: import from "imagewire", which uses ws)');
+      queueMicrotask(() => this.#events.batch(() => this.#transition({ name: 'closed', error })));
+      return;
+    }
+    const attempt = new Attempt(
+      {
+        id: this.#stats.attempts,
+        url: this.#options.url,
+        WebSocket,
+        clock: this.#clock,
+        connectTimeoutMs: this.#options.connectTimeoutMs,
+        authTimeoutMs: this.#options.authTimeoutMs,
+        keepAlive: this.#options.keepAlive,
+        buildAuth: () => this.#handshake.authenticationTask(),
+        pingFrame: () => this.#pingFrame(),
+      },
+      {
+        opened: (from) => this.#ifCurrent(from, () => this.#transition({ name: 'authenticating', attempt: from.id })),
+        authenticated: (from, reply) => this.#ifCurrent(from, () => this.#onAuthenticated(from, reply)),
+        message: (from, inbound) => this.#ifCurrent(from, () => this.#onInbound(inbound)),
+        failed: (from, error, failure) => this.#ifCurrent(from, () => this.#onAttemptFailed(error, failure)),
+      },
+    );
+    this.#attempt = attempt;
+    this.#attemptScope = new Disposer();
+    this.#pings.newSocket();
+    attempt.start();
+  }
+
+  /** Runs `work` only for the current attempt: callbacks of an older socket do nothing. */
+  #ifCurrent(attempt: Attempt, work: () => void): void {
+    if (attempt !== this.#attempt) return;
+    this.#events.batch(work);
+  }
+
+  #pingFrame(): string {
+    this.#pings.internalWritten();
+    return this.#handshake.pingFrame();
+  }
+
+  #onAuthenticated(attempt: Attempt, reply: AuthenticationResult): void {
+    const info = this.#handshake.accept(attempt.id, reply);
+    this.#backoff?.up(this.#clock.now());
+    this.#transition({ name: 'open', attempt: attempt.id, sessionUUID: info.sessionUUID, resumed: info.resumed });
+  }
+
+  #enterOpen(): void {
+    const info = this.#handshake.info;
+    if (info === undefined) return;
+    const entries = this.#outbox.drain();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as OutboxEntry;
+      if (this.#write(entry)) continue;
+      // The socket failed while flushing; what was not written waits for the next connection.
+      for (const rest of entries.slice(i)) this.#outbox.push(rest);
+      break;
+    }
+    this.#events.emit('connected', {
+      resumed: info.resumed,
+      sessionUUID: info.sessionUUID,
+      serverExtensions: [...info.serverExtensions],
+      enabledExtensions: [...info.enabledExtensions],
+    });
+    this.#pings.reopened(info.attempt);
+    for (const waiter of this.#waiters) waiter.resolve();
+    this.#waiters.clear();
+    this.#hooks.open(info);
+    if (!this.#busy) this.#armIdleTimer();
+  }
+
+  #write(entry: OutboxEntry): boolean {
+    const attempt = this.#attempt;
+    if (attempt === undefined || !attempt.send(entry.encode())) return false;
+    entry.written?.();
+    return true;
+  }
+
+  #onInbound(inbound: Inbound): void {
+    if (inbound.kind !== 'invalid' && inbound.seq !== undefined && this.#handshake.acking) {
+      if (!this.#handshake.ack.accept(inbound.seq)) {
+        this.#stats.duplicateFrames++;
+        return;
+      }
+      this.#scheduleAck();
+    }
+    if (inbound.kind === 'frame') {
+      for (const item of inbound.data) {
+        if (item.taskType === 'ping' && item.pong === true) this.#pings.pong();
+      }
+    }
+    this.#hooks.inbound(inbound);
+  }
+
+  #scheduleAck(): void {
+    const ack = this.#handshake.ack;
+    if (ack.unacknowledged >= ACK_EVERY_FRAMES) {
+      this.#cancelAckTimer?.();
+      this.#cancelAckTimer = undefined;
+      this.#attempt?.send(this.#pingFrame());
+      return;
+    }
+    if (this.#cancelAckTimer !== undefined) return;
+    this.#cancelAckTimer = this.#attemptScope.timeout(this.#clock, ACK_AFTER_MS, () => {
+      this.#cancelAckTimer = undefined;
+      if (ack.unacknowledged > 0) this.#attempt?.send(this.#pingFrame());
+    });
+  }
+
+  #onAttemptFailed(error: ImagewireError, failure: AttemptFailure): void {
+    const wasOpen = this.#state.name === 'open';
+    this.#attempt = undefined;
+    this.#events.emit('error', error);
+    if (this.#state.name === 'closing') return;
+    if (error.code === 'sessionTakenOver') {
+      // Someone else holds our session now; do not fight over it: start a fresh one and recover.
+      this.#handshake.takenOver();
+    }
+    let next: ConnectionState;
+    if (failure === 'fatal') {
+      next = { name: 'closed', error };
+    } else if (failure === 'extensionsRejected') {
+      this.#handshake.extensionsRejected();
+      next = { name: 'reconnecting', failures: 0, delayMs: 0, lastError: error };
+    } else if (this.#backoff === undefined) {
+      next = { name: 'closed', error };
+    } else {
+      const delayMs = this.#backoff.next(this.#clock.now());
+      next =
+        delayMs === undefined
+          ? { name: 'closed', error: new ConnectionError('reconnectFailed', `gave up after ${this.#backoff.failures} failed attempts in a row: ${error.message}`, { cause: error }) }
+          : { name: 'reconnecting', failures: this.#backoff.failures, delayMs, lastError: error };
+    }
+    if (wasOpen) this.#events.emit('disconnected', { error, willReconnect: next.name === 'reconnecting' });
+    this.#transition(next);
+  }
+
+  #onNetworkHint(hint: NetworkHint): void {
+    this.#events.batch(() => {
+      const state = this.#state.name;
+      if (state === 'open') this.#attempt?.checkHealth();
+      else if (state === 'reconnecting' && hint !== 'offline') {
+        // The network is back: try now, from the start of the backoff (ably-js RTN20c).
+        this.#backoff?.reset();
+        this.#connectNow();
+      }
+    });
+  }
+
+  #armIdleTimer(): void {
+    const idleMs = this.#options.closeWhenIdleMs;
+    if (idleMs === undefined || this.#state.name !== 'open' || this.#cancelIdleTimer !== undefined) return;
+    this.#cancelIdleTimer = this.#attemptScope.timeout(this.#clock, idleMs, () => {
+      this.#cancelIdleTimer = undefined;
+      this.#events.batch(() => {
+        if (!this.#busy && this.#state.name === 'open' && this.#outbox.size === 0) this.#transition({ name: 'idle' });
+      });
+    });
+  }
+
+  #dropAttempt(graceful: boolean): void {
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    this.#resetScope('attempt');
+    if (graceful) void attempt?.close(1000, 'idle');
+    else attempt?.dispose();
+  }
+
+  #resetScope(which: 'attempt' | 'wait'): void {
+    if (which === 'wait') {
+      this.#waitScope.dispose();
+      this.#waitScope = new Disposer();
+      return;
+    }
+    this.#attemptScope.dispose();
+    this.#attemptScope = new Disposer();
+    this.#cancelAckTimer = undefined;
+    this.#cancelIdleTimer = undefined;
+  }
+
+  #enterClosed(error: ImagewireError): void {
+    this.#waitScope.dispose();
+    this.#attemptScope.dispose();
+    this.#lifetime.dispose();
+    this.#outbox.drain();
+    for (const waiter of this.#waiters) waiter.reject(error);
+    this.#waiters.clear();
+    this.#pings.rejectAll(error);
+    this.#hooks.closed(error);
+    this.#closed.resolve();
+  }
+
+  #closedError(): ImagewireError {
+    return this.#state.name === 'closed' && this.#state.error !== undefined ? this.#state.error : new ConnectionError('clientClosed', 'the client was closed');
+  }
+}

@@ -1,0 +1,55 @@
+// Everything public about the client, browser-safe: both package entries re-export this and
+// differ only in the default WebSocket constructor they pass to createClient.
+export { ImagewireClient, type ClientStats } from './client.js';
+export { ImagewireHttpClient, createHttpClient, DEFAULT_HTTP_URL, type HttpClientOptions } from './http-client.js';
+export { DEFAULT_URL, type ApiKeyProvider, type ClientOptions } from './options.js';
+export type { ReconnectPolicy } from './backoff.js';
+export type { KeepAliveOptions } from './keepalive.js';
+export type { OutboxOptions } from './outbox.js';
+export type { SessionStorageLike } from './session.js';
+export type { NetworkEventSources } from './network-events.js';
+export type { SocketLike, WebSocketConstructor } from './socket.js';
+export type { ConnectionState, StateName } from './connection-state.js';
+export type { ClientEventName, ClientEvents, ConnectedInfo, DisconnectedInfo, StateChange } from './events.js';
+export type { ListenerTarget } from '../internal/disposer.js';
+export type { Clock, TimerHandle } from '../internal/clock.js';
+export {
+  ApiError,
+  AuthenticationError,
+  ConnectionError,
+  ImagewireError,
+  QueueFullError,
+  SessionLostError,
+  TimeoutError,
+  ValidationError,
+  clientErrorCodes,
+  isImagewireError,
+  type ClientErrorCode,
+  type ImagewireErrorOptions,
+  type TimeoutPhase,
+} from './errors.js';
+export { ImageResult } from './image-result.js';
+export { TaskStream, type TaskState } from './task-stream.js';
+export type { RunnableTask, RunResult, TaskApi } from './task-api.js';
+export type {
+  FinalEvent,
+  GetResponseRequest,
+  GetResponseResult,
+  ImageInferenceEvent,
+  ImageInferenceRequest,
+  ImageUploadRequest,
+  PingOptions,
+  PingResult,
+  PreviewEvent,
+  TaskOptions,
+  UploadedImage,
+} from './requests.js';
+export type {
+  ImageInferenceParams,
+  OutputFormat,
+  OutputType,
+  PreviewsOption,
+  ProtocolErrorItem,
+  ServerDataItem,
+  TaskStatus,
+} from '../protocol/index.js';

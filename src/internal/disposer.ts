@@ -1,0 +1,75 @@
+// The owner of a group of timers and listeners: everything registered here is undone by one
+// dispose() call, which is the only teardown path of an attempt, a task or the client.
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Something with the standard addEventListener/removeEventListener pair. */
+export interface ListenerTarget {
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
+}
+
+/** Collects undo steps and runs each exactly once, newest first. */
+export class Disposer {
+  readonly #undo = new Set<() => void>();
+  #disposed = false;
+
+  /** True once {@link dispose} ran; later registrations are undone at once. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Registers an undo step; the returned function runs it early (and only once). */
+  add(undo: () => void): () => void {
+    if (this.#disposed) {
+      undo();
+      return () => undefined;
+    }
+    const once = () => {
+      if (this.#undo.delete(once)) undo();
+    };
+    this.#undo.add(once);
+    return once;
+  }
+
+  /** A timer owned by this disposer; the returned function cancels it. */
+  timeout(clock: Clock, ms: number, callback: () => void): () => void {
+    if (this.#disposed) return () => undefined;
+    let handle: TimerHandle | undefined = undefined;
+    const cancel = this.add(() => {
+      if (handle !== undefined) clock.clearTimeout(handle);
+    });
+    handle = clock.setTimeout(() => {
+      cancel();
+      callback();
+    }, ms);
+    return cancel;
+  }
+
+  /** An event listener owned by this disposer; the returned function removes it. */
+  listen<E>(target: ListenerTarget, type: string, listener: (event: E) => void): () => void {
+    if (this.#disposed) return () => undefined;
+    const erased = listener as unknown as (event: Event) => void;
+    target.addEventListener(type, erased);
+    return this.add(() => target.removeEventListener(type, erased));
+  }
+
+  /** Runs every undo step, newest first; a throwing step does not stop the others. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // Each step is a once-wrapper that removes itself from the set before running.
+    const steps = [...this.#undo].reverse();
+    for (const step of steps) {
+      try {
+        step();
+      } catch {
+        // Teardown must finish; an undo step has nothing useful to report to.
+      }
+    }
+  }
+
+  /** Number of registered undo steps (for leak tests). */
+  get size(): number {
+    return this.#undo.size;
+  }
+}

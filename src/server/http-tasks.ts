@@ -1,0 +1,139 @@
+// The HTTP face: `POST /v1` with a JSON array of tasks, authenticated by `Authorization: Bearer KEY`
+// or by an authentication task first. The same task router runs the tasks; the answer waits for
+// all of them and is `{"data":[...]}`, or `{"errors":[...]}` (plus the `data` that did succeed)
+// with the status of the first error's code.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
+import { ownerOf, type Authenticator } from './auth.js';
+import type { ServerLimits } from './limits.js';
+import { inlineImageItem, type Outbound } from './outbound.js';
+import type { OutputTarget } from './session-store.js';
+import type { TaskContext, TaskRouter } from './task-router.js';
+
+export interface HttpTaskDeps {
+  readonly router: TaskRouter;
+  readonly authenticate: Authenticator;
+  readonly limits: ServerLimits;
+}
+
+/** Collects what the router sends for one request. */
+class Collector implements OutputTarget {
+  readonly data: ServerDataItem[] = [];
+  readonly errors: ProtocolErrorItem[] = [];
+  readonly reattachable = false;
+  live = true;
+
+  deliver(frame: Outbound): void {
+    switch (frame.kind) {
+      case 'data':
+        this.data.push(...frame.items);
+        break;
+      case 'errors':
+        this.errors.push(...frame.errors);
+        break;
+      case 'image':
+        this.data.push(inlineImageItem(frame));
+        break;
+    }
+  }
+
+  deliverLive(): void {
+    // HTTP answers once: previews have nowhere to go.
+  }
+
+  forgetTask(): void {
+    // Nothing is held for a request.
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function sendErrors(res: ServerResponse, errors: readonly ProtocolErrorItem[], data: readonly ServerDataItem[] = []): void {
+  const status = statusForCode(errors[0]?.code ?? 'internalServerError');
+  send(res, status, data.length > 0 ? { errors, data } : { errors });
+}
+
+/** Reads the body up to `max` bytes; undefined when it is larger (the rest is discarded). */
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > max) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function bearerKey(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return match?.[1]?.trim();
+}
+
+/** Answers one `POST /v1`. */
+export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse, deps: HttpTaskDeps): Promise<void> {
+  if (req.method !== 'POST') {
+    send(res, 405, { errors: [protocolError('invalidFrame', 'use POST with a JSON array of tasks, or a WebSocket upgrade', { type: 'frame' })] }, { allow: 'POST' });
+    return;
+  }
+  const body = await readBody(req, deps.limits.maxFrameBytes);
+  if (body === undefined) {
+    sendErrors(res, [protocolError('frameTooLarge', `a request body must be at most ${deps.limits.maxFrameBytes} bytes`, { type: 'frame' })]);
+    return;
+  }
+  const decoded = decodeClientFrame(body, deps.limits);
+  if (!decoded.ok) {
+    sendErrors(res, [decoded.error]);
+    return;
+  }
+  const entries = decoded.entries;
+  let key = bearerKey(req);
+  let start = 0;
+  const first = entries[0];
+  if (typeof first === 'object' && first !== null && (first as { taskType?: unknown }).taskType === 'authentication') {
+    const auth = validateTask(first, 0);
+    if (!auth.ok) {
+      sendErrors(res, auth.errors);
+      return;
+    }
+    if (auth.task.taskType === 'authentication') key = auth.task.apiKey;
+    start = 1;
+  }
+  if (key === undefined) {
+    sendErrors(res, [protocolError('missingApiKey', 'authenticate with an Authorization: Bearer header or an authentication task first', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
+    return;
+  }
+  if (!(await deps.authenticate(key))) {
+    sendErrors(res, [protocolError('invalidApiKey', 'Invalid API key', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
+    return;
+  }
+  // One collector per task, joined in task order, so the answer does not depend on timing.
+  const owner = ownerOf(key);
+  const connection = { inFlight: 0 };
+  const collectors = entries.slice(start).map(() => new Collector());
+  await Promise.all(
+    collectors.map((collector, offset) => {
+      const ctx: TaskContext = { owner, target: collector, reply: (frame) => collector.deliver(frame), connection, previews: false };
+      return deps.router.dispatch(entries[start + offset], start + offset, ctx);
+    }),
+  );
+  const data = collectors.flatMap((collector) => collector.data);
+  const errors = collectors.flatMap((collector) => collector.errors);
+  for (const collector of collectors) collector.live = false;
+  if (errors.length > 0) sendErrors(res, errors, data);
+  else send(res, 200, { data });
+}

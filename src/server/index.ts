@@ -1,0 +1,23 @@
+// Public API of `imagewire/server`: the reference server, its options and limits, and the engine
+// pieces a self-hoster needs to plug in a renderer of their own.
+export { createServer, type ImagewireServer, type ServerStats } from './server.js';
+export type { ServerOptions } from './options.js';
+export { defaultLimits, limitCodes, type ServerLimits } from './limits.js';
+export type { Logger, LogFields } from './logger.js';
+export type { ServerFaults } from './faults.js';
+export type { ApiKeys } from './auth.js';
+export { closeCodes } from './close-codes.js';
+export { costOf, isNsfwPrompt, nsfwWords } from './outputs.js';
+export {
+  createProceduralEngine,
+  EngineError,
+  type Engine,
+  type EngineErrorCode,
+  type EngineEvent,
+  type EngineModel,
+  type EngineRequest,
+  type ImageFormat,
+  type OutpaintSides,
+  type PreviewOptions,
+  type ProceduralEngineOptions,
+} from '../engine/index.js';

@@ -1,0 +1,112 @@
+// Every limit of the reference server in one place: its default, and the error code a client gets
+// (or what happens) when it is hit. The server keeps serving everyone else when one client hits one.
+import type { ErrorCode } from '../protocol/index.js';
+
+/** Bounds the server enforces. Every field has a default in {@link defaultLimits}. */
+export interface ServerLimits {
+  /** Largest client frame, UTF-8 bytes; larger ones are answered with `frameTooLarge`. @default 8 MiB */
+  maxFrameBytes: number;
+  /**
+   * Largest message the WebSocket layer buffers at all; beyond it `ws` closes the socket with 1009.
+   * Frames between `maxFrameBytes` and this get a `frameTooLarge` error and the socket stays usable.
+   * @default 4 × maxFrameBytes
+   */
+  maxSocketMessageBytes: number;
+  /** Most tasks in one frame (`tooManyTasks`). @default 256 */
+  maxTasksPerFrame: number;
+  /** Tasks running or queued for one connection (one socket, or one HTTP request) (`tooManyTasksInFlight`). @default 32 */
+  maxInFlightPerConnection: number;
+  /** Tasks running or queued for one API key across all its connections (`tooManyTasksInFlight`). @default 128 */
+  maxInFlightPerKey: number;
+  /** Tasks the engine works on at once, server-wide; more wait in a queue. @default 64 */
+  maxConcurrentTasks: number;
+  /** Tasks waiting for the engine, server-wide (`queueFull`). @default 10_000 */
+  maxQueuedTasks: number;
+  /** Sessions kept (attached or held for resume); at the limit the oldest held one is dropped, and with none held a new authentication gets `sessionLimitReached`. @default 10_000 */
+  maxHeldSessions: number;
+  /** Bytes of results one session holds for resume; past it a detached session is dropped (its resume then starts fresh, `resumeError: "sessionNotFound"`). @default 64 MiB */
+  maxHeldBytesPerSession: number;
+  /** Bytes of results all sessions hold; past it the oldest detached sessions are dropped. @default 512 MiB */
+  maxHeldBytesTotal: number;
+  /** Largest input image (imageUpload, seedImage, maskImage, guide images), decoded bytes (`imageTooLarge`). @default 32 MiB */
+  maxUploadBytes: number;
+  /** Bytes of images kept for URLs, getResponse and reuse by imageUUID; the least recently used go first. @default 1 GiB */
+  maxStoredImageBytes: number;
+  /** Task records kept for getResponse and conflict checks; the oldest finished go first. @default 100_000 */
+  maxTaskRecords: number;
+  /** Time to fetch an input image from its URL (`fetchFailed`). @default 10_000 */
+  fetchTimeoutMs: number;
+  /** Time to PUT a result to its uploadEndpoint (`uploadFailed`). @default 30_000 */
+  uploadTimeoutMs: number;
+  /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 30_000 */
+  authTimeoutMs: number;
+  /** Failed authentications on one socket before it is closed with 1008. @default 3 */
+  maxFailedAuths: number;
+  /** Bytes queued on a socket above which previews are skipped (finals never are). @default 1 MiB */
+  previewBackpressureBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The defaults of {@link ServerLimits}. */
+export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
+  maxFrameBytes: 8 * MiB,
+  maxSocketMessageBytes: 32 * MiB,
+  maxTasksPerFrame: 256,
+  maxInFlightPerConnection: 32,
+  maxInFlightPerKey: 128,
+  maxConcurrentTasks: 64,
+  maxQueuedTasks: 10_000,
+  maxHeldSessions: 10_000,
+  maxHeldBytesPerSession: 64 * MiB,
+  maxHeldBytesTotal: 512 * MiB,
+  maxUploadBytes: 32 * MiB,
+  maxStoredImageBytes: 1024 * MiB,
+  maxTaskRecords: 100_000,
+  fetchTimeoutMs: 10_000,
+  uploadTimeoutMs: 30_000,
+  authTimeoutMs: 30_000,
+  maxFailedAuths: 3,
+  previewBackpressureBytes: MiB,
+});
+
+/** The error code a client gets when it hits a limit; limits without one are enforced by dropping held state (see docs/server.md). */
+export const limitCodes = {
+  maxFrameBytes: 'frameTooLarge',
+  maxTasksPerFrame: 'tooManyTasks',
+  maxInFlightPerConnection: 'tooManyTasksInFlight',
+  maxInFlightPerKey: 'tooManyTasksInFlight',
+  maxQueuedTasks: 'queueFull',
+  maxHeldSessions: 'sessionLimitReached',
+  maxUploadBytes: 'imageTooLarge',
+  fetchTimeoutMs: 'fetchFailed',
+  uploadTimeoutMs: 'uploadFailed',
+} as const satisfies Partial<Record<keyof ServerLimits, ErrorCode>>;
+
+/** Defaults filled in; `maxSocketMessageBytes` follows `maxFrameBytes` unless given. Throws RangeError on nonsense. */
+export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
+  const maxFrameBytes = given.maxFrameBytes ?? defaultLimits.maxFrameBytes;
+  const resolved: ServerLimits = {
+    ...defaultLimits,
+    maxSocketMessageBytes: Math.max(4 * maxFrameBytes, 1024),
+    ...withoutUndefined(given),
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`limits.${name} must be a finite number >= 0; got ${String(value)}`);
+    }
+  }
+  if (resolved.maxSocketMessageBytes < resolved.maxFrameBytes) {
+    throw new RangeError('limits.maxSocketMessageBytes must be at least limits.maxFrameBytes');
+  }
+  return resolved;
+}
+
+function withoutUndefined(given: Partial<ServerLimits>): Partial<ServerLimits> {
+  const out: Partial<ServerLimits> = {};
+  for (const key of Object.keys(given) as (keyof ServerLimits)[]) {
+    const value = given[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}

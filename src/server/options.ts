@@ -1,0 +1,93 @@
+// The options of createServer, their defaults in one resolved object, and their checks.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../engine/index.js';
+import type { ApiKeys } from './auth.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
+import { silentLogger, stderrLogger, type Logger } from './logger.js';
+
+/** Options of {@link createServer}. Every one is optional. */
+export interface ServerOptions {
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Port; 0 picks a free one. @default 0 */
+  port?: number;
+  /**
+   * Accepted API keys: a list, or a function that decides (may be async). None given (or an empty
+   * list) is open mode: any non-empty key is accepted, for local development. Keys are compared in
+   * constant time and never logged.
+   */
+  apiKeys?: ApiKeys;
+  /** The renderer. @default createProceduralEngine({ stepDelayMs }) */
+  engine?: Engine;
+  /** Per-step delay of the default procedural engine, ms. @default 40 */
+  stepDelayMs?: number;
+  /** A socket that sends nothing for this long is closed (1000, "idle timeout"). @default 120_000 */
+  idleTimeoutMs?: number;
+  /** Undelivered results of a session whose socket is gone are kept this long for a resume. @default 120_000 */
+  resumeWindowMs?: number;
+  /** Finished tasks (and their images) are kept this long for getResponse and conflict checks. @default 600_000 */
+  taskRetentionMs?: number;
+  /** Limits; see {@link ServerLimits} and `defaultLimits`. */
+  limits?: Partial<ServerLimits>;
+  /** Base of image URLs (`${publicUrl}/images/<uuid>.<ext>`). @default `http://host:port` */
+  publicUrl?: string;
+  /** Where the server logs; `false` for nothing. @default warnings and errors to stderr */
+  logger?: Logger | false;
+  /**
+   * Which input image URLs the server may fetch. Self-hosters exposed to untrusted clients should
+   * refuse private and loopback addresses here (SSRF). @default every http(s) URL
+   */
+  allowInputUrl?: (url: URL) => boolean;
+  /**
+   * Extra HTTP routes, tried before the server's own for every request that is not a WebSocket
+   * upgrade; return true when the request was handled.
+   */
+  httpHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+}
+
+/** The options with every default applied. */
+export interface ResolvedServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly apiKeys: ApiKeys | undefined;
+  readonly engine: Engine | undefined;
+  readonly stepDelayMs: number;
+  readonly idleTimeoutMs: number;
+  readonly resumeWindowMs: number;
+  readonly taskRetentionMs: number;
+  readonly limits: ServerLimits;
+  readonly publicUrl: string | undefined;
+  readonly logger: Logger;
+  readonly allowInputUrl: (url: URL) => boolean;
+  readonly httpHandler: ServerOptions['httpHandler'];
+}
+
+function milliseconds(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isFinite(resolved) || resolved < 0) throw new RangeError(`${name} must be a finite number of milliseconds >= 0; got ${resolved}`);
+  return resolved;
+}
+
+/** Applies defaults and checks values; throws RangeError or TypeError on bad options. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535; got ${port}`);
+  if (Array.isArray(options.apiKeys) && options.apiKeys.some((key: unknown) => typeof key !== 'string')) {
+    throw new TypeError('apiKeys must be strings');
+  }
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    apiKeys: options.apiKeys,
+    engine: options.engine,
+    stepDelayMs: milliseconds(options.stepDelayMs, 40, 'stepDelayMs'),
+    idleTimeoutMs: milliseconds(options.idleTimeoutMs, 120_000, 'idleTimeoutMs'),
+    resumeWindowMs: milliseconds(options.resumeWindowMs, 120_000, 'resumeWindowMs'),
+    taskRetentionMs: milliseconds(options.taskRetentionMs, 600_000, 'taskRetentionMs'),
+    limits: resolveLimits(options.limits),
+    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
+    allowInputUrl: options.allowInputUrl ?? (() => true),
+    httpHandler: options.httpHandler,
+  };
+}

@@ -1,0 +1,87 @@
+// What the server sends, before it is encoded: one frame's content, kept structured so the same
+// result can go out as JSON or as a binary frame, with or without a sequence number, and be held
+// for resume without its image being base64-encoded first.
+import { encodeBinaryResult, encodeDataFrame, encodeErrorFrame, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
+
+/** The content of one server frame. */
+export type Outbound =
+  /** `{"data":[...]}`: one item, or the several items of one task (a getResponse answer). */
+  | { readonly kind: 'data'; readonly items: readonly ServerDataItem[] }
+  /** `{"errors":[...]}`: the errors of one task, or one frame-level error. */
+  | { readonly kind: 'errors'; readonly errors: readonly ProtocolErrorItem[] }
+  /**
+   * A final image whose output is inline (base64Data or dataURI): JSON with the image field added,
+   * or a binary frame under the binaryResults extension.
+   */
+  | {
+      readonly kind: 'image';
+      readonly item: ServerDataItem;
+      readonly field: 'imageBase64Data' | 'imageDataURI';
+      readonly mediaType: string;
+      readonly image: Uint8Array;
+    };
+
+/** How a frame is encoded on one socket. */
+export interface EncodeOptions {
+  /** Sequence number under the ack extension. */
+  readonly seq?: number | undefined;
+  /** binaryResults extension: inline images as binary frames. */
+  readonly binary: boolean;
+}
+
+/** The image item with its inline field, placed after imageUUID as the protocol's examples do. */
+export function inlineImageItem(frame: Extract<Outbound, { kind: 'image' }>): ServerDataItem {
+  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
+  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
+  const { taskType, imageUUID, ...rest } = frame.item;
+  return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: value, ...rest };
+}
+
+/** Encodes a frame for the wire. */
+export function encodeOutbound(frame: Outbound, options: EncodeOptions): string | Uint8Array {
+  switch (frame.kind) {
+    case 'data':
+      return encodeDataFrame(frame.items, options.seq);
+    case 'errors':
+      return encodeErrorFrame(frame.errors, options.seq);
+    case 'image': {
+      if (!options.binary) return encodeDataFrame([inlineImageItem(frame)], options.seq);
+      const header = { ...frame.item, taskUUID: frame.item.taskUUID ?? '', byteLength: frame.image.byteLength, ...(options.seq === undefined ? {} : { seq: options.seq }) };
+      return encodeBinaryResult(header, frame.image);
+    }
+  }
+}
+
+/** Approximate memory a held frame costs: its image bytes plus its JSON. */
+export function heldSize(frame: Outbound): number {
+  switch (frame.kind) {
+    case 'data':
+      return JSON.stringify(frame.items).length + 16;
+    case 'errors':
+      return JSON.stringify(frame.errors).length + 16;
+    case 'image':
+      return frame.image.byteLength + JSON.stringify(frame.item).length + 64;
+  }
+}
+
+/** The taskUUID a task-output frame is about, if any. */
+export function taskOf(frame: Outbound): string | undefined {
+  switch (frame.kind) {
+    case 'data':
+      return frame.items[0]?.taskUUID;
+    case 'errors':
+      return frame.errors[0]?.taskUUID;
+    case 'image':
+      return frame.item.taskUUID;
+  }
+}
+
+/** A data frame of one item. */
+export function dataFrame(item: ServerDataItem): Outbound {
+  return { kind: 'data', items: [item] };
+}
+
+/** An errors frame. */
+export function errorsFrame(errors: readonly ProtocolErrorItem[]): Outbound {
+  return { kind: 'errors', errors };
+}

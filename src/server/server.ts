@@ -1,0 +1,348 @@
+// The reference server: an HTTP server with the WebSocket face at /v1 (upgrade), the HTTP face
+// (POST /v1) and image URLs; listen, graceful close, and restart on the same port.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createProceduralEngine, type Engine } from '../engine/index.js';
+import { protocolError } from '../protocol/index.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import { closeCodes } from './close-codes.js';
+import { Faults, type ServerFaults } from './faults.js';
+import { isImagePath, serveImage } from './http-images.js';
+import { handleHttpTasks } from './http-tasks.js';
+import { ImageStore } from './image-store.js';
+import { errorMessage } from './logger.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { SessionStore } from './session-store.js';
+import { SocketSession } from './socket-session.js';
+import { TaskRegistry } from './task-registry.js';
+import { TaskRouter } from './task-router.js';
+
+/** Counters of what the server holds right now. */
+export interface ServerStats {
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Sessions kept, attached or held for resume. */
+  sessions: number;
+  /** Frames held for resume or awaiting an acknowledgement. */
+  heldFrames: number;
+  /** Approximate bytes of those frames. */
+  heldBytes: number;
+  /** Tasks running or queued. */
+  tasksRunning: number;
+}
+
+/** A running reference server. */
+export interface ImagewireServer extends AsyncDisposable {
+  /** The WebSocket endpoint, e.g. `ws://127.0.0.1:PORT/v1`. */
+  readonly url: string;
+  /** The HTTP base, e.g. `http://127.0.0.1:PORT` (POST /v1, image URLs). */
+  readonly httpUrl: string;
+  /** The port listened on (stays the same across restarts). */
+  readonly port: number;
+  /** Fault-injection hooks for tests; inert unless called. */
+  readonly faults: ServerFaults;
+  stats(): ServerStats;
+  /**
+   * Stops listening (sockets closed with 1001) and listens again on the same port. Without
+   * `keepState` (the default) sessions, tasks and images are lost, as in a real restart; with it
+   * they survive, running tasks go on, and clients can resume.
+   */
+  restart(options?: { keepState?: boolean }): Promise<void>;
+  /** Graceful shutdown: stop accepting, cancel running tasks, close sockets with 1001. Idempotent. */
+  close(): Promise<void>;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function rejectUpgrade(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
+const HTTP_GRACE_MS = 1_000;
+
+type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';
+
+class ReferenceServer implements ImagewireServer {
+  readonly #options: ResolvedServerOptions;
+  readonly #engine: Engine;
+  readonly #authenticate: Authenticator;
+  readonly #faults: Faults;
+  readonly #images: ImageStore;
+  readonly #sessions: SessionStore;
+  readonly #registry: TaskRegistry;
+  readonly #router: TaskRouter;
+  readonly #sockets = new Set<SocketSession>();
+  readonly #socketsGone: (() => void)[] = [];
+  /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
+  readonly #httpPending = new Set<Promise<void>>();
+  readonly #sweepTimer: NodeJS.Timeout;
+  #http: Server | undefined;
+  #wss: WebSocketServer | undefined;
+  #port = 0;
+  #lifecycle: Lifecycle = 'listening';
+  #closed: Promise<void> | undefined;
+
+  constructor(options: ResolvedServerOptions) {
+    this.#options = options;
+    const { logger, limits } = options;
+    this.#engine = options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs });
+    this.#authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }));
+    this.#faults = new Faults({
+      terminateAll: () => {
+        for (const socket of [...this.#sockets]) socket.terminate('fault: dropAll');
+      },
+      unfreeze: () => {
+        for (const socket of [...this.#sockets]) socket.unfreeze();
+      },
+    });
+    this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, retentionMs: options.taskRetentionMs });
+    this.#sessions = new SessionStore({ limits, logger, resumeWindowMs: options.resumeWindowMs });
+    this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords });
+    this.#router = new TaskRouter({
+      engine: this.#engine,
+      registry: this.#registry,
+      images: this.#images,
+      limits,
+      logger,
+      allowUrl: options.allowInputUrl,
+      publicUrl: () => this.#publicUrl(),
+    });
+    const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
+    this.#sweepTimer = setInterval(() => {
+      this.#registry.sweep();
+      this.#images.sweep();
+    }, sweepMs).unref();
+  }
+
+  get url(): string {
+    return `ws://${hostForUrl(this.#options.host)}:${this.#port}/v1`;
+  }
+
+  get httpUrl(): string {
+    return `http://${hostForUrl(this.#options.host)}:${this.#port}`;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get faults(): ServerFaults {
+    return this.#faults;
+  }
+
+  #publicUrl(): string {
+    return this.#options.publicUrl ?? this.httpUrl;
+  }
+
+  stats(): ServerStats {
+    return {
+      connections: this.#sockets.size,
+      sessions: this.#sessions.size,
+      heldFrames: this.#sessions.heldFrames,
+      heldBytes: this.#sessions.heldBytes,
+      tasksRunning: this.#registry.running,
+    };
+  }
+
+  /** Starts the HTTP server and the WebSocket face on `port`. */
+  async listen(port: number): Promise<void> {
+    const { limits } = this.#options;
+    const http = createHttpServer((req, res) => void this.#onRequest(req, res));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxSocketMessageBytes, perMessageDeflate: false, clientTracking: false });
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(wss, req, socket, head));
+    http.on('clientError', (_error, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, this.#options.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    http.on('error', (error) => this.#options.logger.error('http server error', { error: error.message }));
+    this.#http = http;
+    this.#wss = wss;
+    this.#port = (http.address() as AddressInfo).port;
+    this.#options.logger.info('listening', { url: this.url });
+  }
+
+  #onUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.#lifecycle !== 'listening') {
+      rejectUpgrade(socket, '503 Service Unavailable');
+      return;
+    }
+    // Route on the path alone: official SDKs add ?sdk=js&version=... (and &dryRun=1).
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname !== '/v1' && pathname !== '/v1/') {
+      rejectUpgrade(socket, '404 Not Found');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage): void {
+    if (this.#faults.takeCloseOnConnect()) {
+      ws.terminate();
+      return;
+    }
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const socket = new SocketSession(
+      ws,
+      {
+        router: this.#router,
+        sessions: this.#sessions,
+        authenticate: this.#authenticate,
+        faults: this.#faults,
+        limits: this.#options.limits,
+        logger: this.#options.logger,
+        idleTimeoutMs: this.#options.idleTimeoutMs,
+        closed: (gone) => this.#socketClosed(gone),
+      },
+      peer,
+    );
+    this.#sockets.add(socket);
+  }
+
+  #socketClosed(socket: SocketSession): void {
+    this.#sockets.delete(socket);
+    if (this.#sockets.size === 0) for (const resolve of this.#socketsGone.splice(0)) resolve();
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const extra = this.#options.httpHandler;
+      if (extra !== undefined && (await extra(req, res))) return;
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (pathname === '/v1' || pathname === '/v1/') {
+        if (req.method === 'GET') {
+          sendJson(res, 426, { errors: [protocolError('invalidFrame', 'GET /v1 needs a WebSocket upgrade; POST task arrays to /v1 for HTTP', { type: 'frame' })] });
+          return;
+        }
+        const answered = handleHttpTasks(req, res, { router: this.#router, authenticate: this.#authenticate, limits: this.#options.limits });
+        this.#httpPending.add(answered);
+        try {
+          await answered;
+        } finally {
+          this.#httpPending.delete(answered);
+        }
+        return;
+      }
+      if (isImagePath(pathname)) {
+        serveImage(pathname, req, res, this.#images);
+        return;
+      }
+      if (pathname === '/healthz') {
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      }
+      sendJson(res, 404, { errors: [protocolError('invalidFrame', `nothing is served at ${pathname}; the API is at /v1`, { type: 'frame' })] });
+    } catch (error) {
+      this.#options.logger.error('http request failed', { error: errorMessage(error) });
+      if (!res.headersSent) sendJson(res, 500, { errors: [protocolError('internalServerError', 'the server failed to answer this request')] });
+      else res.destroy();
+    }
+  }
+
+  /** Closes every socket with `code` and the listening server; resolves once all are gone. */
+  async #stopListening(code: number, reason: string): Promise<void> {
+    const http = this.#http;
+    const wss = this.#wss;
+    this.#http = undefined;
+    this.#wss = undefined;
+    const sockets = [...this.#sockets];
+    const gone = sockets.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#socketsGone.push(resolve));
+    for (const socket of sockets) socket.close(code, reason);
+    const httpClosed =
+      http === undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            http.close(() => resolve());
+            http.closeIdleConnections();
+          });
+    await gone;
+    wss?.close();
+    // Requests whose tasks were just cancelled get their answer out; ones still waiting are cut.
+    if (this.#httpPending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, HTTP_GRACE_MS);
+      });
+      await Promise.race([Promise.allSettled([...this.#httpPending]), grace]);
+      clearTimeout(timer);
+    }
+    http?.closeAllConnections();
+    await httpClosed;
+  }
+
+  async restart(options: { keepState?: boolean } = {}): Promise<void> {
+    if (this.#lifecycle !== 'listening') throw new Error(`cannot restart a server that is ${this.#lifecycle}`);
+    this.#lifecycle = 'restarting';
+    try {
+      await this.#stopListening(closeCodes.goingAway, 'server restarting');
+      if (options.keepState !== true) {
+        this.#registry.clear();
+        this.#sessions.clear();
+        this.#images.clear();
+      }
+      await this.listen(this.#port);
+    } finally {
+      if (this.#lifecycle === 'restarting') this.#lifecycle = 'listening';
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#lifecycle = 'closing';
+    this.#router.setClosing(true);
+    this.#registry.abortAll();
+    await this.#stopListening(closeCodes.goingAway, 'server shutting down');
+    this.#registry.clear();
+    this.#sessions.clear();
+    this.#images.clear();
+    clearInterval(this.#sweepTimer);
+    this.#lifecycle = 'closed';
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Starts a reference server and resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * await using server = await createServer({ apiKeys: ['secret'] });
+ * console.log(server.url); // ws://127.0.0.1:PORT/v1
+ * ```
+ * @throws RangeError or TypeError for bad options; the listen error (e.g. EADDRINUSE) otherwise.
+ */
+export async function createServer(options: ServerOptions = {}): Promise<ImagewireServer> {
+  const resolved = resolveServerOptions(options);
+  const server = new ReferenceServer(resolved);
+  try {
+    await server.listen(resolved.port);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return server;
+}

@@ -1,0 +1,354 @@
+// One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
+// closed, moved by one transition function), authentication and pipelining, keepalive, the idle
+// and authentication timers, and the writes of its session's frames. Everything it registers is
+// undone on the way to `closed`.
+import type { RawData, WebSocket } from 'ws';
+import {
+  decodeClientFrame,
+  extensionNames,
+  protocolError,
+  validateTask,
+  type AuthenticationTask,
+  type ProtocolErrorItem,
+  type SessionExtension,
+} from '../protocol/index.js';
+import { ownerOf, type Authenticator } from './auth.js';
+import { closeCodes } from './close-codes.js';
+import type { Faults } from './faults.js';
+import type { ServerLimits } from './limits.js';
+import { errorMessage, type Logger } from './logger.js';
+import { dataFrame, encodeOutbound, errorsFrame, type Outbound } from './outbound.js';
+import type { Session, SessionSocket, SessionStore } from './session-store.js';
+import type { TaskContext, TaskRouter } from './task-router.js';
+
+/** What a socket session needs from its server. */
+export interface SocketDeps {
+  readonly router: TaskRouter;
+  readonly sessions: SessionStore;
+  readonly authenticate: Authenticator;
+  readonly faults: Faults;
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  readonly idleTimeoutMs: number;
+  /** Called once, when the socket reaches `closed`. */
+  closed(socket: SocketSession): void;
+}
+
+/** The socket's state, with the data that exists only in that state. */
+export type SocketState =
+  | { readonly name: 'awaitingAuth' }
+  | { readonly name: 'authenticating' }
+  | { readonly name: 'active'; readonly session: Session; readonly ctx: TaskContext }
+  | { readonly name: 'closing' }
+  | { readonly name: 'closed' };
+
+type StateName = SocketState['name'];
+
+/** The allowed edges; any other move is a bug and throws. */
+const edges: Readonly<Record<StateName, readonly StateName[]>> = {
+  awaitingAuth: ['authenticating', 'closing', 'closed'],
+  authenticating: ['awaitingAuth', 'active', 'closing', 'closed'],
+  active: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
+
+/** How long a closing socket may wait for the peer's close frame before it is cut. */
+const CLOSE_GRACE_MS = 1_000;
+/** Replies kept while a freeze fault is on; more are dropped, as a dead peer would lose them. */
+const MAX_FROZEN_REPLIES = 1_024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function frameBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+const supportedExtensions = [...extensionNames];
+
+export class SocketSession implements SessionSocket {
+  readonly #ws: WebSocket;
+  readonly #deps: SocketDeps;
+  readonly #peer: string;
+  #state: SocketState = { name: 'awaitingAuth' };
+  /** Entries of received frames not handled yet (pipelined behind an authentication). */
+  #pending: { entry: unknown; index: number }[] = [];
+  #failedAuths = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #authTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  readonly #pongTimers = new Set<NodeJS.Timeout>();
+  #frozenReplies: (string | Uint8Array)[] = [];
+
+  constructor(ws: WebSocket, deps: SocketDeps, peer: string) {
+    this.#ws = ws;
+    this.#deps = deps;
+    this.#peer = peer;
+    this.#idleTimer = setTimeout(() => this.close(closeCodes.normal, 'idle timeout'), deps.idleTimeoutMs).unref();
+    this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
+    ws.on('message', this.#socketOnMessage);
+    ws.on('close', this.#socketOnClose);
+    ws.on('error', this.#socketOnError);
+  }
+
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  get writable(): boolean {
+    return this.#state.name === 'active' && this.#ws.readyState === this.#ws.OPEN && !this.#deps.faults.frozen;
+  }
+
+  /** The one transition function: checks the edge, runs the exit step, then the entry step. */
+  #moveTo(next: SocketState): void {
+    const from = this.#state;
+    if (!edges[from.name].includes(next.name)) throw new Error(`internal: socket state ${from.name} -> ${next.name} is not allowed`);
+    if (from.name === 'active') from.session.detach(this);
+    this.#state = next;
+    if (next.name === 'active' || next.name === 'closing' || next.name === 'closed') {
+      clearTimeout(this.#authTimer);
+      this.#authTimer = undefined;
+    }
+    if (next.name === 'closing' || next.name === 'closed') {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+      for (const timer of this.#pongTimers) clearTimeout(timer);
+      this.#pongTimers.clear();
+      this.#pending = [];
+      this.#frozenReplies = [];
+    }
+    if (next.name === 'closing') {
+      this.#graceTimer = setTimeout(() => this.terminate('close grace elapsed'), CLOSE_GRACE_MS).unref();
+    }
+    if (next.name === 'closed') {
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = undefined;
+      this.#ws.off('message', this.#socketOnMessage);
+      this.#ws.off('close', this.#socketOnClose);
+      // The error listener stays: a late socket error must not become an uncaught exception.
+      this.#deps.closed(this);
+    }
+  }
+
+  // ---- socket events ----
+
+  readonly #socketOnMessage = (data: RawData): void => {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    this.#idleTimer?.refresh();
+    const decoded = decodeClientFrame(frameBytes(data), this.#deps.limits);
+    if (!decoded.ok) {
+      this.#reply(errorsFrame([decoded.error]));
+      return;
+    }
+    if (state === 'authenticating' && this.#pending.length + decoded.entries.length > this.#deps.limits.maxTasksPerFrame) {
+      this.#reply(errorsFrame([protocolError('tooManyTasks', `at most ${this.#deps.limits.maxTasksPerFrame} tasks may wait for the authentication in progress`, { type: 'array' })]));
+      return;
+    }
+    decoded.entries.forEach((entry, index) => this.#pending.push({ entry, index }));
+    this.#drain();
+  };
+
+  readonly #socketOnClose = (): void => {
+    if (this.#state.name !== 'closed') this.#moveTo({ name: 'closed' });
+  };
+
+  readonly #socketOnError = (error: Error): void => {
+    this.#deps.logger.debug('socket error', { peer: this.#peer, error: error.message });
+  };
+
+  // ---- inbound ----
+
+  /** Handles pending entries in order; pauses while an authentication is being checked. */
+  #drain(): void {
+    while (this.#pending.length > 0) {
+      const state = this.#state;
+      if (state.name !== 'awaitingAuth' && state.name !== 'active') return;
+      const next = this.#pending.shift();
+      if (next === undefined) return;
+      const { entry, index } = next;
+      const taskType = isRecord(entry) ? entry.taskType : undefined;
+      if (taskType === 'ping') {
+        this.#ping(entry, index);
+      } else if (state.name === 'active') {
+        void this.#deps.router.dispatch(entry, index, state.ctx);
+      } else if (taskType === 'authentication') {
+        void this.#authenticate(entry, index);
+      } else {
+        const context = isRecord(entry) ? entry : {};
+        this.#reply(
+          errorsFrame([
+            protocolError('notAuthenticated', 'authenticate first: the first task of a connection must be an authentication task', {
+              taskType: typeof context.taskType === 'string' ? context.taskType : undefined,
+              taskUUID: typeof context.taskUUID === 'string' ? context.taskUUID : undefined,
+            }),
+          ]),
+        );
+      }
+    }
+  }
+
+  #ping(entry: unknown, index: number): void {
+    const result = validateTask(entry, index);
+    if (!result.ok) {
+      this.#reply(errorsFrame(result.errors));
+      return;
+    }
+    const state = this.#state;
+    if (result.task.taskType === 'ping' && result.task.ack !== undefined && state.name === 'active' && state.session.flags.ack) {
+      state.session.acknowledge(result.task.ack);
+    }
+    const policy = this.#deps.faults.pongPolicy();
+    if (policy === 'withhold') return;
+    const pong = dataFrame({ taskType: 'ping', pong: true });
+    if (policy === 0) {
+      this.#reply(pong);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#pongTimers.delete(timer);
+      this.#reply(pong);
+    }, policy).unref();
+    this.#pongTimers.add(timer);
+  }
+
+  async #authenticate(entry: unknown, index: number): Promise<void> {
+    const result = validateTask(entry, index);
+    if (!result.ok || result.task.taskType !== 'authentication') {
+      this.#authFailed(result.ok ? [] : result.errors);
+      return;
+    }
+    const task: AuthenticationTask = result.task;
+    this.#moveTo({ name: 'authenticating' });
+    const accepted = await this.#deps.authenticate(task.apiKey);
+    if (this.#state.name !== 'authenticating') return;
+    if (!accepted) {
+      this.#moveTo({ name: 'awaitingAuth' });
+      this.#deps.logger.info('authentication refused', { peer: this.#peer });
+      this.#authFailed([protocolError('invalidApiKey', 'Invalid API key', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
+      this.#drain();
+      return;
+    }
+    const owner = ownerOf(task.apiKey);
+    const asked = task.connectionSessionUUID ?? undefined;
+    let session = asked === undefined ? undefined : this.#deps.sessions.find(asked, owner);
+    const resumed = session !== undefined;
+    session ??= this.#deps.sessions.create(owner);
+    if (session === undefined) {
+      this.#moveTo({ name: 'awaitingAuth' });
+      this.#reply(errorsFrame([protocolError('sessionLimitReached', 'the server keeps as many sessions as it allows; try again later', { taskType: 'authentication' })]));
+      this.#drain();
+      return;
+    }
+    const extensions = new Set<SessionExtension>(task.extensions ?? []);
+    const flags = { ack: extensions.has('ack'), binary: extensions.has('binaryResults') };
+    const enabled: SessionExtension[] = [];
+    if (flags.ack) enabled.push('ack');
+    if (flags.binary) enabled.push('binaryResults');
+    const reply: Record<string, unknown> & { taskType: string } = { taskType: 'authentication', connectionSessionUUID: session.uuid, resumed };
+    // Another key's session, an expired one and an unknown one look the same.
+    if (asked !== undefined && !resumed) reply.resumeError = 'sessionNotFound';
+    reply.extensions = supportedExtensions;
+    reply.enabledExtensions = enabled;
+    const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true };
+    this.#moveTo({ name: 'active', session, ctx });
+    this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed });
+    this.#reply(dataFrame(reply));
+    // Held frames follow the reply, in order (replayed from the acknowledged point under ack).
+    session.attach(this, flags, flags.ack && resumed ? (task.ack ?? 0) : undefined);
+    if (this.#deps.faults.takeCloseAfterAuth()) {
+      this.terminate('fault: closeAfterAuth');
+      return;
+    }
+    this.#drain();
+  }
+
+  #authFailed(errors: readonly ProtocolErrorItem[]): void {
+    if (errors.length > 0) this.#reply(errorsFrame(errors));
+    this.#failedAuths++;
+    if (this.#failedAuths >= this.#deps.limits.maxFailedAuths) this.close(closeCodes.policyViolation, 'too many failed authentications');
+  }
+
+  // ---- outbound ----
+
+  /** Writes a frame that is not a task output (auth reply, pong, getResponse answer, frame error). */
+  #reply(frame: Outbound): void {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    const binary = this.#state.name === 'active' && this.#state.session.flags.binary;
+    const data = encodeOutbound(frame, { binary });
+    if (this.#deps.faults.frozen) {
+      if (this.#frozenReplies.length < MAX_FROZEN_REPLIES) this.#frozenReplies.push(data);
+      return;
+    }
+    this.#send(data);
+  }
+
+  #send(data: string | Uint8Array): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(data, (error) => {
+      if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
+    });
+  }
+
+  writeTaskFrame(frame: Outbound, seq: number | undefined): boolean {
+    const state = this.#state;
+    if (!this.writable || state.name !== 'active') return false;
+    const fault = this.#deps.faults.nextFrame();
+    if (fault === 'dropBefore') {
+      this.terminate('fault: dropBeforeFrame');
+      return false;
+    }
+    this.#send(encodeOutbound(frame, { seq, binary: state.session.flags.binary }));
+    if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
+    return true;
+  }
+
+  writeLive(frame: Outbound): void {
+    const state = this.#state;
+    if (!this.writable || state.name !== 'active') return;
+    // A slow reader skips previews rather than queueing them: the next one or the final supersedes it.
+    if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes) return;
+    const fault = this.#deps.faults.nextFrame();
+    if (fault === 'dropBefore') {
+      this.terminate('fault: dropBeforeFrame');
+      return;
+    }
+    this.#send(encodeOutbound(frame, { binary: false }));
+    if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
+  }
+
+  evict(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
+  /** A freeze fault ended: write the replies kept meanwhile, then the session's held frames. */
+  unfreeze(): void {
+    const replies = this.#frozenReplies;
+    this.#frozenReplies = [];
+    for (const data of replies) this.#send(data);
+    if (this.#state.name === 'active') this.#state.session.pump();
+  }
+
+  // ---- ending ----
+
+  /** Closes with a close frame; the socket is cut if the peer does not answer within a second. */
+  close(code: number, reason: string): void {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    this.#deps.logger.debug('closing socket', { peer: this.#peer, code, reason });
+    this.#moveTo({ name: 'closing' });
+    this.#ws.close(code, reason);
+  }
+
+  /** Cuts the socket at once, without a close frame (a network failure, or a fault). */
+  terminate(reason: string): void {
+    if (this.#state.name === 'closed') return;
+    this.#deps.logger.debug('terminating socket', { peer: this.#peer, reason });
+    this.#moveTo({ name: 'closed' });
+    this.#ws.terminate();
+  }
+}

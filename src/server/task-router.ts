@@ -1,0 +1,205 @@
+// The transport-independent core: validates each task of a frame and runs it, for the WebSocket
+// face and the HTTP face alike (graphql-ws makeServer idea). Authentication and keepalive belong to
+// the transports; everything with a taskUUID is decided here.
+import PQueue from 'p-queue';
+import type { Engine } from '../engine/index.js';
+import {
+  normalizeImageInference,
+  protocolError,
+  validateTask,
+  type CancelTask,
+  type ErrorCode,
+  type GetResponseTask,
+  type ImageInferenceTask,
+  type ImageUploadTask,
+  type ProtocolErrorItem,
+} from '../protocol/index.js';
+import { errorMessage, type Logger } from './logger.js';
+import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
+import type { OutputTarget } from './session-store.js';
+import { TaskAbort, type TaskRecord } from './task-registry.js';
+import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from './task-runner.js';
+
+/** One connection's view of the router: who asks, and where answers go. */
+export interface TaskContext {
+  /** The key digest that owns the tasks. */
+  readonly owner: string;
+  /** Where task outputs go (a session, or an HTTP request's collector). */
+  readonly target: OutputTarget;
+  /** Direct answers that are not task outputs (getResponse answers, frame-level errors). */
+  reply(frame: Outbound): void;
+  /** Tasks of this connection still running; the router counts them. */
+  readonly connection: { inFlight: number };
+  /** True when this transport can deliver previews (WebSocket). */
+  readonly previews: boolean;
+}
+
+export interface RouterDeps extends RunnerDeps {
+  readonly engine: Engine;
+  readonly logger: Logger;
+}
+
+export class TaskRouter {
+  readonly #deps: RouterDeps;
+  readonly #queue: PQueue;
+  #closing = false;
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+    this.#queue = new PQueue({ concurrency: Math.max(1, deps.limits.maxConcurrentTasks) });
+  }
+
+  /** Tasks waiting for the engine. */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
+  setClosing(closing: boolean): void {
+    this.#closing = closing;
+  }
+
+  /**
+   * Validates and runs one task of a frame. Resolves when the task is answered: at its end for a
+   * sync task, at its acknowledgement for an async one. Never rejects.
+   */
+  async dispatch(entry: unknown, index: number, ctx: TaskContext): Promise<void> {
+    const result = validateTask(entry, index);
+    if (!result.ok) {
+      this.#refuse(result.errors, ctx);
+      return;
+    }
+    const task = result.task;
+    switch (task.taskType) {
+      case 'authentication':
+        ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
+        return;
+      case 'ping':
+        ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
+        return;
+      case 'imageInference':
+        return this.#imageInference(task, ctx);
+      case 'imageUpload':
+        return this.#imageUpload(task, ctx);
+      case 'getResponse':
+        this.#getResponse(task, ctx);
+        return;
+      case 'cancel':
+        this.#cancel(task, ctx);
+        return;
+    }
+  }
+
+  /** Errors about a task go to its target (held and sequenced); frame-level ones are replies. */
+  #refuse(errors: readonly ProtocolErrorItem[], ctx: TaskContext): void {
+    if (errors[0]?.taskUUID !== undefined) ctx.target.deliver(errorsFrame(errors));
+    else ctx.reply(errorsFrame(errors));
+  }
+
+  #refuseTask(code: ErrorCode, message: string, task: { taskType: string; taskUUID: string }, ctx: TaskContext, parameter?: string): void {
+    const type = parameter === undefined ? undefined : 'string';
+    this.#refuse([protocolError(code, message, { parameter, type, taskType: task.taskType, taskUUID: task.taskUUID })], ctx);
+  }
+
+  /** Admission: shutdown, conflicts and in-flight limits; the record of an admitted task. */
+  #admit(task: { taskType: string; taskUUID: string }, ctx: TaskContext, async: boolean, check?: () => boolean): TaskRecord | undefined {
+    const { registry, limits } = this.#deps;
+    if (this.#closing) {
+      this.#refuseTask('serverShuttingDown', 'the server is shutting down and takes no new tasks', task, ctx);
+      return undefined;
+    }
+    if (registry.get(ctx.owner, task.taskUUID) !== undefined) {
+      this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, ctx, 'taskUUID');
+      return undefined;
+    }
+    if (check !== undefined && !check()) return undefined;
+    if (ctx.connection.inFlight >= limits.maxInFlightPerConnection) {
+      this.#refuseTask('tooManyTasksInFlight', `this connection already has ${limits.maxInFlightPerConnection} tasks in flight (limits.maxInFlightPerConnection)`, task, ctx);
+      return undefined;
+    }
+    if (registry.runningFor(ctx.owner) >= limits.maxInFlightPerKey) {
+      this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
+      return undefined;
+    }
+    if (this.#queue.size >= limits.maxQueuedTasks) {
+      this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
+      return undefined;
+    }
+    const record = registry.create(ctx.owner, task.taskUUID, task.taskType, { async, target: ctx.target });
+    if (record !== undefined) ctx.connection.inFlight++;
+    return record;
+  }
+
+  /** Runs admitted work in the engine queue and ends the task with its outcome. */
+  async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>): Promise<void> {
+    const { registry, logger } = this.#deps;
+    try {
+      await this.#queue.add(work, { signal: record.controller.signal });
+      registry.finish(record, 'success');
+    } catch (error) {
+      if (record.state !== 'running') {
+        // Cancelled or shut down: the task already ended and sends nothing more on a socket. An
+        // HTTP request still gets an answer, so it learns of the shutdown instead of an empty list.
+        const reason: unknown = record.controller.signal.reason;
+        if (!ctx.target.reattachable && reason instanceof TaskAbort && reason.reason === 'shutdown') ctx.target.deliver(errorsFrame(record.errors ?? []));
+        return;
+      }
+      const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: errorMessage(unexpected) }));
+      registry.emit(record, errorsFrame([item]));
+      registry.finish(record, 'error', [item]);
+    } finally {
+      ctx.connection.inFlight--;
+    }
+  }
+
+  async #imageInference(raw: ImageInferenceTask, ctx: TaskContext): Promise<void> {
+    const task = normalizeImageInference(raw);
+    const async = task.deliveryMethod === 'async';
+    const knownModel = (): boolean => {
+      if (this.#deps.engine.hasModel(task.model)) return true;
+      this.#refuseTask('unknownModel', `model ${task.model} is not one this server can run`, task, ctx, 'model');
+      return false;
+    };
+    const record = this.#admit(task, ctx, async, knownModel);
+    if (record === undefined) return;
+    // The acknowledgement goes out before any work starts, so it always comes first.
+    if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews));
+    if (!async) return done;
+    void done;
+  }
+
+  async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
+    const record = this.#admit(task, ctx, false);
+    if (record === undefined) return;
+    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task));
+  }
+
+  #getResponse(task: GetResponseTask, ctx: TaskContext): void {
+    const { registry, images } = this.#deps;
+    const record = registry.get(ctx.owner, task.taskUUID);
+    if (record === undefined) {
+      ctx.reply(errorsFrame([protocolError('taskNotFound', `no task ${task.taskUUID} is known for this API key`, { parameter: 'taskUUID', type: 'string', taskType: 'getResponse', taskUUID: task.taskUUID })]));
+      return;
+    }
+    // Re-attach: a running sync task whose session is gone (or has no socket) follows the asker.
+    const current = record.target;
+    if (record.state === 'running' && !record.async && ctx.target.reattachable && current !== ctx.target && current?.live !== true) {
+      current?.forgetTask(record.taskUUID);
+      record.target = ctx.target;
+    }
+    ctx.reply({ kind: 'data', items: registry.responseItems(record, images) });
+  }
+
+  #cancel(task: CancelTask, ctx: TaskContext): void {
+    const { registry } = this.#deps;
+    const record = registry.get(ctx.owner, task.taskUUID);
+    if (record === undefined) {
+      this.#refuseTask('taskNotFound', `no task ${task.taskUUID} is known for this API key`, task, ctx, 'taskUUID');
+      return;
+    }
+    const reason = protocolError('taskCancelled', 'the task was cancelled', { taskType: record.taskType, taskUUID: record.taskUUID });
+    const cancelled = registry.cancel(record, [reason], 'cancelled');
+    ctx.target.deliver(dataFrame({ taskType: 'cancel', taskUUID: task.taskUUID, cancelled }));
+  }
+}

@@ -1,0 +1,58 @@
+// Against a plain Runware server (no imagewire fields in the authentication reply), on a scripted
+// socket: extension fields are never sent where they are not understood, and resume is told from
+// the session UUID the server answers with.
+import { describe, expect, it } from 'vitest';
+import { ImagewireClient } from '../../src/client/index.js';
+import { nextEvent } from './helpers.js';
+import { FakeSocket } from './fake-socket.js';
+
+function client(): ImagewireClient {
+  return new ImagewireClient({ apiKey: 'k', url: 'ws://fake/v1', WebSocket: FakeSocket, networkEvents: false, reconnect: { initialDelayMs: 1, maxDelayMs: 2 } });
+}
+
+describe('plain Runware server', () => {
+  it('does not send the previews field to a server without the extension', async () => {
+    FakeSocket.reset({ onConnect: () => 'accept' });
+    const c = client();
+    await c.connect();
+    const task = c.imageInference({ positivePrompt: 'a fox', model: 'runware:101@1', width: 128, height: 128, previews: true });
+    const socket = FakeSocket.created[0];
+    while (socket?.sent.some((frame) => frame.includes(task.taskUUID)) !== true) await new Promise((resolve) => setImmediate(resolve));
+    const frame = socket.sent.find((text) => text.includes(task.taskUUID)) ?? '';
+    expect(JSON.parse(frame)).toEqual([expect.not.objectContaining({ previews: expect.anything() })]);
+    expect(JSON.parse(frame)[0]).toMatchObject({ taskType: 'imageInference', taskUUID: task.taskUUID, outputType: 'base64Data' });
+    await c.close();
+  });
+
+  it('authenticates again without extensions when the server refuses the field', async () => {
+    const auths: Record<string, unknown>[] = [];
+    FakeSocket.reset({
+      onConnect: () => 'accept',
+      authReply: (task) => {
+        auths.push(task);
+        return 'extensions' in task
+          ? { errors: [{ code: 'unknownParameter', message: 'extensions is not a parameter of authentication', parameter: 'extensions', taskType: 'authentication' }] }
+          : undefined;
+      },
+    });
+    const c = client();
+    await c.connect();
+    expect(c.state).toBe('open');
+    expect(auths.map((task) => 'extensions' in task)).toEqual([true, false]);
+    await c.close();
+  });
+
+  it('tells a resume from the session UUID when the reply has no `resumed` field', async () => {
+    FakeSocket.reset({ onConnect: () => 'accept' });
+    const c = client();
+    const first = nextEvent(c, 'connected');
+    await c.connect();
+    expect((await first).resumed).toBe(false);
+    const second = nextEvent(c, 'connected');
+    FakeSocket.created[0]?.drop();
+    expect((await second).resumed).toBe(true);
+    const auth = JSON.parse(FakeSocket.created[1]?.sent[0] ?? '[]') as [{ connectionSessionUUID?: string; ack?: number }];
+    expect(auth[0].connectionSessionUUID).toBe('11111111-1111-4111-8111-111111111111');
+    await c.close();
+  });
+});

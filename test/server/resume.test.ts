@@ -1,0 +1,245 @@
+// Resume: held results handed over once and in order, the ack extension's exact replay, another
+// key's or an expired session starting fresh, and session takeover.
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
+import { createGateEngine } from '../helpers/gate-engine.js';
+import { finalItem, isFinal, RawClient, type Received } from '../helpers/raw-client.js';
+import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const isPong = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskType === 'ping';
+const isAuth = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskType === 'authentication';
+
+describe('resume without ack', () => {
+  it('delivers every result held after a killed socket once, in order', async () => {
+    server = await startTestServer();
+    const first = await RawClient.authenticated(server.url);
+    const session = first.auth.connectionSessionUUID as string;
+    const task = inferenceTask({ numberResults: 4 });
+    // The socket is cut instead of writing the second result: results 1..3 are held.
+    server.faults.dropBeforeFrame(2);
+    first.client.send([task]);
+    await first.client.waitForClose();
+    // Result 0 was written before the cut (it may or may not have made it: plain resume cannot tell).
+    expect(first.client.framesOf(task.taskUUID).map((f) => finalItem(f).index)).not.toContain(1);
+
+    const live = server;
+    await eventually(() => live.stats().heldFrames, (n) => n === 3);
+    const second = await RawClient.connect(server.url);
+    const auth = await second.authenticate('test-key', { connectionSessionUUID: session });
+    expect(auth).toMatchObject({ connectionSessionUUID: session, resumed: true });
+    expect(auth).not.toHaveProperty('resumeError');
+    const replayed = await second.waitForCount((f) => isFinal(f, task.taskUUID), 3);
+    expect(replayed.map((f) => finalItem(f).index)).toEqual([1, 2, 3]);
+    await second.expectNone((f) => isFinal(f, task.taskUUID), { from: second.frames.indexOf(replayed[2] as Received) + 1 });
+    expect(server.stats().heldFrames).toBe(0);
+    await second.close();
+  });
+
+  it('holds results that finish while no socket is attached', async () => {
+    const engine = createGateEngine();
+    server = await startTestServer({ engine });
+    const first = await RawClient.authenticated(server.url);
+    const task = inferenceTask({ numberResults: 2 });
+    first.client.send([task]);
+    await engine.waiting(1);
+    server.faults.dropAll();
+    await first.client.waitForClose();
+    const live = server;
+    await eventually(() => live.stats().connections, (n) => n === 0);
+    engine.openAll();
+    await eventually(() => live.stats().heldFrames, (n) => n === 2);
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('test-key', { connectionSessionUUID: first.auth.connectionSessionUUID });
+    const finals = await second.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    expect(finals.map((f) => finalItem(f).index)).toEqual([0, 1]);
+    await second.close();
+  });
+
+  it('starts a fresh session for another key, and the session stays resumable by its own key', async () => {
+    server = await startTestServer();
+    const owner = await RawClient.authenticated(server.url, 'key-a');
+    const session = owner.auth.connectionSessionUUID as string;
+    const task = inferenceTask();
+    server.faults.dropBeforeFrame(1);
+    owner.client.send([task]);
+    await owner.client.waitForClose();
+
+    const thief = await RawClient.connect(server.url);
+    const stolen = await thief.authenticate('key-b', { connectionSessionUUID: session });
+    expect(stolen).toMatchObject({ resumed: false, resumeError: 'sessionNotFound' });
+    expect(stolen.connectionSessionUUID).not.toBe(session);
+    await thief.expectNone((f) => isFinal(f, task.taskUUID));
+
+    const back = await RawClient.connect(server.url);
+    expect(await back.authenticate('key-a', { connectionSessionUUID: session })).toMatchObject({ connectionSessionUUID: session, resumed: true });
+    await back.waitFor((f) => isFinal(f, task.taskUUID));
+    await thief.close();
+    await back.close();
+  });
+
+  it('starts a fresh session for an unknown session UUID, never an error', async () => {
+    server = await startTestServer();
+    const client = await RawClient.connect(server.url);
+    const auth = await client.authenticate('k', { connectionSessionUUID: '8d0e6f3c-2b1a-4c5d-9e8f-7a6b5c4d3e2f' });
+    expect(auth).toMatchObject({ resumed: false, resumeError: 'sessionNotFound' });
+    expect(auth.connectionSessionUUID).not.toBe('8d0e6f3c-2b1a-4c5d-9e8f-7a6b5c4d3e2f');
+    await client.close();
+  });
+
+  it('forgets a session and its held results after resumeWindowMs', async () => {
+    server = await startTestServer({ resumeWindowMs: 50 });
+    const first = await RawClient.authenticated(server.url);
+    const task = inferenceTask();
+    server.faults.dropBeforeFrame(1);
+    first.client.send([task]);
+    await first.client.waitForClose();
+    const live = server;
+    await eventually(() => live.stats(), (stats) => stats.sessions === 0 && stats.heldFrames === 0 && stats.tasksRunning === 0);
+    const second = await RawClient.connect(server.url);
+    const auth = await second.authenticate('test-key', { connectionSessionUUID: first.auth.connectionSessionUUID });
+    expect(auth).toMatchObject({ resumed: false, resumeError: 'sessionNotFound' });
+    await second.expectNone((f) => isFinal(f, task.taskUUID));
+    await second.close();
+  });
+});
+
+describe('session takeover', () => {
+  it('closes the old socket with 4000 and sends the session frames only to the new one', async () => {
+    server = await startTestServer();
+    const old = await RawClient.authenticated(server.url);
+    const session = old.auth.connectionSessionUUID as string;
+    const fresh = await RawClient.connect(server.url);
+    expect(await fresh.authenticate('test-key', { connectionSessionUUID: session })).toMatchObject({ connectionSessionUUID: session, resumed: true });
+    expect(await old.client.waitForClose()).toEqual({ code: 4000, reason: 'session taken over' });
+    const task = inferenceTask();
+    fresh.send([task]);
+    await fresh.waitFor((f) => isFinal(f, task.taskUUID));
+    expect(old.client.framesOf(task.taskUUID)).toEqual([]);
+    await fresh.close();
+  });
+});
+
+describe('resume with the ack extension', () => {
+  it('numbers task frames from 1 and forgets them once acknowledged by a ping', async () => {
+    server = await startTestServer();
+    const { client, auth } = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    expect(auth.enabledExtensions).toEqual(['ack']);
+    const task = inferenceTask({ numberResults: 3 });
+    client.send([task]);
+    const finals = await client.waitForCount((f) => isFinal(f, task.taskUUID), 3);
+    expect(finals.map((f) => f.seq)).toEqual([1, 2, 3]);
+    expect(server.stats().heldFrames).toBe(3);
+    const from = client.frames.length;
+    client.send([{ taskType: 'ping', ping: true, ack: 2 }]);
+    const pong = await client.waitFor(isPong, { from });
+    expect(pong.kind === 'json' && pong.text).toBe('{"data":[{"taskType":"ping","pong":true}]}');
+    expect(server.stats().heldFrames).toBe(1);
+    // Pongs and the authentication reply are never sequenced.
+    expect(client.frames.filter((f) => !isFinal(f, task.taskUUID)).every((f) => f.seq === undefined)).toBe(true);
+    await client.close();
+  });
+
+  it('replays exactly the unacknowledged frames, with their original numbers', async () => {
+    server = await startTestServer();
+    const first = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    const a = inferenceTask({ numberResults: 2 });
+    first.client.send([a]);
+    await first.client.waitForCount((f) => isFinal(f, a.taskUUID), 2);
+    let from = first.client.frames.length;
+    first.client.send([{ taskType: 'ping', ping: true, ack: 2 }]);
+    await first.client.waitFor(isPong, { from });
+    const b = inferenceTask({ numberResults: 2 });
+    first.client.send([b]);
+    await first.client.waitForCount((f) => isFinal(f, b.taskUUID), 2);
+    // Frames 3 and 4 were written but never acknowledged; the client claims it has 3.
+    server.faults.dropAll();
+    await first.client.waitForClose();
+
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('k', { connectionSessionUUID: first.auth.connectionSessionUUID, extensions: ['ack'], ack: 3 });
+    from = second.frames.findIndex(isAuth) + 1;
+    const replay = await second.waitFor((f) => f.seq !== undefined, { from });
+    expect(replay.seq).toBe(4);
+    expect(finalItem(replay)).toMatchObject({ taskUUID: b.taskUUID, index: 1 });
+    await second.expectNone((f) => f.seq !== undefined, { from: second.frames.indexOf(replay) + 1 });
+    // Live frames continue the numbering.
+    const c = inferenceTask();
+    second.send([c]);
+    expect((await second.waitFor((f) => isFinal(f, c.taskUUID))).seq).toBe(5);
+    await second.close();
+  });
+
+  it('loses nothing when frames are lost in flight (dropAfterFrames)', async () => {
+    server = await startTestServer();
+    const first = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    const task = inferenceTask({ numberResults: 5 });
+    server.faults.dropAfterFrames(2);
+    first.client.send([task]);
+    await first.client.waitForClose();
+    const got = first.client.framesOf(task.taskUUID).map((f) => f.seq as number);
+    const highest = Math.max(0, ...got);
+    expect(highest).toBeLessThanOrEqual(2);
+
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('k', { connectionSessionUUID: first.auth.connectionSessionUUID, extensions: ['ack'], ack: highest });
+    const rest = await second.waitForCount((f) => isFinal(f, task.taskUUID), 5 - highest);
+    expect(rest.map((f) => f.seq)).toEqual(Array.from({ length: 5 - highest }, (_, i) => highest + 1 + i));
+    const indices = [...first.client.framesOf(task.taskUUID), ...rest].map((f) => finalItem(f).index);
+    expect(indices).toEqual([0, 1, 2, 3, 4]);
+    await second.expectNone((f) => isFinal(f, task.taskUUID), { from: second.frames.indexOf(rest.at(-1) as Received) + 1 });
+    await second.close();
+  });
+
+  it('replays everything unacknowledged when the resume carries no ack', async () => {
+    server = await startTestServer();
+    const first = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    const task = inferenceTask({ numberResults: 2 });
+    first.client.send([task]);
+    await first.client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    first.client.terminate();
+    const live = server;
+    await eventually(() => live.stats().connections, (n) => n === 0);
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('k', { connectionSessionUUID: first.auth.connectionSessionUUID, extensions: ['ack'] });
+    const replayed = await second.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    expect(replayed.map((f) => f.seq)).toEqual([1, 2]);
+    await second.close();
+  });
+
+  it('replays without sequence numbers to a resuming socket that did not ask for ack', async () => {
+    server = await startTestServer();
+    const first = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    const task = inferenceTask();
+    first.client.send([task]);
+    expect((await first.client.waitFor((f) => isFinal(f, task.taskUUID))).seq).toBe(1);
+    first.client.terminate();
+    const live = server;
+    await eventually(() => live.stats().connections, (n) => n === 0);
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('k', { connectionSessionUUID: first.auth.connectionSessionUUID });
+    const replayed = await second.waitFor((f) => isFinal(f, task.taskUUID));
+    expect(replayed.seq).toBeUndefined();
+    expect(replayed.kind === 'json' && Object.keys(replayed.value)).toEqual(['data']);
+    await second.close();
+  });
+
+  it('does not sequence anything for a client that did not ask for ack', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    const task = inferenceTask({ numberResults: 2 });
+    client.send([task]);
+    await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    for (const frame of client.frames) {
+      expect(frame.seq).toBeUndefined();
+      if (frame.kind === 'json') expect(Object.keys(frame.value)).toEqual(['data']);
+    }
+    expect(server.stats().heldFrames).toBe(0);
+    await client.close();
+  });
+});

@@ -1,0 +1,57 @@
+// `imagewire serve`'s action: one line on start, keys from options or IMAGEWIRE_API_KEYS, and a
+// graceful stop on SIGINT/SIGTERM.
+import { describe, expect, it } from 'vitest';
+import { resolveApiKeys, runServe } from '../../src/cli/serve.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { captureLogger } from '../helpers/test-server.js';
+
+describe('runServe', () => {
+  it('prints exactly one line with the URL and serves there', async () => {
+    const lines: string[] = [];
+    const { server, stop } = await runServe({ port: 0, stepDelayMs: 0, apiKeys: ['k'], print: (line) => lines.push(line), handleSignals: false, logger: false });
+    expect(lines).toEqual([`imagewire listening on ${server.url}`]);
+    expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const { client } = await RawClient.authenticated(server.url, 'k');
+    await client.close();
+    await stop();
+    await stop();
+  });
+
+  it('reads keys from IMAGEWIRE_API_KEYS when none are given', async () => {
+    expect(resolveApiKeys(undefined, { IMAGEWIRE_API_KEYS: ' a, b ,,c ' })).toEqual(['a', 'b', 'c']);
+    expect(resolveApiKeys(['x'], { IMAGEWIRE_API_KEYS: 'a' })).toEqual(['x']);
+    expect(resolveApiKeys([], {})).toEqual([]);
+    const { server, stop } = await runServe({ print: () => undefined, handleSignals: false, env: { IMAGEWIRE_API_KEYS: 'env-key' }, logger: false });
+    const refused = await RawClient.connect(server.url);
+    refused.send([{ taskType: 'authentication', apiKey: 'other' }]);
+    await refused.waitFor((f) => f.kind === 'json' && f.errors[0]?.code === 'invalidApiKey');
+    const { client } = await RawClient.authenticated(server.url, 'env-key');
+    await client.close();
+    await refused.close();
+    await stop();
+  });
+
+  it('warns on stderr (the logger) when open mode listens beyond loopback', async () => {
+    const logger = captureLogger();
+    const { stop } = await runServe({ host: '0.0.0.0', print: () => undefined, handleSignals: false, env: {}, logger });
+    await stop();
+    expect(logger.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([expect.stringContaining('open mode')]);
+    const quiet = captureLogger();
+    const local = await runServe({ print: () => undefined, handleSignals: false, env: {}, logger: quiet });
+    await local.stop();
+    expect(quiet.lines.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('shuts down gracefully on SIGTERM, closing sockets with 1001', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const beforeInt = process.listenerCount('SIGINT');
+    const { server, stop } = await runServe({ print: () => undefined, logger: false });
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1);
+    const { client } = await RawClient.authenticated(server.url);
+    process.emit('SIGTERM');
+    expect((await client.waitForClose()).code).toBe(1001);
+    await stop();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+    expect(process.listenerCount('SIGINT')).toBe(beforeInt);
+  });
+});
