@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The `imagewire` command: `generate` images over a session, `serve` the reference server.
+import { Command, CommanderError } from 'commander';
+import { collect, parseFormat, parseInteger, parseNumber, parsePort, parseSize } from './args.js';
+import { exitCodes } from './exit-codes.js';
+import { runGenerate, type GenerateOptions } from './generate.js';
+import { runServeCommand, type ServeCommandOptions } from './serve-command.js';
+
+const program = new Command()
+  .name('imagewire')
+  .description('Real-time image generation sessions over WebSockets (Runware protocol).')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('generate')
+  .description('generate images for a prompt, watching them form; without --url and a key it runs the embedded local server')
+  .argument('<prompt>', 'what to draw (2 to 3000 characters)')
+  .option('--n <count>', 'number of images (1-20)', parseInteger, 1)
+  .option('--size <WxH>', 'image size, multiples of 64 from 128 to 2048', parseSize, { width: 512, height: 512 })
+  .option('--steps <steps>', 'inference steps (1-100)', parseInteger, 20)
+  .option('--seed <seed>', 'seed of the first image; image k uses seed + k', parseInteger)
+  .option('--model <air>', 'model AIR id', 'runware:101@1')
+  .option('--format <format>', 'png, jpg or webp', parseFormat, 'png')
+  .option('--out <dir>', 'folder to write the images to', 'imagewire-out')
+  .option('--negative <prompt>', 'negative prompt')
+  .option('--seed-image <file>', 'image file to start from (image-to-image)')
+  .option('--strength <x>', 'how far to move away from the seed image, 0 to 1', parseNumber)
+  .option('--cfg <scale>', 'guidance scale, 0 to 30', parseNumber)
+  .option('--url <url>', 'server URL, e.g. wss://ws-api.runware.ai/v1 (needs a key)')
+  .option('--api-key <key>', 'API key (or IMAGEWIRE_API_KEY)')
+  .option('--step-delay <ms>', 'embedded server only: delay per engine step', parseInteger)
+  .option('--json', 'print machine-readable results instead of progress bars', false)
+  .action(async (prompt: string, options: GenerateOptions) => {
+    process.exitCode = await runGenerate(prompt, options);
+  });
+
+program
+  .command('serve')
+  .description('run the reference server (WebSocket and HTTP at /v1)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
+  .option('--api-key <key>', 'accepted API key (repeatable; also IMAGEWIRE_API_KEYS=a,b); none means any key', collect, [])
+  .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
+  .option('--public-url <url>', 'base of image URLs when the server sits behind a proxy')
+  .action(async (options: ServeCommandOptions) => {
+    process.exitCode = await runServeCommand(options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version end with code 0; parse errors were already printed by commander.
+    process.exitCode = error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+  } else {
+    console.error(`imagewire: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = exitCodes.failure;
+  }
+}

@@ -1,0 +1,30 @@
+// `imagewire serve` as a command: maps the parsed flags onto runServe. The listening server keeps
+// the process alive; SIGINT or SIGTERM close it gracefully and the process then ends by itself.
+import { exitCodes, type ExitCode } from './exit-codes.js';
+import { runServe } from './serve.js';
+
+export interface ServeCommandOptions {
+  host: string;
+  port: number;
+  apiKey: string[];
+  stepDelay?: number;
+  publicUrl?: string;
+}
+
+/** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
+export async function runServeCommand(options: ServeCommandOptions): Promise<ExitCode> {
+  try {
+    await runServe({
+      host: options.host,
+      port: options.port,
+      apiKeys: options.apiKey,
+      ...(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay }),
+      ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`imagewire: cannot start the server on ${options.host}:${options.port}: ${message}`);
+    return exitCodes.connection;
+  }
+  return exitCodes.ok;
+}
