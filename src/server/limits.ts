@@ -38,6 +38,12 @@ export interface ServerLimits {
   fetchTimeoutMs: number;
   /** Time to PUT a result to its uploadEndpoint (`uploadFailed`). @default 30_000 */
   uploadTimeoutMs: number;
+  /** Time one webhookURL POST may take before it counts as failed. @default 10_000 */
+  webhookTimeoutMs: number;
+  /** POSTs of one item to its webhookURL before it is given up (and logged). @default 3 */
+  webhookAttempts: number;
+  /** Webhook deliveries in progress server-wide; beyond it new ones are dropped and logged. @default 1_000 */
+  maxPendingWebhooks: number;
   /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 30_000 */
   authTimeoutMs: number;
   /** Failed authentications on one socket before it is closed with 1008. @default 3 */
@@ -65,6 +71,9 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxTaskRecords: 100_000,
   fetchTimeoutMs: 10_000,
   uploadTimeoutMs: 30_000,
+  webhookTimeoutMs: 10_000,
+  webhookAttempts: 3,
+  maxPendingWebhooks: 1_000,
   authTimeoutMs: 30_000,
   maxFailedAuths: 3,
   previewBackpressureBytes: MiB,

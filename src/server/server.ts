@@ -18,6 +18,7 @@ import { SessionStore } from './session-store.js';
 import { SocketSession } from './socket-session.js';
 import { TaskRegistry } from './task-registry.js';
 import { TaskRouter } from './task-router.js';
+import { WebhookSender } from './webhooks.js';
 
 /** Counters of what the server holds right now. */
 export interface ServerStats {
@@ -90,6 +91,7 @@ class ReferenceServer implements ImagewireServer {
   readonly #httpPending = new Set<Promise<void>>();
   readonly #sweepTimer: NodeJS.Timeout;
   #http: Server | undefined;
+  readonly #webhooks: WebhookSender;
   #wss: WebSocketServer | undefined;
   #port = 0;
   #lifecycle: Lifecycle = 'listening';
@@ -108,6 +110,7 @@ class ReferenceServer implements ImagewireServer {
         for (const socket of [...this.#sockets]) socket.unfreeze();
       },
     });
+    this.#webhooks = new WebhookSender(limits, logger);
     this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, retentionMs: options.taskRetentionMs });
     this.#sessions = new SessionStore({ limits, logger, resumeWindowMs: options.resumeWindowMs });
     this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords });
@@ -119,6 +122,7 @@ class ReferenceServer implements ImagewireServer {
       logger,
       allowUrl: options.allowInputUrl,
       publicUrl: () => this.#publicUrl(),
+      webhooks: this.#webhooks,
     });
     const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
     this.#sweepTimer = setInterval(() => {
@@ -313,6 +317,7 @@ class ReferenceServer implements ImagewireServer {
     this.#router.setClosing(true);
     this.#registry.abortAll();
     await this.#stopListening(closeCodes.goingAway, 'server shutting down');
+    await this.#webhooks.close();
     this.#registry.clear();
     this.#sessions.clear();
     this.#images.clear();

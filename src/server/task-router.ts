@@ -131,7 +131,7 @@ export class TaskRouter {
   }
 
   /** Runs admitted work in the engine queue and ends the task with its outcome. */
-  async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>): Promise<void> {
+  async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>, webhookURL?: string): Promise<void> {
     const { registry, logger } = this.#deps;
     try {
       await this.#queue.add(work, { signal: record.controller.signal });
@@ -147,6 +147,7 @@ export class TaskRouter {
       const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: errorMessage(unexpected) }));
       registry.emit(record, errorsFrame([item]));
       registry.finish(record, 'error', [item]);
+      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, JSON.stringify({ errors: [item] }));
     } finally {
       ctx.connection.inFlight--;
     }
@@ -164,7 +165,7 @@ export class TaskRouter {
     if (record === undefined) return;
     // The acknowledgement goes out before any work starts, so it always comes first.
     if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews));
+    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews), task.webhookURL);
     if (!async) return done;
     void done;
   }

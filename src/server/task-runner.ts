@@ -6,8 +6,9 @@ import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engi
 import { protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
 import { extensionOf, sniffFormat, type ImageStore } from './image-store.js';
 import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
+import type { WebhookSender } from './webhooks.js';
 import type { ServerLimits } from './limits.js';
-import { dataFrame } from './outbound.js';
+import { dataFrame, encodeOutbound } from './outbound.js';
 import { buildFinal, uploadResult } from './outputs.js';
 import { TaskFailure } from './task-failure.js';
 import type { TaskRecord, TaskRegistry } from './task-registry.js';
@@ -21,6 +22,7 @@ export interface RunnerDeps {
   readonly allowUrl: (url: URL) => boolean;
   /** Base of image URLs, read at use (it is known only once the server listens). */
   publicUrl(): string;
+  readonly webhooks: WebhookSender;
 }
 
 /** A random seed for a task that gave none: 1 to 2^31 - 1, as diffusion front-ends pick them. */
@@ -98,6 +100,7 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     record.results.push(built.stored);
     record.progress = Math.floor((100 * record.results.length * task.steps) / total);
     deps.registry.emit(record, built.frame);
+    if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })));
   }
   if (record.state === 'running' && record.results.length < task.numberResults) {
     throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);

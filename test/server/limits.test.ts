@@ -143,3 +143,34 @@ describe('limits', () => {
     await oldest.close();
   });
 });
+
+describe('tasks waiting for an authentication in progress', () => {
+  it('holds at most maxTasksPerFrame of them, refuses the frame that would exceed it, and runs the held ones once the key is accepted', async () => {
+    let accept: (ok: boolean) => void = () => undefined;
+    const decision = new Promise<boolean>((resolve) => (accept = resolve));
+    let checks = 0;
+    server = await startTestServer({
+      limits: { maxTasksPerFrame: 3 },
+      apiKeys: () => {
+        checks++;
+        return decision;
+      },
+    });
+    const client = await RawClient.connect(server.url);
+    const held = [inferenceTask(), inferenceTask()];
+    const refused = [inferenceTask(), inferenceTask()];
+    client.send([{ taskType: 'authentication', apiKey: 'slow-key' }, ...held]);
+    await eventually(() => checks, (n) => n === 1);
+    client.send(refused);
+    const tooMany = await client.waitFor((f) => f.kind === 'json' && f.errors[0]?.code === 'tooManyTasks');
+    expect(tooMany.kind === 'json' && tooMany.errors[0]?.message).toMatch(/at most 3 tasks may wait for the authentication in progress/);
+    accept(true);
+    for (const task of held) await client.waitFor((f) => isFinal(f, task.taskUUID));
+    // The refused frame's tasks never ran: asking for them finds nothing.
+    for (const task of refused) {
+      client.send([{ taskType: 'getResponse', taskUUID: task.taskUUID }]);
+      expect(await codeOf(client, task.taskUUID)).toBe('taskNotFound');
+    }
+    await client.close();
+  });
+});
