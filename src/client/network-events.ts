@@ -1,10 +1,12 @@
-// Browser hints that the network changed: `online`/`offline` on the window and page visibility.
-// Each triggers an immediate health check instead of waiting for the keepalive (centrifuge-js#203).
+// Browser hints that the network changed: `online`/`offline` and `pageshow` on the window, and page
+// visibility. Each triggers an immediate health check instead of waiting for the keepalive
+// (centrifuge-js#203). A page restored from the back/forward cache comes back with a socket that
+// usually died while it was frozen; `pageshow` with `persisted` catches that case.
 import type { Disposer, ListenerTarget } from '../internal/disposer.js';
 
 /** Event sources of network hints; both optional. */
 export interface NetworkEventSources {
-  /** Fires `online` and `offline` (the window). */
+  /** Fires `online`, `offline` and `pageshow` (the window). */
   readonly window?: ListenerTarget | undefined;
   /** Fires `visibilitychange` and has `visibilityState` (the document). */
   readonly document?: (ListenerTarget & { readonly visibilityState?: string }) | undefined;
@@ -31,6 +33,9 @@ export function watchNetwork(sources: NetworkEventSources, disposer: Disposer, o
   if (sources.window !== undefined) {
     disposer.listen(sources.window, 'online', () => onHint('online'));
     disposer.listen(sources.window, 'offline', () => onHint('offline'));
+    disposer.listen(sources.window, 'pageshow', (event) => {
+      if ((event as { persisted?: unknown } | undefined)?.persisted === true) onHint('visible');
+    });
   }
   const document = sources.document;
   if (document !== undefined) {

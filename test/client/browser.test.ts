@@ -106,6 +106,22 @@ describe('browser entry', () => {
     await client.close();
   });
 
+  it('checks the connection when a page comes back from the back/forward cache', async () => {
+    const window = new EventTarget();
+    const client = createClient({ apiKey: 'k', url: URL, networkEvents: { window } });
+    await client.connect();
+    const pings = () => mock.received.filter((task) => task.taskType === 'ping').length;
+    const before = pings();
+    // A first load (persisted false) says nothing about the socket.
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: false }));
+    await client.ping();
+    expect(pings() - before).toBe(1);
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    await client.ping();
+    expect(pings() - before).toBe(3);
+    await client.close();
+  });
+
   it('reconnects at once on `online` instead of waiting out the backoff', async () => {
     const window = new EventTarget();
     // A drop right after connecting is not a "live" drop: it waits a backed-off ~59 s.
@@ -144,7 +160,7 @@ describe('browser entry', () => {
     const client = createClient({ apiKey: 'k', url: URL, networkEvents: { window: spy(new EventTarget()), document: spy(new EventTarget()) } });
     await client.connect();
     await client.close();
-    expect(added.sort()).toEqual(['offline', 'online', 'visibilitychange']);
+    expect(added.sort()).toEqual(['offline', 'online', 'pageshow', 'visibilitychange']);
     expect(removed.sort()).toEqual(added.sort());
   });
 });

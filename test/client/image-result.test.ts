@@ -1,4 +1,5 @@
 // Images as bytes, with base64, data URI and URL forms computed on demand.
+import { resolveObjectURL } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { ImageResult, ImagewireError } from '../../src/client/index.js';
 
@@ -36,5 +37,16 @@ describe('ImageResult', () => {
     const image = new ImageResult({ taskType: 'imageInference', taskUUID: 't', imageUUID: 'u', imageFormat: 'WEBP' }, 1, new Uint8Array([1, 2, 3]));
     expect(image.base64).toBe('AQID');
     expect(image.dataURI).toBe('data:image/webp;base64,AQID');
+  });
+
+  it('makes a blob: URL of the bytes with the media type, and the blob holds exactly those bytes', async () => {
+    const image = new ImageResult({ taskType: 'imageInference', taskUUID: 't', imageUUID: 'u', imageBase64Data: PNG }, 0);
+    const url = image.createObjectURL();
+    expect(url.startsWith('blob:')).toBe(true);
+    const blob = resolveObjectURL(url);
+    expect(blob?.type).toBe('image/png');
+    expect(new Uint8Array(await blob!.arrayBuffer())).toEqual(image.bytes);
+    URL.revokeObjectURL(url);
+    expect(resolveObjectURL(url)).toBeUndefined();
   });
 });
