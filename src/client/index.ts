@@ -53,3 +53,22 @@ export type {
   ServerDataItem,
   TaskStatus,
 } from '../protocol/index.js';
+export {
+  ImagesClient,
+  createImagesClient,
+  decodeB64Json,
+  type CompletedImageEvent,
+  type EditImagesParams,
+  type GenerateImagesParams,
+  type GeneratedImage,
+  type ImageObject,
+  type ImageStreamEvent,
+  type ImagesClientOptions,
+  type ImagesModelId,
+  type ImagesRequestOptions,
+  type ImagesResponse,
+  type ImagineParams,
+  type ModelObject,
+  type PartialImageEvent,
+} from './images-api.js';
+export { readServerSentEvents, type ServerSentEvent } from './sse-parser.js';

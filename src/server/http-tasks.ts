@@ -7,6 +7,7 @@ import { decodeClientFrame, protocolError, statusForCode, validateTask, type Pro
 import { ownerOf, type Authenticator } from './auth.js';
 import type { ServerLimits } from './limits.js';
 import { inlineImageItem, type Outbound } from './outbound.js';
+import { readBounded } from './request-body.js';
 import type { OutputTarget } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
 
@@ -57,26 +58,6 @@ function sendErrors(res: ServerResponse, errors: readonly ProtocolErrorItem[], d
   send(res, status, data.length > 0 ? { errors, data } : { errors });
 }
 
-/** Reads the body up to `max` bytes; undefined when it is larger (the rest is discarded). */
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    req.resume();
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > max) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
-}
-
 function bearerKey(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
@@ -90,7 +71,7 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
     send(res, 405, { errors: [protocolError('invalidFrame', 'use POST with a JSON array of tasks, or a WebSocket upgrade', { type: 'frame' })] }, { allow: 'POST' });
     return;
   }
-  const body = await readBody(req, deps.limits.maxFrameBytes);
+  const body = await readBounded(req, deps.limits.maxFrameBytes);
   if (body === undefined) {
     sendErrors(res, [protocolError('frameTooLarge', `a request body must be at most ${deps.limits.maxFrameBytes} bytes`, { type: 'frame' })]);
     return;

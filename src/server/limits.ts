@@ -50,6 +50,10 @@ export interface ServerLimits {
   maxFailedAuths: number;
   /** Bytes queued on a socket above which previews are skipped (finals never are). @default 1 MiB */
   previewBackpressureBytes: number;
+  /** Published images of the imagine endpoint kept while the server runs; publishing more is refused (507 `publish_limit_reached`). @default 256 */
+  maxPublishedImages: number;
+  /** Unpublished images of the imagine endpoint kept; beyond it the oldest unpublished one is dropped (then 404). @default 128 */
+  maxImaginedImages: number;
 }
 
 const MiB = 1024 * 1024;
@@ -77,6 +81,9 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   authTimeoutMs: 30_000,
   maxFailedAuths: 3,
   previewBackpressureBytes: MiB,
+  // A 1024x1024 procedural PNG is about 0.1 to 1 MB, so at most about 0.4 GB in all.
+  maxPublishedImages: 256,
+  maxImaginedImages: 128,
 });
 
 /** The error code a client gets when it hits a limit; limits without one are enforced by dropping held state (see docs/server.md). */

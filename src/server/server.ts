@@ -13,6 +13,7 @@ import { isImagePath, serveImage } from './http-images.js';
 import { handleHttpTasks } from './http-tasks.js';
 import { ImageStore } from './image-store.js';
 import { errorMessage } from './logger.js';
+import { OpenAiRoutes } from './openai-routes.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { SessionStore } from './session-store.js';
 import { SocketSession } from './socket-session.js';
@@ -85,6 +86,8 @@ class ReferenceServer implements ImagewireServer {
   readonly #sessions: SessionStore;
   readonly #registry: TaskRegistry;
   readonly #router: TaskRouter;
+  /** The OpenAI-style images API and the imagine endpoint, on the same router and engine. */
+  readonly #openai: OpenAiRoutes;
   readonly #sockets = new Set<SocketSession>();
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
@@ -124,6 +127,7 @@ class ReferenceServer implements ImagewireServer {
       publicUrl: () => this.#publicUrl(),
       webhooks: this.#webhooks,
     });
+    this.#openai = new OpenAiRoutes({ router: this.#router, authenticate: this.#authenticate, limits, logger, publicUrl: () => this.#publicUrl() });
     const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
     this.#sweepTimer = setInterval(() => {
       this.#registry.sweep();
@@ -225,6 +229,16 @@ class ReferenceServer implements ImagewireServer {
     if (this.#sockets.size === 0) for (const resolve of this.#socketsGone.splice(0)) resolve();
   }
 
+  /** Tracks an HTTP answer in progress, so that a stop lets it finish (briefly) first. */
+  async #answering(answered: Promise<void>): Promise<void> {
+    this.#httpPending.add(answered);
+    try {
+      await answered;
+    } finally {
+      this.#httpPending.delete(answered);
+    }
+  }
+
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const extra = this.#options.httpHandler;
@@ -235,17 +249,15 @@ class ReferenceServer implements ImagewireServer {
           sendJson(res, 426, { errors: [protocolError('invalidFrame', 'GET /v1 needs a WebSocket upgrade; POST task arrays to /v1 for HTTP', { type: 'frame' })] });
           return;
         }
-        const answered = handleHttpTasks(req, res, { router: this.#router, authenticate: this.#authenticate, limits: this.#options.limits });
-        this.#httpPending.add(answered);
-        try {
-          await answered;
-        } finally {
-          this.#httpPending.delete(answered);
-        }
+        await this.#answering(handleHttpTasks(req, res, { router: this.#router, authenticate: this.#authenticate, limits: this.#options.limits }));
         return;
       }
       if (isImagePath(pathname)) {
         serveImage(pathname, req, res, this.#images);
+        return;
+      }
+      if (this.#openai.handles(pathname)) {
+        await this.#answering(this.#openai.handle(req, res, pathname));
         return;
       }
       if (pathname === '/healthz') {
@@ -300,6 +312,7 @@ class ReferenceServer implements ImagewireServer {
         this.#registry.clear();
         this.#sessions.clear();
         this.#images.clear();
+        this.#openai.clear();
       }
       await this.listen(this.#port);
     } finally {
@@ -321,6 +334,7 @@ class ReferenceServer implements ImagewireServer {
     this.#registry.clear();
     this.#sessions.clear();
     this.#images.clear();
+    this.#openai.clear();
     clearInterval(this.#sweepTimer);
     this.#lifecycle = 'closed';
   }

@@ -1,0 +1,143 @@
+// Runs one image task of the OpenAI-style faces through the shared TaskRouter (validation, limits,
+// queue, shutdown) and hands its previews and finals to callbacks instead of frames.
+import { randomUUID } from 'node:crypto';
+import type { ImageFormat } from '../engine/index.js';
+import type { ProtocolErrorItem, ServerDataItem } from '../protocol/index.js';
+import type { Outbound } from './outbound.js';
+import type { OutputTarget } from './session-store.js';
+import type { TaskContext, TaskRouter } from './task-router.js';
+
+/** What to render. */
+export interface ImageJob {
+  /** Key digest that owns the task (ownerOf). */
+  readonly owner: string;
+  /** Engine model id. */
+  readonly model: string;
+  readonly prompt: string;
+  readonly negativePrompt?: string | undefined;
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+  readonly guidance: number;
+  /** Undefined: the router picks a random seed. */
+  readonly seed?: number | undefined;
+  readonly count: number;
+  /** Input image for image-to-image, encoded bytes. */
+  readonly image?: Uint8Array | undefined;
+  readonly strength?: number | undefined;
+  /** Ask for JPG previews of at most this side (32..512); undefined: none. */
+  readonly previewSide?: number | undefined;
+}
+
+/** A preview of result `index` after `step` of `steps`. */
+export interface JobPreview {
+  readonly index: number;
+  readonly step: number;
+  readonly steps: number;
+  /** Base64 of the encoded preview. */
+  readonly base64: string;
+  readonly format: 'JPG' | 'WEBP';
+}
+
+/** A finished image. */
+export interface JobFinal {
+  readonly index: number;
+  readonly seed: number;
+  /** The image store's id of it: its URL is `/images/<imageUUID>.<ext>`. */
+  readonly imageUUID: string;
+  readonly image: Uint8Array;
+  readonly format: ImageFormat;
+}
+
+/** Where a job's outputs go, in the order the engine makes them. */
+export interface JobHandlers {
+  preview?(preview: JobPreview): void;
+  final(final: JobFinal): void;
+}
+
+/** Collects a task's frames for one request. */
+class JobTarget implements OutputTarget {
+  readonly reattachable = false;
+  live = true;
+  readonly errors: ProtocolErrorItem[] = [];
+  readonly #handlers: JobHandlers;
+
+  constructor(handlers: JobHandlers) {
+    this.#handlers = handlers;
+  }
+
+  deliver(frame: Outbound): void {
+    if (frame.kind === 'errors') this.errors.push(...frame.errors);
+    else if (frame.kind === 'image') this.#handlers.final(finalOf(frame.item, frame.image));
+    // 'data' frames are acknowledgements (cancel answers): nothing to pass on.
+  }
+
+  deliverLive(frame: Outbound): void {
+    if (frame.kind !== 'data' || this.#handlers.preview === undefined) return;
+    for (const item of frame.items) {
+      if (item.preview !== true || typeof item.imageBase64Data !== 'string') continue;
+      this.#handlers.preview({
+        index: Number(item.index),
+        step: Number(item.step),
+        steps: Number(item.steps),
+        base64: item.imageBase64Data,
+        format: item.imageFormat === 'WEBP' ? 'WEBP' : 'JPG',
+      });
+    }
+  }
+
+  forgetTask(): void {
+    // A request holds nothing to forget.
+  }
+}
+
+function finalOf(item: ServerDataItem, image: Uint8Array): JobFinal {
+  const format = item.imageFormat === 'JPG' || item.imageFormat === 'WEBP' ? item.imageFormat : 'PNG';
+  return { index: Number(item.index), seed: Number(item.seed), imageUUID: String(item.imageUUID), image, format };
+}
+
+/**
+ * Runs `job` to its end. Resolves with the task's first error item, or undefined when every image
+ * was delivered. When `signal` aborts (the client went away) the task is cancelled on the router,
+ * which stops the engine. Never rejects.
+ */
+export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
+  const taskUUID = randomUUID();
+  const target = new JobTarget(handlers);
+  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previewSide !== undefined };
+  const task: Record<string, unknown> = {
+    taskType: 'imageInference',
+    taskUUID,
+    positivePrompt: job.prompt,
+    model: job.model,
+    width: job.width,
+    height: job.height,
+    steps: job.steps,
+    CFGScale: job.guidance,
+    numberResults: job.count,
+    // Finals arrive as bytes; the image store keeps them for URLs either way.
+    outputType: 'base64Data',
+    outputFormat: 'PNG',
+  };
+  if (job.negativePrompt !== undefined) task.negativePrompt = job.negativePrompt;
+  if (job.seed !== undefined) task.seed = job.seed;
+  if (job.image !== undefined) {
+    task.seedImage = Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength).toString('base64');
+    task.strength = job.strength ?? 0.8;
+  }
+  if (job.previewSide !== undefined) task.previews = { maxSide: job.previewSide, format: 'JPG' };
+  const abandoned = (): boolean => signal?.aborted === true;
+  const cancelled = { code: 'taskCancelled', message: 'the request was abandoned' };
+  if (abandoned()) return cancelled;
+  const cancel = (): void => void router.dispatch({ taskType: 'cancel', taskUUID }, 0, ctx);
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    await router.dispatch(task, 0, ctx);
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    target.live = false;
+  }
+  // A cancelled task ends without an error item of its own.
+  if (target.errors.length === 0 && abandoned()) return cancelled;
+  return target.errors[0];
+}

@@ -1,0 +1,155 @@
+// POST /v1/images/generations and /v1/images/edits: one task on the engine, answered as
+// `{created, data:[{b64_json, url}]}` or as server-sent events in OpenAI's streaming image shapes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extensionOf, mediaTypeOf } from './image-store.js';
+import { runImageJob, type JobFinal, type JobPreview } from './image-job.js';
+import { sendJson } from './json-response.js';
+import type { ServerLimits } from './limits.js';
+import { fromProtocolError } from './openai-errors.js';
+import { acceptsEventStream, parseImageRequest, type ImageOperation, type ImageRequest } from './openai-image-params.js';
+import { seedOffset } from './model-presets.js';
+import { readRequestBody } from './request-body.js';
+import { SseWriter } from './sse.js';
+import type { TaskRouter } from './task-router.js';
+
+/** What the images face needs from the server. */
+export interface OpenAiImagesDeps {
+  readonly router: TaskRouter;
+  readonly limits: ServerLimits;
+  /** Base of image URLs, read at use. */
+  publicUrl(): string;
+}
+
+/** One entry of `data` in the answer, keys in the documented order. */
+export interface ImageDataEntry {
+  /** A data URI, `data:image/png;base64,...`, as the API documents it; null with `response_format: "url"`. */
+  b64_json: string | null;
+  url: string;
+}
+
+/** Token usage in the completed events: this engine counts no tokens, so every count is 0. */
+const noUsage = Object.freeze({ input_tokens: 0, input_tokens_details: Object.freeze({ image_tokens: 0, text_tokens: 0 }), output_tokens: 0, total_tokens: 0 });
+
+const eventPrefix: Readonly<Record<ImageOperation, string>> = { generation: 'image_generation', edit: 'image_edit' };
+
+function dataUri(mediaType: string, base64: string): string {
+  return `data:${mediaType};base64,${base64}`;
+}
+
+function base64Of(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/**
+ * The steps whose previews become partial images: `count` steps spread evenly over the run,
+ * never the last one (its picture is the final).
+ */
+export function partialSteps(steps: number, count: number): ReadonlySet<number> {
+  const chosen = new Set<number>();
+  for (let k = 1; k <= count; k++) {
+    const step = Math.round((k * steps) / (count + 1));
+    if (step >= 1 && step < steps) chosen.add(step);
+  }
+  return chosen;
+}
+
+/** The fields every streamed event of a request shares. */
+function eventFields(request: ImageRequest): { size: string; quality: 'auto'; background: 'opaque' } {
+  return { size: request.size, quality: 'auto', background: 'opaque' };
+}
+
+/** Answers one generations or edits request; every failure becomes an OpenAI-shaped error. */
+export async function handleImageRequest(req: IncomingMessage, res: ServerResponse, owner: string, operation: ImageOperation, deps: OpenAiImagesDeps): Promise<void> {
+  const body = await readRequestBody(req, deps.limits.maxFrameBytes);
+  const request = parseImageRequest(body, operation, { maxImageBytes: deps.limits.maxUploadBytes, acceptsEventStream: acceptsEventStream(req.headers.accept) });
+  const created = Math.floor(Date.now() / 1000);
+  // The client leaving (a closed connection before the answer ended) cancels the task.
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+
+  const urlOf = (final: JobFinal): string => `${deps.publicUrl()}/images/${final.imageUUID}.${extensionOf(final.format)}`;
+  const finals: JobFinal[] = [];
+  const sse = request.stream ? new SseWriter(res) : undefined;
+  const prefix = eventPrefix[operation];
+  const wanted = partialSteps(request.steps, request.partialImages);
+  let partialIndex = 0;
+  let partialOf = -1;
+
+  const onPreview = (preview: JobPreview): void => {
+    if (sse === undefined || !wanted.has(preview.step)) return;
+    // partial_image_index counts within one image; the completed event closes each image's run.
+    if (preview.index !== partialOf) {
+      partialOf = preview.index;
+      partialIndex = 0;
+    }
+    const format = preview.format === 'WEBP' ? 'webp' : 'jpeg';
+    sse.event(`${prefix}.partial_image`, {
+      type: `${prefix}.partial_image`,
+      b64_json: dataUri(mediaTypeOf(preview.format), preview.base64),
+      created_at: Math.floor(Date.now() / 1000),
+      ...eventFields(request),
+      output_format: format,
+      partial_image_index: partialIndex++,
+    });
+  };
+  const onFinal = (final: JobFinal): void => {
+    if (sse === undefined) {
+      finals.push(final);
+      return;
+    }
+    sse.event(`${prefix}.completed`, {
+      type: `${prefix}.completed`,
+      b64_json: dataUri(mediaTypeOf(final.format), base64Of(final.image)),
+      created_at: Math.floor(Date.now() / 1000),
+      ...eventFields(request),
+      output_format: extensionOf(final.format),
+      usage: noUsage,
+    });
+  };
+
+  const previewSide = sse !== undefined && wanted.size > 0 ? Math.max(request.width, request.height) : undefined;
+  const failure = await runImageJob(
+    deps.router,
+    {
+      owner,
+      model: request.air,
+      prompt: request.prompt,
+      negativePrompt: request.negativePrompt,
+      width: request.width,
+      height: request.height,
+      steps: request.steps,
+      guidance: request.guidance,
+      seed: request.seed === undefined ? undefined : request.seed + seedOffset(request.preset.id),
+      count: request.n,
+      image: request.image,
+      strength: request.strength,
+      previewSide,
+    },
+    { preview: onPreview, final: onFinal },
+    gone.signal,
+  );
+  if (gone.signal.aborted) return;
+
+  if (failure !== undefined) {
+    const error = fromProtocolError(failure);
+    if (sse?.started === true) {
+      // Past the headers an error can only be an event; openai-node raises it from the stream.
+      sse.event('error', { type: 'error', ...error.body() });
+      sse.end();
+      return;
+    }
+    throw error;
+  }
+  if (sse !== undefined) {
+    sse.end();
+    return;
+  }
+  finals.sort((a, b) => a.index - b.index);
+  const data: ImageDataEntry[] = finals.map((final) => ({
+    b64_json: request.responseFormat === 'b64_json' ? dataUri(mediaTypeOf(final.format), base64Of(final.image)) : null,
+    url: urlOf(final),
+  }));
+  sendJson(res, 200, { created, data });
+}
