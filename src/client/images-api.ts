@@ -2,6 +2,7 @@
 // streams are async iterators of partial and completed image events.
 import { ApiError, AuthenticationError, ConnectionError, ImagewireError, ValidationError } from './errors.js';
 import type { ApiKeyProvider } from './options.js';
+import { ImageResult } from './image-result.js';
 import { readServerSentEvents } from './sse-parser.js';
 
 /** The model ids of the images API (any other string is sent as is, and refused by the server). */
@@ -104,8 +105,32 @@ export interface CompletedImageEvent extends StreamEventBase {
   };
 }
 
-/** What a stream yields. */
+/** The server-sent events of a stream, in OpenAI's shapes. */
 export type ImageStreamEvent = PartialImageEvent | CompletedImageEvent;
+
+/**
+ * A partial image of a stream, in the same shape as a WebSocket task's preview: `index` is the image
+ * it belongs to, `image` its bytes (a JPEG), `event` the server-sent event as it came.
+ */
+export interface ImagesPreviewEvent {
+  readonly type: 'preview';
+  readonly index: number;
+  /** Counts from 0 within each image. */
+  readonly partialIndex: number;
+  readonly image: ImageResult;
+  readonly event: PartialImageEvent;
+}
+
+/** A finished image of a stream, in the same shape as a WebSocket task's final. */
+export interface ImagesFinalEvent {
+  readonly type: 'final';
+  readonly index: number;
+  readonly image: ImageResult;
+  readonly event: CompletedImageEvent;
+}
+
+/** What {@link ImagesClient.streamImages} and {@link ImagesClient.streamEdits} yield. */
+export type ImagesStreamEvent = ImagesPreviewEvent | ImagesFinalEvent;
 
 /** Parameters of {@link ImagesClient.imagine}. */
 export interface ImagineParams {
@@ -254,7 +279,7 @@ export class ImagesClient {
    * Generates images as a stream: partial images of image 0 as it forms, its completed event, then
    * image 1, and so on. Leaving the loop early closes the connection, which cancels the work.
    */
-  streamImages(params: GenerateImagesParams, options: ImagesRequestOptions = {}): AsyncGenerator<ImageStreamEvent, void, undefined> {
+  streamImages(params: GenerateImagesParams, options: ImagesRequestOptions = {}): AsyncGenerator<ImagesStreamEvent, void, undefined> {
     return this.#stream(
       '/images/generations',
       () => {
@@ -266,7 +291,7 @@ export class ImagesClient {
   }
 
   /** {@link streamImages} for edits. */
-  streamEdits(params: EditImagesParams, options: ImagesRequestOptions = {}): AsyncGenerator<ImageStreamEvent, void, undefined> {
+  streamEdits(params: EditImagesParams, options: ImagesRequestOptions = {}): AsyncGenerator<ImagesStreamEvent, void, undefined> {
     return this.#stream(
       '/images/edits',
       async () => {
@@ -327,7 +352,7 @@ export class ImagesClient {
     return parsed as T;
   }
 
-  async *#stream(path: string, body: () => Promise<unknown>, options: ImagesRequestOptions): AsyncGenerator<ImageStreamEvent, void, undefined> {
+  async *#stream(path: string, body: () => Promise<unknown>, options: ImagesRequestOptions): AsyncGenerator<ImagesStreamEvent, void, undefined> {
     const response = await this.#send('POST', path, await body(), options, 'text/event-stream');
     if (!response.ok) {
       const text = await response.text();
@@ -342,6 +367,7 @@ export class ImagesClient {
     if (response.body === null || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       throw new ImagewireError('invalidResponse', `POST ${path} did not answer with an event stream`);
     }
+    let completed = 0;
     for await (const sse of readServerSentEvents(response.body)) {
       let data: unknown;
       try {
@@ -350,7 +376,18 @@ export class ImagesClient {
         throw new ImagewireError('invalidResponse', `an event of POST ${path} is not JSON`);
       }
       if (sse.event === 'error') throw errorFromBody(500, data);
-      yield data as ImageStreamEvent;
+      const event = data as ImageStreamEvent;
+      // Images stream one after another, so the image a partial belongs to is the count of completed ones.
+      const index = completed;
+      // This server sends data URIs (as its seed shows); OpenAI's own API sends bare base64.
+      const content = event.b64_json.startsWith('data:') ? { imageDataURI: event.b64_json } : { imageBase64Data: event.b64_json };
+      const image = new ImageResult({ taskType: 'imageInference', taskUUID: '', imageUUID: '', index, ...content }, index);
+      if (event.type.endsWith('.completed')) {
+        completed++;
+        yield { type: 'final', index, image, event: event as CompletedImageEvent };
+      } else {
+        yield { type: 'preview', index, partialIndex: (event as PartialImageEvent).partial_image_index, image, event: event as PartialImageEvent };
+      }
     }
   }
 }

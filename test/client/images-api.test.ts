@@ -8,7 +8,7 @@ import {
   createImagesClient,
   decodeB64Json,
   readServerSentEvents,
-  type ImageStreamEvent,
+  type ImagesStreamEvent,
   type ImagesClient,
 } from '../../src/client/index.js';
 import { meanColour, pngSize, solidPng } from '../helpers/images-api.js';
@@ -57,11 +57,12 @@ describe('createImagesClient', () => {
     }
   });
 
-  it('streams generations as partial events, then completed ones, in order', async () => {
+  it('streams generations as previews, then finals, in order, shaped like WebSocket task events', async () => {
     const images = await client();
-    const events: ImageStreamEvent[] = [];
+    const events: ImagesStreamEvent[] = [];
     for await (const event of images.streamImages({ prompt: 'a fox in the snow', size: '256x256', n: 2, partial_images: 2 })) events.push(event);
-    expect(events.map((event) => event.type)).toEqual([
+    expect(events.map((event) => `${event.type}:${event.index}`)).toEqual(['preview:0', 'preview:0', 'final:0', 'preview:1', 'preview:1', 'final:1']);
+    expect(events.map((event) => event.event.type)).toEqual([
       'image_generation.partial_image',
       'image_generation.partial_image',
       'image_generation.completed',
@@ -70,19 +71,23 @@ describe('createImagesClient', () => {
       'image_generation.completed',
     ]);
     const first = events[0];
-    expect(first?.type === 'image_generation.partial_image' ? first.partial_image_index : -1).toBe(0);
-    expect(first?.output_format).toBe('jpeg');
+    expect(first?.type === 'preview' ? first.partialIndex : -1).toBe(0);
+    expect(events[1]?.type === 'preview' ? events[1].partialIndex : -1).toBe(1);
+    expect(first?.event.output_format).toBe('jpeg');
+    expect(first?.image.format).toBe('JPG');
     const last = events.at(-1);
-    expect(last?.type === 'image_generation.completed' ? last.usage.total_tokens : -1).toBe(0);
-    expect(pngSize(decodeB64Json(last?.b64_json ?? ''))).toEqual({ width: 256, height: 256 });
+    expect(last?.type === 'final' ? last.event.usage.total_tokens : -1).toBe(0);
+    expect(last?.image.format).toBe('PNG');
+    expect(pngSize(last?.image.bytes ?? new Uint8Array())).toEqual({ width: 256, height: 256 });
+    expect(last?.image.bytes).toEqual(decodeB64Json(last?.event.b64_json ?? ''));
   });
 
   it('streams edits', async () => {
     const images = await client();
     const red = new Uint8Array(await solidPng(64, { r: 255, g: 0, b: 0 }));
     const types: string[] = [];
-    for await (const event of images.streamEdits({ prompt: 'Add snow', image: red, size: '256x256', partial_images: 1 })) types.push(event.type);
-    expect(types).toEqual(['image_edit.partial_image', 'image_edit.completed']);
+    for await (const event of images.streamEdits({ prompt: 'Add snow', image: red, size: '256x256', partial_images: 1 })) types.push(`${event.type}:${event.event.type}`);
+    expect(types).toEqual(['preview:image_edit.partial_image', 'final:image_edit.completed']);
   });
 
   it('stops the server work when the loop is left early', async () => {
@@ -91,7 +96,7 @@ describe('createImagesClient', () => {
     engine.open(1);
     const stream = images.streamImages({ prompt: 'a fox', size: '256x256', n: 2, partial_images: 0 });
     for await (const event of stream) {
-      expect(event.type).toBe('image_generation.completed');
+      expect(event.type).toBe('final');
       break;
     }
     await engine.aborted(0);
