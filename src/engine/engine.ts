@@ -21,6 +21,8 @@ export interface PreviewOptions {
   maxSide: number;
   /** Encoder quality 1..100; engines pick a cheap default when absent. */
   quality?: number;
+  /** Only these steps (1-based) get a preview; absent: every step. Unlisted steps cost no encoding. */
+  steps?: readonly number[];
 }
 
 /**

@@ -9,5 +9,6 @@ export { describeValue } from './checker.js';
 export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult } from './validate.js';
 export { MAX_LIST_ENTRIES } from './validate-image-inference.js';
 export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './normalize.js';
+export { previewSteps } from './previews.js';
 export * from './frame.js';
 export * from './binary-frame.js';

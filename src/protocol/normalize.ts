@@ -25,6 +25,8 @@ export interface ResolvedOutpaint {
 export interface ResolvedPreviews {
   maxSide: number;
   format: 'JPG' | 'WEBP';
+  /** At most this many previews per result (see previewSteps); absent: one per step. */
+  count?: number;
 }
 
 /** An imageInference task with defaults applied. `seed` stays optional: the server picks one. */
@@ -127,6 +129,7 @@ export function normalizeImageInference(task: ImageInferenceTask): ResolvedImage
       maxSide: task.previews.maxSide ?? limits.previewMaxSide.default,
       format: task.previews.format?.toUpperCase() === 'WEBP' ? 'WEBP' : 'JPG',
     };
+    if (task.previews.count !== undefined) resolved.previews.count = task.previews.count;
   }
   return resolved;
 }

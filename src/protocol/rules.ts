@@ -32,6 +32,8 @@ export const limits = {
   ipAdapterWeight: { min: 0, max: 1, default: 1 },
   ttl: { min: 60 },
   previewMaxSide: { min: 32, max: 512, default: 128 },
+  /** Previews per result when `previews.count` is given; absent means one per step. */
+  previewCount: { min: 1, max: 100 },
   scheduler: { maxLength: 100 },
   /** Any model-like string (AIR ids). */
   air: { maxLength: 200 },

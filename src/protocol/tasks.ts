@@ -91,9 +91,10 @@ export interface IpAdapter {
 
 /**
  * imagewire's preview extension, opt-in per task: step-by-step partial images of each result.
- * `true` asks for the server's default preview size and format.
+ * `true` asks for the server's default preview size and format, one preview per step. `count` asks
+ * for at most that many per result, at the steps {@link previewSteps} picks.
  */
-export type PreviewsOption = boolean | { maxSide?: number; format?: 'JPG' | 'WEBP' };
+export type PreviewsOption = boolean | { maxSide?: number; format?: 'JPG' | 'WEBP'; count?: number };
 
 /** Parameters of an imageInference task, as in the protocol's parameter tables. */
 export interface ImageInferenceParams {

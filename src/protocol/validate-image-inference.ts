@@ -60,7 +60,7 @@ const refinerKeys = new Set(['model', 'startStep', 'startStepPercentage']);
 const weightedModelKeys = new Set(['model', 'weight']);
 const controlNetKeys = new Set(['model', 'guideImage', 'weight', 'startStep', 'startStepPercentage', 'endStep', 'endStepPercentage', 'controlMode']);
 const ipAdapterKeys = new Set(['model', 'guideImage', 'weight']);
-const previewKeys = new Set(['maxSide', 'format']);
+const previewKeys = new Set(['maxSide', 'format', 'count']);
 
 function present(value: unknown): boolean {
   return value !== undefined && value !== null;
@@ -259,13 +259,14 @@ function checkLists(c: TaskChecker, task: Record<string, unknown>, steps: number
 function checkPreviews(c: TaskChecker, task: Record<string, unknown>): void {
   if (!present(task.previews) || typeof task.previews === 'boolean') return;
   if (typeof task.previews !== 'object' || Array.isArray(task.previews)) {
-    c.fail('invalidPreviews', 'previews', 'object', `previews must be true, false or an object {maxSide, format}; got ${describeValue(task.previews)}`);
+    c.fail('invalidPreviews', 'previews', 'object', `previews must be true, false or an object {maxSide, format, count}; got ${describeValue(task.previews)}`);
     return;
   }
   const previews = task.previews as Record<string, unknown>;
   c.onlyKnown(previews, previewKeys, 'previews.');
   if (present(previews.maxSide)) c.integer(previews.maxSide, 'previews.maxSide', 'invalidPreviews', limits.previewMaxSide);
   if (present(previews.format)) c.oneOf(previews.format, 'previews.format', 'invalidPreviews', previewFormats, true);
+  if (present(previews.count)) c.integer(previews.count, 'previews.count', 'invalidPreviews', limits.previewCount);
 }
 
 /** Checks every parameter of an imageInference task (taskType and taskUUID are checked by the caller). */

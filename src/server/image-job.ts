@@ -27,6 +27,8 @@ export interface ImageJob {
   readonly strength?: number | undefined;
   /** Ask for JPG previews of at most this side (32..512); undefined: none. */
   readonly previewSide?: number | undefined;
+  /** At most this many previews per image (see previewSteps); undefined: one per step. */
+  readonly previewCount?: number | undefined;
 }
 
 /** A preview of result `index` after `step` of `steps`. */
@@ -125,7 +127,10 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
     task.seedImage = Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength).toString('base64');
     task.strength = job.strength ?? 0.8;
   }
-  if (job.previewSide !== undefined) task.previews = { maxSide: job.previewSide, format: 'JPG' };
+  if (job.previewSide !== undefined) {
+    // With a count the engine encodes only the previews that are wanted, not one per step.
+    task.previews = job.previewCount === undefined ? { maxSide: job.previewSide, format: 'JPG' } : { maxSide: job.previewSide, format: 'JPG', count: job.previewCount };
+  }
   const abandoned = (): boolean => signal?.aborted === true;
   const cancelled = { code: 'taskCancelled', message: 'the request was abandoned' };
   if (abandoned()) return cancelled;

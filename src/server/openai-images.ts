@@ -1,6 +1,7 @@
 // POST /v1/images/generations and /v1/images/edits: one task on the engine, answered as
 // `{created, data:[{b64_json, url}]}` or as server-sent events in OpenAI's streaming image shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { previewSteps } from '../protocol/index.js';
 import { extensionOf, mediaTypeOf } from './image-store.js';
 import { runImageJob, type JobFinal, type JobPreview } from './image-job.js';
 import { sendJson } from './json-response.js';
@@ -40,19 +41,6 @@ function base64Of(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-/**
- * The steps whose previews become partial images: `count` steps spread evenly over the run,
- * never the last one (its picture is the final).
- */
-export function partialSteps(steps: number, count: number): ReadonlySet<number> {
-  const chosen = new Set<number>();
-  for (let k = 1; k <= count; k++) {
-    const step = Math.round((k * steps) / (count + 1));
-    if (step >= 1 && step < steps) chosen.add(step);
-  }
-  return chosen;
-}
-
 /** The fields every streamed event of a request shares. */
 function eventFields(request: ImageRequest): { size: string; quality: 'auto'; background: 'opaque' } {
   return { size: request.size, quality: 'auto', background: 'opaque' };
@@ -73,7 +61,7 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
   const finals: JobFinal[] = [];
   const sse = request.stream ? new SseWriter(res) : undefined;
   const prefix = eventPrefix[operation];
-  const wanted = partialSteps(request.steps, request.partialImages);
+  const wanted = new Set(previewSteps(request.steps, request.partialImages));
   let partialIndex = 0;
   let partialOf = -1;
 
@@ -126,6 +114,7 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
       image: request.image,
       strength: request.strength,
       previewSide,
+      previewCount: previewSide === undefined ? undefined : request.partialImages,
     },
     { preview: onPreview, final: onFinal },
     gone.signal,

@@ -3,7 +3,7 @@
 // so a cancelled task sends nothing more and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
 import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engine/index.js';
-import { protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
+import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
 import { extensionOf, sniffFormat, type ImageStore } from './image-store.js';
 import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
 import type { WebhookSender } from './webhooks.js';
@@ -66,7 +66,10 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputs);
   }
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
-  if (previews && !record.async && task.previews !== undefined) request.previews = { format: task.previews.format, maxSide: task.previews.maxSide };
+  if (previews && !record.async && task.previews !== undefined) {
+    const { format, maxSide, count } = task.previews;
+    request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
+  }
 
   const total = task.numberResults * task.steps;
   for await (const event of deps.engine.generate(request, { signal })) {

@@ -16,6 +16,12 @@ describe('procedural engine previews', () => {
     }
   });
 
+  it('makes previews only at the steps asked for', async () => {
+    const events = await collect(request({ numberResults: 2, steps: 6, width: 128, height: 128, previews: { format: 'JPG', maxSide: 32, steps: [2, 5] } }));
+    const order = events.map((e) => (e.kind === 'preview' ? `p${e.index}.${e.step}/${e.steps}` : `f${e.index}`));
+    expect(order).toEqual(['p0.2/6', 'p0.5/6', 'f0', 'p1.2/6', 'p1.5/6', 'f1']);
+  });
+
   it('encodes WEBP previews and never makes them larger than the final', async () => {
     const events = await collect(request({ steps: 2, previews: { format: 'WEBP', maxSide: 1024, quality: 80 } }));
     const preview = events[0];

@@ -20,6 +20,7 @@ import {
   UUID_V1,
   type Task,
 } from './fixtures.js';
+import { previewSteps } from '../../src/protocol/index.js';
 
 const DIMENSION_RULE = 'must be a multiple of 64 from 128 to 2048';
 
@@ -803,13 +804,33 @@ describe('ipAdapters', () => {
 });
 
 describe('previews (imagewire extension)', () => {
-  it.each([true, false, {}, { maxSide: 32 }, { maxSide: 512 }, { format: 'JPG' }, { format: 'WEBP' }, { format: 'webp', maxSide: 128 }])('accepts %j', (previews) => {
+  it.each([true, false, {}, { maxSide: 32 }, { maxSide: 512 }, { format: 'JPG' }, { format: 'WEBP' }, { format: 'webp', maxSide: 128 }, { count: 1 }, { count: 100, maxSide: 64 }])('accepts %j', (previews) => {
     expectValid(baseRequest({ previews }));
   });
 
   it.each([31, 513, 100.5])('refuses maxSide %d', (maxSide) => {
     const item = expectOnlyError(baseRequest({ previews: { maxSide } }), { code: 'invalidPreviews', parameter: 'previews.maxSide' });
     expect(item.message).toBe(`previews.maxSide must be an integer from 32 to 512; got ${maxSide}`);
+  });
+
+  it.each([0, 101, 2.5, '3'])('refuses count %j', (count) => {
+    const item = expectOnlyError(baseRequest({ previews: { count } }), { code: 'invalidPreviews', parameter: 'previews.count' });
+    expect(item.message).toContain('previews.count must be an integer from 1 to 100');
+  });
+
+  it('spreads a preview count evenly over the steps and never picks the last', () => {
+    expect(previewSteps(25, 3)).toEqual([6, 13, 19]);
+    expect(previewSteps(20, 1)).toEqual([10]);
+    expect(previewSteps(4, 10)).toEqual([1, 2, 3]);
+    expect(previewSteps(1, 5)).toEqual([]);
+    for (let steps = 1; steps <= 60; steps++) {
+      for (let count = 1; count <= 20; count++) {
+        const chosen = previewSteps(steps, count);
+        expect(chosen.length).toBeLessThanOrEqual(Math.min(count, steps - 1));
+        expect([...chosen].sort((a, b) => a - b)).toEqual(chosen);
+        expect(chosen.every((step) => Number.isInteger(step) && step >= 1 && step < steps)).toBe(true);
+      }
+    }
   });
 
   it.each(['PNG', 'GIF'])('refuses format %s', (format) => {

@@ -44,6 +44,24 @@ describe('previews', () => {
     await client.close();
   });
 
+  it('sends at most previews.count previews per result, spread over the steps', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    const task = inferenceTask({ numberResults: 2, steps: 10, width: 128, height: 128, previews: { maxSide: 32, count: 3 } });
+    client.send([task]);
+    await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    const previews = client.frames.filter((f) => isPreview(f, task.taskUUID)).map(itemOf);
+    expect(previews.map((p) => [p.index, p.step, p.steps])).toEqual([
+      [0, 3, 10],
+      [0, 5, 10],
+      [0, 8, 10],
+      [1, 3, 10],
+      [1, 5, 10],
+      [1, 8, 10],
+    ]);
+    await client.close();
+  });
+
   it('uses 128 px JPG previews for previews: true', async () => {
     server = await startTestServer();
     const { client } = await RawClient.authenticated(server.url);

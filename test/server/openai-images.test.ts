@@ -5,7 +5,7 @@ import OpenAI, { toFile } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
 import { modelPresets, seedOffset } from '../../src/server/model-presets.js';
-import { partialSteps } from '../../src/server/openai-images.js';
+import { previewSteps } from '../../src/protocol/index.js';
 import { call, fromDataUri, meanColour, meanDifference, parseEventStream, pixels, pngSize, recordingEngine, solidPng } from '../helpers/images-api.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -392,11 +392,11 @@ describe('POST /v1/images/edits', () => {
 
 describe('streaming', () => {
   it('picks partial steps spread evenly, never the last', () => {
-    expect([...partialSteps(25, 3)]).toEqual([6, 13, 19]);
-    expect([...partialSteps(4, 3)]).toEqual([1, 2, 3]);
-    expect([...partialSteps(2, 3)]).toEqual([1]);
-    expect([...partialSteps(1, 3)]).toEqual([]);
-    expect([...partialSteps(25, 0)]).toEqual([]);
+    expect(previewSteps(25, 3)).toEqual([6, 13, 19]);
+    expect(previewSteps(4, 3)).toEqual([1, 2, 3]);
+    expect(previewSteps(2, 3)).toEqual([1]);
+    expect(previewSteps(1, 3)).toEqual([]);
+    expect(previewSteps(25, 0)).toEqual([]);
   });
 
   it('sends partial images, then the completed image, for each image in turn', async () => {

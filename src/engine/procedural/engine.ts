@@ -65,6 +65,7 @@ async function* generate(request: EngineRequest, signal: AbortSignal, stepDelayM
   const look = readPrompt(request.positivePrompt, request.negativePrompt);
   const style = styles[model.style];
   const { width, height, steps, previews } = request;
+  const previewAt = previews?.steps === undefined ? undefined : new Set(previews.steps);
 
   for (let index = 0; index < request.numberResults; index++) {
     const seed = request.seed + index;
@@ -86,7 +87,7 @@ async function* generate(request: EngineRequest, signal: AbortSignal, stepDelayM
     for (let step = 1; step <= steps; step++) {
       if (stepDelayMs > 0) await sleep(stepDelayMs, signal);
       else signal.throwIfAborted();
-      if (source === undefined || previews === undefined) continue;
+      if (source === undefined || previews === undefined || (previewAt !== undefined && !previewAt.has(step))) continue;
       const frame = previewFrame(source, step, steps);
       const image = await encodeRgb(sharp, frame, previews.format, previews.quality ?? defaultPreviewQuality);
       signal.throwIfAborted();
