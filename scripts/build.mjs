@@ -1,4 +1,4 @@
-// Builds dist/ from src/ with tsc and marks the CLI entry executable.
+// Builds dist/ from src/ with tsc, marks the CLI entry executable and bundles the web page.
 // Runs from `npm ci` (prepare) and `npm test`, so a fresh clone is usable at once.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
@@ -25,3 +25,7 @@ if (result.status !== 0) process.exit(result.status ?? 1);
 
 const cli = new URL('../dist/cli/main.js', import.meta.url);
 if (existsSync(cli)) chmodSync(cli, 0o755);
+
+// The browser build of the client and the live page's script, served by `imagewire serve` at /.
+const { bundleWeb } = await import('./bundle-web.mjs');
+await bundleWeb({ outdir: fileURLToPath(new URL('../dist/web', import.meta.url)) });

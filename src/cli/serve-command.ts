@@ -9,6 +9,8 @@ export interface ServeCommandOptions {
   apiKey: string[];
   stepDelay?: number;
   publicUrl?: string;
+  /** False with --no-page. */
+  page?: boolean;
 }
 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
@@ -20,6 +22,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       apiKeys: options.apiKey,
       ...(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay }),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+      ...(options.page === false ? { page: false } : {}),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -15,6 +15,8 @@ export interface ServeOptions {
   stepDelayMs?: number;
   /** Base of image URLs. @default http://host:port */
   publicUrl?: string;
+  /** Serve the live page at `/` (with page tokens for loopback requests only). @default true */
+  page?: boolean;
   /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
   server?: ServerOptions;
   /** Where the one "listening" line goes. @default process.stdout */
@@ -53,6 +55,7 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.stepDelayMs !== undefined) serverOptions.stepDelayMs = options.stepDelayMs;
   if (options.publicUrl !== undefined) serverOptions.publicUrl = options.publicUrl;
   if (options.logger !== undefined) serverOptions.logger = options.logger;
+  if (options.page !== false) serverOptions.page ??= true;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
   const server = await createServer(serverOptions);
   const host = serverOptions.host ?? '127.0.0.1';

@@ -33,6 +33,8 @@ export interface AttemptConfig {
   readonly keepAlive: Required<KeepAliveOptions>;
   /** Builds the authentication task (calls the key provider). */
   buildAuth(): Promise<AuthenticationTask>;
+  /** True when apiKey is a provider: an expired token is then worth another attempt (a fresh one). */
+  readonly refreshableKey: boolean;
   /** The ping frame to send (carries `ack` under the ack extension). */
   pingFrame(): string;
 }
@@ -197,7 +199,8 @@ export class Attempt {
     // Before the reply, an error can only be about the authentication.
     const item = inbound.errors[0];
     if (item === undefined) return;
-    if (authenticationCodes.has(item.code)) this.#fail(new AuthenticationError(item), 'fatal');
+    const expiredForGood = item.code === 'expiredToken' && !this.#config.refreshableKey;
+    if (authenticationCodes.has(item.code) || expiredForGood) this.#fail(new AuthenticationError(item), 'fatal');
     else if (isExtensionsProblem(item)) this.#fail(errorFromItem(item), 'extensionsRejected');
     else this.#fail(errorFromItem(item), 'retry');
   }

@@ -225,6 +225,7 @@ export class Connection {
         authTimeoutMs: this.#options.authTimeoutMs,
         keepAlive: this.#options.keepAlive,
         buildAuth: () => this.#handshake.authenticationTask(),
+        refreshableKey: typeof this.#options.apiKey === 'function',
         pingFrame: () => this.#pingFrame(),
       },
       {

@@ -75,3 +75,17 @@ export {
   type PartialImageEvent,
 } from './images-api.js';
 export { readServerSentEvents, type ServerSentEvent } from './sse-parser.js';
+export {
+  LiveSession,
+  createLiveSession,
+  type LiveDoneEvent,
+  type LiveErrorEvent,
+  type LiveEvent,
+  type LiveFinalEvent,
+  type LiveOptions,
+  type LivePreviewEvent,
+  type LiveRequest,
+  type LiveStartEvent,
+  type LiveStats,
+  type LiveTaskSource,
+} from './live.js';

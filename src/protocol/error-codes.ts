@@ -37,6 +37,9 @@ export const errorCodes = {
   invalidExtensions: { status: 400, description: 'extensions is not a list of session extensions (ack, binaryResults).' },
   invalidAck: { status: 400, description: 'ack is not a non-negative integer sequence number.' },
   alreadyAuthenticated: { status: 400, description: 'An authentication task arrived on a connection that is already authenticated.' },
+  expiredToken: { status: 401, description: 'The session token has expired; get a new one from POST /v1/tokens.' },
+  tokenNotAllowed: { status: 403, description: 'A session token was used where only an API key is accepted (minting tokens).' },
+  invalidTokenRequest: { status: 400, description: 'The body of POST /v1/tokens is not a JSON object with an optional integer ttlSeconds in range.' },
 
   // imageInference parameters
   missingPositivePrompt: { status: 400, description: 'positivePrompt is required.' },

@@ -1,13 +1,21 @@
 // API key checks. Keys are compared as SHA-256 digests with crypto.timingSafeEqual against every
 // configured key, so neither the key's length nor the position of a mismatch shows in the timing.
-// Sessions and tasks are owned by a key's digest; the key itself is kept nowhere.
+// Sessions and tasks are owned by a key's digest; the key itself is kept nowhere. A session token
+// (tokens.ts) stands in for the key that minted it and resolves to the same owner.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { protocolError, type ProtocolErrorItem } from '../protocol/index.js';
+import { TokenIssuer } from './tokens.js';
 
 /** Keys a server accepts: a list, or a function (which may look keys up elsewhere). */
 export type ApiKeys = readonly string[] | ((key: string) => boolean | Promise<boolean>);
 
-/** Checks a key; resolves false for anything not accepted (and when a key function throws). */
-export type Authenticator = (key: string) => Promise<boolean>;
+/** Who a credential belongs to, or why it was refused. */
+export type AuthOutcome =
+  | { readonly ok: true; readonly owner: string; /** True when the credential was a session token. */ readonly token: boolean }
+  | { readonly ok: false; readonly code: 'invalidApiKey' | 'expiredToken' };
+
+/** Checks a key or a session token; never rejects (a key function that throws refuses). */
+export type Authenticator = (credential: string) => Promise<AuthOutcome>;
 
 function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
@@ -22,7 +30,24 @@ export function ownerOf(key: string): string {
  * Builds the key check. No keys (undefined or an empty list) is open mode: any non-empty key is
  * accepted, which suits local development; say so in the docs of anything that exposes it.
  */
-export function createAuthenticator(apiKeys: ApiKeys | undefined, onError: (error: unknown) => void): Authenticator {
+export function createAuthenticator(apiKeys: ApiKeys | undefined, onError: (error: unknown) => void, tokens: TokenIssuer): Authenticator {
+  const checkKey = createKeyCheck(apiKeys, onError);
+  return async (credential) => {
+    if (TokenIssuer.claims(credential)) {
+      const checked = tokens.verify(credential);
+      return checked.ok ? { ok: true, owner: checked.owner, token: true } : checked;
+    }
+    return (await checkKey(credential)) ? { ok: true, owner: ownerOf(credential), token: false } : { ok: false, code: 'invalidApiKey' };
+  };
+}
+
+/** The error item for a refused credential (never echoing it). */
+export function authError(code: 'invalidApiKey' | 'expiredToken'): ProtocolErrorItem {
+  const message = code === 'expiredToken' ? 'The session token has expired; get a new one' : 'Invalid API key';
+  return protocolError(code, message, { parameter: 'apiKey', type: 'string', taskType: 'authentication' });
+}
+
+function createKeyCheck(apiKeys: ApiKeys | undefined, onError: (error: unknown) => void): (key: string) => Promise<boolean> {
   if (typeof apiKeys === 'function') {
     return async (key) => {
       try {

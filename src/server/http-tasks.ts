@@ -4,7 +4,7 @@
 // with the status of the first error's code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
-import { ownerOf, type Authenticator } from './auth.js';
+import { authError, type Authenticator } from './auth.js';
 import type { ServerLimits } from './limits.js';
 import { inlineImageItem, type Outbound } from './outbound.js';
 import { readBounded } from './request-body.js';
@@ -98,12 +98,13 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
     sendErrors(res, [protocolError('missingApiKey', 'authenticate with an Authorization: Bearer header or an authentication task first', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
     return;
   }
-  if (!(await deps.authenticate(key))) {
-    sendErrors(res, [protocolError('invalidApiKey', 'Invalid API key', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
+  const outcome = await deps.authenticate(key);
+  if (!outcome.ok) {
+    sendErrors(res, [authError(outcome.code)]);
     return;
   }
   // One collector per task, joined in task order, so the answer does not depend on timing.
-  const owner = ownerOf(key);
+  const owner = outcome.owner;
   const connection = { inFlight: 0 };
   const collectors = entries.slice(start).map(() => new Collector());
   await Promise.all(

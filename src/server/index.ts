@@ -6,6 +6,8 @@ export { defaultLimits, limitCodes, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
 export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth.js';
+export type { TokenOptions } from './tokens.js';
+export type { PageOptions } from './page-route.js';
 export { closeCodes } from './close-codes.js';
 export { costOf, isNsfwPrompt, nsfwWords } from './outputs.js';
 export {

@@ -1,7 +1,7 @@
 // Routes of the OpenAI-style faces (/v1/images/*, /v1/models, /public/images/*): checks the method,
 // then the key, then hands the request to the images API or the imagine endpoint.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ownerOf, type Authenticator } from './auth.js';
+import type { Authenticator } from './auth.js';
 import { ImagineStore } from './imagine-store.js';
 import { handleGetImage, handleImagine, handlePublish, servePublishedImage, publicImagePath, type ImagineDeps } from './imagine.js';
 import { sendJson } from './json-response.js';
@@ -86,10 +86,12 @@ export class OpenAiRoutes {
         throw new OpenAiError(401, 'You did not provide an API key: send it as Authorization: Bearer KEY', { code: 'missing_api_key', headers: { 'www-authenticate': 'Bearer' } });
       }
       // The key itself is never echoed or logged; only its digest (the owner) is kept.
-      if (!(await this.#deps.authenticate(key))) {
-        throw new OpenAiError(401, 'Incorrect API key provided', { code: 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
+      const outcome = await this.#deps.authenticate(key);
+      if (!outcome.ok) {
+        const expired = outcome.code === 'expiredToken';
+        throw new OpenAiError(401, expired ? 'The session token has expired' : 'Incorrect API key provided', { code: expired ? 'expired_token' : 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
       }
-      await route.run(req, res, ownerOf(key));
+      await route.run(req, res, outcome.owner);
     } catch (error) {
       this.#fail(res, error);
     }

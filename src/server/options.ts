@@ -4,6 +4,8 @@ import type { Engine } from '../engine/index.js';
 import type { ApiKeys } from './auth.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
+import type { PageOptions } from './page-route.js';
+import type { TokenOptions } from './tokens.js';
 
 /** Options of {@link createServer}. Every one is optional. */
 export interface ServerOptions {
@@ -43,6 +45,10 @@ export interface ServerOptions {
    * upgrade; return true when the request was handled.
    */
   httpHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Session tokens minted at POST /v1/tokens (secret, lifetimes). @default a random secret per start */
+  tokens?: TokenOptions;
+  /** Serve the live page at `/` (true, or its options). @default false (`imagewire serve` turns it on) */
+  page?: boolean | PageOptions;
 }
 
 /** The options with every default applied. */
@@ -60,6 +66,8 @@ export interface ResolvedServerOptions {
   readonly logger: Logger;
   readonly allowInputUrl: (url: URL) => boolean;
   readonly httpHandler: ServerOptions['httpHandler'];
+  readonly tokens: TokenOptions;
+  readonly page: PageOptions | undefined;
 }
 
 function milliseconds(value: number | undefined, fallback: number, name: string): number {
@@ -89,5 +97,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
     allowInputUrl: options.allowInputUrl ?? (() => true),
     httpHandler: options.httpHandler,
+    tokens: options.tokens ?? {},
+    page: options.page === true ? {} : options.page === false ? undefined : options.page,
   };
 }

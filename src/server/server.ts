@@ -14,6 +14,9 @@ import { handleHttpTasks } from './http-tasks.js';
 import { ImageStore } from './image-store.js';
 import { errorMessage } from './logger.js';
 import { OpenAiRoutes } from './openai-routes.js';
+import { PageRoute } from './page-route.js';
+import { handleTokenRequest } from './token-route.js';
+import { TokenIssuer } from './tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { SessionStore } from './session-store.js';
 import { SocketSession } from './socket-session.js';
@@ -88,6 +91,9 @@ class ReferenceServer implements ImagewireServer {
   readonly #router: TaskRouter;
   /** The OpenAI-style images API and the imagine endpoint, on the same router and engine. */
   readonly #openai: OpenAiRoutes;
+  readonly #tokens: TokenIssuer;
+  /** The live page, when `page` is set. */
+  readonly #page: PageRoute | undefined;
   readonly #sockets = new Set<SocketSession>();
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
@@ -104,7 +110,9 @@ class ReferenceServer implements ImagewireServer {
     this.#options = options;
     const { logger, limits } = options;
     this.#engine = options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs });
-    this.#authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }));
+    this.#tokens = new TokenIssuer(options.tokens);
+    this.#authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), this.#tokens);
+    this.#page = options.page === undefined ? undefined : new PageRoute(options.page, this.#tokens);
     this.#faults = new Faults({
       terminateAll: () => {
         for (const socket of [...this.#sockets]) socket.terminate('fault: dropAll');
@@ -250,6 +258,14 @@ class ReferenceServer implements ImagewireServer {
           return;
         }
         await this.#answering(handleHttpTasks(req, res, { router: this.#router, authenticate: this.#authenticate, limits: this.#options.limits }));
+        return;
+      }
+      if (pathname === '/v1/tokens') {
+        await this.#answering(handleTokenRequest(req, res, { authenticate: this.#authenticate, tokens: this.#tokens }));
+        return;
+      }
+      if (this.#page?.handles(pathname) === true) {
+        await this.#page.handle(req, res, pathname);
         return;
       }
       if (isImagePath(pathname)) {

@@ -12,7 +12,7 @@ import {
   type ProtocolErrorItem,
   type SessionExtension,
 } from '../protocol/index.js';
-import { ownerOf, type Authenticator } from './auth.js';
+import { authError, type Authenticator } from './auth.js';
 import { closeCodes } from './close-codes.js';
 import type { Faults } from './faults.js';
 import type { ServerLimits } from './limits.js';
@@ -223,16 +223,16 @@ export class SocketSession implements SessionSocket {
     }
     const task: AuthenticationTask = result.task;
     this.#moveTo({ name: 'authenticating' });
-    const accepted = await this.#deps.authenticate(task.apiKey);
+    const outcome = await this.#deps.authenticate(task.apiKey);
     if (this.#state.name !== 'authenticating') return;
-    if (!accepted) {
+    if (!outcome.ok) {
       this.#moveTo({ name: 'awaitingAuth' });
-      this.#deps.logger.info('authentication refused', { peer: this.#peer });
-      this.#authFailed([protocolError('invalidApiKey', 'Invalid API key', { parameter: 'apiKey', type: 'string', taskType: 'authentication' })]);
+      this.#deps.logger.info('authentication refused', { peer: this.#peer, code: outcome.code });
+      this.#authFailed([authError(outcome.code)]);
       this.#drain();
       return;
     }
-    const owner = ownerOf(task.apiKey);
+    const owner = outcome.owner;
     const asked = task.connectionSessionUUID ?? undefined;
     let session = asked === undefined ? undefined : this.#deps.sessions.find(asked, owner);
     const resumed = session !== undefined;

@@ -1,0 +1,93 @@
+// `POST /v1/tokens`: a backend holding an API key mints a short-lived session token to hand to a
+// browser. Answers `{"data":[{token, expiresAt, ttlSeconds}]}` or protocol-shaped `{"errors":[...]}`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
+import { authError, type Authenticator } from './auth.js';
+import { readBounded } from './request-body.js';
+import type { TokenIssuer } from './tokens.js';
+
+/** What the token route needs from its server. */
+export interface TokenRouteDeps {
+  readonly authenticate: Authenticator;
+  readonly tokens: TokenIssuer;
+}
+
+/** A token request body is tiny; anything larger is refused unread. */
+const MAX_BODY_BYTES = 1_024;
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  // Tokens are credentials: no cache may keep the answer.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: ProtocolErrorItem, headers: Record<string, string> = {}): void {
+  send(res, statusForCode(error.code), { errors: [error] }, headers);
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization?.trim() ?? '');
+  return match?.[1];
+}
+
+/** Reads `{ttlSeconds?}` (an empty body means the defaults); a string describes what is wrong. */
+export function readTtl(body: Buffer, tokens: TokenIssuer): number | string {
+  if (body.length === 0 || body.toString('utf8').trim() === '') return tokens.defaultTtlSeconds;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'the body is not valid JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'the body must be a JSON object';
+  const record = parsed as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => key !== 'ttlSeconds');
+  if (unknown.length > 0) return `unknown field ${unknown[0] ?? ''}; only ttlSeconds is accepted`;
+  const ttl = record.ttlSeconds;
+  if (ttl === undefined) return tokens.defaultTtlSeconds;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > tokens.maxTtlSeconds) {
+    return `ttlSeconds must be an integer from 1 to ${tokens.maxTtlSeconds}`;
+  }
+  return ttl;
+}
+
+/** Answers one request to /v1/tokens. */
+export async function handleTokenRequest(req: IncomingMessage, res: ServerResponse, deps: TokenRouteDeps): Promise<void> {
+  if (req.method !== 'POST') {
+    sendError(res, protocolError('invalidTokenRequest', 'use POST /v1/tokens with Authorization: Bearer <API key>'), { allow: 'POST' });
+    return;
+  }
+  const credential = bearer(req);
+  if (credential === undefined) {
+    sendError(res, protocolError('missingApiKey', 'send the API key as Authorization: Bearer <key>', { parameter: 'apiKey', type: 'string' }), { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  const outcome = await deps.authenticate(credential);
+  if (!outcome.ok) {
+    sendError(res, authError(outcome.code), { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  // A stolen token must not be able to extend its own life.
+  if (outcome.token) {
+    sendError(res, protocolError('tokenNotAllowed', 'a session token cannot mint tokens; use the API key', { parameter: 'apiKey', type: 'string' }));
+    return;
+  }
+  const body = await readBounded(req, MAX_BODY_BYTES);
+  if (body === undefined) {
+    sendError(res, protocolError('invalidTokenRequest', `the body must be at most ${MAX_BODY_BYTES} bytes`));
+    return;
+  }
+  const ttl = readTtl(body, deps.tokens);
+  if (typeof ttl === 'string') {
+    sendError(res, protocolError('invalidTokenRequest', ttl, { parameter: 'ttlSeconds', type: 'integer' }));
+    return;
+  }
+  send(res, 200, { data: [mintedItem(deps.tokens, outcome.owner, ttl)] });
+}
+
+/** The answer item of a minted token. */
+export function mintedItem(tokens: TokenIssuer, owner: string, ttlSeconds: number): { token: string; expiresAt: string; ttlSeconds: number } {
+  const minted = tokens.mint(owner, ttlSeconds);
+  return { token: minted.token, expiresAt: new Date(minted.expiresAtMs).toISOString(), ttlSeconds: minted.ttlSeconds };
+}

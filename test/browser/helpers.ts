@@ -1,0 +1,30 @@
+// Shared setup of the real-browser tests: Debian's Chromium through playwright-core (skipped with
+// a message when it is not installed), and the page scripts bundled into a temporary folder.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { bundleWeb } from '../../scripts/bundle-web.mjs';
+
+/** The Debian package's Chromium; CI installs it (.ci/run). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** True when the browser tests can run; logs why not otherwise. */
+export function chromiumAvailable(): boolean {
+  const found = existsSync(CHROMIUM);
+  if (!found) console.warn(`browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
+  return found;
+}
+
+/** Launches headless Chromium. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+}
+
+/** Bundles the client's browser build and the page script into a fresh temporary folder. */
+export async function bundleIntoTemp(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'imagewire-web-'));
+  await bundleWeb({ outdir: dir });
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,240 @@
+// The live page in real Chromium: previews then the final painted into the canvas, a newer prompt
+// cancelling the stale task on the server, a dropped socket resumed; and the page's HTTP surface
+// (content types, Content-Security-Policy, who may get a page token). Predicates are functions, not
+// strings: the page's CSP forbids eval, which string predicates would need.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runServe } from '../../src/cli/serve.js';
+import { createProceduralEngine } from '../../src/engine/index.js';
+import { eventually } from '../helpers/eventually.js';
+import { createGateEngine } from '../helpers/gate-engine.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { bundleIntoTemp, chromiumAvailable, launchChromium } from './helpers.js';
+
+const available = chromiumAvailable();
+const BROWSER_TEST_MS = 60_000;
+
+let bundle: Awaited<ReturnType<typeof bundleIntoTemp>>;
+let browser: Browser | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  bundle = await bundleIntoTemp();
+  if (available) browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bundle.remove();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function pageServer(options: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+  const server = await startTestServer({ page: { assetsDir: bundle.dir }, ...options });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** Opens the page; collects console errors and page errors (a CSP violation is one). */
+async function openPage(server: TestServer): Promise<{ page: Page; problems: string[] }> {
+  if (browser === undefined) throw new Error('no browser');
+  const context = await browser.newContext();
+  cleanups.push(() => context.close());
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${server.httpUrl}/`);
+  await page.waitForFunction(() => document.body.dataset.status === 'connected', undefined, { timeout: 10_000 });
+  return { page, problems };
+}
+
+function body(page: Page): Promise<Record<string, string>> {
+  return page.evaluate('Object.assign({}, document.body.dataset)');
+}
+
+/** Waits until the latest request's final is painted. */
+async function finalPainted(page: Page, timeout = 20_000): Promise<Record<string, string>> {
+  await page.waitForFunction(() => document.body.dataset.phase === 'final' && document.body.dataset.seq === document.body.dataset.requested, undefined, { timeout });
+  return body(page);
+}
+
+/** Alpha and colour spread of the canvas: a painted picture is opaque and not one flat colour. */
+function canvasPixels(page: Page): Promise<{ width: number; height: number; alpha: number; spread: number }> {
+  return page.evaluate(`(() => {
+    const canvas = document.getElementById('picture');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let min = 765, max = 0, alpha = 255;
+    for (let i = 0; i < data.length; i += 4) {
+      const sum = data[i] + data[i + 1] + data[i + 2];
+      min = Math.min(min, sum); max = Math.max(max, sum); alpha = Math.min(alpha, data[i + 3]);
+    }
+    return { width: canvas.width, height: canvas.height, alpha, spread: max - min };
+  })()`);
+}
+
+describe.skipIf(!available)('live page in Chromium', () => {
+  it(
+    'paints previews as they stream, then the final, with a strict CSP and no console errors',
+    async () => {
+      const server = await pageServer({ stepDelayMs: 30 });
+      const { page, problems } = await openPage(server);
+      expect(await canvasPixels(page)).toMatchObject({ alpha: 0 });
+      await page.selectOption('#size', '256');
+      await page.fill('#prompt', 'a lighthouse on a cliff at dusk');
+      await page.waitForFunction(() => document.body.dataset.phase === 'preview', undefined, { timeout: 10_000 });
+      const duringPreview = await body(page);
+      expect(Number(duringPreview.step)).toBeGreaterThanOrEqual(1);
+      expect(Number(duringPreview.step)).toBeLessThan(Number(duringPreview.steps));
+      const preview = await canvasPixels(page);
+      expect(preview.alpha).toBe(255);
+      const final = await finalPainted(page);
+      expect(final).toMatchObject({ phase: 'final', status: 'connected' });
+      const pixels = await canvasPixels(page);
+      expect(pixels).toMatchObject({ width: 256, height: 256, alpha: 255 });
+      expect(pixels.spread).toBeGreaterThan(30);
+      console.log(`live page: first preview ${final.firstPreviewMs} ms after typing (stepDelayMs 30)`);
+      expect(problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'cancels the stale task on the server when the prompt changes, and paints only the latest',
+    async () => {
+      const engine = createGateEngine(createProceduralEngine({ stepDelayMs: 15 }));
+      const server = await pageServer({ engine });
+      const { page } = await openPage(server);
+      await page.fill('#prompt', 'a red fox');
+      await engine.waiting(1); // previews streamed; the final is held at the gate
+      await page.waitForFunction(() => document.body.dataset.phase === 'preview', undefined, { timeout: 10_000 });
+      const firstSeq = (await body(page)).requested;
+      await page.fill('#prompt', 'a red fox under a full moon');
+      await engine.aborted(0); // server-side: the first generation's signal aborted (cancel arrived)
+      await engine.started(2);
+      engine.openAll();
+      const final = await finalPainted(page);
+      expect(Number(final.seq)).toBeGreaterThan(Number(firstSeq));
+      expect(engine.signals.slice(0, -1).every((signal) => signal.aborted)).toBe(true);
+      expect(engine.signals.at(-1)?.aborted).toBe(false);
+      await eventually(() => server.stats().tasksRunning, (running) => running === 0);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'reconnects, resumes the session and finishes the task when the server drops the socket',
+    async () => {
+      const engine = createGateEngine(createProceduralEngine({ stepDelayMs: 40 }));
+      engine.openAll();
+      const server = await pageServer({ engine });
+      const { page } = await openPage(server);
+      await page.evaluate(`(() => {
+        window.statuses = [];
+        new MutationObserver(() => window.statuses.push(document.body.dataset.status)).observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
+        const steps = document.getElementById('steps');
+        steps.value = '30';
+        steps.dispatchEvent(new Event('input'));
+      })()`);
+      await page.fill('#prompt', 'a storm over the sea');
+      await page.waitForFunction(() => document.body.dataset.phase === 'preview' && Number(document.body.dataset.step) >= 3, undefined, { timeout: 10_000 });
+      const before = await body(page);
+      server.faults.dropAll();
+      const final = await finalPainted(page);
+      expect(final.seq).toBe(before.seq);
+      expect(final.status).toBe('resumed');
+      expect(Number(final.resumes)).toBeGreaterThanOrEqual(1);
+      const statuses = (await page.evaluate('window.statuses')) as string[];
+      expect(statuses).toContain('reconnecting');
+      expect(statuses.at(-1)).toBe('resumed');
+      // The task was resumed, not submitted again.
+      expect(engine.signals).toHaveLength(1);
+      expect((await canvasPixels(page)).alpha).toBe(255);
+    },
+    BROWSER_TEST_MS,
+  );
+});
+
+describe('live page over HTTP', () => {
+  it('serves the page with a strict CSP and the scripts as JavaScript', async () => {
+    const server = await pageServer();
+    const page = await fetch(`${server.httpUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toContain('unsafe');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await page.text();
+    expect(html).toContain('<canvas id="picture"');
+    expect(html).not.toMatch(/<script(?![^>]*src=)/);
+    for (const script of ['/page/page.js', '/page/imagewire.browser.js']) {
+      const response = await fetch(`${server.httpUrl}${script}`);
+      expect(response.status, script).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await response.text()).not.toMatch(/from\s*["']node:/);
+    }
+    expect((await fetch(`${server.httpUrl}/page/other.js`)).status).toBe(404);
+    expect((await fetch(`${server.httpUrl}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('is not served unless asked for', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    expect((await fetch(`${server.httpUrl}/`)).status).toBe(404);
+    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST', headers: { 'x-imagewire-page': '1' } })).status).toBe(404);
+  });
+
+  it('hands page tokens only to the local page, and tokens work as keys', async () => {
+    const server = await pageServer({ apiKeys: ['real-key'] });
+    const url = `${server.httpUrl}/page/token`;
+    const good = await fetch(url, { method: 'POST', headers: { 'x-imagewire-page': '1' } });
+    expect(good.status).toBe(200);
+    expect(good.headers.get('cache-control')).toBe('no-store');
+    const { data } = (await good.json()) as { data: { token: string; ttlSeconds: number }[] };
+    expect(data[0]?.ttlSeconds).toBe(300);
+    const run = await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: `Bearer ${data[0]?.token ?? ''}` }, body: JSON.stringify([{ taskType: 'ping', ping: true }]) });
+    expect(run.status).toBe(200);
+    // No custom header (a plain cross-site form or fetch), a foreign Origin, a non-loopback Host.
+    expect((await fetch(url, { method: 'POST' })).status).toBe(403);
+    expect((await fetch(url, { method: 'POST', headers: { 'x-imagewire-page': '1', origin: 'http://evil.example' } })).status).toBe(403);
+    const rebound = await rawPost(server.port, '/page/token', { host: `evil.example:${server.port}`, 'x-imagewire-page': '1' });
+    expect(rebound).toBe(403);
+    expect((await fetch(url, { headers: { 'x-imagewire-page': '1' } })).status).toBe(405);
+  });
+
+  it('is served by imagewire serve unless --no-page', async () => {
+    for (const page of [undefined, false] as const) {
+      const { server, stop } = await runServe({ port: 0, logger: false, handleSignals: false, print: () => undefined, ...(page === undefined ? {} : { page }), server: page === false ? {} : { page: { assetsDir: bundle.dir } } });
+      cleanups.push(stop);
+      expect((await fetch(`${server.httpUrl}/`)).status).toBe(page === false ? 404 : 200);
+    }
+  });
+
+  it('turns page tokens off with devTokens: false', async () => {
+    const server = await startTestServer({ page: { assetsDir: bundle.dir, devTokens: false } });
+    cleanups.push(() => server.close());
+    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST', headers: { 'x-imagewire-page': '1' } })).status).toBe(404);
+    expect(await (await fetch(`${server.httpUrl}/`)).text()).toContain('data-token-url=""');
+  });
+});
+
+/** A POST with a Host header of our choosing (fetch does not allow setting Host). */
+async function rawPost(port: number, path: string, headers: Record<string, string>): Promise<number> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-length': '0', ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
