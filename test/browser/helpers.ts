@@ -1,5 +1,6 @@
 // Shared setup of the real-browser tests: Debian's Chromium through playwright-core (skipped with
-// a message when it is not installed), and the page scripts bundled into a temporary folder.
+// a message when it is not installed on a developer's machine, never in CI), and the page scripts
+// bundled into a temporary folder.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,17 @@ import { bundleWeb } from '../../scripts/bundle-web.mjs';
 /** The Debian package's Chromium; CI installs it (.ci/run). */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** True when the browser tests can run; logs why not otherwise. */
+/**
+ * True when the browser tests can run; logs why not otherwise. In CI (`CI` set) a missing browser
+ * is an error, so the browser tests can never pass there by being skipped.
+ */
 export function chromiumAvailable(): boolean {
   const found = existsSync(CHROMIUM);
-  if (!found) console.warn(`browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
-  return found;
+  if (found) return true;
+  const why = `${CHROMIUM} is not installed (apt-get install chromium)`;
+  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') throw new Error(`browser tests cannot run in CI: ${why}`);
+  console.warn(`browser tests skipped: ${why}`);
+  return false;
 }
 
 /** Launches headless Chromium. */
