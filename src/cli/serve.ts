@@ -43,7 +43,8 @@ const signals = ['SIGINT', 'SIGTERM'] as const;
 const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
- * Starts the server and prints exactly one line, `imagewire listening on ws://H:P/v1`. `stop()`
+ * Starts the server and prints exactly one line, `imagewire listening on ws://H:P/v1` (and, with
+ * the page, `, live page at http://H:P/`). `stop()`
  * closes it gracefully (running tasks cancelled, sockets closed with 1001); SIGINT or SIGTERM do the
  * same, and a second signal while stopping exits at once with code 130.
  */
@@ -78,6 +79,6 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.handleSignals !== false) for (const signal of signals) process.on(signal, onSignal);
 
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  print(`imagewire listening on ${server.url}`);
+  print(`imagewire listening on ${server.url}${serverOptions.page === undefined || serverOptions.page === false ? '' : `, live page at ${server.httpUrl}/`}`);
   return { server, stop };
 }

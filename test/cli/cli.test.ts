@@ -171,8 +171,11 @@ describe('imagewire serve', () => {
   it('prints one line, serves the protocol there, and stops on SIGTERM with exit code 0', async () => {
     const serving = start(['serve', '--port', '0', '--api-key', 'k1', '--step-delay', '0']);
     const line = await eventually(() => serving.stdout(), (text) => text.includes('\n'), 10_000);
-    const match = /^imagewire listening on (ws:\/\/127\.0\.0\.1:\d+\/v1)\n$/.exec(line);
+    const match = /^imagewire listening on (ws:\/\/127\.0\.0\.1:\d+\/v1), live page at (http:\/\/127\.0\.0\.1:\d+\/)\n$/.exec(line);
     expect(match).not.toBeNull();
+    const page = await fetch(match![2]!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>');
     const generated = await run(['generate', 'a teal boat', '--size', '128x128', '--steps', '2', '--url', match![1]!, '--api-key', 'k1', '--json', '--out', out]);
     expect(generated.code).toBe(0);
     serving.child.kill('SIGTERM');
