@@ -139,12 +139,66 @@ function toDataItems(value: unknown): ServerDataItem[] {
   return list.filter((entry): entry is ServerDataItem => isRecord(entry) && typeof entry.taskType === 'string');
 }
 
+/** Frames shorter than this are parsed whole: the cut only pays off for image-sized strings. */
+const LARGE_FIELD_MIN_CHARS = 64 * 1024;
+/** Result fields that hold a whole encoded image, the only strings worth cutting out. */
+const LARGE_FIELDS = ['imageBase64Data', 'imageDataURI'] as const;
+
+/**
+ * Parses a frame holding one image field without making JSON.parse walk the image: the field's
+ * string is sliced out (O(1) in V8), the rest is parsed, and the string is put back. Undefined
+ * means "parse it whole", whenever the cut cannot be proven equivalent: the key appears more
+ * than once, the value holds a backslash (an escape), or the placeholder is not found where a
+ * result item would hold it. Unlike JSON.parse it does not reject raw control characters inside
+ * the image string; such a value is not base64 and fails when decoded.
+ */
+function parseCuttingLargeField(text: string): { ok: true; value: unknown } | undefined {
+  for (const key of LARGE_FIELDS) {
+    const quotedKey = `"${key}"`;
+    const keyAt = text.indexOf(quotedKey);
+    if (keyAt === -1) continue;
+    if (text.indexOf(quotedKey, keyAt + quotedKey.length) !== -1) return undefined;
+    // Inside a JSON string every quote is escaped, so an unescaped `"key":"` is always a member name.
+    const open = keyAt + quotedKey.length;
+    if (text.charCodeAt(open) !== 0x3a || text.charCodeAt(open + 1) !== 0x22) return undefined;
+    const start = open + 2;
+    const end = text.indexOf('"', start);
+    if (end === -1) return undefined;
+    const value = text.slice(start, end);
+    // With no backslash, the first quote closes the string and the slice is its exact value.
+    if (value.includes('\\')) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text.slice(0, start) + text.slice(end));
+    } catch {
+      return undefined;
+    }
+    return restoreField(parsed, key, value) ? { ok: true, value: parsed } : undefined;
+  }
+  return undefined;
+}
+
+/** Puts `value` back into the one result item holding the emptied `key`; false if there is none. */
+function restoreField(parsed: unknown, key: string, value: string): boolean {
+  for (const frame of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (!isRecord(frame)) continue;
+    for (const item of Array.isArray(frame.data) ? frame.data : [frame.data]) {
+      if (isRecord(item) && item[key] === '') {
+        item[key] = value;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * Reads a server frame leniently, as servers in the wild differ: `data` may be one object,
  * errors may come as `error` (object or array), and the whole frame may be wrapped in an array.
  */
 export function decodeServerFrame(data: FrameData): DecodedServerFrame {
-  const parsed = parseJson(frameText(data));
+  const text = frameText(data);
+  const parsed = (text.length >= LARGE_FIELD_MIN_CHARS ? parseCuttingLargeField(text) : undefined) ?? parseJson(text);
   if (!parsed.ok) return { ok: false, reason: `malformed JSON (${parsed.reason})` };
   const frames = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
   const result: { ok: true; data: ServerDataItem[]; errors: ProtocolErrorItem[]; seq?: number } = { ok: true, data: [], errors: [] };

@@ -37,6 +37,27 @@ export function inlineImageItem(frame: Extract<Outbound, { kind: 'image' }>): Se
   return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: value, ...rest };
 }
 
+/** Stands in for the image while the rest of the item is stringified; only letters and dashes, so JSON leaves it as is. */
+const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
+
+/**
+ * The JSON data frame of an inline image. The item is stringified with a placeholder and the image
+ * spliced in after, so JSON.stringify never walks megabytes of base64 (it needs no escaping).
+ */
+function inlineImageFrame(frame: Extract<Outbound, { kind: 'image' }>, seq: number | undefined): string {
+  const { taskType, imageUUID, ...rest } = frame.item;
+  const item = { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: IMAGE_PLACEHOLDER, ...rest };
+  const text = encodeDataFrame([item], seq);
+  // Other strings cannot hold this quoted member: their quotes would be escaped.
+  const needle = `"${frame.field}":"${IMAGE_PLACEHOLDER}"`;
+  const at = text.indexOf(needle);
+  if (at === -1) return encodeDataFrame([inlineImageItem(frame)], seq);
+  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
+  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
+  const valueAt = at + frame.field.length + 4;
+  return text.slice(0, valueAt) + value + text.slice(valueAt + IMAGE_PLACEHOLDER.length);
+}
+
 /** Encodes a frame for the wire. */
 export function encodeOutbound(frame: Outbound, options: EncodeOptions): string | Uint8Array {
   switch (frame.kind) {
@@ -45,7 +66,7 @@ export function encodeOutbound(frame: Outbound, options: EncodeOptions): string 
     case 'errors':
       return encodeErrorFrame(frame.errors, options.seq);
     case 'image': {
-      if (!options.binary) return encodeDataFrame([inlineImageItem(frame)], options.seq);
+      if (!options.binary) return inlineImageFrame(frame, options.seq);
       const header = { ...frame.item, taskUUID: frame.item.taskUUID ?? '', byteLength: frame.image.byteLength, ...(options.seq === undefined ? {} : { seq: options.seq }) };
       return encodeBinaryResult(header, frame.image);
     }

@@ -9,11 +9,19 @@ describe('runServe', () => {
   it('prints exactly one line with the URL and serves there', async () => {
     const lines: string[] = [];
     const { server, stop } = await runServe({ port: 0, stepDelayMs: 0, apiKeys: ['k'], print: (line) => lines.push(line), handleSignals: false, logger: false });
-    expect(lines).toEqual([`imagewire listening on ${server.url}`]);
+    expect(lines).toEqual([`imagewire listening on ${server.url}, live page at ${server.httpUrl}/`]);
     expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v1$/);
     const { client } = await RawClient.authenticated(server.url, 'k');
     await client.close();
     await stop();
+    await stop();
+  });
+
+  it('leaves the page part out of its line without the page', async () => {
+    const lines: string[] = [];
+    const { server, stop } = await runServe({ port: 0, page: false, print: (line) => lines.push(line), handleSignals: false, logger: false });
+    expect(lines).toEqual([`imagewire listening on ${server.url}`]);
+    expect((await fetch(`${server.httpUrl}/`)).status).toBe(404);
     await stop();
   });
 

@@ -1,0 +1,62 @@
+// Task round trips over one connection: the imagewire client against the imagewire server, beside
+// a raw `ws` client and server exchanging the same JSON frames. Servers run in child processes.
+//
+// The engine returns a fixed 1x1 PNG at once (not the procedural engine with stepDelayMs 0, which
+// would add PNG encoding to every task), so the numbers measure the transport and task bookkeeping.
+import { captureFrames } from './lib/capture.js';
+import { childRole, serveParent, startChild } from './lib/child.js';
+import { DEPTH, pipelined, roundTripRequest, roundTripRows, sequential } from './lib/measure.js';
+import { RawClient } from './lib/raw-client.js';
+import { emitRows, note, quick, rounds } from './lib/report.js';
+import { startImagewireServer, startRawServer, type Templates } from './lib/servers.js';
+import { createClient } from '../src/index.js';
+
+
+async function child(role: string): Promise<void> {
+  if (role === 'imagewire-server') {
+    const server = await startImagewireServer();
+    process.send?.({ url: server.url });
+    serveParent(() => null);
+  } else {
+    const raw = await startRawServer(undefined);
+    process.send?.({ url: raw.url });
+    serveParent((message) => {
+      raw.setTemplates(message as Templates);
+      return null;
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const seqCount = quick ? 300 : 3000;
+  const pipeCount = quick ? 3000 : 30_000;
+  const roundCount = quick ? 1 : 5;
+  const ours = await startChild<{ url: string }>('imagewire-server');
+  const raw = await startChild<{ url: string }>('raw-server');
+  // JSON results on both sides: the raw baseline speaks JSON, so binary results are off here.
+  const options = { extensions: { binaryResults: false } };
+  const captured = await captureFrames(ours.ready.url, roundTripRequest, options);
+  note(`request frame ${captured.request.length} B, response frame ${captured.response.length} B`);
+  await raw.child.request({ authReply: captured.authReply, response: captured.response, uuid: captured.uuid } satisfies Templates);
+
+  const client = createClient({ apiKey: 'bench', url: ours.ready.url, maxInFlight: DEPTH, maxWaiting: 1_000_000, ...options });
+  await client.connect();
+  const rawClient = await RawClient.connect(raw.ready.url, captured);
+  const runOurs = (): Promise<unknown> => client.imageInference(roundTripRequest).result();
+  const runRaw = (): Promise<unknown> => rawClient.run();
+  // Warm up both paths so the JIT has compiled them before any round counts.
+  await pipelined(runOurs, 2000, DEPTH);
+  await pipelined(runRaw, 2000, DEPTH);
+
+  const seq = await rounds(roundCount, { ours: () => sequential(runOurs, seqCount), raw: () => sequential(runRaw, seqCount) });
+  const pipe = await rounds(roundCount, { ours: () => pipelined(runOurs, pipeCount, DEPTH), raw: () => pipelined(runRaw, pipeCount, DEPTH) });
+  await client.close();
+  rawClient.close();
+  await ours.child.stop();
+  await raw.child.stop();
+  emitRows(roundTripRows(seq, pipe, 'raw ws'));
+}
+
+const role = childRole();
+if (role !== undefined) await child(role);
+else await main();
