@@ -60,6 +60,8 @@ export class Session implements OutputTarget {
   #nextSeq = 1;
   /** Held frames, oldest first; written ones (awaiting ack) always precede unwritten ones. */
   #held: HeldFrame[] = [];
+  /** How many frames at the front of #held are written (written frames are always a prefix). */
+  #writtenCount = 0;
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
   #pumping = false;
@@ -117,6 +119,7 @@ export class Session implements OutputTarget {
     if (ack !== undefined) this.acknowledge(ack);
     // Frames written to an earlier socket but never acknowledged are replayed.
     for (const held of this.#held) held.written = false;
+    this.#writtenCount = 0;
     this.pump();
   }
 
@@ -133,6 +136,7 @@ export class Session implements OutputTarget {
     this.#moveTo({ name: 'discarded' });
     this.#store.adjustBytes(-this.#heldBytes);
     this.#held = [];
+    this.#writtenCount = 0;
     this.#heldBytes = 0;
     this.#store.remove(this);
   }
@@ -167,6 +171,7 @@ export class Session implements OutputTarget {
     if (drop === 0) return;
     let bytes = 0;
     for (const held of this.#held.splice(0, drop)) bytes += held.bytes;
+    this.#writtenCount -= drop;
     this.#grow(-bytes);
   }
 
@@ -175,8 +180,9 @@ export class Session implements OutputTarget {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      let index = this.#held.findIndex((held) => !held.written);
-      while (index !== -1 && index < this.#held.length) {
+      // Starting after the written prefix keeps a deliver O(1) however many frames await an ack.
+      let index = this.#writtenCount;
+      while (index < this.#held.length) {
         const state = this.#state;
         if (state.name !== 'attached' || !state.socket.writable) return;
         const held = this.#held[index];
@@ -186,6 +192,7 @@ export class Session implements OutputTarget {
         if (this.#flags.ack && held.seq !== undefined) {
           held.written = true;
           index++;
+          this.#writtenCount = index;
         } else {
           this.#held.splice(index, 1);
           this.#grow(-held.bytes);
@@ -198,11 +205,16 @@ export class Session implements OutputTarget {
 
   #remove(predicate: (held: HeldFrame) => boolean): void {
     let bytes = 0;
+    let written = 0;
     this.#held = this.#held.filter((held) => {
-      if (!predicate(held)) return true;
+      if (!predicate(held)) {
+        if (held.written) written++;
+        return true;
+      }
       bytes += held.bytes;
       return false;
     });
+    this.#writtenCount = written;
     this.#grow(-bytes);
   }
 
@@ -220,7 +232,10 @@ export class Session implements OutputTarget {
     }
     while (this.#heldBytes > max && this.#held[0]?.written === true) {
       const held = this.#held.shift();
-      if (held !== undefined) this.#grow(-held.bytes);
+      if (held !== undefined) {
+        this.#writtenCount--;
+        this.#grow(-held.bytes);
+      }
     }
     if (this.#heldBytes > max) {
       this.#store.logger.warn('session dropped: held results exceed limits.maxHeldBytesPerSession', { session: this.uuid, heldBytes: this.#heldBytes });
