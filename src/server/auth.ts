@@ -17,6 +17,9 @@ export type AuthOutcome =
 /** Checks a key or a session token; never rejects (a key function that throws refuses). */
 export type Authenticator = (credential: string) => Promise<AuthOutcome>;
 
+/** Distinct owners whose id strings are shared between connections. */
+const MAX_SHARED_OWNERS = 4_096;
+
 function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
@@ -32,12 +35,22 @@ export function ownerOf(key: string): string {
  */
 export function createAuthenticator(apiKeys: ApiKeys | undefined, onError: (error: unknown) => void, tokens: TokenIssuer): Authenticator {
   const checkKey = createKeyCheck(apiKeys, onError);
+  // Every connection of a key gets the same owner string rather than a fresh 64-character copy:
+  // an idle server may hold thousands of one key's sockets. Bounded; cleared when full.
+  const owners = new Map<string, string>();
+  const shared = (owner: string): string => {
+    const known = owners.get(owner);
+    if (known !== undefined) return known;
+    if (owners.size >= MAX_SHARED_OWNERS) owners.clear();
+    owners.set(owner, owner);
+    return owner;
+  };
   return async (credential) => {
     if (TokenIssuer.claims(credential)) {
       const checked = tokens.verify(credential);
-      return checked.ok ? { ok: true, owner: checked.owner, token: true } : checked;
+      return checked.ok ? { ok: true, owner: shared(checked.owner), token: true } : checked;
     }
-    return (await checkKey(credential)) ? { ok: true, owner: ownerOf(credential), token: false } : { ok: false, code: 'invalidApiKey' };
+    return (await checkKey(credential)) ? { ok: true, owner: shared(ownerOf(credential)), token: false } : { ok: false, code: 'invalidApiKey' };
   };
 }
 

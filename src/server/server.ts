@@ -19,7 +19,7 @@ import { handleTokenRequest } from './token-route.js';
 import { TokenIssuer } from './tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { SessionStore } from './session-store.js';
-import { SocketSession } from './socket-session.js';
+import { SocketSession, type SocketDeps } from './socket-session.js';
 import { TaskRegistry } from './task-registry.js';
 import { TaskRouter } from './task-router.js';
 import { WebhookSender } from './webhooks.js';
@@ -65,6 +65,10 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -95,10 +99,12 @@ class ReferenceServer implements ImagewireServer {
   /** The live page, when `page` is set. */
   readonly #page: PageRoute | undefined;
   readonly #sockets = new Set<SocketSession>();
+  #socketDeps: SocketDeps | undefined;
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
   readonly #httpPending = new Set<Promise<void>>();
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #idleSweepTimer: NodeJS.Timeout;
   #http: Server | undefined;
   readonly #webhooks: WebhookSender;
   #wss: WebSocketServer | undefined;
@@ -141,6 +147,13 @@ class ReferenceServer implements ImagewireServer {
       this.#registry.sweep();
       this.#images.sweep();
     }, sweepMs).unref();
+    // One timer checks every socket for silence, instead of a timer per socket: an idle server may
+    // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s) after it.
+    const idleMs = options.idleTimeoutMs;
+    this.#idleSweepTimer = setInterval(() => {
+      const silentSince = performance.now() - idleMs;
+      for (const socket of this.#sockets) socket.closeIfSilentSince(silentSince);
+    }, Math.max(10, Math.min(1_000, idleMs / 4))).unref();
   }
 
   get url(): string {
@@ -195,7 +208,9 @@ class ReferenceServer implements ImagewireServer {
   }
 
   #onUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // A module-level listener: an arrow here would share this scope's closure context, which holds
+    // `req`, and keep the whole request (headers and all) alive for the socket's life.
+    socket.on('error', destroySocket);
     if (this.#lifecycle !== 'listening') {
       rejectUpgrade(socket, '503 Service Unavailable');
       return;
@@ -206,29 +221,26 @@ class ReferenceServer implements ImagewireServer {
       rejectUpgrade(socket, '404 Not Found');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, peer));
   }
 
-  #accept(ws: WebSocket, req: IncomingMessage): void {
+  #accept(ws: WebSocket, peer: string): void {
     if (this.#faults.takeCloseOnConnect()) {
       ws.terminate();
       return;
     }
-    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const socket = new SocketSession(
-      ws,
-      {
-        router: this.#router,
-        sessions: this.#sessions,
-        authenticate: this.#authenticate,
-        faults: this.#faults,
-        limits: this.#options.limits,
-        logger: this.#options.logger,
-        idleTimeoutMs: this.#options.idleTimeoutMs,
-        closed: (gone) => this.#socketClosed(gone),
-      },
-      peer,
-    );
+    // One deps object for every socket: an idle server holds thousands, each should cost little.
+    this.#socketDeps ??= {
+      router: this.#router,
+      sessions: this.#sessions,
+      authenticate: this.#authenticate,
+      faults: this.#faults,
+      limits: this.#options.limits,
+      logger: this.#options.logger,
+      closed: (gone) => this.#socketClosed(gone),
+    };
+    const socket = new SocketSession(ws, this.#socketDeps, peer);
     this.#sockets.add(socket);
   }
 
@@ -352,6 +364,7 @@ class ReferenceServer implements ImagewireServer {
     this.#images.clear();
     this.#openai.clear();
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#idleSweepTimer);
     this.#lifecycle = 'closed';
   }
 

@@ -1,7 +1,7 @@
 // One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
-// closed, moved by one transition function), authentication and pipelining, keepalive, the idle
-// and authentication timers, and the writes of its session's frames. Everything it registers is
-// undone on the way to `closed`.
+// closed, moved by one transition function), authentication and pipelining, keepalive, the
+// authentication timer, the time of its last frame (the server's idle sweep reads it), and the
+// writes of its session's frames. Everything it registers is undone on the way to `closed`.
 import type { RawData, WebSocket } from 'ws';
 import {
   decodeClientFrame,
@@ -29,7 +29,6 @@ export interface SocketDeps {
   readonly faults: Faults;
   readonly limits: ServerLimits;
   readonly logger: Logger;
-  readonly idleTimeoutMs: number;
   /** Called once, when the socket reaches `closed`. */
   closed(socket: SocketSession): void;
 }
@@ -77,17 +76,18 @@ export class SocketSession implements SessionSocket {
   /** Entries of received frames not handled yet (pipelined behind an authentication). */
   #pending: { entry: unknown; index: number }[] = [];
   #failedAuths = 0;
-  #idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last frame received; the server's idle sweep reads it. */
+  #lastFrameAt = performance.now();
   #authTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
-  readonly #pongTimers = new Set<NodeJS.Timeout>();
+  /** Created on the first delayed pong (a fault hook), so an idle socket does not carry a Set. */
+  #pongTimers: Set<NodeJS.Timeout> | undefined;
   #frozenReplies: (string | Uint8Array)[] = [];
 
   constructor(ws: WebSocket, deps: SocketDeps, peer: string) {
     this.#ws = ws;
     this.#deps = deps;
     this.#peer = peer;
-    this.#idleTimer = setTimeout(() => this.close(closeCodes.normal, 'idle timeout'), deps.idleTimeoutMs).unref();
     this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
     ws.on('message', this.#socketOnMessage);
     ws.on('close', this.#socketOnClose);
@@ -96,6 +96,11 @@ export class SocketSession implements SessionSocket {
 
   get state(): SocketState {
     return this.#state;
+  }
+
+  /** Closes with 1000 "idle timeout" when nothing arrived since `since` (performance.now() time). */
+  closeIfSilentSince(since: number): void {
+    if (this.#lastFrameAt <= since && this.#state.name !== 'closing' && this.#state.name !== 'closed') this.close(closeCodes.normal, 'idle timeout');
   }
 
   get writable(): boolean {
@@ -113,10 +118,8 @@ export class SocketSession implements SessionSocket {
       this.#authTimer = undefined;
     }
     if (next.name === 'closing' || next.name === 'closed') {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-      for (const timer of this.#pongTimers) clearTimeout(timer);
-      this.#pongTimers.clear();
+      for (const timer of this.#pongTimers ?? []) clearTimeout(timer);
+      this.#pongTimers = undefined;
       this.#pending = [];
       this.#frozenReplies = [];
     }
@@ -138,7 +141,7 @@ export class SocketSession implements SessionSocket {
   readonly #socketOnMessage = (data: RawData): void => {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
-    this.#idleTimer?.refresh();
+    this.#lastFrameAt = performance.now();
     const decoded = decodeClientFrame(frameBytes(data), this.#deps.limits);
     if (!decoded.ok) {
       this.#reply(errorsFrame([decoded.error]));
@@ -208,11 +211,12 @@ export class SocketSession implements SessionSocket {
       this.#reply(pong);
       return;
     }
+    const timers = (this.#pongTimers ??= new Set());
     const timer = setTimeout(() => {
-      this.#pongTimers.delete(timer);
+      timers.delete(timer);
       this.#reply(pong);
     }, policy).unref();
-    this.#pongTimers.add(timer);
+    timers.add(timer);
   }
 
   async #authenticate(entry: unknown, index: number): Promise<void> {
