@@ -43,7 +43,7 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   /** Results that arrived again and were dropped (image tasks count them). */
   duplicates = 0;
   /** Takes the task's frame out of the outbox while it waits there. */
-  unqueue: () => void = () => undefined;
+  unqueue: () => void = nothing;
   readonly #result = deferred<TResult>();
   #state: TaskState = 'running';
   #endKind: EndKind | undefined;
@@ -134,9 +134,17 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
       this.#result.reject(outcome.error);
       this.buffer.end({ value: outcome.error });
     }
-    this.#onEnd?.(kind);
+    const onEnd = this.#onEnd;
+    // An ended task may be kept a long time (its stream unread); it keeps nothing of the dispatcher.
+    this.#onEnd = undefined;
+    onEnd?.(kind);
+    this.unqueue = nothing;
     return true;
   }
+}
+
+function nothing(): void {
+  // The default of hooks that have nothing to undo.
 }
 
 /** Any task run, whatever it yields. */

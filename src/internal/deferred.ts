@@ -9,33 +9,45 @@ export interface Deferred<T> {
   reject(error: unknown): boolean;
 }
 
+function ignore(): void {
+  // Marks a promise handled; whoever awaits it still sees the rejection.
+}
+
+/** A class rather than closures: one is made per task, and an object with methods on its prototype is smaller. */
+class Settler<T> implements Deferred<T> {
+  readonly promise: Promise<T>;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+
+  constructor() {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.promise.catch(ignore);
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  resolve(value: T): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#resolve(value);
+    return true;
+  }
+
+  reject(error: unknown): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#reject(error);
+    return true;
+  }
+}
+
 /** Creates a {@link Deferred}; `resolve`/`reject` return false once it has settled. */
 export function deferred<T>(): Deferred<T> {
-  let resolvePromise!: (value: T) => void;
-  let rejectPromise!: (error: unknown) => void;
-  const promise = new Promise<T>((resolve, reject) => {
-    resolvePromise = resolve;
-    rejectPromise = reject;
-  });
-  // Marks the promise handled; whoever awaits it still sees the rejection.
-  promise.catch(() => undefined);
-  let settled = false;
-  return {
-    promise,
-    get settled() {
-      return settled;
-    },
-    resolve(value) {
-      if (settled) return false;
-      settled = true;
-      resolvePromise(value);
-      return true;
-    },
-    reject(error) {
-      if (settled) return false;
-      settled = true;
-      rejectPromise(error);
-      return true;
-    },
-  };
+  return new Settler<T>();
 }
