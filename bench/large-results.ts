@@ -2,12 +2,12 @@
 // with binary frames and on plain JSON, beside a raw `ws` client doing JSON.parse of the same
 // JSON frames. Servers run in child processes; the engine returns a fixed random image at once.
 import { captureFrames } from './lib/capture.js';
-import { childRole, serveParent, startChild, type Child } from './lib/child.js';
+import { childRole, startChild, type Child } from './lib/child.js';
 import { randomImage } from './lib/engines.js';
 import { sequential, type RunStats } from './lib/measure.js';
 import { RawClient } from './lib/raw-client.js';
 import { emitRows, gc, note, pairedRatio, quick, ratio, rounds, spread, type Row } from './lib/report.js';
-import { startImagewireServer, startRawServer, type Templates } from './lib/servers.js';
+import { runServerChild, type Templates } from './lib/servers.js';
 import { createClient, type ImagewireClient } from '../src/index.js';
 
 const request = { positivePrompt: 'a red fox in the snow', model: 'runware:101@1', width: 1024, height: 1024, numberResults: 1 };
@@ -19,19 +19,8 @@ const sizes = [
 ];
 
 async function child(role: string): Promise<void> {
-  if (role === 'imagewire-server') {
-    const bytes = Number(process.argv.find((a) => a.startsWith('--bytes='))?.slice('--bytes='.length));
-    const server = await startImagewireServer(randomImage(bytes));
-    process.send?.({ url: server.url });
-    serveParent(() => null);
-  } else {
-    const raw = await startRawServer(undefined);
-    process.send?.({ url: raw.url });
-    serveParent((message) => {
-      raw.setTemplates(message as Templates);
-      return null;
-    });
-  }
+  const bytes = Number(process.argv.find((a) => a.startsWith('--bytes='))?.slice('--bytes='.length));
+  await runServerChild(role, role === 'imagewire-server' ? randomImage(bytes) : undefined);
 }
 
 async function measureSize(size: (typeof sizes)[number], raw: { child: Child; ready: { url: string } }, count: number, roundCount: number): Promise<Row[]> {

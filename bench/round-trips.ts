@@ -4,27 +4,15 @@
 // The engine returns a fixed 1x1 PNG at once (not the procedural engine with stepDelayMs 0, which
 // would add PNG encoding to every task), so the numbers measure the transport and task bookkeeping.
 import { captureFrames } from './lib/capture.js';
-import { childRole, serveParent, startChild } from './lib/child.js';
+import { childRole, startChild } from './lib/child.js';
 import { DEPTH, pipelined, roundTripRequest, roundTripRows, sequential } from './lib/measure.js';
 import { RawClient } from './lib/raw-client.js';
 import { emitRows, note, quick, rounds } from './lib/report.js';
-import { startImagewireServer, startRawServer, type Templates } from './lib/servers.js';
+import { runServerChild, type Templates } from './lib/servers.js';
 import { createClient } from '../src/index.js';
 
-
 async function child(role: string): Promise<void> {
-  if (role === 'imagewire-server') {
-    const server = await startImagewireServer();
-    process.send?.({ url: server.url });
-    serveParent(() => null);
-  } else {
-    const raw = await startRawServer(undefined);
-    process.send?.({ url: raw.url });
-    serveParent((message) => {
-      raw.setTemplates(message as Templates);
-      return null;
-    });
-  }
+  await runServerChild(role);
 }
 
 async function main(): Promise<void> {

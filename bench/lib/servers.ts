@@ -2,6 +2,7 @@
 // engine, and a raw `ws` server that answers with frames captured from the imagewire server.
 import { WebSocketServer, type RawData } from 'ws';
 import { createServer, type ImagewireServer } from '../../src/server/index.js';
+import { serveParent } from './child.js';
 import { fixedImageEngine } from './engines.js';
 
 /** Limits raised so 64 pipelined tasks (and thousands of idle sessions) are never refused. */
@@ -63,4 +64,23 @@ export async function startRawServer(templates: Templates | undefined): Promise<
         wss.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The body of a server child process: `imagewire-server` serves the protocol (with `image` as every
+ * final), any other role a raw `ws` server whose answer templates the parent sends. Reports its URL.
+ */
+export async function runServerChild(role: string, image?: Uint8Array): Promise<void> {
+  if (role === 'imagewire-server') {
+    const server = await startImagewireServer(image);
+    process.send?.({ url: server.url });
+    serveParent(() => null);
+    return;
+  }
+  const raw = await startRawServer(undefined);
+  process.send?.({ url: raw.url });
+  serveParent((message) => {
+    raw.setTemplates(message as Templates);
+    return null;
+  });
 }
