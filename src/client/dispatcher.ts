@@ -40,10 +40,16 @@ export class Dispatcher implements ConnectionHooks {
   readonly #connection: () => Connection;
   readonly #queue: PQueue;
   readonly #runs = new Map<string, AnyTaskRun>();
+  /** Tasks beyond maxWaiting, when whenFull is "wait": they wait for room in #waiting. */
   readonly #roomWaiters = new Set<AnyTaskRun>();
-  readonly #leaveQueue = new Map<AnyTaskRun, AbortController>();
-  /** waitForRoom() callers, woken when the client closes (the queue then never moves again). */
-  readonly #wakeOnClose = new Set<() => void>();
+  /**
+   * Tasks waiting for a slot, oldest first (a Set keeps insertion order and deletes in O(1)).
+   * p-queue is handed a task only when it has a free slot, so a waiting task costs no queue entry
+   * and no AbortController, and an aborted one just leaves this set.
+   */
+  readonly #waiting = new Set<AnyTaskRun>();
+  /** waitForRoom() callers: woken when room may have appeared, and when the client closes. */
+  readonly #roomListeners = new Set<() => void>();
   readonly #queries: Queries;
   readonly #recovery: Recovery;
   readonly #stats = { duplicateFinals: 0, orphanItems: 0, checks: 0, resends: 0 };
@@ -56,8 +62,7 @@ export class Dispatcher implements ConnectionHooks {
     this.#events = events;
     this.#connection = connection;
     this.#queue = new PQueue({ concurrency: options.maxInFlight });
-    this.#queue.on('next', this.#admitWaiting);
-    this.#queue.on('active', this.#admitWaiting);
+    this.#queue.on('next', this.#slotFreed);
     this.#queries = new Queries({
       send: (entry) => this.#connection().send(entry),
       get attemptId() {
@@ -79,7 +84,7 @@ export class Dispatcher implements ConnectionHooks {
   }
 
   get stats(): DispatcherStats {
-    return { ...this.#stats, open: this.#runs.size, inFlight: this.#queue.pending, waiting: this.#queue.size + this.#roomWaiters.size };
+    return { ...this.#stats, open: this.#runs.size, inFlight: this.#queue.pending, waiting: this.#waiting.size + this.#roomWaiters.size };
   }
 
   /** The error new tasks end with once the client is closed. */
@@ -114,7 +119,7 @@ export class Dispatcher implements ConnectionHooks {
       return;
     }
     // Tasks already waiting for room go first.
-    const room = this.#queue.size < this.#options.maxWaiting && this.#roomWaiters.size === 0;
+    const room = this.#waiting.size < this.#options.maxWaiting && this.#roomWaiters.size === 0;
     if (!room && this.#options.whenFull === 'reject') {
       run.fail(new QueueFullError('tasks', this.#options.maxWaiting, `${this.#options.maxWaiting} tasks already wait for one of ${this.#options.maxInFlight} slots (maxWaiting; whenFull is "reject")`));
       return;
@@ -135,15 +140,13 @@ export class Dispatcher implements ConnectionHooks {
 
   /** Resolves when a new task would be queued without waiting. */
   async waitForRoom(): Promise<void> {
-    while (this.#queue.size + this.#roomWaiters.size >= this.#options.maxWaiting && this.#closedError === undefined) {
+    while (this.#waiting.size + this.#roomWaiters.size >= this.#options.maxWaiting && this.#closedError === undefined) {
       await new Promise<void>((resolve) => {
         const wake = () => {
-          this.#queue.off('next', wake);
-          this.#wakeOnClose.delete(wake);
+          this.#roomListeners.delete(wake);
           resolve();
         };
-        this.#queue.on('next', wake);
-        this.#wakeOnClose.add(wake);
+        this.#roomListeners.add(wake);
       });
     }
   }
@@ -159,10 +162,11 @@ export class Dispatcher implements ConnectionHooks {
       run.fail(error, 'closed');
     }
     this.#queries.rejectAll(error);
+    this.#waiting.clear();
+    this.#roomWaiters.clear();
     this.#queue.clear();
-    this.#queue.off('next', this.#admitWaiting);
-    this.#queue.off('active', this.#admitWaiting);
-    for (const wake of [...this.#wakeOnClose]) wake();
+    this.#queue.off('next', this.#slotFreed);
+    for (const wake of [...this.#roomListeners]) wake();
   }
 
   // ---- ConnectionHooks ---------------------------------------------------------------------
@@ -252,29 +256,40 @@ export class Dispatcher implements ConnectionHooks {
 
   #enqueue(run: AnyTaskRun): void {
     run.phase = 'waiting';
-    const leave = new AbortController();
-    this.#leaveQueue.set(run, leave);
-    this.#queue
-      .add(
-        async () => {
-          this.#leaveQueue.delete(run);
+    this.#waiting.add(run);
+    this.#startWaiting();
+  }
+
+  /** Hands waiting tasks to p-queue while it has free slots; each starts at once. */
+  #startWaiting(): void {
+    for (const run of this.#waiting) {
+      if (this.#queue.pending + this.#queue.size >= this.#options.maxInFlight) return;
+      this.#waiting.delete(run);
+      this.#queue
+        .add(async () => {
           if (run.ended) return;
           this.#write(run);
           // The slot stays taken until the task ends.
           await run.result.then(noop, noop);
-        },
-        { signal: leave.signal },
-      )
-      .catch(noop);
+        })
+        .catch(noop);
+    }
   }
 
-  readonly #admitWaiting = (): void => {
+  readonly #slotFreed = (): void => {
+    this.#startWaiting();
+    this.#roomChanged();
+  };
+
+  /** Room in #waiting may have appeared: move tasks waiting for room in, wake waitForRoom(). */
+  #roomChanged(): void {
     for (const run of this.#roomWaiters) {
-      if (this.#queue.size >= this.#options.maxWaiting) return;
+      if (this.#waiting.size >= this.#options.maxWaiting) break;
       this.#roomWaiters.delete(run);
       this.#enqueue(run);
     }
-  };
+    for (const wake of [...this.#roomListeners]) wake();
+  }
 
   #write(run: AnyTaskRun): void {
     const connection = this.#connection();
@@ -321,8 +336,7 @@ export class Dispatcher implements ConnectionHooks {
     if (this.#runs.get(run.taskUUID) === run) this.#runs.delete(run.taskUUID);
     run.unqueue();
     this.#roomWaiters.delete(run);
-    this.#leaveQueue.get(run)?.abort();
-    this.#leaveQueue.delete(run);
+    if (this.#waiting.delete(run) && this.#closedError === undefined) this.#roomChanged();
     this.#stats.duplicateFinals += run.duplicates;
     const info = this.#connection().lastInfo;
     if ((kind === 'aborted' || kind === 'timedOut') && run.phase === 'sent' && info?.serverExtensions.has('cancel') === true && this.#closedError === undefined) {

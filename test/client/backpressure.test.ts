@@ -91,6 +91,27 @@ describe('backpressure', () => {
     expect(maxWaiting).toBeLessThanOrEqual(2);
   });
 
+  it('frees the room of a waiting task that is aborted, at once, and wakes waitForRoom', async () => {
+    const server = await startServer({ stepDelayMs: 50 });
+    const client = clientOf(server, { maxInFlight: 1, maxWaiting: 1 });
+    const running = client.imageInference(smallRequest({ steps: 20 }));
+    const leave = new AbortController();
+    const waiting = client.imageInference({ ...smallRequest(), signal: leave.signal });
+    expect(client.stats()).toMatchObject({ inFlight: 1, waiting: 1 });
+    await expect(client.imageInference(smallRequest()).result()).rejects.toBeInstanceOf(QueueFullError);
+    const room = client.waitForRoom();
+    leave.abort(new Error('changed my mind'));
+    await room;
+    await expect(waiting.result()).rejects.toThrow('changed my mind');
+    expect(client.stats()).toMatchObject({ inFlight: 1, waiting: 0 });
+    // The first task is still running, and a new one takes the freed place instead of being refused.
+    const next = client.imageInference(smallRequest());
+    expect(client.stats().waiting).toBe(1);
+    expect(running.state).toBe('running');
+    expect(await next.result()).toHaveLength(1);
+    expect(await running.result()).toHaveLength(1);
+  });
+
   it('bounds the outbox while disconnected and refuses a frame that does not fit', async () => {
     const server = await startServer();
     const client = clientOf(server, { outbox: { maxFrames: 100, maxBytes: 4_096 }, reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } });
