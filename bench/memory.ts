@@ -140,20 +140,19 @@ async function main(): Promise<void> {
     const ours = await serverPerConnection('imagewire', count);
     const raw = await serverPerConnection('raw', count);
     note(`${count} idle connections: imagewire ${JSON.stringify(ours)} raw ${JSON.stringify(raw)} (bytes per connection)`);
-    rows.push({
-      benchmark: `server RSS per idle authenticated connection, ${count} connections (vs raw ws server)`,
-      imagewire: `${(ours.rss / KiB).toFixed(1)} KiB`,
-      baseline: `${(raw.rss / KiB).toFixed(1)} KiB`,
-      ratio: ratio(ours.rss / raw.rss),
-      target: '≤ 1.30x',
-    });
-    rows.push({
-      benchmark: `server heap per idle authenticated connection, ${count} connections (vs raw ws server)`,
-      imagewire: `${(ours.heapUsed / KiB).toFixed(1)} KiB`,
-      baseline: `${(raw.heapUsed / KiB).toFixed(1)} KiB`,
-      ratio: ratio(ours.heapUsed / raw.heapUsed),
-      target: '',
-    });
+    const measures = [
+      { label: 'RSS', key: 'rss', target: '≤ 1.30x' },
+      { label: 'heap', key: 'heapUsed', target: '' },
+    ] as const;
+    for (const { label, key, target } of measures) {
+      rows.push({
+        benchmark: `server ${label} per idle authenticated connection, ${count} connections (vs raw ws server)`,
+        imagewire: `${(ours[key] / KiB).toFixed(1)} KiB`,
+        baseline: `${(raw[key] / KiB).toFixed(1)} KiB`,
+        ratio: ratio(ours[key] / raw[key]),
+        target,
+      });
+    }
   }
   emitRows(rows);
 }
