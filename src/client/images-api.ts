@@ -1,5 +1,6 @@
 // Typed calls for the OpenAI-style images API and the imagine endpoint over fetch alone (browser-safe);
 // streams are async iterators of partial and completed image events.
+import type { ImageObject } from '../protocol/index.js';
 import { ApiError, AuthenticationError, ConnectionError, ImagewireError, ValidationError } from './errors.js';
 import type { ApiKeyProvider } from './options.js';
 import { ImageResult } from './image-result.js';
@@ -141,21 +142,7 @@ export interface ImagineParams {
   seed?: number;
 }
 
-/** An image of the imagine endpoint. */
-export interface ImageObject {
-  /** `image_...`. */
-  id: string;
-  name: string;
-  /** The public URL once published, else null. */
-  url: string | null;
-  width: number;
-  height: number;
-  format: 'jpeg' | 'png' | 'webp';
-  /** Bytes. */
-  size: number;
-  /** ISO 8601. */
-  created_at: string;
-}
+export type { ImageObject };
 
 /** One model of `GET /v1/models`. */
 export interface ModelObject {

@@ -10,5 +10,6 @@ export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult
 export { MAX_LIST_ENTRIES } from './validate-image-inference.js';
 export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './normalize.js';
 export { previewSteps } from './previews.js';
+export type { ImageObject } from './imagine.js';
 export * from './frame.js';
 export * from './binary-frame.js';

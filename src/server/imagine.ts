@@ -1,6 +1,7 @@
 // The imagine endpoint: POST /v1/images/imagine (a 1024x1024 PNG as an Image object), GET and publish
 // of /v1/images/{id}, and the public URL that serves a published image to anyone.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ImageObject } from '../protocol/index.js';
 import { runImageJob } from './image-job.js';
 import { sendJson } from './json-response.js';
 import type { ImagineStore, ImaginedImage } from './imagine-store.js';
@@ -20,17 +21,7 @@ export interface ImagineDeps {
   publicUrl(): string;
 }
 
-/** The Image object, keys in the documented order. */
-export interface ImageObject {
-  id: string;
-  name: string;
-  url: string | null;
-  width: number;
-  height: number;
-  format: 'png';
-  size: number;
-  created_at: string;
-}
+export type { ImageObject };
 
 /** Side of every imagined image, as the endpoint documents it. */
 export const IMAGINE_SIDE = 1024;
