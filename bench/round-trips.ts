@@ -5,7 +5,7 @@
 // would add PNG encoding to every task), so the numbers measure the transport and task bookkeeping.
 import { captureFrames } from './lib/capture.js';
 import { childRole, startChild } from './lib/child.js';
-import { DEPTH, pipelined, roundTripRequest, roundTripRows, sequential } from './lib/measure.js';
+import { DEPTH, pipelined, roundTripRequest, roundTripRows, sequential, withServerCpu } from './lib/measure.js';
 import { RawClient } from './lib/raw-client.js';
 import { emitRows, note, quick, rounds } from './lib/report.js';
 import { runServerChild, type Templates } from './lib/servers.js';
@@ -36,8 +36,14 @@ async function main(): Promise<void> {
   await pipelined(runOurs, 2000, DEPTH);
   await pipelined(runRaw, 2000, DEPTH);
 
-  const seq = await rounds(roundCount, { ours: () => sequential(runOurs, seqCount), raw: () => sequential(runRaw, seqCount) });
-  const pipe = await rounds(roundCount, { ours: () => pipelined(runOurs, pipeCount, DEPTH), raw: () => pipelined(runRaw, pipeCount, DEPTH) });
+  const seq = await rounds(roundCount, {
+    ours: () => withServerCpu(ours.child, seqCount, () => sequential(runOurs, seqCount)),
+    raw: () => withServerCpu(raw.child, seqCount, () => sequential(runRaw, seqCount)),
+  });
+  const pipe = await rounds(roundCount, {
+    ours: () => withServerCpu(ours.child, pipeCount, () => pipelined(runOurs, pipeCount, DEPTH)),
+    raw: () => withServerCpu(raw.child, pipeCount, () => pipelined(runRaw, pipeCount, DEPTH)),
+  });
   await client.close();
   rawClient.close();
   await ours.child.stop();

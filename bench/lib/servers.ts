@@ -66,6 +66,9 @@ export async function startRawServer(templates: Templates | undefined): Promise<
   };
 }
 
+/** The message a server child answers with its `process.cpuUsage()`. */
+export const CPU_REQUEST = 'cpu';
+
 /**
  * The body of a server child process: `imagewire-server` serves the protocol (with `image` as every
  * final), any other role a raw `ws` server whose answer templates the parent sends. Reports its URL.
@@ -74,12 +77,13 @@ export async function runServerChild(role: string, image?: Uint8Array): Promise<
   if (role === 'imagewire-server') {
     const server = await startImagewireServer(image);
     process.send?.({ url: server.url });
-    serveParent(() => null);
+    serveParent((message) => (message === CPU_REQUEST ? process.cpuUsage() : null));
     return;
   }
   const raw = await startRawServer(undefined);
   process.send?.({ url: raw.url });
   serveParent((message) => {
+    if (message === CPU_REQUEST) return process.cpuUsage();
     raw.setTemplates(message as Templates);
     return null;
   });

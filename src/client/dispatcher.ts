@@ -305,7 +305,10 @@ export class Dispatcher implements ConnectionHooks {
     try {
       run.unqueue = connection.send({
         encode,
-        bytes: utf8Length(encode()),
+        // Counted only when the frame has to wait in the outbox.
+        get bytes() {
+          return utf8Length(encode());
+        },
         written: () => {
           run.phase = 'sent';
           run.sentOn = connection.attemptId;

@@ -120,7 +120,7 @@ export class ImagewireHttpClient implements TaskApi {
     return runTask(this, task);
   }
 
-  #execute(run: AnyTaskRun, timeoutMs: number | undefined, signal: AbortSignal | undefined, task: Record<string, unknown>): void {
+  #execute(run: AnyTaskRun, timeoutMs: number | undefined, signal: AbortSignal | undefined, task: ClientTask): void {
     if (run.ended) return;
     const request = new AbortController();
     run.start(this.#clock, timeoutMs ?? this.#timeoutMs, signal, () => request.abort());

@@ -49,8 +49,9 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
     return this.#finals.length;
   }
 
-  wireTask(server: ServerView): Record<string, unknown> {
-    if (this.#task.previews === undefined || server.previews) return { ...this.#task };
+  wireTask(server: ServerView): ImageInferenceTask {
+    // The task is never changed after it was built, so it goes out as it is.
+    if (this.#task.previews === undefined || server.previews) return this.#task;
     // A server without the previews extension would refuse the unknown field.
     const { previews: _previews, ...rest } = this.#task;
     return rest;
@@ -67,7 +68,11 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
       return;
     }
     if (item.status === 'processing') return;
-    if (IMAGE_FIELDS.some((field) => typeof item[field] === 'string')) this.#final(item, undefined);
+    for (const field of IMAGE_FIELDS) {
+      if (typeof item[field] !== 'string') continue;
+      this.#final(item, undefined);
+      return;
+    }
   }
 
   override handleBinary(header: BinaryResultHeader, image: Uint8Array): void {

@@ -13,8 +13,8 @@ export class ImageUploadRun extends TaskRun<never, UploadedImage> {
     this.#task = task;
   }
 
-  wireTask(): Record<string, unknown> {
-    return { ...this.#task };
+  wireTask(): ImageUploadTask {
+    return this.#task;
   }
 
   handleItem(item: ServerDataItem): void {

@@ -23,7 +23,7 @@ export const defaultOutbox: Required<OutboxOptions> = { maxFrames: 1024, maxByte
 export interface OutboxEntry {
   /** Builds the frame text at write time. */
   encode(): string;
-  /** Size used for the byte bound (computed once, when queued). */
+  /** Size used for the byte bound (read once, when queued). */
   readonly bytes: number;
   /** Called after the frame was written to a socket. */
   written?(): void;
@@ -32,7 +32,8 @@ export interface OutboxEntry {
 /** A FIFO of frames with O(1) removal, bounded by count and bytes. */
 export class Outbox {
   readonly #limits: Required<OutboxOptions>;
-  readonly #entries = new Map<number, OutboxEntry>();
+  /** Entries with their size as counted when queued. */
+  readonly #entries = new Map<number, { readonly entry: OutboxEntry; readonly bytes: number }>();
   #nextId = 1;
   #bytes = 0;
 
@@ -53,27 +54,28 @@ export class Outbox {
     if (this.#entries.size >= this.#limits.maxFrames) {
       throw new QueueFullError('outbox', this.#limits.maxFrames, `the outbox already holds ${this.#limits.maxFrames} frames waiting for a connection (outbox.maxFrames)`);
     }
-    if (this.#bytes + entry.bytes > this.#limits.maxBytes) {
-      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${entry.bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
+    const bytes = entry.bytes;
+    if (this.#bytes + bytes > this.#limits.maxBytes) {
+      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
     }
     const id = this.#nextId++;
-    this.#entries.set(id, entry);
-    this.#bytes += entry.bytes;
+    this.#entries.set(id, { entry, bytes });
+    this.#bytes += bytes;
     return () => this.#remove(id);
   }
 
   /** Takes every entry out, oldest first. */
   drain(): OutboxEntry[] {
-    const entries = [...this.#entries.values()];
+    const entries = [...this.#entries.values()].map((queued) => queued.entry);
     this.#entries.clear();
     this.#bytes = 0;
     return entries;
   }
 
   #remove(id: number): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
+    const queued = this.#entries.get(id);
+    if (queued === undefined) return;
     this.#entries.delete(id);
-    this.#bytes -= entry.bytes;
+    this.#bytes -= queued.bytes;
   }
 }

@@ -13,16 +13,21 @@ export interface PreparedRun<R> {
   readonly signal: AbortSignal | undefined;
 }
 
-/** Drops undefined fields so that `{seed: undefined}` means "not given", as on the wire. */
-function defined(params: Record<string, unknown>): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) result[key] = value;
-  return result;
-}
+/** The per-task options of a request; they travel beside the task, never on the wire. */
+const taskOptionKeys = new Set(['signal', 'timeoutMs', 'taskUUID']);
 
+/**
+ * The wire parameters of a request: every field but the task options, without undefined ones,
+ * so that `{seed: undefined}` means "not given", as on the wire.
+ */
 function split<T extends TaskOptions>(request: T): { options: TaskOptions; params: Record<string, unknown> } {
-  const { signal, timeoutMs, taskUUID, ...params } = request;
-  return { options: { signal, timeoutMs, taskUUID }, params: defined(params) };
+  const params: Record<string, unknown> = {};
+  for (const key in request) {
+    if (!Object.hasOwn(request, key) || taskOptionKeys.has(key)) continue;
+    const value: unknown = request[key];
+    if (value !== undefined) params[key] = value;
+  }
+  return { options: { signal: request.signal, timeoutMs: request.timeoutMs, taskUUID: request.taskUUID }, params };
 }
 
 /** An imageInference run; `outputType` defaults to base64Data so images arrive as bytes. */

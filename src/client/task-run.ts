@@ -5,7 +5,7 @@ import { onAbort } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import { deferred } from '../internal/deferred.js';
 import { Disposer } from '../internal/disposer.js';
-import type { BinaryResultHeader, ServerDataItem } from '../protocol/index.js';
+import type { BinaryResultHeader, ClientTask, ServerDataItem } from '../protocol/index.js';
 import { TimeoutError } from './errors.js';
 import { EventBuffer } from './event-buffer.js';
 import type { TaskControl, TaskState } from './task-stream.js';
@@ -91,7 +91,7 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   }
 
   /** The task object to send, encoded for what the server can do. */
-  abstract wireTask(server: ServerView): Record<string, unknown>;
+  abstract wireTask(server: ServerView): ClientTask;
 
   /** One JSON item carrying this task's UUID. */
   abstract handleItem(item: ServerDataItem): void;

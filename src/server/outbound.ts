@@ -37,6 +37,9 @@ export function inlineImageItem(frame: Extract<Outbound, { kind: 'image' }>): Se
   return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: value, ...rest };
 }
 
+/** Images smaller than this go through JSON.stringify whole. */
+const SPLICE_MIN_BYTES = 4096;
+
 /** Stands in for the image while the rest of the item is stringified; only letters and dashes, so JSON leaves it as is. */
 const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
 
@@ -45,6 +48,8 @@ const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
  * spliced in after, so JSON.stringify never walks megabytes of base64 (it needs no escaping).
  */
 function inlineImageFrame(frame: Extract<Outbound, { kind: 'image' }>, seq: number | undefined): string {
+  // Below a few KiB, stringifying the whole item costs less than the splice.
+  if (frame.image.byteLength < SPLICE_MIN_BYTES) return encodeDataFrame([inlineImageItem(frame)], seq);
   const { taskType, imageUUID, ...rest } = frame.item;
   const item = { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: IMAGE_PLACEHOLDER, ...rest };
   const text = encodeDataFrame([item], seq);
@@ -73,6 +78,9 @@ export function encodeOutbound(frame: Outbound, options: EncodeOptions): string 
   }
 }
 
+/** What a held image frame's item is counted as: the server builds it, a few short fields. */
+const IMAGE_ITEM_BYTES = 512;
+
 /** Approximate memory a held frame costs: its image bytes plus its JSON. */
 export function heldSize(frame: Outbound): number {
   switch (frame.kind) {
@@ -81,7 +89,7 @@ export function heldSize(frame: Outbound): number {
     case 'errors':
       return JSON.stringify(frame.errors).length + 16;
     case 'image':
-      return frame.image.byteLength + JSON.stringify(frame.item).length + 64;
+      return frame.image.byteLength + IMAGE_ITEM_BYTES;
   }
 }
 

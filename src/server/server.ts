@@ -20,6 +20,7 @@ import { TokenIssuer } from './tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { SessionStore } from './session-store.js';
 import { SocketSession, type SocketDeps } from './socket-session.js';
+import { WriteCoalescer } from '../internal/write-coalescer.js';
 import { TaskRegistry } from './task-registry.js';
 import { TaskRouter } from './task-router.js';
 import { WebhookSender } from './webhooks.js';
@@ -99,6 +100,7 @@ class ReferenceServer implements ImagewireServer {
   /** The live page, when `page` is set. */
   readonly #page: PageRoute | undefined;
   readonly #sockets = new Set<SocketSession>();
+  readonly #writes = new WriteCoalescer();
   #socketDeps: SocketDeps | undefined;
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
@@ -222,10 +224,10 @@ class ReferenceServer implements ImagewireServer {
       return;
     }
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, peer));
+    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket, peer));
   }
 
-  #accept(ws: WebSocket, peer: string): void {
+  #accept(ws: WebSocket, tcp: Duplex, peer: string): void {
     if (this.#faults.takeCloseOnConnect()) {
       ws.terminate();
       return;
@@ -238,9 +240,10 @@ class ReferenceServer implements ImagewireServer {
       faults: this.#faults,
       limits: this.#options.limits,
       logger: this.#options.logger,
+      writes: this.#writes,
       closed: (gone) => this.#socketClosed(gone),
     };
-    const socket = new SocketSession(ws, this.#socketDeps, peer);
+    const socket = new SocketSession(ws, tcp, this.#socketDeps, peer);
     this.#sockets.add(socket);
   }
 
@@ -365,6 +368,7 @@ class ReferenceServer implements ImagewireServer {
     this.#openai.clear();
     clearInterval(this.#sweepTimer);
     clearInterval(this.#idleSweepTimer);
+    this.#writes.close();
     this.#lifecycle = 'closed';
   }
 

@@ -2,6 +2,7 @@
 // closed, moved by one transition function), authentication and pipelining, keepalive, the
 // authentication timer, the time of its last frame (the server's idle sweep reads it), and the
 // writes of its session's frames. Everything it registers is undone on the way to `closed`.
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import {
   decodeClientFrame,
@@ -20,6 +21,7 @@ import { errorMessage, type Logger } from './logger.js';
 import { dataFrame, encodeOutbound, errorsFrame, type Outbound } from './outbound.js';
 import type { Session, SessionSocket, SessionStore } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
+import type { WriteCoalescer } from '../internal/write-coalescer.js';
 
 /** What a socket session needs from its server. */
 export interface SocketDeps {
@@ -29,6 +31,8 @@ export interface SocketDeps {
   readonly faults: Faults;
   readonly limits: ServerLimits;
   readonly logger: Logger;
+  /** Merges each turn's writes to a socket into one system call. */
+  readonly writes: WriteCoalescer;
   /** Called once, when the socket reaches `closed`. */
   closed(socket: SocketSession): void;
 }
@@ -70,6 +74,8 @@ const supportedExtensions = [...extensionNames];
 
 export class SocketSession implements SessionSocket {
   readonly #ws: WebSocket;
+  /** The TCP socket under `#ws`, corked while a turn's frames are written. */
+  readonly #tcp: Duplex;
   readonly #deps: SocketDeps;
   readonly #peer: string;
   #state: SocketState = { name: 'awaitingAuth' };
@@ -84,8 +90,9 @@ export class SocketSession implements SessionSocket {
   #pongTimers: Set<NodeJS.Timeout> | undefined;
   #frozenReplies: (string | Uint8Array)[] = [];
 
-  constructor(ws: WebSocket, deps: SocketDeps, peer: string) {
+  constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string) {
     this.#ws = ws;
+    this.#tcp = tcp;
     this.#deps = deps;
     this.#peer = peer;
     this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
@@ -131,6 +138,7 @@ export class SocketSession implements SessionSocket {
       this.#graceTimer = undefined;
       this.#ws.off('message', this.#socketOnMessage);
       this.#ws.off('close', this.#socketOnClose);
+      this.#deps.writes.release(this.#tcp);
       // The error listener stays: a late socket error must not become an uncaught exception.
       this.#deps.closed(this);
     }
@@ -293,9 +301,11 @@ export class SocketSession implements SessionSocket {
 
   #send(data: string | Uint8Array): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#deps.writes.beforeWrite(this.#tcp);
     this.#ws.send(data, (error) => {
       if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
     });
+    this.#deps.writes.afterWrite(this.#tcp);
   }
 
   writeTaskFrame(frame: Outbound, seq: number | undefined): boolean {
@@ -346,12 +356,15 @@ export class SocketSession implements SessionSocket {
     this.#deps.logger.debug('closing socket', { peer: this.#peer, code, reason });
     this.#moveTo({ name: 'closing' });
     this.#ws.close(code, reason);
+    this.#deps.writes.release(this.#tcp);
   }
 
   /** Cuts the socket at once, without a close frame (a network failure, or a fault). */
   terminate(reason: string): void {
     if (this.#state.name === 'closed') return;
     this.#deps.logger.debug('terminating socket', { peer: this.#peer, reason });
+    // Frames written before the cut reach the wire (a dropAfterFrames fault depends on it).
+    this.#deps.writes.release(this.#tcp);
     this.#moveTo({ name: 'closed' });
     this.#ws.terminate();
   }

@@ -22,6 +22,8 @@ export interface TaskRecord {
   /** deliveryMethod "async": outputs are only served through getResponse. */
   readonly async: boolean;
   readonly controller: AbortController;
+  /** Called once when the task is cancelled, before its controller aborts (the router's hook). */
+  onCancel: ((abort: TaskAbort) => void) | undefined;
   state: TaskState;
   /** Where outputs go while running (undefined for async tasks). getResponse may move it. */
   target: OutputTarget | undefined;
@@ -67,7 +69,11 @@ export class TaskRegistry {
 
   /** The task `taskUUID` of `owner`, while running or retained. */
   get(owner: string, taskUUID: string): TaskRecord | undefined {
-    const key = `${owner}:${taskUUID.toLowerCase()}`;
+    return this.#live(`${owner}:${taskUUID.toLowerCase()}`);
+  }
+
+  /** The record under `key` unless it ended and its retention passed (then it is forgotten). */
+  #live(key: string): TaskRecord | undefined {
     const record = this.#tasks.get(key);
     if (record === undefined) return undefined;
     if (record.state !== 'running' && record.expiresAt <= Date.now()) {
@@ -79,7 +85,8 @@ export class TaskRegistry {
 
   /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
   create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
-    if (this.get(owner, taskUUID) !== undefined) return undefined;
+    const key = `${owner}:${taskUUID.toLowerCase()}`;
+    if (this.#live(key) !== undefined) return undefined;
     if (this.#tasks.size >= this.#maxRecords) this.#evictOldestFinished();
     const record: TaskRecord = {
       owner,
@@ -87,6 +94,7 @@ export class TaskRegistry {
       taskType,
       async: options.async,
       controller: new AbortController(),
+      onCancel: undefined,
       state: 'running',
       target: options.async ? undefined : options.target,
       results: [],
@@ -94,7 +102,7 @@ export class TaskRegistry {
       progress: 0,
       expiresAt: Number.POSITIVE_INFINITY,
     };
-    this.#tasks.set(`${owner}:${taskUUID.toLowerCase()}`, record);
+    this.#tasks.set(key, record);
     this.#running++;
     this.#runningByOwner.set(owner, this.runningFor(owner) + 1);
     return record;
@@ -127,7 +135,11 @@ export class TaskRegistry {
   cancel(record: TaskRecord, errors: readonly ProtocolErrorItem[], cause: 'cancelled' | 'shutdown'): boolean {
     if (record.state !== 'running') return false;
     this.finish(record, 'cancelled', errors);
-    record.controller.abort(new TaskAbort(cause));
+    const abort = new TaskAbort(cause);
+    const onCancel = record.onCancel;
+    record.onCancel = undefined;
+    onCancel?.(abort);
+    record.controller.abort(abort);
     return true;
   }
 

@@ -42,16 +42,25 @@ export interface RouterDeps extends RunnerDeps {
 export class TaskRouter {
   readonly #deps: RouterDeps;
   readonly #queue: PQueue;
+  readonly #concurrency: number;
+  /**
+   * Admitted tasks waiting for an engine slot, oldest first (a Set keeps insertion order and
+   * deletes in O(1)). p-queue is handed a task only when it has a free slot, so a waiting task
+   * costs no queue entry and no abort listener, and a cancelled one just leaves this set.
+   */
+  readonly #waiting = new Set<() => void>();
   #closing = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
-    this.#queue = new PQueue({ concurrency: Math.max(1, deps.limits.maxConcurrentTasks) });
+    this.#concurrency = Math.max(1, deps.limits.maxConcurrentTasks);
+    this.#queue = new PQueue({ concurrency: this.#concurrency });
+    this.#queue.on('next', this.#slotFreed);
   }
 
   /** Tasks waiting for the engine. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#waiting.size;
   }
 
   /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
@@ -121,7 +130,7 @@ export class TaskRouter {
       this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
       return undefined;
     }
-    if (this.#queue.size >= limits.maxQueuedTasks) {
+    if (this.#waiting.size >= limits.maxQueuedTasks) {
       this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
       return undefined;
     }
@@ -130,18 +139,44 @@ export class TaskRouter {
     return record;
   }
 
-  /** Runs admitted work in the engine queue and ends the task with its outcome. */
+  /**
+   * Runs `work` in an engine slot, now or when one frees up. Settles with the work's outcome, or
+   * at once with the abort when the task is cancelled (waiting or running); a cancelled running
+   * work keeps its slot until it returns, which it does soon, as it watches its signal.
+   */
+  #schedule(record: TaskRecord, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const start = (): void => {
+        this.#queue.add(work).then(resolve, reject);
+      };
+      record.onCancel = (abort) => {
+        this.#waiting.delete(start);
+        reject(abort);
+      };
+      if (this.#queue.pending < this.#concurrency) start();
+      else this.#waiting.add(start);
+    });
+  }
+
+  readonly #slotFreed = (): void => {
+    for (const start of this.#waiting) {
+      if (this.#queue.pending >= this.#concurrency) return;
+      this.#waiting.delete(start);
+      start();
+    }
+  };
+
+  /** Runs admitted work in an engine slot and ends the task with its outcome. */
   async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>, webhookURL?: string): Promise<void> {
     const { registry, logger } = this.#deps;
     try {
-      await this.#queue.add(work, { signal: record.controller.signal });
+      await this.#schedule(record, work);
       registry.finish(record, 'success');
     } catch (error) {
       if (record.state !== 'running') {
         // Cancelled or shut down: the task already ended and sends nothing more on a socket. An
         // HTTP request still gets an answer, so it learns of the shutdown instead of an empty list.
-        const reason: unknown = record.controller.signal.reason;
-        if (!ctx.target.reattachable && reason instanceof TaskAbort && reason.reason === 'shutdown') ctx.target.deliver(errorsFrame(record.errors ?? []));
+        if (!ctx.target.reattachable && error instanceof TaskAbort && error.reason === 'shutdown') ctx.target.deliver(errorsFrame(record.errors ?? []));
         return;
       }
       const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: errorMessage(unexpected) }));
@@ -149,6 +184,7 @@ export class TaskRouter {
       registry.finish(record, 'error', [item]);
       if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, JSON.stringify({ errors: [item] }));
     } finally {
+      record.onCancel = undefined;
       ctx.connection.inFlight--;
     }
   }

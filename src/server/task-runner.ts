@@ -36,8 +36,14 @@ function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions 
 
 /** Generates the images of an imageInference task. `previews`: the transport can deliver them. */
 export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, previews: boolean): Promise<void> {
-  const signal = record.controller.signal;
-  const inputs = inputOptions(deps, signal);
+  // An AbortSignal costs more to create than an instant engine spends on a task: made on first read.
+  const engineOptions = {
+    get signal(): AbortSignal {
+      return record.controller.signal;
+    },
+  };
+  let inputs: ImageInputOptions | undefined;
+  const inputsOf = (): ImageInputOptions => (inputs ??= inputOptions(deps, record.controller.signal));
   const request: EngineRequest = {
     taskUUID: task.taskUUID,
     model: task.model,
@@ -56,14 +62,14 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   if (task.scheduler !== undefined) request.scheduler = task.scheduler;
   if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
   if (task.outpaint !== undefined) request.outpaint = task.outpaint;
-  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputs);
-  if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputs);
+  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputsOf());
+  if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputsOf());
   // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
   for (const [index, entry] of task.controlNet.entries()) {
-    await resolveImageInput(entry.guideImage, { parameter: `controlNet[${index}].guideImage`, invalid: 'invalidControlNet' }, inputs);
+    await resolveImageInput(entry.guideImage, { parameter: `controlNet[${index}].guideImage`, invalid: 'invalidControlNet' }, inputsOf());
   }
   for (const [index, entry] of task.ipAdapters.entries()) {
-    await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputs);
+    await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputsOf());
   }
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
   if (previews && !record.async && task.previews !== undefined) {
@@ -72,7 +78,7 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   }
 
   const total = task.numberResults * task.steps;
-  for await (const event of deps.engine.generate(request, { signal })) {
+  for await (const event of deps.engine.generate(request, engineOptions)) {
     if (record.state !== 'running') return;
     if (event.kind === 'preview') {
       record.progress = Math.floor((100 * (event.index * event.steps + event.step)) / (task.numberResults * event.steps));
@@ -96,7 +102,7 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     const imageUUID = randomUUID();
     deps.images.put(imageUUID, event.image, event.format);
     if (task.uploadEndpoint !== undefined) {
-      await uploadResult(task.uploadEndpoint, event.image, event.format, { timeoutMs: deps.limits.uploadTimeoutMs, signal });
+      await uploadResult(task.uploadEndpoint, event.image, event.format, { timeoutMs: deps.limits.uploadTimeoutMs, signal: record.controller.signal });
       if (record.state !== 'running') return;
     }
     const built = buildFinal(task, { index: event.index, seed: event.seed, imageUUID, image: event.image, format: event.format }, deps.publicUrl());

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits, limitCodes } from '../../src/server/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
-import { isErrorOf, isFinal, RawClient } from '../helpers/raw-client.js';
+import { isErrorOf, isFinal, itemOf, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer | undefined;
@@ -81,6 +81,29 @@ describe('limits', () => {
     engine.openAll();
     await client.waitFor((f) => isFinal(f, running.taskUUID));
     await client.waitFor((f) => isFinal(f, queued.taskUUID));
+    await client.close();
+  });
+
+  it('lets a cancelled queued task leave the queue at once: its room goes to the next, and it never reaches the engine', async () => {
+    const engine = createGateEngine();
+    server = await startTestServer({ engine, limits: { maxConcurrentTasks: 1, maxQueuedTasks: 1 } });
+    const { client } = await RawClient.authenticated(server.url);
+    const [running, cancelled, next] = [inferenceTask(), inferenceTask(), inferenceTask()];
+    client.send([running]);
+    await engine.waiting(1);
+    client.send([cancelled]);
+    client.send([{ taskType: 'cancel', taskUUID: cancelled.taskUUID }]);
+    const answer = await client.waitFor((f) => f.kind === 'json' && f.data[0]?.taskType === 'cancel');
+    expect(itemOf(answer)).toEqual({ taskType: 'cancel', taskUUID: cancelled.taskUUID, cancelled: true });
+    // The queue holds one task: the cancelled one must have left it for this one to be taken.
+    client.send([next]);
+    await client.expectNone((f) => isErrorOf(f, next.taskUUID));
+    engine.openAll();
+    await client.waitFor((f) => isFinal(f, running.taskUUID));
+    await client.waitFor((f) => isFinal(f, next.taskUUID));
+    expect(engine.signals).toHaveLength(2);
+    expect(client.frames.some((f) => isFinal(f, cancelled.taskUUID))).toBe(false);
+    expect(server.stats().tasksRunning).toBe(0);
     await client.close();
   });
 
