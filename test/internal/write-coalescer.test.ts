@@ -18,17 +18,20 @@ afterEach(async () => {
 /** A connected pair: `local` writes, `received()` resolves with everything the peer got once it ends. */
 async function tcpPair(): Promise<{ local: Socket; received: () => Promise<string> }> {
   const chunks: Buffer[] = [];
-  const ended = new Promise<void>((resolve) => {
-    server = createServer((peer) => {
-      sockets.push(peer);
-      peer.on('data', (chunk: Buffer) => chunks.push(chunk));
-      peer.on('end', () => resolve());
-      peer.on('close', () => resolve());
-    });
+  let ended!: () => void;
+  const done = new Promise<void>((resolve) => {
+    ended = resolve;
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
+  const listening = createServer((peer) => {
+    sockets.push(peer);
+    peer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    peer.on('end', ended);
+    peer.on('close', ended);
+  });
+  server = listening;
+  listening.listen(0, '127.0.0.1');
+  await once(listening, 'listening');
+  const address = listening.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const local = connect(port, '127.0.0.1');
   sockets.push(local);
@@ -36,7 +39,7 @@ async function tcpPair(): Promise<{ local: Socket; received: () => Promise<strin
   return {
     local,
     received: async () => {
-      await ended;
+      await done;
       return Buffer.concat(chunks).toString();
     },
   };
