@@ -23,12 +23,17 @@ async function child(role: string): Promise<void> {
   await runServerChild(role, role === 'imagewire-server' ? randomImage(bytes) : undefined);
 }
 
-async function measureSize(size: (typeof sizes)[number], raw: { child: Child; ready: { url: string } }, count: number, roundCount: number): Promise<Row[]> {
+type Server = { child: Child; ready: { url: string } };
+
+async function measureSize(size: (typeof sizes)[number], raw: Server, rawBinaryServer: Server, count: number, roundCount: number): Promise<Row[]> {
   const imageBytes = (size.base64 / 4) * 3;
   const ours = await startChild<{ url: string }>('imagewire-server', [`--bytes=${imageBytes}`]);
   const captured = await captureFrames(ours.ready.url, request, { extensions: { binaryResults: false } });
   note(`${size.label}: JSON result frame ${captured.response.length} B`);
   await raw.child.request({ authReply: captured.authReply, response: captured.response, uuid: captured.uuid } satisfies Templates);
+  const capturedBinary = await captureFrames(ours.ready.url, request, { extensions: { binaryResults: true } });
+  if (capturedBinary.binaryResponse === undefined) throw new Error('no binary result frame captured');
+  await rawBinaryServer.child.request({ authReply: capturedBinary.authReply, response: '', binaryResponse: capturedBinary.binaryResponse, uuid: capturedBinary.uuid } satisfies Templates);
   const connect = async (binaryResults: boolean): Promise<ImagewireClient> => {
     const client = createClient({ apiKey: 'bench', url: ours.ready.url, extensions: { binaryResults } });
     await client.connect();
@@ -38,6 +43,7 @@ async function measureSize(size: (typeof sizes)[number], raw: { child: Child; re
   const binary = await connect(true);
   const json = await connect(false);
   const rawClient = await RawClient.connect(raw.ready.url, captured);
+  const rawBinary = await RawClient.connect(rawBinaryServer.ready.url, capturedBinary);
   const runOf = (client: ImagewireClient) => async (): Promise<unknown> => {
     const [image] = await client.imageInference(request).result();
     // Hand the consumer the image in the form it came in: bytes from a binary frame, base64 from JSON.
@@ -47,13 +53,19 @@ async function measureSize(size: (typeof sizes)[number], raw: { child: Child; re
     gc();
     return sequential(run, count);
   };
-  const variants = { binary: () => measure(runOf(binary)), json: () => measure(runOf(json)), raw: () => measure(() => rawClient.run()) };
+  const variants = {
+    binary: () => measure(runOf(binary)),
+    json: () => measure(runOf(json)),
+    raw: () => measure(() => rawClient.run()),
+    rawBinary: () => measure(() => rawBinary.run()),
+  };
   // Warm-up round, not counted.
   await rounds(1, variants);
   const results = await rounds(roundCount, variants);
   await binary.close();
   await json.close();
   rawClient.close();
+  rawBinary.close();
   await ours.child.stop();
 
   const cpuMs = (list: RunStats[]): number[] => list.map((s) => s.cpuUs / 1000);
@@ -85,6 +97,21 @@ async function measureSize(size: (typeof sizes)[number], raw: { child: Child; re
   };
   const big = size.base64 === 3 * MiB;
   add('binary', 'binary frames', big ? '≤ 1 ms' : '');
+  // What ws itself costs for the same binary frame: the floor under the binary rows.
+  rows.push({
+    benchmark: `${size.label} result, client CPU ms/image, binary frames (vs raw ws, same binary frame)`,
+    imagewire: spread(cpuMs(results.binary), 2, ' ms'),
+    baseline: spread(cpuMs(results.rawBinary), 2, ' ms'),
+    ratio: ratio(pairedRatio(cpuMs(results.binary), cpuMs(results.rawBinary))),
+    target: '',
+  });
+  rows.push({
+    benchmark: `${size.label} result, wall ms/image sequential, binary frames (vs raw ws, same binary frame)`,
+    imagewire: spread(wallMs(results.binary), 2, ' ms'),
+    baseline: spread(wallMs(results.rawBinary), 2, ' ms'),
+    ratio: ratio(pairedRatio(wallMs(results.binary), wallMs(results.rawBinary))),
+    target: '',
+  });
   add('json', 'plain JSON', big ? '< 1.00x (under JSON.parse)' : '< 1.00x');
   return rows;
 }
@@ -93,9 +120,11 @@ async function main(): Promise<void> {
   const count = quick ? 8 : 40;
   const roundCount = quick ? 1 : 3;
   const raw = await startChild<{ url: string }>('raw-server');
+  const rawBinary = await startChild<{ url: string }>('raw-server');
   const rows: Row[] = [];
-  for (const size of sizes) rows.push(...(await measureSize(size, raw, count, roundCount)));
+  for (const size of sizes) rows.push(...(await measureSize(size, raw, rawBinary, count, roundCount)));
   await raw.child.stop();
+  await rawBinary.child.stop();
   emitRows(rows);
 }
 

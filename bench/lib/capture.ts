@@ -13,6 +13,8 @@ export interface Captured {
   request: string;
   /** The server's text frame carrying the result; contains `uuid` where the taskUUID goes. */
   response: string;
+  /** With binaryResults on: the server's binary result frame, base64 (it crosses process IPC as JSON). */
+  binaryResponse?: string;
   uuid: string;
 }
 
@@ -20,11 +22,13 @@ export interface Captured {
 export async function captureFrames(url: string, request: ImageInferenceRequest, options: Partial<ClientOptions> = {}): Promise<Captured> {
   const sent: string[] = [];
   const received: string[] = [];
+  const receivedBinary: Buffer[] = [];
   class SpySocket extends WebSocket {
     constructor(address: string) {
       super(address, { perMessageDeflate: false });
       this.on('message', (data: RawData, isBinary: boolean) => {
-        if (!isBinary) received.push((data as Buffer).toString());
+        if (isBinary) receivedBinary.push(Buffer.from(data as Buffer));
+        else received.push((data as Buffer).toString());
       });
     }
     override send(data: unknown, ...rest: unknown[]): void {
@@ -41,11 +45,13 @@ export async function captureFrames(url: string, request: ImageInferenceRequest,
       if (frame === undefined) throw new Error(`capture: no ${name} frame`);
       return frame;
     };
+    const binary = receivedBinary.find((frame) => frame.includes(uuid));
     return {
       authRequest: find(sent, (f) => f.includes('"authentication"'), 'authentication'),
       authReply: find(received, (f) => f.includes('"authentication"'), 'authentication reply'),
       request: find(sent, (f) => f.includes(uuid) && f.includes('"imageInference"'), 'request'),
-      response: find(received, (f) => f.includes(uuid) && f.includes('imageUUID'), 'response'),
+      response: binary === undefined ? find(received, (f) => f.includes(uuid) && f.includes('imageUUID'), 'response') : '',
+      ...(binary === undefined ? {} : { binaryResponse: binary.toString('base64') }),
       uuid,
     };
   } finally {

@@ -1,5 +1,6 @@
 // The raw `ws` baseline client: send a captured request frame with a fresh taskUUID, JSON.parse
-// each reply, find the waiting task in a Map by taskUUID, resolve its promise. Nothing else.
+// each reply (or read a binary result's header), find the waiting task in a Map by taskUUID,
+// resolve its promise. Nothing else.
 import { randomUUID } from 'node:crypto';
 import WebSocket, { type RawData } from 'ws';
 import type { Captured } from './capture.js';
@@ -15,7 +16,17 @@ export class RawClient {
     this.#request = captured.request.split(captured.uuid);
     this.#authRequest = captured.authRequest;
     this.#ws = new WebSocket(url, { perMessageDeflate: false });
-    this.#ws.on('message', (data: RawData) => {
+    this.#ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        // A binary result: the least a client can do is read the header's taskUUID to route it.
+        const bytes = data as Buffer;
+        const headerLength = bytes.readUInt32BE(1);
+        const header = JSON.parse(bytes.toString('utf8', 5, 5 + headerLength)) as { taskUUID: string };
+        const resolve = this.#pending.get(header.taskUUID);
+        this.#pending.delete(header.taskUUID);
+        resolve?.({ header, image: bytes.subarray(5 + headerLength) });
+        return;
+      }
       const frame = JSON.parse((data as Buffer).toString()) as { data?: { taskType: string; taskUUID?: string }[] };
       for (const item of frame.data ?? []) {
         if (item.taskType === 'authentication') {

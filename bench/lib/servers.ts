@@ -26,6 +26,8 @@ export async function startImagewireServer(image?: Uint8Array): Promise<Imagewir
 export interface Templates {
   readonly authReply: string;
   readonly response: string;
+  /** When set, tasks are answered with this binary frame (base64) instead of `response`. */
+  readonly binaryResponse?: string;
   readonly uuid: string;
 }
 
@@ -36,9 +38,19 @@ export interface Templates {
 export async function startRawServer(templates: Templates | undefined): Promise<{ url: string; close(): Promise<void>; setTemplates(t: Templates): void }> {
   let parts: string[] = [];
   let authReply = '';
+  let binary: { frame: Buffer; uuidAt: number } | undefined;
   const setTemplates = (t: Templates): void => {
     parts = t.response.split(t.uuid);
     authReply = t.authReply;
+    const frame = t.binaryResponse === undefined ? undefined : Buffer.from(t.binaryResponse, 'base64');
+    binary = frame === undefined ? undefined : { frame, uuidAt: frame.indexOf(t.uuid) };
+  };
+  const answer = (taskUUID: string): string | Buffer => {
+    if (binary === undefined) return parts.join(taskUUID);
+    // A fresh copy per answer: the socket may still be writing the previous one.
+    const frame = Buffer.from(binary.frame);
+    frame.write(taskUUID, binary.uuidAt, 'latin1');
+    return frame;
   };
   if (templates !== undefined) setTemplates(templates);
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
@@ -49,7 +61,7 @@ export async function startRawServer(templates: Templates | undefined): Promise<
       for (const task of tasks) {
         if (task.taskType === 'authentication') socket.send(authReply);
         else if (task.taskType === 'ping') socket.send('{"data":[{"taskType":"ping","pong":true}]}');
-        else socket.send(parts.join(task.taskUUID ?? ''));
+        else socket.send(answer(task.taskUUID ?? ''));
       }
     });
   });

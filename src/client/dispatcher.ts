@@ -305,10 +305,7 @@ export class Dispatcher implements ConnectionHooks {
     try {
       run.unqueue = connection.send({
         encode,
-        // Counted only when the frame has to wait in the outbox.
-        get bytes() {
-          return utf8Length(encode());
-        },
+        bytes: utf8Length(encode()),
         written: () => {
           run.phase = 'sent';
           run.sentOn = connection.attemptId;

@@ -23,7 +23,7 @@ export const defaultOutbox: Required<OutboxOptions> = { maxFrames: 1024, maxByte
 export interface OutboxEntry {
   /** Builds the frame text at write time. */
   encode(): string;
-  /** Size used for the byte bound (read once, when queued). */
+  /** Size used for the byte bound (computed once, when queued). */
   readonly bytes: number;
   /** Called after the frame was written to a socket. */
   written?(): void;
@@ -32,8 +32,7 @@ export interface OutboxEntry {
 /** A FIFO of frames with O(1) removal, bounded by count and bytes. */
 export class Outbox {
   readonly #limits: Required<OutboxOptions>;
-  /** Entries with their size as counted when queued. */
-  readonly #entries = new Map<number, { readonly entry: OutboxEntry; readonly bytes: number }>();
+  readonly #entries = new Map<number, OutboxEntry>();
   #nextId = 1;
   #bytes = 0;
 
@@ -54,28 +53,27 @@ export class Outbox {
     if (this.#entries.size >= this.#limits.maxFrames) {
       throw new QueueFullError('outbox', this.#limits.maxFrames, `the outbox already holds ${this.#limits.maxFrames} frames waiting for a connection (outbox.maxFrames)`);
     }
-    const bytes = entry.bytes;
-    if (this.#bytes + bytes > this.#limits.maxBytes) {
-      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
+    if (this.#bytes + entry.bytes > this.#limits.maxBytes) {
+      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${entry.bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
     }
     const id = this.#nextId++;
-    this.#entries.set(id, { entry, bytes });
-    this.#bytes += bytes;
+    this.#entries.set(id, entry);
+    this.#bytes += entry.bytes;
     return () => this.#remove(id);
   }
 
   /** Takes every entry out, oldest first. */
   drain(): OutboxEntry[] {
-    const entries = [...this.#entries.values()].map((queued) => queued.entry);
+    const entries = [...this.#entries.values()];
     this.#entries.clear();
     this.#bytes = 0;
     return entries;
   }
 
   #remove(id: number): void {
-    const queued = this.#entries.get(id);
-    if (queued === undefined) return;
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return;
     this.#entries.delete(id);
-    this.#bytes -= queued.bytes;
+    this.#bytes -= entry.bytes;
   }
 }
