@@ -3,8 +3,8 @@
 // measured in the same run. `--quick` makes every benchmark a short smoke run.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { runBundle } from './bundle.js';
-import { formatTable, machineLine, parseRows, quick, ratio, type Row } from './lib/report.js';
+import { bundleRows } from './bundle.js';
+import { formatTable, machineLine, parseRows, quick, type Row } from './lib/report.js';
 
 const benchmarks = ['round-trips', 'official-sdk', 'large-results', 'resume', 'memory', 'engine'];
 const dir = dirname(process.argv[1] ?? '.');
@@ -19,23 +19,7 @@ for (const name of benchmarks) {
   }
   rows.push(...parseRows(result.stdout));
 }
-const [ours, official] = await runBundle();
-if (ours && official) {
-  rows.push({
-    benchmark: 'browser bundle, gzip (vs @runware/sdk-js)',
-    imagewire: `${(ours.gzipBytes / 1024).toFixed(2)} KiB`,
-    baseline: `${(official.gzipBytes / 1024).toFixed(2)} KiB`,
-    ratio: ratio(ours.gzipBytes / official.gzipBytes),
-    target: '≤ 8 KiB',
-  });
-  rows.push({
-    benchmark: 'browser bundle, minified (vs @runware/sdk-js)',
-    imagewire: `${(ours.minBytes / 1024).toFixed(1)} KiB`,
-    baseline: `${(official.minBytes / 1024).toFixed(1)} KiB`,
-    ratio: ratio(ours.minBytes / official.minBytes),
-    target: '',
-  });
-}
+rows.push(...(await bundleRows()));
 console.log(machineLine());
 console.log(formatTable(rows));
 process.exitCode = rows.some((r) => r.benchmark.includes(': failed')) ? 1 : 0;
