@@ -57,6 +57,18 @@ function baseHeaders(): Record<string, string> {
 }
 
 /** Serves the page, its scripts and its token source. */
+/** The page's content security policy: its own script, its inline style, images from blobs. */
+const pageCsp = [
+  "default-src 'none'",
+  "script-src 'self'",
+  `style-src ${pageStyleSource}`,
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export class PageRoute {
   readonly #assetsDir: URL;
   readonly #devTokens: boolean | 'loopback';
@@ -65,6 +77,8 @@ export class PageRoute {
   /** The page's own owner: its sessions and tasks are nobody else's. */
   readonly #owner = ownerOf(`imagewire-page:${randomUUID()}`);
   readonly #cache = new Map<string, Buffer>();
+  /** The page is the same for every request: built once. */
+  readonly #html: Buffer;
 
   constructor(options: PageOptions, tokens: TokenIssuer) {
     const dir = options.assetsDir ?? new URL('../web/', import.meta.url);
@@ -74,6 +88,7 @@ export class PageRoute {
     this.#ttlSeconds = Math.min(options.tokenTtlSeconds ?? 300, tokens.maxTtlSeconds);
     if (!Number.isInteger(this.#ttlSeconds) || this.#ttlSeconds < 1) throw new RangeError('page.tokenTtlSeconds must be an integer >= 1');
     this.#tokens = tokens;
+    this.#html = Buffer.from(pageHtml(this.#devTokens === false ? '' : TOKEN_PATH));
   }
 
   /** True for the paths this route answers. */
@@ -100,21 +115,12 @@ export class PageRoute {
       await this.#script(req, res, file);
       return;
     }
-    const html = pageHtml(this.#devTokens === false ? '' : TOKEN_PATH);
+    const html = this.#html;
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
-      'content-length': String(Buffer.byteLength(html)),
+      'content-length': String(html.length),
       'cache-control': 'no-cache',
-      'content-security-policy': [
-        "default-src 'none'",
-        "script-src 'self'",
-        `style-src ${pageStyleSource}`,
-        "img-src 'self' blob: data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-      ].join('; '),
+      'content-security-policy': pageCsp,
       ...baseHeaders(),
     });
     res.end(req.method === 'HEAD' ? undefined : html);

@@ -33,12 +33,11 @@ export interface OutputTarget {
   forgetTask(taskUUID: string): void;
 }
 
-/** One held frame: written (awaiting an ack) or not written yet. */
+/** One held frame: written (awaiting an ack) when it lies in the session's written prefix, else not written yet. */
 interface HeldFrame {
   readonly seq: number | undefined;
   readonly frame: Outbound;
   readonly bytes: number;
-  written: boolean;
 }
 
 /** Session extensions a socket turned on. */
@@ -58,9 +57,8 @@ export class Session implements OutputTarget {
   #state: SessionState;
   #flags: SessionFlags = { ack: false, binary: false };
   #nextSeq = 1;
-  /** Held frames, oldest first; written ones (awaiting ack) always precede unwritten ones. */
+  /** Held frames, oldest first: the first #writtenCount were written (awaiting an ack), the rest not yet. */
   #held: HeldFrame[] = [];
-  /** How many frames at the front of #held are written (written frames are always a prefix). */
   #writtenCount = 0;
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
@@ -118,7 +116,6 @@ export class Session implements OutputTarget {
     this.#flags = flags;
     if (ack !== undefined) this.acknowledge(ack);
     // Frames written to an earlier socket but never acknowledged are replayed.
-    for (const held of this.#held) held.written = false;
     this.#writtenCount = 0;
     this.pump();
   }
@@ -145,7 +142,7 @@ export class Session implements OutputTarget {
     if (this.#state.name === 'discarded') return;
     const seq = this.#flags.ack ? this.#nextSeq++ : undefined;
     const bytes = heldSize(frame);
-    this.#held.push({ seq, frame, bytes, written: false });
+    this.#held.push({ seq, frame, bytes });
     this.#grow(bytes);
     this.pump();
     this.#enforceLimits();
@@ -156,16 +153,16 @@ export class Session implements OutputTarget {
   }
 
   forgetTask(taskUUID: string): void {
-    this.#remove((held) => !held.written && taskOf(held.frame) === taskUUID);
+    this.#remove((held, written) => !written && taskOf(held.frame) === taskUUID);
   }
 
   /** ack extension: the client has every sequenced frame up to `seq`. */
   acknowledge(seq: number): void {
     let drop = 0;
-    while (drop < this.#held.length) {
+    // Only frames that were written can have been received; a larger ack is clamped.
+    while (drop < this.#writtenCount) {
       const held = this.#held[drop];
-      // Only frames that were written can have been received; a larger ack is clamped.
-      if (held === undefined || !held.written || held.seq === undefined || held.seq > seq) break;
+      if (held === undefined || held.seq === undefined || held.seq > seq) break;
       drop++;
     }
     if (drop === 0) return;
@@ -190,7 +187,6 @@ export class Session implements OutputTarget {
         // A frame numbered under an earlier socket's ack goes out plain to a socket without it.
         if (!state.socket.writeTaskFrame(held.frame, this.#flags.ack ? held.seq : undefined)) return;
         if (this.#flags.ack && held.seq !== undefined) {
-          held.written = true;
           index++;
           this.#writtenCount = index;
         } else {
@@ -203,18 +199,19 @@ export class Session implements OutputTarget {
     }
   }
 
-  #remove(predicate: (held: HeldFrame) => boolean): void {
+  #remove(predicate: (held: HeldFrame, written: boolean) => boolean): void {
     let bytes = 0;
-    let written = 0;
-    this.#held = this.#held.filter((held) => {
-      if (!predicate(held)) {
-        if (held.written) written++;
+    let writtenKept = 0;
+    this.#held = this.#held.filter((held, index) => {
+      const written = index < this.#writtenCount;
+      if (!predicate(held, written)) {
+        if (written) writtenKept++;
         return true;
       }
       bytes += held.bytes;
       return false;
     });
-    this.#writtenCount = written;
+    this.#writtenCount = writtenKept;
     this.#grow(-bytes);
   }
 
@@ -230,7 +227,7 @@ export class Session implements OutputTarget {
       this.#store.checkTotal();
       return;
     }
-    while (this.#heldBytes > max && this.#held[0]?.written === true) {
+    while (this.#heldBytes > max && this.#writtenCount > 0) {
       const held = this.#held.shift();
       if (held !== undefined) {
         this.#writtenCount--;
@@ -248,7 +245,7 @@ export class Session implements OutputTarget {
 
   /** Forgets written frames (awaiting ack) to free memory; used by the store's total bound. */
   trimWritten(): void {
-    this.#remove((held) => held.written);
+    this.#remove((_held, written) => written);
   }
 }
 

@@ -138,6 +138,8 @@ export class SocketSession implements SessionSocket {
       this.#graceTimer = undefined;
       this.#ws.off('message', this.#socketOnMessage);
       this.#ws.off('close', this.#socketOnClose);
+      // What this turn holds is written out before any cut, so a dropAfterFrames fault still
+      // delivers the frames written before it.
       this.#deps.writes.release(this.#tcp);
       // The error listener stays: a late socket error must not become an uncaught exception.
       this.#deps.closed(this);
@@ -363,8 +365,6 @@ export class SocketSession implements SessionSocket {
   terminate(reason: string): void {
     if (this.#state.name === 'closed') return;
     this.#deps.logger.debug('terminating socket', { peer: this.#peer, reason });
-    // Frames written before the cut reach the wire (a dropAfterFrames fault depends on it).
-    this.#deps.writes.release(this.#tcp);
     this.#moveTo({ name: 'closed' });
     this.#ws.terminate();
   }
