@@ -5,6 +5,7 @@ import { onAbort } from '../internal/abort.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { decodeServerFrame, encodeClientFrame, type ClientTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 import { AuthenticationError, ConnectionError, ImagewireError, errorFromItem } from './errors.js';
+import { resolveFetch } from './fetch.js';
 import { readGetResponse } from './get-response.js';
 import type { ImageResult } from './image-result.js';
 import type { ApiKeyProvider } from './options.js';
@@ -75,9 +76,7 @@ export class ImagewireHttpClient implements TaskApi {
   constructor(options: HttpClientOptions) {
     this.#apiKey = options.apiKey;
     this.#url = httpEndpoint(options.url ?? DEFAULT_HTTP_URL);
-    const fetchImpl = options.fetch ?? globalThis.fetch;
-    if (typeof fetchImpl !== 'function') throw new TypeError('imagewire: no fetch implementation; pass the fetch option');
-    this.#fetch = fetchImpl;
+    this.#fetch = resolveFetch(options.fetch);
     this.#timeoutMs = options.taskTimeoutMs ?? 300_000;
     this.#clock = options.clock ?? systemClock;
   }

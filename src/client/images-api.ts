@@ -1,8 +1,10 @@
 // Typed calls for the OpenAI-style images API and the imagine endpoint over fetch alone (browser-safe);
 // streams are async iterators of partial and completed image events.
+import { bytesToBase64 } from '../internal/bytes.js';
 import type { ImageObject } from '../protocol/index.js';
 import { ApiError, AuthenticationError, ConnectionError, ImagewireError, ValidationError } from './errors.js';
 import type { ApiKeyProvider } from './options.js';
+import { resolveFetch } from './fetch.js';
 import { ImageResult } from './image-result.js';
 import { readServerSentEvents } from './sse-parser.js';
 
@@ -189,11 +191,14 @@ export function decodeB64Json(value: string): Uint8Array {
   return bytes;
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  // Chunks keep String.fromCharCode's argument list short.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+/** A response's body parsed as JSON; undefined when it is not JSON. */
+async function jsonBody(response: Response): Promise<{ value: unknown } | undefined> {
+  const text = await response.text();
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The API base: a bare origin gets `/v1`; no trailing slash. */
@@ -244,10 +249,7 @@ export class ImagesClient {
   constructor(options: ImagesClientOptions) {
     this.#apiKey = options.apiKey;
     this.#base = apiBase(options.baseUrl);
-    const fetchImpl = options.fetch ?? globalThis.fetch;
-    if (typeof fetchImpl !== 'function') throw new TypeError('imagewire: no fetch implementation; pass the fetch option');
-    // Called unbound: some fetch implementations refuse a `this` other than the global.
-    this.#fetch = (input, init) => fetchImpl(input, init);
+    this.#fetch = resolveFetch(options.fetch);
   }
 
   /** Generates images; resolves with every one of them. */
@@ -328,29 +330,17 @@ export class ImagesClient {
 
   async #json<T>(method: 'GET' | 'POST', path: string, body: unknown, options: ImagesRequestOptions): Promise<T> {
     const response = await this.#send(method, path, body, options, 'application/json');
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
+    const parsed = await jsonBody(response);
+    if (parsed === undefined) {
       throw new ImagewireError(response.ok ? 'invalidResponse' : 'httpError', `${method} ${path} answered HTTP ${response.status} with a body that is not JSON`);
     }
-    if (!response.ok) throw errorFromBody(response.status, parsed);
-    return parsed as T;
+    if (!response.ok) throw errorFromBody(response.status, parsed.value);
+    return parsed.value as T;
   }
 
   async *#stream(path: string, body: () => Promise<unknown>, options: ImagesRequestOptions): AsyncGenerator<ImagesStreamEvent, void, undefined> {
     const response = await this.#send('POST', path, await body(), options, 'text/event-stream');
-    if (!response.ok) {
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      throw errorFromBody(response.status, parsed);
-    }
+    if (!response.ok) throw errorFromBody(response.status, (await jsonBody(response))?.value);
     if (response.body === null || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       throw new ImagewireError('invalidResponse', `POST ${path} did not answer with an event stream`);
     }
@@ -382,8 +372,8 @@ export class ImagesClient {
 /** An image parameter as the JSON body carries it: base64 (strings are sent as given). */
 async function imageField(image: Uint8Array | Blob | string): Promise<string> {
   if (typeof image === 'string') return image;
-  if (image instanceof Uint8Array) return toBase64(image);
-  return toBase64(new Uint8Array(await image.arrayBuffer()));
+  if (image instanceof Uint8Array) return bytesToBase64(image);
+  return bytesToBase64(new Uint8Array(await image.arrayBuffer()));
 }
 
 /**

@@ -314,7 +314,8 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
   }
 
   #emit(event: LiveEvent): void {
-    if (this.#closed || event.seq < this.#newestStarted()) return;
+    // Staleness is decided by the callers (`current()`); a closed session emits nothing.
+    if (this.#closed) return;
     this.#queue.push(event);
     try {
       this.#onEvent?.(event);
@@ -324,11 +325,6 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
       if (typeof report === 'function') report(error);
       else console.error('imagewire: a live onEvent callback threw', error);
     }
-  }
-
-  /** The seq of the newest request started; older requests' events are stale. */
-  #newestStarted(): number {
-    return this.#running?.seq ?? 0;
   }
 }
 

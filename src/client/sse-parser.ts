@@ -16,17 +16,27 @@ export interface ServerSentEvent {
 export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder('utf-8');
-  let buffer = '';
+  // Text after the last line end, in the pieces it came in: an image event is one data line of
+  // hundreds of KiB, and joining it again at every chunk would make reading it quadratic.
+  let partial: string[] = [];
   let event = '';
   let data: string[] = [];
   let finished = false;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      // Lines end with \n, \r\n or \r; a trailing \r may be half of a \r\n still on its way.
+      const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      const carriedCr = partial.at(-1)?.endsWith('\r') === true;
+      if (!done && !carriedCr && !/[\r\n]/.test(text)) {
+        partial.push(text);
+        continue;
+      }
+      partial.push(text);
+      const buffer = partial.join('');
+      // Lines end with \n, \r\n or \r; a trailing \r may be half of a \r\n still on its way,
+      // unless the stream has ended.
       let match: RegExpExecArray | null;
-      const lineEnd = /\r\n|\n|\r(?!$)/g;
+      const lineEnd = done ? /\r\n|\n|\r/g : /\r\n|\n|\r(?!$)/g;
       let start = 0;
       while ((match = lineEnd.exec(buffer)) !== null) {
         const line = buffer.slice(start, match.index);
@@ -44,7 +54,7 @@ export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): A
         if (field === 'event') event = text;
         else if (field === 'data') data.push(text);
       }
-      buffer = buffer.slice(start);
+      partial = start === buffer.length ? [] : [buffer.slice(start)];
       if (done) break;
     }
     finished = true;

@@ -3,6 +3,7 @@
 // Sessions and tasks are owned by a key's digest; the key itself is kept nowhere. A session token
 // (tokens.ts) stands in for the key that minted it and resolves to the same owner.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { protocolError, type ProtocolErrorItem } from '../protocol/index.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -52,6 +53,12 @@ export function createAuthenticator(apiKeys: ApiKeys | undefined, onError: (erro
     }
     return (await checkKey(credential)) ? { ok: true, owner: shared(ownerOf(credential)), token: false } : { ok: false, code: 'invalidApiKey' };
   };
+}
+
+/** The credential of an `Authorization: Bearer <credential>` header, if the request has one. */
+export function bearerCredential(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec((req.headers.authorization ?? '').trim());
+  return match?.[1]?.trim();
 }
 
 /** The error item for a refused credential (never echoing it). */

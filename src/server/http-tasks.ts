@@ -4,9 +4,10 @@
 // with the status of the first error's code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
-import { authError, type Authenticator } from './auth.js';
+import { authError, bearerCredential, type Authenticator } from './auth.js';
 import type { ServerLimits } from './limits.js';
 import { inlineImageItem, type Outbound } from './outbound.js';
+import { sendJson } from './json-response.js';
 import { readBounded } from './request-body.js';
 import type { OutputTarget } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
@@ -47,28 +48,15 @@ class Collector implements OutputTarget {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
-}
-
 function sendErrors(res: ServerResponse, errors: readonly ProtocolErrorItem[], data: readonly ServerDataItem[] = []): void {
   const status = statusForCode(errors[0]?.code ?? 'internalServerError');
-  send(res, status, data.length > 0 ? { errors, data } : { errors });
-}
-
-function bearerKey(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  return match?.[1]?.trim();
+  sendJson(res, status, data.length > 0 ? { errors, data } : { errors });
 }
 
 /** Answers one `POST /v1`. */
 export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse, deps: HttpTaskDeps): Promise<void> {
   if (req.method !== 'POST') {
-    send(res, 405, { errors: [protocolError('invalidFrame', 'use POST with a JSON array of tasks, or a WebSocket upgrade', { type: 'frame' })] }, { allow: 'POST' });
+    sendJson(res, 405, { errors: [protocolError('invalidFrame', 'use POST with a JSON array of tasks, or a WebSocket upgrade', { type: 'frame' })] }, { allow: 'POST' });
     return;
   }
   const body = await readBounded(req, deps.limits.maxFrameBytes);
@@ -82,7 +70,7 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
     return;
   }
   const entries = decoded.entries;
-  let key = bearerKey(req);
+  let key = bearerCredential(req);
   let start = 0;
   const first = entries[0];
   if (typeof first === 'object' && first !== null && (first as { taskType?: unknown }).taskType === 'authentication') {
@@ -117,5 +105,5 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
   const errors = collectors.flatMap((collector) => collector.errors);
   for (const collector of collectors) collector.live = false;
   if (errors.length > 0) sendErrors(res, errors, data);
-  else send(res, 200, { data });
+  else sendJson(res, 200, { data });
 }

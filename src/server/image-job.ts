@@ -1,6 +1,7 @@
 // Runs one image task of the OpenAI-style faces through the shared TaskRouter (validation, limits,
 // queue, shutdown) and hands its previews and finals to callbacks instead of frames.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ImageFormat } from '../engine/index.js';
 import type { ProtocolErrorItem, ServerDataItem } from '../protocol/index.js';
 import type { Outbound } from './outbound.js';
@@ -22,13 +23,10 @@ export interface ImageJob {
   /** Undefined: the router picks a random seed. */
   readonly seed?: number | undefined;
   readonly count: number;
-  /** Input image for image-to-image, encoded bytes. */
-  readonly image?: Uint8Array | undefined;
-  readonly strength?: number | undefined;
-  /** Ask for JPG previews of at most this side (32..512); undefined: none. */
-  readonly previewSide?: number | undefined;
-  /** At most this many previews per image (see previewSteps); undefined: one per step. */
-  readonly previewCount?: number | undefined;
+  /** Image-to-image: the input image (encoded bytes) and how far to move from it; undefined: none. */
+  readonly image?: { readonly bytes: Uint8Array; readonly strength: number } | undefined;
+  /** JPG previews of at most `side` pixels (32..512), `count` per image (see previewSteps); undefined: none. */
+  readonly previews?: { readonly side: number; readonly count: number } | undefined;
 }
 
 /** A preview of result `index` after `step` of `steps`. */
@@ -98,6 +96,15 @@ function finalOf(item: ServerDataItem, image: Uint8Array): JobFinal {
   return { index: Number(item.index), seed: Number(item.seed), imageUUID: String(item.imageUUID), image, format };
 }
 
+/** Aborts when the client leaves: the response's connection closed before the answer ended. */
+export function abandonment(res: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
 /**
  * Runs `job` to its end. Resolves with the task's first error item, or undefined when every image
  * was delivered. When `signal` aborts (the client went away) the task is cancelled on the router,
@@ -106,7 +113,7 @@ function finalOf(item: ServerDataItem, image: Uint8Array): JobFinal {
 export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
   const taskUUID = randomUUID();
   const target = new JobTarget(handlers);
-  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previewSide !== undefined };
+  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined };
   const task: Record<string, unknown> = {
     taskType: 'imageInference',
     taskUUID,
@@ -124,13 +131,12 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
   if (job.negativePrompt !== undefined) task.negativePrompt = job.negativePrompt;
   if (job.seed !== undefined) task.seed = job.seed;
   if (job.image !== undefined) {
-    task.seedImage = Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength).toString('base64');
-    task.strength = job.strength ?? 0.8;
+    const { bytes, strength } = job.image;
+    task.seedImage = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    task.strength = strength;
   }
-  if (job.previewSide !== undefined) {
-    // With a count the engine encodes only the previews that are wanted, not one per step.
-    task.previews = job.previewCount === undefined ? { maxSide: job.previewSide, format: 'JPG' } : { maxSide: job.previewSide, format: 'JPG', count: job.previewCount };
-  }
+  // With a count the engine encodes only the previews that are wanted, not one per step.
+  if (job.previews !== undefined) task.previews = { maxSide: job.previews.side, format: 'JPG', count: job.previews.count };
   const abandoned = (): boolean => signal?.aborted === true;
   const cancelled = { code: 'taskCancelled', message: 'the request was abandoned' };
   if (abandoned()) return cancelled;

@@ -2,7 +2,7 @@
 // of /v1/images/{id}, and the public URL that serves a published image to anyone.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ImageObject } from '../protocol/index.js';
-import { runImageJob } from './image-job.js';
+import { abandonment, runImageJob } from './image-job.js';
 import { sendJson } from './json-response.js';
 import type { ImagineStore, ImaginedImage } from './imagine-store.js';
 import type { ServerLimits } from './limits.js';
@@ -70,10 +70,7 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
   const prompt = reader.text('prompt', imagineParamLimits.prompt, true) ?? '';
   const negativePrompt = reader.text('negative_prompt', imagineParamLimits.negativePrompt, false);
   const seed = reader.seed('seed', imagineParamLimits.seed);
-  const gone = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  const gone = abandonment(res);
   let bytes: Uint8Array | undefined;
   const failure = await runImageJob(
     deps.router,
@@ -90,9 +87,9 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
       count: 1,
     },
     { final: (final) => void (bytes = final.image) },
-    gone.signal,
+    gone,
   );
-  if (gone.signal.aborted) return;
+  if (gone.aborted) return;
   if (failure !== undefined) throw fromProtocolError(failure);
   if (bytes === undefined) throw new OpenAiError(500, 'the engine produced no image', { code: 'internal_server_error' });
   const image = deps.store.add({ owner, name, bytes, width: IMAGINE_SIDE, height: IMAGINE_SIDE, format: 'png', createdAt: new Date() });

@@ -1,4 +1,4 @@
-// JSON answers of the OpenAI-style faces: serialized once, sent with content-length.
+// JSON answers of the HTTP faces: serialized once, sent with content-length.
 import type { ServerResponse } from 'node:http';
 
 /** Sends `body` as JSON with `status` and any extra headers. */

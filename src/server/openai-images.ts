@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { previewSteps } from '../protocol/index.js';
 import { extensionOf, mediaTypeOf } from './image-store.js';
-import { runImageJob, type JobFinal, type JobPreview } from './image-job.js';
+import { abandonment, runImageJob, type JobFinal, type JobPreview } from './image-job.js';
 import { sendJson } from './json-response.js';
 import type { ServerLimits } from './limits.js';
 import { fromProtocolError } from './openai-errors.js';
@@ -52,26 +52,19 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
   const request = parseImageRequest(body, operation, { maxImageBytes: deps.limits.maxUploadBytes, acceptsEventStream: acceptsEventStream(req.headers.accept) });
   const created = Math.floor(Date.now() / 1000);
   // The client leaving (a closed connection before the answer ended) cancels the task.
-  const gone = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  const gone = abandonment(res);
 
   const urlOf = (final: JobFinal): string => `${deps.publicUrl()}/images/${final.imageUUID}.${extensionOf(final.format)}`;
   const finals: JobFinal[] = [];
   const sse = request.stream ? new SseWriter(res) : undefined;
   const prefix = eventPrefix[operation];
-  const wanted = new Set(previewSteps(request.steps, request.partialImages));
-  let partialIndex = 0;
-  let partialOf = -1;
+  // The steps the engine encodes previews at (it is asked for this many); a preview's place among
+  // them is its partial_image_index, which counts within one image.
+  const partialSteps = previewSteps(request.steps, request.partialImages);
 
   const onPreview = (preview: JobPreview): void => {
-    if (sse === undefined || !wanted.has(preview.step)) return;
-    // partial_image_index counts within one image; the completed event closes each image's run.
-    if (preview.index !== partialOf) {
-      partialOf = preview.index;
-      partialIndex = 0;
-    }
+    const partialIndex = partialSteps.indexOf(preview.step);
+    if (sse === undefined || partialIndex === -1) return;
     const format = preview.format === 'WEBP' ? 'webp' : 'jpeg';
     sse.event(`${prefix}.partial_image`, {
       type: `${prefix}.partial_image`,
@@ -79,7 +72,7 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
       created_at: Math.floor(Date.now() / 1000),
       ...eventFields(request),
       output_format: format,
-      partial_image_index: partialIndex++,
+      partial_image_index: partialIndex,
     });
   };
   const onFinal = (final: JobFinal): void => {
@@ -97,7 +90,7 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
     });
   };
 
-  const previewSide = sse !== undefined && wanted.size > 0 ? Math.max(request.width, request.height) : undefined;
+  const previews = sse !== undefined && partialSteps.length > 0 ? { side: Math.max(request.width, request.height), count: request.partialImages } : undefined;
   const failure = await runImageJob(
     deps.router,
     {
@@ -111,15 +104,13 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
       guidance: request.guidance,
       seed: request.seed === undefined ? undefined : request.seed + seedOffset(request.preset.id),
       count: request.n,
-      image: request.image,
-      strength: request.strength,
-      previewSide,
-      previewCount: previewSide === undefined ? undefined : request.partialImages,
+      image: request.image === undefined ? undefined : { bytes: request.image, strength: request.strength },
+      previews,
     },
     { preview: onPreview, final: onFinal },
-    gone.signal,
+    gone,
   );
-  if (gone.signal.aborted) return;
+  if (gone.aborted) return;
 
   if (failure !== undefined) {
     const error = fromProtocolError(failure);

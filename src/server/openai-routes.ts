@@ -1,7 +1,7 @@
 // Routes of the OpenAI-style faces (/v1/images/*, /v1/models, /public/images/*): checks the method,
 // then the key, then hands the request to the images API or the imagine endpoint.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Authenticator } from './auth.js';
+import { bearerCredential, type Authenticator } from './auth.js';
 import { ImagineStore } from './imagine-store.js';
 import { handleGetImage, handleImagine, handlePublish, servePublishedImage, publicImagePath, type ImagineDeps } from './imagine.js';
 import { sendJson } from './json-response.js';
@@ -26,11 +26,6 @@ export interface OpenAiRoutesDeps {
 interface Route {
   readonly methods: readonly string[];
   run(req: IncomingMessage, res: ServerResponse, owner: string): Promise<void> | void;
-}
-
-function bearerKey(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(.+)$/i.exec((req.headers.authorization ?? '').trim());
-  return match?.[1]?.trim();
 }
 
 /** A percent-decoded path segment; malformed escapes are left as they are. */
@@ -81,7 +76,7 @@ export class OpenAiRoutes {
       if (!route.methods.includes(method)) {
         throw new OpenAiError(405, `${method} is not allowed on ${pathname}; use ${route.methods.join(' or ')}`, { code: 'method_not_allowed', headers: { allow: route.methods.join(', ') } });
       }
-      const key = bearerKey(req);
+      const key = bearerCredential(req);
       if (key === undefined) {
         throw new OpenAiError(401, 'You did not provide an API key: send it as Authorization: Bearer KEY', { code: 'missing_api_key', headers: { 'www-authenticate': 'Bearer' } });
       }

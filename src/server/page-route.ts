@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { ownerOf } from './auth.js';
+import { sendJson } from './json-response.js';
 import { pageHtml, pageStyleSource } from './page-html.js';
 import { mintedItem } from './token-route.js';
 import type { TokenIssuer } from './tokens.js';
@@ -56,7 +57,6 @@ function baseHeaders(): Record<string, string> {
   return { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' };
 }
 
-/** Serves the page, its scripts and its token source. */
 /** The page's content security policy: its own script, its inline style, images from blobs. */
 const pageCsp = [
   "default-src 'none'",
@@ -69,6 +69,7 @@ const pageCsp = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Serves the page, its scripts and its token source. */
 export class PageRoute {
   readonly #assetsDir: URL;
   readonly #devTokens: boolean | 'loopback';
@@ -143,10 +144,9 @@ export class PageRoute {
 
   /** Mints a token for the page; refused unless dev tokens are on for this request. */
   #token(req: IncomingMessage, res: ServerResponse): void {
-    const refuse = (status: number, error: ProtocolErrorItem): void => {
-      const text = JSON.stringify({ errors: [error] });
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...baseHeaders() }).end(text);
-    };
+    // Tokens are credentials: no cache may keep an answer of this route.
+    const headers = { 'cache-control': 'no-store', ...baseHeaders() };
+    const refuse = (status: number, error: ProtocolErrorItem): void => sendJson(res, status, { errors: [error] }, headers);
     if (this.#devTokens === false) {
       refuse(404, protocolError('invalidFrame', 'this server hands out no page tokens; a backend mints them with POST /v1/tokens'));
       return;
@@ -165,7 +165,6 @@ export class PageRoute {
       refuse(statusForCode(error.code), error);
       return;
     }
-    const text = JSON.stringify({ data: [mintedItem(this.#tokens, this.#owner, this.#ttlSeconds)] });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...baseHeaders() }).end(text);
+    sendJson(res, 200, { data: [mintedItem(this.#tokens, this.#owner, this.#ttlSeconds)] }, headers);
   }
 }

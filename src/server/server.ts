@@ -11,6 +11,7 @@ import { closeCodes } from './close-codes.js';
 import { Faults, type ServerFaults } from './faults.js';
 import { isImagePath, serveImage } from './http-images.js';
 import { handleHttpTasks } from './http-tasks.js';
+import { sendJson } from './json-response.js';
 import { ImageStore } from './image-store.js';
 import { errorMessage } from './logger.js';
 import { OpenAiRoutes } from './openai-routes.js';
@@ -74,12 +75,6 @@ function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
-}
-
 /** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
 const HTTP_GRACE_MS = 1_000;
 
@@ -101,7 +96,8 @@ class ReferenceServer implements ImagewireServer {
   readonly #page: PageRoute | undefined;
   readonly #sockets = new Set<SocketSession>();
   readonly #writes = new WriteCoalescer();
-  #socketDeps: SocketDeps | undefined;
+  /** One deps object for every socket: an idle server holds thousands, each should cost little. */
+  readonly #socketDeps: SocketDeps;
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
   readonly #httpPending = new Set<Promise<void>>();
@@ -143,6 +139,16 @@ class ReferenceServer implements ImagewireServer {
       publicUrl: () => this.#publicUrl(),
       webhooks: this.#webhooks,
     });
+    this.#socketDeps = {
+      router: this.#router,
+      sessions: this.#sessions,
+      authenticate: this.#authenticate,
+      faults: this.#faults,
+      limits,
+      logger,
+      writes: this.#writes,
+      closed: (gone) => this.#socketClosed(gone),
+    };
     this.#openai = new OpenAiRoutes({ router: this.#router, authenticate: this.#authenticate, limits, logger, publicUrl: () => this.#publicUrl() });
     const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
     this.#sweepTimer = setInterval(() => {
@@ -232,17 +238,6 @@ class ReferenceServer implements ImagewireServer {
       ws.terminate();
       return;
     }
-    // One deps object for every socket: an idle server holds thousands, each should cost little.
-    this.#socketDeps ??= {
-      router: this.#router,
-      sessions: this.#sessions,
-      authenticate: this.#authenticate,
-      faults: this.#faults,
-      limits: this.#options.limits,
-      logger: this.#options.logger,
-      writes: this.#writes,
-      closed: (gone) => this.#socketClosed(gone),
-    };
     const socket = new SocketSession(ws, tcp, this.#socketDeps, peer);
     this.#sockets.add(socket);
   }

@@ -2,7 +2,8 @@
 // browser. Answers `{"data":[{token, expiresAt, ttlSeconds}]}` or protocol-shaped `{"errors":[...]}`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
-import { authError, type Authenticator } from './auth.js';
+import { authError, bearerCredential, type Authenticator } from './auth.js';
+import { sendJson } from './json-response.js';
 import { readBounded } from './request-body.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -15,28 +16,22 @@ export interface TokenRouteDeps {
 /** A token request body is tiny; anything larger is refused unread. */
 const MAX_BODY_BYTES = 1_024;
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  // Tokens are credentials: no cache may keep the answer.
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers });
-  res.end(text);
+/** Tokens are credentials: no cache may keep an answer of this route. */
+function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  sendJson(res, status, body, { 'cache-control': 'no-store', ...headers });
 }
 
 function sendError(res: ServerResponse, error: ProtocolErrorItem, headers: Record<string, string> = {}): void {
   send(res, statusForCode(error.code), { errors: [error] }, headers);
 }
 
-function bearer(req: IncomingMessage): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization?.trim() ?? '');
-  return match?.[1];
-}
-
 /** Reads `{ttlSeconds?}` (an empty body means the defaults); a string describes what is wrong. */
 export function readTtl(body: Buffer, tokens: TokenIssuer): number | string {
-  if (body.length === 0 || body.toString('utf8').trim() === '') return tokens.defaultTtlSeconds;
+  const text = body.toString('utf8');
+  if (text.trim() === '') return tokens.defaultTtlSeconds;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return 'the body is not valid JSON';
   }
@@ -58,7 +53,7 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
     sendError(res, protocolError('invalidTokenRequest', 'use POST /v1/tokens with Authorization: Bearer <API key>'), { allow: 'POST' });
     return;
   }
-  const credential = bearer(req);
+  const credential = bearerCredential(req);
   if (credential === undefined) {
     sendError(res, protocolError('missingApiKey', 'send the API key as Authorization: Bearer <key>', { parameter: 'apiKey', type: 'string' }), { 'www-authenticate': 'Bearer' });
     return;

@@ -93,9 +93,14 @@ function changed(): void {
 
 for (const input of [prompt, size, seed, steps]) input.addEventListener('input', changed);
 element<HTMLFormElement>('controls').addEventListener('submit', (event) => event.preventDefault());
+// Closed when the page is hidden: an open socket keeps a page out of the back/forward cache. A page
+// restored from that cache has a closed client, so it starts afresh.
 window.addEventListener('pagehide', () => {
   live.close();
   void client.close();
+});
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) location.reload();
 });
 
 async function paint(event: Extract<LiveEvent, { type: 'preview' | 'final' }>): Promise<void> {

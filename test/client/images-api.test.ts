@@ -169,4 +169,25 @@ describe('readServerSentEvents', () => {
       ]);
     }
   });
+
+  it('ends lines at a lone CR and reads a long data line arriving in many chunks', async () => {
+    const long = 'x'.repeat(200_000);
+    const text = `data: a\r\rdata: ${long}\n\nevent: last\rdata: b\r\r`;
+    const bytes = new TextEncoder().encode(text);
+    for (const size of [5, 4096, bytes.length]) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.subarray(i, i + size));
+          controller.close();
+        },
+      });
+      const events = [];
+      for await (const event of readServerSentEvents(body)) events.push(event);
+      expect(events, `chunks of ${size}`).toEqual([
+        { event: 'message', data: 'a' },
+        { event: 'message', data: long },
+        { event: 'last', data: 'b' },
+      ]);
+    }
+  });
 });
