@@ -27,6 +27,9 @@ export const errorCodes = {
   conflictTaskUUID: { status: 409, description: 'The taskUUID is already used by another task.' },
   unknownParameter: { status: 400, description: 'The task carries a parameter its taskType does not define.' },
   conflictingParameters: { status: 400, description: 'Two parameters that are alternatives to each other were both given.' },
+  frameTooComplex: { status: 400, description: 'The frame or request body nests deeper, or holds more values, than the server accepts.' },
+  unsupportedMediaType: { status: 415, description: 'The request body is not application/json (multipart/form-data only where an edit takes files).' },
+  originNotAllowed: { status: 403, description: "The request's Origin is neither the server's own nor one of its allowed origins." },
 
   // Authentication and sessions
   missingApiKey: { status: 401, description: 'The authentication task has no apiKey.' },
@@ -39,6 +42,7 @@ export const errorCodes = {
   alreadyAuthenticated: { status: 400, description: 'An authentication task arrived on a connection that is already authenticated.' },
   expiredToken: { status: 401, description: 'The session token has expired; get a new one from POST /v1/tokens.' },
   tokenNotAllowed: { status: 403, description: 'A session token was used where only an API key is accepted (minting tokens).' },
+  tooManyConnections: { status: 429, description: 'The API key, or the peer before authenticating, has as many open connections as the server allows.' },
   invalidTokenRequest: { status: 400, description: 'The body of POST /v1/tokens is not a JSON object with an optional integer ttlSeconds in range.' },
 
   // imageInference parameters
@@ -98,6 +102,7 @@ export const errorCodes = {
   uploadFailed: { status: 502, description: 'Uploading the result to uploadEndpoint failed.' },
   fetchFailed: { status: 502, description: 'Fetching an input image from its URL failed.' },
   imageTooLarge: { status: 413, description: 'An input image is larger than the server accepts.' },
+  imageDimensionsTooLarge: { status: 413, description: 'An input image declares more pixels than the server decodes (limits.maxInputPixels).' },
   missingDependency: { status: 500, description: 'An optional server dependency (such as sharp) is not installed.' },
   serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
