@@ -56,7 +56,10 @@ export async function startChild<T = unknown>(role: string, extraArgs: readonly 
 /** In a child: answers each parent message with `handle`'s result. */
 export function serveParent(handle: (message: unknown) => unknown): void {
   process.on('message', (message) => {
-    void Promise.resolve(handle(message)).then((reply) => process.send?.(reply ?? null));
+    Promise.resolve(handle(message)).then(
+      (reply) => process.send?.(reply ?? null),
+      (error: unknown) => process.send?.({ error: error instanceof Error ? error.message : String(error) }),
+    );
   });
   // Exit normally (not by the signal) so flags like --cpu-prof can write their output.
   process.on('disconnect', () => process.exit(0));

@@ -94,7 +94,10 @@ export class Attempt {
       this.#lastError = event.error ?? event.message;
     });
     this.#disposer.listen<SocketCloseEvent>(socket as never, 'close', (event) => this.#onClose(event));
-    this.#disposer.listen(socket as never, 'open', () => void this.#onOpen());
+    this.#disposer.listen(socket as never, 'open', () => {
+      // #onOpen handles what it expects; anything else ends this attempt rather than floating away.
+      this.#onOpen().catch((error: unknown) => this.#fail(new ConnectionError('connectionFailed', `the authentication could not be sent: ${describe(error)}`, { cause: error }), 'retry'));
+    });
     this.#disposer.listen<SocketMessageEvent>(socket as never, 'message', (event) => this.#onMessage(event.data));
     this.#cancelConnectTimer = this.#disposer.timeout(clock, connectTimeoutMs, () => {
       this.#fail(new TimeoutError('connect', connectTimeoutMs, `the socket to ${url} did not open within ${connectTimeoutMs} ms`), 'retry');

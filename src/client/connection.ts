@@ -167,7 +167,9 @@ export class Connection {
       const attempt = this.#attempt;
       this.#transition({ name: 'closing' });
       const closing = attempt?.close() ?? Promise.resolve();
-      void closing.then(() => this.#events.batch(() => this.#transition({ name: 'closed', error })));
+      // close() only resolves; the rejection handler keeps a broken socket from leaving us in `closing`.
+      const closed = (): void => this.#events.batch(() => this.#transition({ name: 'closed', error }));
+      closing.then(closed, closed);
     });
     return this.#closed.promise;
   }
@@ -375,7 +377,8 @@ export class Connection {
     const attempt = this.#attempt;
     this.#attempt = undefined;
     this.#resetScope('attempt');
-    if (graceful) void attempt?.close(1000, 'idle');
+    // close() only resolves, and nothing waits for it: the attempt is already out of our hands.
+    if (graceful) attempt?.close(1000, 'idle').catch(() => attempt.dispose());
     else attempt?.dispose();
   }
 

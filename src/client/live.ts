@@ -285,7 +285,7 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
     this.#running = running;
     this.#stats.started++;
     this.#emit({ type: 'start', seq, taskUUID: task.taskUUID, request });
-    void this.#pump(running);
+    this.#pump(running).catch(rethrowOutside);
   }
 
   /** Forwards a task's events while it is the latest; stops quietly once it is not. */
@@ -331,4 +331,14 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
 /** Creates a {@link LiveSession} over `client` (an ImagewireClient, or anything with imageInference). */
 export function createLiveSession(client: LiveTaskSource, options: LiveOptions = {}): LiveSession {
   return new LiveSession(client, options);
+}
+
+/**
+ * #pump catches the task's own failures; what is left is a listener of ours throwing. It surfaces as
+ * an uncaught exception, as a synchronous emitter's would, not as a rejection nobody handles.
+ */
+function rethrowOutside(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

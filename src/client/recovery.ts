@@ -71,7 +71,7 @@ export class Recovery {
     const answer = this.#ask(run);
     if (answer === undefined) return;
     run.checking = true;
-    void answer.then((result) => {
+    answer.then((result) => {
       run.checking = false;
       if (run.ended || result === undefined) return;
       if (result.kind === 'error') {
@@ -93,7 +93,16 @@ export class Recovery {
       // and so does one whose session another connection took over (it keeps the task's output).
       const info = this.#context.lastInfo();
       if (info?.imagewire !== true || info.afterTakeover) this.startPolling(run);
+    }, (error: unknown) => {
+      run.checking = false;
+      this.#unanswerable(run, error);
     });
+  }
+
+  /** A getResponse that failed on our side (not an answer of the server's): the run cannot be recovered. */
+  #unanswerable(run: AnyTaskRun, error: unknown): void {
+    if (run.ended) return;
+    run.fail(new SessionLostError(run.taskUUID, `task ${run.taskUUID} could not be checked with getResponse`, { cause: error }), 'lost');
   }
 
   /** Polls getResponse until the task is done (async delivery, or no re-attach). */
@@ -104,7 +113,7 @@ export class Recovery {
     const tick = () => {
       const answer = this.#ask(run);
       if (answer === undefined) return;
-      void answer.then((result) => {
+      answer.then((result) => {
         if (run.ended || result === undefined) return;
         if (result.kind === 'error') {
           if (result.error.code === 'taskNotFound' && !run.confirmed) {
@@ -122,7 +131,7 @@ export class Recovery {
         }
         delay = Math.min(MAX_POLL_MS, delay * POLL_GROWTH);
         run.scope.timeout(this.#context.clock, delay, tick);
-      });
+      }, (error: unknown) => this.#unanswerable(run, error));
     };
     run.scope.timeout(this.#context.clock, delay, tick);
   }

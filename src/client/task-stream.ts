@@ -68,16 +68,18 @@ export class TaskStream<TEvent, TResult> implements AsyncIterable<TEvent> {
     if (this.#iterated) throw new ImagewireError('streamAlreadyConsumed', `task ${this.taskUUID} is already being iterated; a task stream can be consumed once (use result() for the finals)`);
     this.#iterated = true;
     const control = this.#control;
-    const leave = (): Promise<IteratorResult<TEvent>> => {
+    const stop = (): void => {
       control.cancel(abortError('The consumer stopped iterating the task'));
       control.buffer.clear();
-      return Promise.resolve({ done: true, value: undefined });
     };
     return {
       next: () => control.buffer.next(),
-      return: leave,
+      return: () => {
+        stop();
+        return Promise.resolve({ done: true, value: undefined });
+      },
       throw: (error?: unknown) => {
-        void leave();
+        stop();
         return Promise.reject(error);
       },
     };

@@ -51,7 +51,7 @@ export async function startChildServer(args: readonly string[] = []): Promise<Ch
       }
     };
     child.stdout?.on('data', onData);
-    void exited.then(() => reject(new Error(`imagewire serve exited before listening (${JSON.stringify(ended)}): ${stderr}`)));
+    exited.then(() => reject(new Error(`imagewire serve exited before listening (${JSON.stringify(ended)}): ${stderr}`)), reject);
   });
   const { port } = new URL(url.replace(/^ws/, 'http'));
   const close = async (): Promise<void> => {
