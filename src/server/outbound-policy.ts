@@ -56,7 +56,8 @@ export class OutboundPolicy {
     // fetch refused these before; they would otherwise be sent as Basic credentials to whoever answers.
     if (url.username !== '' || url.password !== '') return 'the URL carries credentials';
     const allowInputUrl = this.#options.allowInputUrl;
-    if (kind === 'input' && allowInputUrl !== undefined && !admits(allowInputUrl, url)) return 'allowInputUrl refused the URL';
+    // Callers get a copy: a function that changed the URL it was shown must not change where the request goes.
+    if (kind === 'input' && allowInputUrl !== undefined && !admits(allowInputUrl, new URL(url.href))) return 'allowInputUrl refused the URL';
     return undefined;
   }
 
@@ -65,7 +66,7 @@ export class OutboundPolicy {
     const { range, global } = classifyAddress(address);
     if (!global && !this.#options.allowPrivateNetwork) return `address ${address} is ${range}, not global unicast`;
     const allowOutbound = this.#options.allowOutbound;
-    if (allowOutbound !== undefined && !admits(allowOutbound, { kind, url, address, range })) return `allowOutbound refused address ${address}`;
+    if (allowOutbound !== undefined && !admits(allowOutbound, { kind, url: new URL(url.href), address, range })) return `allowOutbound refused address ${address}`;
     return undefined;
   }
 }

@@ -97,6 +97,18 @@ describe('names are checked by the addresses they resolve to', () => {
     expect(target.requests.map((r) => r.path)).toEqual(['/file']);
   });
 
+  it('shows the policy functions a copy of the URL: changing it does not change the request', async () => {
+    const target = await fixture();
+    target.route('/x', 'hello');
+    const rewrite = ({ url }: { url: URL }): boolean => {
+      url.pathname = '/elsewhere';
+      return true;
+    };
+    const policy = { allowPrivateNetwork: true, allowOutbound: rewrite, allowInputUrl: (url: URL) => rewrite({ url }) };
+    await guardedRequest(`http://images.example:${new URL(target.url).port}/x`, get(policy, scriptedResolver(['127.0.0.1'])));
+    expect(target.requests.map((r) => r.path)).toEqual(['/x']);
+  });
+
   it('treats an allowOutbound that throws as a refusal', async () => {
     const target = await fixture();
     const throwing = (): boolean => {
