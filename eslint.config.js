@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const serverOnly = ['**/server/**', '**/engine/**', '**/cli/**', 'ws', 'sharp', 'node:*'];
+const serverOnly = ['**/server/**', '**/engine/**', '**/cli/**', 'ws', 'sharp', 'undici', 'ipaddr.js', 'node:*'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'docs/**'] },
@@ -46,7 +46,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', 'ws', 'sharp', 'node:*', 'isomorphic-ws'], message: 'src/protocol is pure: it imports nothing of ours outside itself and no I/O.' }] },
+        { patterns: [{ group: ['../*', 'ws', 'sharp', 'undici', 'ipaddr.js', 'node:*', 'isomorphic-ws'], message: 'src/protocol is pure: it imports nothing of ours outside itself and no I/O.' }] },
       ],
     },
   },

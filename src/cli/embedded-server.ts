@@ -9,7 +9,11 @@ export interface EmbeddedServer {
   close(): Promise<void>;
 }
 
-/** Starts the reference server on 127.0.0.1 with a free port and a one-off key. */
+/**
+ * Starts the reference server on 127.0.0.1 with a free port and a one-off key. Its outbound policy
+ * stays the default (no private network): `generate` sends its seed image inline, never as a URL,
+ * and sets no webhook or upload endpoint, so the server has no reason to reach any address.
+ */
 export async function startEmbeddedServer(stepDelayMs?: number): Promise<EmbeddedServer> {
   const apiKey = randomBytes(18).toString('base64url');
   const server = await createServer({

@@ -44,6 +44,7 @@ program
   .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
   .option('--public-url <url>', 'base of image URLs when the server sits behind a proxy')
   .option('--no-page', 'do not serve the live page at /')
+  .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });

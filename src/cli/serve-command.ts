@@ -11,6 +11,8 @@ export interface ServeCommandOptions {
   publicUrl?: string;
   /** False with --no-page. */
   page?: boolean;
+  /** True with --allow-private-network. */
+  allowPrivateNetwork?: boolean;
 }
 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
@@ -23,6 +25,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay }),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
+      ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -17,6 +17,11 @@ export interface ServeOptions {
   publicUrl?: string;
   /** Serve the live page at `/` (with page tokens for loopback requests only). @default true */
   page?: boolean;
+  /**
+   * Let input image URLs, webhooks and upload endpoints reach loopback and private addresses
+   * (createServer's `allowPrivateNetwork`); a warning is logged when on. @default false
+   */
+  allowPrivateNetwork?: boolean;
   /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
   server?: ServerOptions;
   /** Where the one "listening" line goes. @default process.stdout */
@@ -57,11 +62,16 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.publicUrl !== undefined) serverOptions.publicUrl = options.publicUrl;
   if (options.logger !== undefined) serverOptions.logger = options.logger;
   if (options.page !== false) serverOptions.page ??= true;
+  if (options.allowPrivateNetwork !== undefined) serverOptions.allowPrivateNetwork = options.allowPrivateNetwork;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
   const server = await createServer(serverOptions);
   const host = serverOptions.host ?? '127.0.0.1';
+  const warn = options.logger === false ? undefined : (options.logger ?? stderrLogger);
   if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
-    (options.logger === false ? undefined : (options.logger ?? stderrLogger))?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
+    warn?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
+  }
+  if (serverOptions.allowPrivateNetwork === true) {
+    warn?.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network', { host });
   }
 
   let stopping: Promise<void> | undefined;

@@ -63,7 +63,16 @@ export interface EngineRequest {
   outputQuality: number;
   /** Absent: the engine renders no previews at all, which is cheaper. */
   previews?: PreviewOptions;
+  /**
+   * Most pixels (width × height) the engine may decode from seedImage or maskImage, for sharp's
+   * `limitInputPixels`. The server sets its `limits.maxInputPixels` and has already refused larger
+   * headers; the engine's own bound is for engines used without it. @default defaultMaxInputPixels
+   */
+  maxInputPixels?: number;
 }
+
+/** The engine's bound on decoded input pixels when a request names none: 4096 × 4096. */
+export const defaultMaxInputPixels = 4096 * 4096;
 
 /** What `Engine.generate` yields: previews while an image forms, then its final. */
 export type EngineEvent =
@@ -117,7 +126,7 @@ export interface Engine {
 }
 
 /** Codes an engine reports; they match error codes of the wire protocol. */
-export type EngineErrorCode = 'invalidSeedImage' | 'invalidMaskImage' | 'invalidOutpaint' | 'unknownModel' | 'missingDependency';
+export type EngineErrorCode = 'invalidSeedImage' | 'invalidMaskImage' | 'invalidOutpaint' | 'imageDimensionsTooLarge' | 'unknownModel' | 'missingDependency';
 
 /** A failure the server can pass on to the client as an error item with `code` and `parameter`. */
 export class EngineError extends Error {

@@ -11,6 +11,6 @@ export type {
   OutpaintSides,
   PreviewOptions,
 } from './engine.js';
-export { EngineError } from './engine.js';
+export { defaultMaxInputPixels, EngineError } from './engine.js';
 export { createProceduralEngine, type ProceduralEngineOptions } from './procedural/engine.js';
 export { loadSharp, missingSharpMessage, type Sharp } from './sharp.js';

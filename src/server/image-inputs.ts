@@ -1,16 +1,25 @@
 // Resolves the image inputs of a task (seedImage, maskImage, guide images, imageUpload's image)
 // to encoded bytes: an earlier imageUUID from the image store, a data URI, raw base64, or an
-// http(s) URL fetched with a size cap and a timeout.
+// http(s) URL fetched under the outbound policy with a size cap and a timeout; bounded by pixels.
 import { parseImageRef, type ErrorCode } from '../protocol/index.js';
+import { guardedRequest, originOf, OutboundFailure } from './guarded-http.js';
+import { readImageHeader } from './image-header.js';
 import type { ImageStore } from './image-store.js';
+import type { Logger } from './logger.js';
+import type { OutboundPolicy } from './outbound-policy.js';
 import { TaskFailure } from './task-failure.js';
 
 export interface ImageInputOptions {
   readonly images: ImageStore;
+  /** Largest input, decoded bytes (`imageTooLarge`; over a URL, `fetchFailed`). */
   readonly maxBytes: number;
+  /** Largest width × height an input may declare (`imageDimensionsTooLarge`). */
+  readonly maxPixels: number;
   readonly fetchTimeoutMs: number;
-  /** Decides which URLs the server may fetch (SSRF guard for self-hosters). */
-  readonly allowUrl: (url: URL) => boolean;
+  /** Which URLs and addresses the server may fetch from. */
+  readonly outbound: OutboundPolicy;
+  /** Hears why a fetch failed; the client is only told that it did. */
+  readonly logger: Logger;
   readonly signal: AbortSignal;
 }
 
@@ -20,6 +29,9 @@ export interface InputRole {
   /** Code for an input that is not an image (e.g. invalidSeedImage). */
   readonly invalid: ErrorCode;
 }
+
+/** Redirects an input fetch follows; each hop is checked like the first. */
+export const maxInputRedirects = 3;
 
 function tooLarge(role: InputRole, max: number, got: string): TaskFailure {
   return new TaskFailure('imageTooLarge', `${role.parameter} must be at most ${max} bytes; got ${got}`, { parameter: role.parameter, type: 'string' });
@@ -34,63 +46,67 @@ function fromBase64(base64: string, role: InputRole, max: number): Uint8Array {
   return bytes;
 }
 
+/** Refuses an image whose header declares more than `maxPixels`; bytes that are no image are left to the decoder's checks. */
+async function checkPixels(bytes: Uint8Array, role: InputRole, maxPixels: number): Promise<void> {
+  const header = await readImageHeader(bytes);
+  if (header === undefined) return;
+  const pixels = header.width * header.height;
+  if (pixels > maxPixels) {
+    throw new TaskFailure(
+      'imageDimensionsTooLarge',
+      `${role.parameter} is ${header.width}×${header.height} (${pixels} pixels); this server decodes at most ${maxPixels} pixels (limits.maxInputPixels)`,
+      { parameter: role.parameter, type: 'string' },
+    );
+  }
+}
+
+/**
+ * Fetches an image URL. Whatever goes wrong (a refused address, DNS, a closed port, an HTTP error,
+ * a timeout, redirects, a body over the cap or one that is not an image) the client gets the same
+ * code and message, so the server cannot be used to map what answers where; the cause is logged
+ * with the URL's origin only. Bytes that are not an image are never returned, so never stored.
+ */
 async function fetchImage(url: string, role: InputRole, options: ImageInputOptions): Promise<Uint8Array> {
-  const failed = (why: string, cause?: unknown): TaskFailure =>
-    new TaskFailure('fetchFailed', `${role.parameter} could not be fetched from its URL: ${why}`, { parameter: role.parameter, type: 'string', cause });
-  if (!options.allowUrl(new URL(url))) throw failed('this server does not fetch that URL');
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.fetchTimeoutMs)]);
-  let response: Response;
   try {
-    response = await fetch(url, { signal, redirect: 'follow' });
+    const { body } = await guardedRequest(url, {
+      kind: 'input',
+      method: 'GET',
+      policy: options.outbound,
+      maxRedirects: maxInputRedirects,
+      maxBodyBytes: options.maxBytes,
+      timeoutMs: options.fetchTimeoutMs,
+      signal: options.signal,
+    });
+    if ((await readImageHeader(body)) === undefined) throw new OutboundFailure('the body is not a PNG, JPG or WEBP image');
+    return body;
   } catch (error) {
-    if (options.signal.aborted) throw options.signal.reason;
-    throw failed(signal.aborted ? `no answer within ${options.fetchTimeoutMs} ms` : 'the request failed', error);
+    if (!(error instanceof OutboundFailure)) throw error;
+    options.logger.warn('input image not fetched', { parameter: role.parameter, origin: originOf(url), reason: error.message });
+    throw new TaskFailure('fetchFailed', `${role.parameter} could not be fetched from its URL`, { parameter: role.parameter, type: 'string' });
   }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw failed(`HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > options.maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge(role, options.maxBytes, String(declared));
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    if (response.body !== null) {
-      for await (const chunk of response.body) {
-        total += chunk.byteLength;
-        if (total > options.maxBytes) {
-          await response.body.cancel().catch(() => undefined);
-          throw tooLarge(role, options.maxBytes, `more than ${options.maxBytes}`);
-        }
-        chunks.push(chunk);
-      }
-    }
-  } catch (error) {
-    if (error instanceof TaskFailure) throw error;
-    if (options.signal.aborted) throw options.signal.reason;
-    throw failed('the download broke off', error);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** The encoded bytes of an image input; throws TaskFailure with the role's parameter. */
 export async function resolveImageInput(value: string, role: InputRole, options: ImageInputOptions): Promise<Uint8Array> {
   const ref = parseImageRef(value);
+  let bytes: Uint8Array;
   switch (ref.kind) {
     case 'uuid': {
       const stored = options.images.get(ref.uuid);
       if (stored === undefined) throw new TaskFailure('imageNotFound', `${role.parameter} names image ${ref.uuid}, which this server does not have`, { parameter: role.parameter, type: 'string' });
+      // Stored images are results (at most 2048×2048) or uploads, which passed this check on the way in.
       return stored.bytes;
     }
     case 'dataURI':
     case 'base64':
-      return fromBase64(ref.base64, role, options.maxBytes);
+      bytes = fromBase64(ref.base64, role, options.maxBytes);
+      break;
     case 'url':
-      return fetchImage(ref.url, role, options);
+      bytes = await fetchImage(ref.url, role, options);
+      break;
     case 'invalid':
       throw new TaskFailure(role.invalid, `${role.parameter}: ${ref.reason}`, { parameter: role.parameter, type: 'string' });
   }
+  await checkPixels(bytes, role, options.maxPixels);
+  return bytes;
 }

@@ -2,6 +2,7 @@
 // pieces a self-hoster needs to plug in a renderer of their own.
 export { createServer, type ImagewireServer, type ServerStats } from './server.js';
 export type { ServerOptions } from './options.js';
+export type { OutboundKind, OutboundTarget } from './outbound-policy.js';
 export { defaultLimits, limitCodes, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
 export type { ServerFaults } from './faults.js';
@@ -12,6 +13,7 @@ export { closeCodes } from './close-codes.js';
 export { costOf, isNsfwPrompt, nsfwWords } from './outputs.js';
 export {
   createProceduralEngine,
+  defaultMaxInputPixels,
   EngineError,
   type Engine,
   type EngineErrorCode,

@@ -1,5 +1,6 @@
 // Every limit of the reference server in one place: its default, and the error code a client gets
 // (or what happens) when it is hit. The server keeps serving everyone else when one client hits one.
+import { defaultMaxInputPixels } from '../engine/index.js';
 import type { ErrorCode } from '../protocol/index.js';
 
 /** Bounds the server enforces. Every field has a default in {@link defaultLimits}. */
@@ -28,8 +29,16 @@ export interface ServerLimits {
   maxHeldBytesPerSession: number;
   /** Bytes of results all sessions hold; past it the oldest detached sessions are dropped. @default 512 MiB */
   maxHeldBytesTotal: number;
-  /** Largest input image (imageUpload, seedImage, maskImage, guide images), decoded bytes (`imageTooLarge`). @default 32 MiB */
+  /** Largest input image (imageUpload, seedImage, maskImage, guide images), decoded bytes (`imageTooLarge`; over a URL, `fetchFailed`). @default 32 MiB */
   maxUploadBytes: number;
+  /**
+   * Most pixels (width × height, as the image's header declares them) of an input image; larger
+   * ones are refused before anything decodes them (`imageDimensionsTooLarge`). Results are at most
+   * 2048 × 2048, so 4096 × 4096 leaves a seed image four times the largest output, a 4K frame or a
+   * 12-megapixel photo, while one decode costs at most about 64 MiB of RGBA.
+   * @default 16_777_216 (4096 × 4096)
+   */
+  maxInputPixels: number;
   /** Bytes of images kept for URLs, getResponse and reuse by imageUUID; the least recently used go first. @default 1 GiB */
   maxStoredImageBytes: number;
   /** Task records kept for getResponse and conflict checks; the oldest finished go first. @default 100_000 */
@@ -42,8 +51,14 @@ export interface ServerLimits {
   webhookTimeoutMs: number;
   /** POSTs of one item to its webhookURL before it is given up (and logged). @default 3 */
   webhookAttempts: number;
-  /** Webhook deliveries in progress server-wide; beyond it new ones are dropped and logged. @default 1_000 */
+  /**
+   * Webhook deliveries in progress server-wide. When full, a key under its share
+   * (`maxPendingWebhooksPerKey`) takes the place of the oldest delivery of the key holding the most;
+   * otherwise the new one is dropped and logged. @default 1_000
+   */
   maxPendingWebhooks: number;
+  /** Webhook deliveries in progress for one key; beyond it that key's new ones are dropped and logged. @default 100 */
+  maxPendingWebhooksPerKey: number;
   /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 30_000 */
   authTimeoutMs: number;
   /** Failed authentications on one socket before it is closed with 1008. @default 3 */
@@ -71,6 +86,7 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxHeldBytesPerSession: 64 * MiB,
   maxHeldBytesTotal: 512 * MiB,
   maxUploadBytes: 32 * MiB,
+  maxInputPixels: defaultMaxInputPixels,
   maxStoredImageBytes: 1024 * MiB,
   maxTaskRecords: 100_000,
   fetchTimeoutMs: 10_000,
@@ -78,6 +94,8 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   webhookTimeoutMs: 10_000,
   webhookAttempts: 3,
   maxPendingWebhooks: 1_000,
+  // A tenth of the server-wide bound: ten keys at their full share fill it, and none can crowd out the rest.
+  maxPendingWebhooksPerKey: 100,
   authTimeoutMs: 30_000,
   maxFailedAuths: 3,
   previewBackpressureBytes: MiB,
@@ -95,6 +113,7 @@ export const limitCodes = {
   maxQueuedTasks: 'queueFull',
   maxHeldSessions: 'sessionLimitReached',
   maxUploadBytes: 'imageTooLarge',
+  maxInputPixels: 'imageDimensionsTooLarge',
   fetchTimeoutMs: 'fetchFailed',
   uploadTimeoutMs: 'uploadFailed',
 } as const satisfies Partial<Record<keyof ServerLimits, ErrorCode>>;

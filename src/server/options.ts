@@ -4,6 +4,7 @@ import type { Engine } from '../engine/index.js';
 import type { ApiKeys } from './auth.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
+import { OutboundPolicy, type OutboundTarget } from './outbound-policy.js';
 import type { PageOptions } from './page-route.js';
 import type { TokenOptions } from './tokens.js';
 
@@ -36,8 +37,23 @@ export interface ServerOptions {
   /** Where the server logs; `false` for nothing. @default warnings and errors to stderr */
   logger?: Logger | false;
   /**
-   * Which input image URLs the server may fetch. Self-hosters exposed to untrusted clients should
-   * refuse private and loopback addresses here (SSRF). @default every http(s) URL
+   * Let the server's own requests (input image URLs, webhookURL, uploadEndpoint) reach addresses
+   * that are not global unicast: loopback, private (RFC 1918), link-local, unique-local, CGNAT and
+   * the rest. For development and private deployments only: with untrusted clients it turns the
+   * server into their way into your network. @default false
+   */
+  allowPrivateNetwork?: boolean;
+  /**
+   * Decides each connection the server makes for a client, after DNS resolution and for every
+   * redirect hop: return true to let it go ahead. It can only narrow what the address rule allows
+   * (global unicast, or anything with `allowPrivateNetwork`); one that throws refuses.
+   * @default every address the address rule allows
+   */
+  allowOutbound?: (target: OutboundTarget) => boolean;
+  /**
+   * An extra URL-level check of input image URLs, applied to every redirect hop.
+   * @deprecated Use `allowOutbound`, which also sees the resolved address and covers webhooks and
+   * uploads. Still honoured, on top of the address rule.
    */
   allowInputUrl?: (url: URL) => boolean;
   /**
@@ -64,7 +80,8 @@ export interface ResolvedServerOptions {
   readonly limits: ServerLimits;
   readonly publicUrl: string | undefined;
   readonly logger: Logger;
-  readonly allowInputUrl: (url: URL) => boolean;
+  /** Which URLs and addresses the server's own requests may reach. */
+  readonly outbound: OutboundPolicy;
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
@@ -83,6 +100,11 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (Array.isArray(options.apiKeys) && options.apiKeys.some((key: unknown) => typeof key !== 'string')) {
     throw new TypeError('apiKeys must be strings');
   }
+  const allowPrivateNetwork = options.allowPrivateNetwork ?? false;
+  if (typeof allowPrivateNetwork !== 'boolean') throw new TypeError(`allowPrivateNetwork must be a boolean; got ${typeof allowPrivateNetwork}`);
+  for (const name of ['allowOutbound', 'allowInputUrl'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name} must be a function`);
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -95,7 +117,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     limits: resolveLimits(options.limits),
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
-    allowInputUrl: options.allowInputUrl ?? (() => true),
+    outbound: new OutboundPolicy({ allowPrivateNetwork, allowOutbound: options.allowOutbound, allowInputUrl: options.allowInputUrl }),
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,

@@ -1,9 +1,13 @@
 // Turns an engine's final image into the protocol's result item: the output by outputType, seed,
-// index, imageFormat, and the optional cost and NSFWContent; and PUTs it to uploadEndpoint.
+// index, imageFormat, and the optional cost and NSFWContent; and PUTs it to uploadEndpoint under the
+// outbound policy.
 import type { ImageFormat } from '../engine/index.js';
 import type { ResolvedImageInference, ServerDataItem } from '../protocol/index.js';
+import { guardedRequest, originOf, OutboundFailure } from './guarded-http.js';
 import { extensionOf, mediaTypeOf } from './image-store.js';
+import type { Logger } from './logger.js';
 import type { Outbound } from './outbound.js';
+import type { OutboundPolicy } from './outbound-policy.js';
 import type { StoredResult } from './task-registry.js';
 import { TaskFailure } from './task-failure.js';
 
@@ -62,18 +66,37 @@ export function buildFinal(task: ResolvedImageInference, image: FinalImage, publ
   };
 }
 
-/** PUTs the image bytes to uploadEndpoint; a failure ends the task with `uploadFailed`. */
-export async function uploadResult(endpoint: string, image: Uint8Array, format: ImageFormat, options: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
-  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
-  const failed = (why: string, cause?: unknown): TaskFailure =>
-    new TaskFailure('uploadFailed', `the image could not be uploaded to uploadEndpoint: ${why}`, { parameter: 'uploadEndpoint', type: 'string', cause });
-  let response: Response;
+/** What {@link uploadResult} needs besides the image. */
+export interface UploadOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  /** Which URLs and addresses the server may PUT to. */
+  readonly outbound: OutboundPolicy;
+  /** Hears why an upload failed; the client is only told that it did. */
+  readonly logger: Logger;
+}
+
+/**
+ * PUTs the image bytes to uploadEndpoint under the outbound policy (no redirects). Any failure ends
+ * the task with `uploadFailed` and one message whatever the cause, so the answer tells nothing about
+ * what listens at the address; the cause is logged with the endpoint's origin only.
+ */
+export async function uploadResult(endpoint: string, image: Uint8Array, format: ImageFormat, options: UploadOptions): Promise<void> {
   try {
-    response = await fetch(endpoint, { method: 'PUT', body: image as Uint8Array<ArrayBuffer>, headers: { 'content-type': mediaTypeOf(format) }, signal });
+    await guardedRequest(endpoint, {
+      kind: 'upload',
+      method: 'PUT',
+      policy: options.outbound,
+      headers: { 'content-type': mediaTypeOf(format) },
+      body: image,
+      maxRedirects: 0,
+      maxBodyBytes: 0,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
   } catch (error) {
-    if (options.signal.aborted) throw options.signal.reason;
-    throw failed(signal.aborted ? `no answer within ${options.timeoutMs} ms` : 'the request failed', error);
+    if (!(error instanceof OutboundFailure)) throw error;
+    options.logger.warn('result not uploaded', { origin: originOf(endpoint), reason: error.message });
+    throw new TaskFailure('uploadFailed', 'the image could not be uploaded to uploadEndpoint', { parameter: 'uploadEndpoint', type: 'string' });
   }
-  await response.body?.cancel().catch(() => undefined);
-  if (!response.ok) throw failed(`HTTP ${response.status}`);
 }

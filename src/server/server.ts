@@ -125,7 +125,7 @@ class ReferenceServer implements ImagewireServer {
         for (const socket of [...this.#sockets]) socket.unfreeze();
       },
     });
-    this.#webhooks = new WebhookSender(limits, logger);
+    this.#webhooks = new WebhookSender(limits, logger, options.outbound);
     this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, retentionMs: options.taskRetentionMs });
     this.#sessions = new SessionStore({ limits, logger, resumeWindowMs: options.resumeWindowMs });
     this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords });
@@ -135,7 +135,7 @@ class ReferenceServer implements ImagewireServer {
       images: this.#images,
       limits,
       logger,
-      allowUrl: options.allowInputUrl,
+      outbound: options.outbound,
       publicUrl: () => this.#publicUrl(),
       webhooks: this.#webhooks,
     });

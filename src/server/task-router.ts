@@ -14,7 +14,7 @@ import {
   type ImageUploadTask,
   type ProtocolErrorItem,
 } from '../protocol/index.js';
-import { errorMessage, type Logger } from './logger.js';
+import { errorMessage } from './logger.js';
 import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
 import type { OutputTarget } from './session-store.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
@@ -36,7 +36,6 @@ export interface TaskContext {
 
 export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
-  readonly logger: Logger;
 }
 
 export class TaskRouter {
@@ -182,7 +181,7 @@ export class TaskRouter {
       const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: errorMessage(unexpected) }));
       registry.emit(record, errorsFrame([item]));
       registry.finish(record, 'error', [item]);
-      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, JSON.stringify({ errors: [item] }));
+      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, JSON.stringify({ errors: [item] }), record.owner);
     } finally {
       record.onCancel = undefined;
       ctx.connection.inFlight--;

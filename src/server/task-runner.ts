@@ -8,6 +8,8 @@ import { extensionOf, sniffFormat, type ImageStore } from './image-store.js';
 import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
 import type { WebhookSender } from './webhooks.js';
 import type { ServerLimits } from './limits.js';
+import type { Logger } from './logger.js';
+import type { OutboundPolicy } from './outbound-policy.js';
 import { dataFrame, encodeOutbound } from './outbound.js';
 import { buildFinal, uploadResult } from './outputs.js';
 import { TaskFailure } from './task-failure.js';
@@ -19,7 +21,9 @@ export interface RunnerDeps {
   readonly registry: TaskRegistry;
   readonly images: ImageStore;
   readonly limits: ServerLimits;
-  readonly allowUrl: (url: URL) => boolean;
+  readonly logger: Logger;
+  /** Which URLs and addresses fetches and uploads may reach. */
+  readonly outbound: OutboundPolicy;
   /** Base of image URLs, read at use (it is known only once the server listens). */
   publicUrl(): string;
   readonly webhooks: WebhookSender;
@@ -31,7 +35,8 @@ export function randomSeed(): number {
 }
 
 function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions {
-  return { images: deps.images, maxBytes: deps.limits.maxUploadBytes, fetchTimeoutMs: deps.limits.fetchTimeoutMs, allowUrl: deps.allowUrl, signal };
+  const { limits } = deps;
+  return { images: deps.images, maxBytes: limits.maxUploadBytes, maxPixels: limits.maxInputPixels, fetchTimeoutMs: limits.fetchTimeoutMs, outbound: deps.outbound, logger: deps.logger, signal };
 }
 
 /** Generates the images of an imageInference task. `previews`: the transport can deliver them. */
@@ -57,6 +62,7 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     strength: task.strength,
     outputFormat: task.outputFormat,
     outputQuality: task.outputQuality,
+    maxInputPixels: deps.limits.maxInputPixels,
   };
   if (task.negativePrompt !== undefined) request.negativePrompt = task.negativePrompt;
   if (task.scheduler !== undefined) request.scheduler = task.scheduler;
@@ -102,14 +108,14 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     const imageUUID = randomUUID();
     deps.images.put(imageUUID, event.image, event.format);
     if (task.uploadEndpoint !== undefined) {
-      await uploadResult(task.uploadEndpoint, event.image, event.format, { timeoutMs: deps.limits.uploadTimeoutMs, signal: record.controller.signal });
+      await uploadResult(task.uploadEndpoint, event.image, event.format, { timeoutMs: deps.limits.uploadTimeoutMs, signal: record.controller.signal, outbound: deps.outbound, logger: deps.logger });
       if (record.state !== 'running') return;
     }
     const built = buildFinal(task, { index: event.index, seed: event.seed, imageUUID, image: event.image, format: event.format }, deps.publicUrl());
     record.results.push(built.stored);
     record.progress = Math.floor((100 * record.results.length * task.steps) / total);
     deps.registry.emit(record, built.frame);
-    if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })));
+    if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })), record.owner);
   }
   if (record.state === 'running' && record.results.length < task.numberResults) {
     throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
@@ -123,7 +129,8 @@ export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task:
   if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
   const sharp = await loadSharp();
   try {
-    await sharp(bytes).metadata();
+    // resolveImageInput checked the declared size; the bound here keeps sharp from trusting it blindly.
+    await sharp(bytes, { limitInputPixels: deps.limits.maxInputPixels }).metadata();
   } catch (error) {
     throw new TaskFailure('invalidImage', 'image could not be decoded', { parameter: 'image', type: 'string', cause: error });
   }

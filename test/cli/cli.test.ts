@@ -182,6 +182,16 @@ describe('imagewire serve', () => {
     expect(await serving.exit).toBe(0);
   });
 
+  it('--allow-private-network says so on stderr, and only then', async () => {
+    for (const flag of [[], ['--allow-private-network']]) {
+      const serving = start(['serve', '--port', '0', '--api-key', 'k1', ...flag]);
+      await eventually(() => serving.stdout(), (text) => text.includes('\n'), 10_000);
+      serving.child.kill('SIGTERM');
+      expect(await serving.exit).toBe(0);
+      expect(serving.stderr().includes('private network allowed')).toBe(flag.length > 0);
+    }
+  });
+
   it('exits 4 with a clear message when the port is taken', async () => {
     await using server = await startTestServer();
     const result = await run(['serve', '--port', String(server.port)]);

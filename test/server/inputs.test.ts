@@ -59,7 +59,7 @@ describe('imageUpload', () => {
   it('fetches an image from a URL', async () => {
     fixture = await startHttpFixture();
     fixture.route('/cat.webp', await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).webp().toBuffer(), { contentType: 'image/webp' });
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const upload = { taskType: 'imageUpload', taskUUID: newTaskUUID(), image: `${fixture.url}/cat.webp` };
     client.send([upload]);
@@ -74,7 +74,7 @@ describe('seedImage and maskImage', () => {
     fixture = await startHttpFixture();
     const png = await solidPng(128, 128, '#0000ff');
     fixture.route('/seed.png', png, { contentType: 'image/png' });
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const forms = [`data:image/png;base64,${png.toString('base64')}`, png.toString('base64'), `${fixture.url}/seed.png`];
     const tasks = forms.map((seedImage) => inferenceTask({ seedImage, strength: 0 }));
@@ -132,22 +132,30 @@ describe('seedImage and maskImage', () => {
     await client.close();
   });
 
-  it('answers fetchFailed for a URL that gives 404, and imageTooLarge beyond maxUploadBytes', async () => {
+  it('answers fetchFailed for a URL that gives 404 and for one whose body is beyond maxUploadBytes (inline: imageTooLarge)', async () => {
     fixture = await startHttpFixture();
     fixture.route('/big.png', Buffer.alloc(5_000, 1), { contentType: 'image/png' });
-    server = await startTestServer({ limits: { maxUploadBytes: 4_000 } });
+    server = await startTestServer({ allowPrivateNetwork: true, limits: { maxUploadBytes: 4_000 } });
     const { client } = await RawClient.authenticated(server.url);
     const missing = inferenceTask({ seedImage: `${fixture.url}/missing.png` });
     const big = inferenceTask({ seedImage: `${fixture.url}/big.png` });
-    client.send([missing, big]);
-    expect(await errorOf(client, missing)).toMatchObject({ code: 'fetchFailed', parameter: 'seedImage' });
-    expect(await errorOf(client, big)).toMatchObject({ code: 'imageTooLarge', parameter: 'seedImage' });
+    const inline = inferenceTask({ seedImage: Buffer.alloc(5_000, 1).toString('base64') });
+    client.send([missing, big, inline]);
+    const expected = { code: 'fetchFailed', parameter: 'seedImage', message: 'seedImage could not be fetched from its URL' };
+    expect(await errorOf(client, missing)).toMatchObject(expected);
+    // A size says something about what answered: over a URL it is a fetch failure like any other.
+    expect(await errorOf(client, big)).toMatchObject(expected);
+    expect(await errorOf(client, inline)).toMatchObject({ code: 'imageTooLarge', parameter: 'seedImage' });
+    expect(fixture.requests.map((r) => r.path).sort()).toEqual(['/big.png', '/missing.png']);
+    // The causes go to the log, by origin only.
+    expect(server.logs.text()).toContain('HTTP 404');
+    expect(server.logs.text()).toContain('more than 4000');
     await client.close();
   });
 
   it('refuses URLs that allowInputUrl rejects, without fetching them', async () => {
     fixture = await startHttpFixture();
-    server = await startTestServer({ allowInputUrl: (url) => url.hostname !== '127.0.0.1' });
+    server = await startTestServer({ allowPrivateNetwork: true, allowInputUrl: (url) => url.hostname !== '127.0.0.1' });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ seedImage: `${fixture.url}/seed.png` });
     client.send([task]);
@@ -160,7 +168,7 @@ describe('seedImage and maskImage', () => {
 describe('uploadEndpoint', () => {
   it('PUTs each image there before sending its result', async () => {
     fixture = await startHttpFixture();
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ numberResults: 2, outputFormat: 'WEBP', uploadEndpoint: `${fixture.url}/bucket/out` });
     client.send([task]);
@@ -176,7 +184,7 @@ describe('uploadEndpoint', () => {
   it('ends the task with uploadFailed when the endpoint refuses', async () => {
     fixture = await startHttpFixture();
     fixture.route('/denied', 'no', { status: 403 });
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ uploadEndpoint: `${fixture.url}/denied` });
     client.send([task]);

@@ -1,9 +1,10 @@
-// `imagewire serve`'s action: one line on start, keys from options or IMAGEWIRE_API_KEYS, and a
-// graceful stop on SIGINT/SIGTERM.
+// `imagewire serve`'s action: one line on start, keys from options or IMAGEWIRE_API_KEYS, the
+// private-network opt-in, and a graceful stop on SIGINT/SIGTERM.
 import { describe, expect, it } from 'vitest';
 import { resolveApiKeys, runServe } from '../../src/cli/serve.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { captureLogger } from '../helpers/test-server.js';
+import { solidPng, startHttpFixture } from '../helpers/http-fixture.js';
+import { isAbout, RawClient } from '../helpers/raw-client.js';
+import { captureLogger, inferenceTask } from '../helpers/test-server.js';
 
 describe('runServe', () => {
   it('prints exactly one line with the URL and serves there', async () => {
@@ -48,6 +49,30 @@ describe('runServe', () => {
     const local = await runServe({ print: () => undefined, handleSignals: false, env: {}, logger: quiet });
     await local.stop();
     expect(quiet.lines.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('passes allowPrivateNetwork on, with a warning; without it loopback URLs are refused', async () => {
+    const target = await startHttpFixture();
+    target.route('/seed.png', await solidPng(128, 128, '#0000ff'), { contentType: 'image/png' });
+    try {
+      for (const allowPrivateNetwork of [false, true]) {
+        const logger = captureLogger();
+        const { server, stop } = await runServe({ port: 0, stepDelayMs: 0, allowPrivateNetwork, print: () => undefined, handleSignals: false, env: {}, logger });
+        const { client } = await RawClient.authenticated(server.url);
+        const task = inferenceTask({ seedImage: `${target.url}/seed.png`, strength: 0 });
+        client.send([task]);
+        const frame = await client.waitFor((f) => isAbout(f, task.taskUUID));
+        const code = frame.kind === 'json' ? frame.errors[0]?.code : undefined;
+        expect(code).toBe(allowPrivateNetwork ? undefined : 'fetchFailed');
+        const warnings = logger.lines.filter((line) => line.level === 'warn' && line.message.startsWith('private network allowed'));
+        expect(warnings).toHaveLength(allowPrivateNetwork ? 1 : 0);
+        await client.close();
+        await stop();
+      }
+      expect(target.requests.map((r) => r.path)).toEqual(['/seed.png']);
+    } finally {
+      await target.close();
+    }
   });
 
   it('shuts down gracefully on SIGTERM, closing sockets with 1001', async () => {

@@ -60,7 +60,7 @@ afterEach(async () => {
 describe('webhookURL', () => {
   it('POSTs each final item on its own, as the socket frame, while the socket gets its results too', async () => {
     receiver = await startReceiver();
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ numberResults: 2, webhookURL: receiver.url, outputType: 'base64Data' });
     client.send([task]);
@@ -81,7 +81,7 @@ describe('webhookURL', () => {
 
   it('retries a failing webhook until it answers 2xx', async () => {
     receiver = await startReceiver((hit) => (hit === 1 ? 503 : 200));
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ webhookURL: receiver.url, outputType: 'URL' });
     client.send([task]);
@@ -94,7 +94,7 @@ describe('webhookURL', () => {
 
   it("POSTs a failed task's error item, with its taskUUID", async () => {
     receiver = await startReceiver();
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ webhookURL: receiver.url, seedImage: '4a2b1c7e-0000-4000-8000-000000000000' });
     client.send([task]);
@@ -109,7 +109,7 @@ describe('webhookURL', () => {
 
   it('gives up after webhookAttempts, logs only the origin, and keeps serving', async () => {
     receiver = await startReceiver(() => 500);
-    server = await startTestServer({ limits: { webhookAttempts: 2 } });
+    server = await startTestServer({ allowPrivateNetwork: true, limits: { webhookAttempts: 2 } });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ webhookURL: receiver.url });
     client.send([task]);
@@ -127,7 +127,7 @@ describe('webhookURL', () => {
 
   it('does not hold up the task, and close() ends a delivery stuck on a silent receiver', async () => {
     receiver = await startReceiver(() => 0);
-    server = await startTestServer();
+    server = await startTestServer({ allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ webhookURL: receiver.url, numberResults: 2 });
     client.send([task]);

@@ -21,50 +21,67 @@ const maskRole: ImageRole = { code: 'invalidMaskImage', parameter: 'maskImage' }
 
 const acceptedFormats = new Set(['png', 'jpeg', 'webp']);
 
-/** Fails with the role's code unless the bytes are a decodable PNG, JPG or WEBP. */
-async function checkFormat(sharp: Sharp, bytes: Uint8Array, role: ImageRole): Promise<void> {
+/** sharp's message when an input declares more than `limitInputPixels`. */
+const pixelLimitMessage = /exceeds pixel limit/i;
+
+/** The error for bytes sharp would not read: too many pixels, or not an image the role accepts. */
+function unreadable(role: ImageRole, error: unknown, maxPixels: number): EngineError {
+  if (error instanceof Error && pixelLimitMessage.test(error.message)) {
+    return new EngineError('imageDimensionsTooLarge', `${role.parameter} has more than ${maxPixels} pixels, more than this engine decodes`, { parameter: role.parameter, cause: error });
+  }
+  // Headers can parse while the pixel data is corrupt; that is still the caller's bad image.
+  return new EngineError(role.code, `${role.parameter} could not be decoded as an image`, { parameter: role.parameter, cause: error });
+}
+
+/**
+ * Fails with the role's code unless the bytes are a decodable PNG, JPG or WEBP of at most
+ * `maxPixels`: the header alone is read, so an oversized image costs nothing.
+ */
+async function checkFormat(sharp: Sharp, bytes: Uint8Array, role: ImageRole, maxPixels: number): Promise<void> {
   let format: string | undefined;
   try {
-    format = (await sharp(bytes).metadata()).format;
+    format = (await sharp(bytes, { limitInputPixels: maxPixels }).metadata()).format;
   } catch (error) {
-    throw new EngineError(role.code, `${role.parameter} could not be decoded as an image`, { parameter: role.parameter, cause: error });
+    throw unreadable(role, error, maxPixels);
   }
   if (format === undefined || !acceptedFormats.has(format)) {
     throw new EngineError(role.code, `${role.parameter} must be PNG, JPG or WEBP; got ${format ?? 'an unknown format'}`, { parameter: role.parameter });
   }
 }
 
-async function decodeFailure<T>(role: ImageRole, work: Promise<T>): Promise<T> {
+async function decodeFailure<T>(role: ImageRole, maxPixels: number, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    // Headers can parse while the pixel data is corrupt; that is still the caller's bad image.
-    throw new EngineError(role.code, `${role.parameter} could not be decoded as an image`, { parameter: role.parameter, cause: error });
+    throw unreadable(role, error, maxPixels);
   }
 }
 
 /**
- * Decodes to 8-bit sRGB at the image's own (EXIF-oriented) size. Transparency is flattened onto white,
- * as a transparent seed image is usually a cut-out on an empty page.
+ * Decodes to 8-bit sRGB at the image's own (EXIF-oriented) size, refusing more than `maxPixels`.
+ * Transparency is flattened onto white, as a transparent seed image is usually a cut-out on an
+ * empty page.
  */
-export async function decodeRgb(sharp: Sharp, bytes: Uint8Array): Promise<RgbImage> {
-  await checkFormat(sharp, bytes, seedRole);
+export async function decodeRgb(sharp: Sharp, bytes: Uint8Array, maxPixels: number): Promise<RgbImage> {
+  await checkFormat(sharp, bytes, seedRole, maxPixels);
   const { data, info } = await decodeFailure(
     seedRole,
-    sharp(bytes).autoOrient().flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
+    maxPixels,
+    sharp(bytes, { limitInputPixels: maxPixels }).autoOrient().flatten({ background: '#ffffff' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
   );
   return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
 /**
- * Decodes a mask to 8-bit grey resized to width × height. Transparency is flattened onto black,
- * so transparent parts of a mask keep the seed image.
+ * Decodes a mask to 8-bit grey resized to width × height, refusing more than `maxPixels`.
+ * Transparency is flattened onto black, so transparent parts of a mask keep the seed image.
  */
-export async function decodeMask(sharp: Sharp, bytes: Uint8Array, width: number, height: number): Promise<GreyImage> {
-  await checkFormat(sharp, bytes, maskRole);
+export async function decodeMask(sharp: Sharp, bytes: Uint8Array, width: number, height: number, maxPixels: number): Promise<GreyImage> {
+  await checkFormat(sharp, bytes, maskRole, maxPixels);
   const { data, info } = await decodeFailure(
     maskRole,
-    sharp(bytes)
+    maxPixels,
+    sharp(bytes, { limitInputPixels: maxPixels })
       .autoOrient()
       .flatten({ background: '#000000' })
       .greyscale()

@@ -1,0 +1,72 @@
+// The server's rule for its own requests (input images, webhooks, uploads): which URLs it may ask
+// for and which resolved addresses it may connect to. Safe by default: global unicast addresses only.
+import { classifyAddress } from './address-policy.js';
+
+/** What an outbound request is for. */
+export type OutboundKind = 'input' | 'webhook' | 'upload';
+
+/** One connection the server is about to make, as the `allowOutbound` option sees it. */
+export interface OutboundTarget {
+  /** `input` (seedImage, maskImage, guide images, imageUpload), `webhook` (webhookURL) or `upload` (uploadEndpoint). */
+  readonly kind: OutboundKind;
+  /** The URL of this request; after a redirect, the redirect's target. */
+  readonly url: URL;
+  /** The address about to be connected to, after DNS resolution (`93.184.216.34`, `2606:2800::1`). */
+  readonly address: string;
+  /**
+   * ipaddr.js's name for the address's range: `unicast` for global addresses, else `loopback`,
+   * `private`, `linkLocal`, `uniqueLocal`, `carrierGradeNat`, `multicast`, `reserved`, ... For an
+   * IPv4-mapped or NAT64 address, the range of the IPv4 address inside.
+   */
+  readonly range: string;
+}
+
+/** The options of the policy (createServer's `allowPrivateNetwork`, `allowOutbound`, `allowInputUrl`). */
+export interface OutboundPolicyOptions {
+  readonly allowPrivateNetwork: boolean;
+  readonly allowOutbound?: ((target: OutboundTarget) => boolean) | undefined;
+  readonly allowInputUrl?: ((url: URL) => boolean) | undefined;
+}
+
+const schemes: ReadonlySet<string> = new Set(['http:', 'https:']);
+
+/** Runs a caller's predicate; one that throws refuses, so a bug in it never opens the network. */
+function admits<T>(predicate: (value: T) => boolean, value: T): boolean {
+  try {
+    return predicate(value) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decides every hop of every outbound request. Each check answers why the request is refused, or
+ * undefined when it may go ahead; the reasons are for the server's log only.
+ */
+export class OutboundPolicy {
+  readonly #options: OutboundPolicyOptions;
+
+  constructor(options: OutboundPolicyOptions) {
+    this.#options = options;
+  }
+
+  /** Why `url` may not be requested at all (scheme, credentials, `allowInputUrl`), before any lookup. */
+  urlRefusal(kind: OutboundKind, url: URL): string | undefined {
+    if (!schemes.has(url.protocol)) return `scheme ${url.protocol} is not fetched`;
+    // fetch refused these before; they would otherwise be sent as Basic credentials to whoever answers.
+    if (url.username !== '' || url.password !== '') return 'the URL carries credentials';
+    const allowInputUrl = this.#options.allowInputUrl;
+    // Callers get a copy: a function that changed the URL it was shown must not change where the request goes.
+    if (kind === 'input' && allowInputUrl !== undefined && !admits(allowInputUrl, new URL(url.href))) return 'allowInputUrl refused the URL';
+    return undefined;
+  }
+
+  /** Why the resolved `address` may not be connected to for `url`. */
+  addressRefusal(kind: OutboundKind, url: URL, address: string): string | undefined {
+    const { range, global } = classifyAddress(address);
+    if (!global && !this.#options.allowPrivateNetwork) return `address ${address} is ${range}, not global unicast`;
+    const allowOutbound = this.#options.allowOutbound;
+    if (allowOutbound !== undefined && !admits(allowOutbound, { kind, url: new URL(url.href), address, range })) return `allowOutbound refused address ${address}`;
+    return undefined;
+  }
+}
