@@ -11,6 +11,8 @@ export interface ServeCommandOptions {
   publicUrl?: string;
   /** False with --no-page. */
   page?: boolean;
+  /** --allowed-origin, repeatable. */
+  allowedOrigin: string[];
 }
 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
@@ -20,12 +22,18 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       host: options.host,
       port: options.port,
       apiKeys: options.apiKey,
+      allowedOrigins: options.allowedOrigin,
       ...(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay }),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // A bad option (an origin that is not one, say) is the caller's mistake, not a listen failure.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      console.error(`imagewire: ${message}`);
+      return exitCodes.usage;
+    }
     console.error(`imagewire: cannot start the server on ${options.host}:${options.port}: ${message}`);
     return exitCodes.connection;
   }

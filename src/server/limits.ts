@@ -44,8 +44,37 @@ export interface ServerLimits {
   webhookAttempts: number;
   /** Webhook deliveries in progress server-wide; beyond it new ones are dropped and logged. @default 1_000 */
   maxPendingWebhooks: number;
-  /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 30_000 */
+  /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 10_000 */
   authTimeoutMs: number;
+  /**
+   * Largest frame a socket may send before its authentication: its bytes are counted as they
+   * arrive on the TCP socket, and past this the socket is closed with 1009 before the frame is
+   * buffered whole. While an authentication is being checked, one pipelined frame of up to
+   * `maxFrameBytes` may follow it. @default 64 KiB
+   */
+  maxUnauthenticatedFrameBytes: number;
+  /** WebSocket upgrades not yet authenticated, server-wide; more are refused with HTTP 503 before the handshake. @default 1_024 */
+  maxUnauthenticatedSockets: number;
+  /** WebSocket upgrades not yet authenticated from one remote address (an IPv6 /64 counts as one); more get HTTP 429. @default 64 */
+  maxUnauthenticatedSocketsPerAddress: number;
+  /** Authenticated sockets of one API key (its session tokens count as the key); one more gets `tooManyConnections` and is closed with 1008. @default 128 */
+  maxConnectionsPerKey: number;
+  /**
+   * Bytes a socket may have queued and unsent. A frame is always written when nothing is queued;
+   * otherwise one that would pass this is not: a reply (a getResponse answer, an error) closes the
+   * socket with 4001 "send buffer full", a task output stays held in its session and is written as
+   * the peer reads, and a peer that reads nothing between two checks of the server's sweep is
+   * closed with 4001 (its session stays resumable). @default 16 MiB
+   */
+  maxSocketBufferedBytes: number;
+  /** Time a client may take to send a request's headers (node:http `headersTimeout`); then 408. @default 10_000 */
+  httpHeadersTimeoutMs: number;
+  /** Time a client may take to send a whole request, body included (node:http `requestTimeout`); then 408. Not the time to answer it. @default 60_000 */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive HTTP connection is closed after this long (node:http `keepAliveTimeout`). @default 5_000 */
+  httpKeepAliveTimeoutMs: number;
+  /** Largest request head (request line and headers) of HTTP requests and upgrades; more is answered 431. @default 16 KiB */
+  maxHttpHeaderBytes: number;
   /** Failed authentications on one socket before it is closed with 1008. @default 3 */
   maxFailedAuths: number;
   /** Bytes queued on a socket above which previews are skipped (finals never are). @default 1 MiB */
@@ -78,7 +107,16 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   webhookTimeoutMs: 10_000,
   webhookAttempts: 3,
   maxPendingWebhooks: 1_000,
-  authTimeoutMs: 30_000,
+  authTimeoutMs: 10_000,
+  maxUnauthenticatedFrameBytes: 64 * 1024,
+  maxUnauthenticatedSockets: 1_024,
+  maxUnauthenticatedSocketsPerAddress: 64,
+  maxConnectionsPerKey: 128,
+  maxSocketBufferedBytes: 16 * MiB,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 60_000,
+  httpKeepAliveTimeoutMs: 5_000,
+  maxHttpHeaderBytes: 16 * 1024,
   maxFailedAuths: 3,
   previewBackpressureBytes: MiB,
   // A 1024x1024 procedural PNG is about 0.1 to 1 MB, so at most about 0.4 GB in all.
@@ -94,6 +132,9 @@ export const limitCodes = {
   maxInFlightPerKey: 'tooManyTasksInFlight',
   maxQueuedTasks: 'queueFull',
   maxHeldSessions: 'sessionLimitReached',
+  maxConnectionsPerKey: 'tooManyConnections',
+  maxUnauthenticatedSocketsPerAddress: 'tooManyConnections',
+  maxUnauthenticatedSockets: 'tooManyConnections',
   maxUploadBytes: 'imageTooLarge',
   fetchTimeoutMs: 'fetchFailed',
   uploadTimeoutMs: 'uploadFailed',
@@ -114,6 +155,10 @@ export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
   }
   if (resolved.maxSocketMessageBytes < resolved.maxFrameBytes) {
     throw new RangeError('limits.maxSocketMessageBytes must be at least limits.maxFrameBytes');
+  }
+  // node:http refuses a headers timeout longer than the request timeout.
+  if (resolved.httpRequestTimeoutMs > 0 && resolved.httpHeadersTimeoutMs > resolved.httpRequestTimeoutMs) {
+    throw new RangeError('limits.httpHeadersTimeoutMs must be at most limits.httpRequestTimeoutMs');
   }
   return resolved;
 }

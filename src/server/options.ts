@@ -5,7 +5,8 @@ import type { ApiKeys } from './auth.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
 import type { PageOptions } from './page-route.js';
-import type { TokenOptions } from './tokens.js';
+import { resolveAllowedOrigins } from './origin-policy.js';
+import { TOKEN_PREFIX, type TokenOptions } from './tokens.js';
 
 /** Options of {@link createServer}. Every one is optional. */
 export interface ServerOptions {
@@ -49,6 +50,14 @@ export interface ServerOptions {
   tokens?: TokenOptions;
   /** Serve the live page at `/` (true, or its options). @default false (`imagewire serve` turns it on) */
   page?: boolean | PageOptions;
+  /**
+   * Browser origins, besides the server's own, whose pages may use the server: e.g.
+   * `['http://localhost:5173']` for a dev server's app. In open mode a request or upgrade with any
+   * other `Origin` is refused (`originNotAllowed`, 403); with keys, only the token routes check it.
+   * The server's own origins come from the address it listens on and `publicUrl`.
+   * @default none
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** The options with every default applied. */
@@ -68,6 +77,7 @@ export interface ResolvedServerOptions {
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
+  readonly allowedOrigins: readonly string[];
 }
 
 function milliseconds(value: number | undefined, fallback: number, name: string): number {
@@ -82,6 +92,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535; got ${port}`);
   if (Array.isArray(options.apiKeys) && options.apiKeys.some((key: unknown) => typeof key !== 'string')) {
     throw new TypeError('apiKeys must be strings');
+  }
+  // Such a key could never authenticate: a credential with the token prefix is only read as a token.
+  if (Array.isArray(options.apiKeys) && options.apiKeys.some((key) => key.startsWith(TOKEN_PREFIX))) {
+    throw new RangeError(`API keys must not start with ${TOKEN_PREFIX}: credentials that do are read as session tokens`);
   }
   return {
     host: options.host ?? '127.0.0.1',
@@ -99,5 +113,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,
+    allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
   };
 }
