@@ -3,8 +3,10 @@
 // reach node:http.
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits } from '../../src/server/index.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { rawConnect, statusOf, type RawConnection } from '../helpers/raw-http.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { createGateEngine } from '../helpers/gate-engine.js';
+import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -59,6 +61,29 @@ describe('HTTP timeouts', () => {
     connection.socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
     await connection.ended;
     expect(statusOf(connection.received())).toBe(200);
+  });
+
+  it('leave WebSocket connections alone once upgraded', async () => {
+    const server = await startTestServer({ limits: { httpHeadersTimeoutMs: 100, httpRequestTimeoutMs: 200, httpKeepAliveTimeoutMs: 100 } });
+    servers.push(server);
+    const { client } = await RawClient.authenticated(server.url);
+    // Several request deadlines and checks pass; the socket is the WebSocket face's, not node:http's.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    client.send([{ taskType: 'ping', ping: true }]);
+    await client.waitFor((frame) => frame.kind === 'json' && frame.data[0]?.pong === true);
+    expect(client.isClosed).toBe(false);
+    await client.close();
+  });
+
+  it('bound receiving a request, not answering it: a long POST /v1 is answered', async () => {
+    const engine = createGateEngine();
+    const server = await startTestServer({ engine, limits: { httpHeadersTimeoutMs: 100, httpRequestTimeoutMs: 200 } });
+    servers.push(server);
+    const answer = fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: JSON.stringify([inferenceTask()]) });
+    await engine.waiting(1);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    engine.openAll();
+    expect((await answer).status).toBe(200);
   });
 
   it('refuse a headers timeout longer than the request timeout', async () => {
