@@ -62,11 +62,16 @@ export interface ServerLimits {
   /**
    * Bytes a socket may have queued and unsent. A frame is always written when nothing is queued;
    * otherwise one that would pass this is not: a reply (a getResponse answer, an error) closes the
-   * socket with 4001 "send buffer full", a task output stays held in its session and is written as
-   * the peer reads, and a peer that reads nothing between two checks of the server's sweep is
-   * closed with 4001 (its session stays resumable). @default 16 MiB
+   * socket with 4001 "send buffer full", and a task output stays held in its session and is
+   * written as the peer reads (see sendStallTimeoutMs). @default 16 MiB
    */
   maxSocketBufferedBytes: number;
+  /**
+   * A socket whose task output waits for its send buffer (maxSocketBufferedBytes) and whose queue
+   * does not go down for this long is closed with 4001 "send buffer full"; its session stays
+   * resumable. Checked by the server's sweep (at most a second apart). @default 5_000
+   */
+  sendStallTimeoutMs: number;
   /** Time a client may take to send a request's headers (node:http `headersTimeout`); then 408. @default 10_000 */
   httpHeadersTimeoutMs: number;
   /** Time a client may take to send a whole request, body included (node:http `requestTimeout`); then 408. Not the time to answer it. @default 60_000 */
@@ -113,6 +118,7 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxUnauthenticatedSocketsPerAddress: 64,
   maxConnectionsPerKey: 128,
   maxSocketBufferedBytes: 16 * MiB,
+  sendStallTimeoutMs: 5_000,
   httpHeadersTimeoutMs: 10_000,
   httpRequestTimeoutMs: 60_000,
   httpKeepAliveTimeoutMs: 5_000,

@@ -197,11 +197,12 @@ class ReferenceServer implements ImagewireServer {
     // after it. The same sweep closes sockets whose peer stopped reading (see checkSendBuffer).
     const idleMs = options.idleTimeoutMs;
     this.#idleSweepTimer = setInterval(() => {
-      const silentSince = performance.now() - idleMs;
+      const now = performance.now();
+      const silentSince = now - idleMs;
       for (const socket of this.#sockets) {
         try {
           socket.closeIfSilentSince(silentSince);
-          socket.checkSendBuffer();
+          socket.checkSendBuffer(now);
         } catch (error) {
           logger.error('socket sweep failed', { error: errorMessage(error) });
         }

@@ -105,8 +105,8 @@ export class SocketSession implements SessionSocket {
   #ticket: AdmissionTicket | undefined;
   /** True while a task output waits because the send buffer is full ('drain' or the sweep retries it). */
   #blocked = false;
-  /** The queued bytes at the last sweep that found the socket blocked: the next one tells whether the peer read anything. */
-  #stallMark: number | undefined;
+  /** The queue's size when a sweep last saw it shrink (or first saw it blocked), and when: how long the peer has read nothing. */
+  #stallMark: { readonly bytes: number; readonly at: number } | undefined;
 
   constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string, ticket: AdmissionTicket | undefined) {
     this.#ws = ws;
@@ -430,22 +430,23 @@ export class SocketSession implements SessionSocket {
   }
 
   /**
-   * Called by the server's sweep. A socket whose task output waits for the send buffer is closed
-   * with 4001 when its queue did not go down since the previous sweep (the peer reads nothing);
-   * otherwise the held frames are tried again ('drain' only comes once the queue is empty).
+   * Called by the server's sweep with performance.now(). A socket whose task output waits for the
+   * send buffer is closed with 4001 once its queue has not gone down for `sendStallTimeoutMs` (the
+   * peer reads nothing); when it went down, the held frames are tried again ('drain' only comes
+   * once the queue is empty).
    */
-  checkSendBuffer(): void {
+  checkSendBuffer(now: number): void {
     if (!this.#blocked) {
       this.#stallMark = undefined;
       return;
     }
-    const buffered = this.#ws.bufferedAmount;
-    if (this.#stallMark !== undefined && buffered >= this.#stallMark) {
-      this.#sendBufferFull('the peer read nothing since the last sweep');
+    const mark = this.#stallMark;
+    if (mark !== undefined && this.#ws.bufferedAmount >= mark.bytes) {
+      if (now - mark.at >= this.#deps.limits.sendStallTimeoutMs) this.#sendBufferFull(`the peer read nothing for ${this.#deps.limits.sendStallTimeoutMs} ms`);
       return;
     }
-    this.#stallMark = buffered;
     this.#retryHeld();
+    this.#stallMark = { bytes: this.#ws.bufferedAmount, at: now };
   }
 
   #send(data: string | Uint8Array): void {

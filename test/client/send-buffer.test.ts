@@ -43,7 +43,7 @@ describe.each(modes)('a client closed for reading too slowly ($name)', ({ extens
   it('reconnects, resumes and gets every final once', async () => {
     const engine = createGateEngine(fixedImageEngine(randomImage(1024 * 1024)));
     const logs = captureLogger();
-    const server = await startServer({ engine, logger: logs, limits: { maxSocketBufferedBytes: 512 * 1024 } });
+    const server = await startServer({ engine, logger: logs, limits: { maxSocketBufferedBytes: 512 * 1024, sendStallTimeoutMs: 300 } });
     const sockets: Socket[] = [];
     const client = clientOf(server, { extensions, WebSocket: pausableWebSocket(sockets) });
     const closes: (number | undefined)[] = [];

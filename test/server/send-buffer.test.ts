@@ -39,6 +39,7 @@ function sendBufferFull(server: TestServer): boolean {
 describe('send buffer', () => {
   it('has a documented default and a close code of its own', () => {
     expect(defaultLimits.maxSocketBufferedBytes).toBe(16 * 1024 * 1024);
+    expect(defaultLimits.sendStallTimeoutMs).toBe(5_000);
     expect(closeCodes.sendBufferFull).toBe(4001);
   });
 
@@ -79,6 +80,25 @@ describe('send buffer', () => {
     const finals = await resumed.waitForCount((frame) => isFinal(frame, pending.taskUUID), 4);
     expect(finals.map((frame) => finalItem(frame).index).sort()).toEqual([0, 1, 2, 3]);
     await resumed.expectNone((frame) => isFinal(frame, pending.taskUUID), { from: resumed.frames.indexOf(finals[3]!) + 1 });
+  });
+
+  it('keeps a slow but reading peer: its task outputs wait for the buffer instead of closing it', async () => {
+    const server = await startTestServer({ engine: fixedImageEngine(randomImage(1024 * 1024)), limits: { maxSocketBufferedBytes: 256 * 1024, sendStallTimeoutMs: 2_000 } });
+    servers.push(server);
+    const { client, tcp } = await pausableClient(server.url);
+    await client.authenticate('key');
+    const tasks = Array.from({ length: 12 }, () => inferenceTask());
+    // Reads in bursts: paused half of the time, far slower than the server writes.
+    const reading = setInterval(() => (tcp.isPaused() ? tcp.resume() : tcp.pause()), 40);
+    try {
+      client.send(tasks);
+      for (const task of tasks) await client.waitFor((frame) => isFinal(frame, task.taskUUID), { timeoutMs: 20_000 });
+    } finally {
+      clearInterval(reading);
+      tcp.resume();
+    }
+    expect(client.isClosed).toBe(false);
+    expect(sendBufferFull(server)).toBe(false);
   });
 
   it('lets one frame larger than the bound through when nothing is queued', async () => {
