@@ -18,7 +18,7 @@ const server = await createServer({ stepDelayMs: 70, logger: false, page: { asse
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1020, height: 640 }, deviceScaleFactor: 1 });
-  await page.goto(`${server.httpUrl}/`);
+  await page.goto(server.pageUrl);
   await page.waitForFunction(() => globalThis.document.body.dataset.status === 'connected');
   await page.fill('#prompt', 'a lighthouse on a cliff at dusk, warm light over a calm sea');
   // Mid-generation: a preview some steps in, the final not there yet.

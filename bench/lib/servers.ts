@@ -5,8 +5,11 @@ import { createServer, type ImagewireServer } from '../../src/server/index.js';
 import { serveParent } from './child.js';
 import { fixedImageEngine } from './engines.js';
 
-/** Limits raised so 64 pipelined tasks (and thousands of idle sessions) are never refused. */
+/** Limits raised so 64 pipelined tasks (and thousands of idle sessions of one key, opened 200 at a time) are never refused. */
 export const benchLimits = {
+  maxConnectionsPerKey: 100_000,
+  maxUnauthenticatedSockets: 100_000,
+  maxUnauthenticatedSocketsPerAddress: 100_000,
   maxInFlightPerConnection: 100_000,
   maxInFlightPerKey: 100_000,
   maxConcurrentTasks: 100_000,

@@ -43,6 +43,7 @@ program
   .option('--api-key <key>', 'accepted API key (repeatable; also IMAGEWIRE_API_KEYS=a,b); none means any key', collect, [])
   .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
   .option('--public-url <url>', 'base of image URLs when the server sits behind a proxy')
+  .option('--allowed-origin <origin>', 'a browser origin (e.g. http://localhost:5173) whose pages may use the server (repeatable)', collect, [])
   .option('--no-page', 'do not serve the live page at /')
   .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
   .action(async (options: ServeCommandOptions) => {

@@ -13,6 +13,8 @@ export interface ServeCommandOptions {
   page?: boolean;
   /** True with --allow-private-network. */
   allowPrivateNetwork?: boolean;
+  /** --allowed-origin, repeatable. */
+  allowedOrigin: string[];
 }
 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
@@ -22,6 +24,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       host: options.host,
       port: options.port,
       apiKeys: options.apiKey,
+      allowedOrigins: options.allowedOrigin,
       ...(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay }),
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
@@ -29,6 +32,11 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // A bad option (an origin that is not one, say) is the caller's mistake, not a listen failure.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      console.error(`imagewire: ${message}`);
+      return exitCodes.usage;
+    }
     console.error(`imagewire: cannot start the server on ${options.host}:${options.port}: ${message}`);
     return exitCodes.connection;
   }

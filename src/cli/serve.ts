@@ -15,13 +15,15 @@ export interface ServeOptions {
   stepDelayMs?: number;
   /** Base of image URLs. @default http://host:port */
   publicUrl?: string;
-  /** Serve the live page at `/` (with page tokens for loopback requests only). @default true */
+  /** Serve the live page at `/` (its tokens only for callers holding the page secret of the printed URL). @default true */
   page?: boolean;
   /**
    * Let input image URLs, webhooks and upload endpoints reach loopback and private addresses
    * (createServer's `allowPrivateNetwork`); a warning is logged when on. @default false
    */
   allowPrivateNetwork?: boolean;
+  /** Browser origins, besides the server's own, whose pages may use the server (`--allowed-origin`). */
+  allowedOrigins?: readonly string[];
   /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
   server?: ServerOptions;
   /** Where the one "listening" line goes. @default process.stdout */
@@ -49,7 +51,8 @@ const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', ':
 
 /**
  * Starts the server and prints exactly one line, `imagewire listening on ws://H:P/v1` (and, with
- * the page, `, live page at http://H:P/`). `stop()`
+ * the page, `, live page at http://H:P/#secret=...`: the page secret travels in the fragment, which
+ * browsers never send to a server or put in a Referer). `stop()`
  * closes it gracefully (running tasks cancelled, sockets closed with 1001); SIGINT or SIGTERM do the
  * same, and a second signal while stopping exits at once with code 130.
  */
@@ -61,6 +64,7 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.stepDelayMs !== undefined) serverOptions.stepDelayMs = options.stepDelayMs;
   if (options.publicUrl !== undefined) serverOptions.publicUrl = options.publicUrl;
   if (options.logger !== undefined) serverOptions.logger = options.logger;
+  if (options.allowedOrigins !== undefined && options.allowedOrigins.length > 0) serverOptions.allowedOrigins = [...(serverOptions.allowedOrigins ?? []), ...options.allowedOrigins];
   if (options.page !== false) serverOptions.page ??= true;
   if (options.allowPrivateNetwork !== undefined) serverOptions.allowPrivateNetwork = options.allowPrivateNetwork;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
@@ -89,6 +93,6 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.handleSignals !== false) for (const signal of signals) process.on(signal, onSignal);
 
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  print(`imagewire listening on ${server.url}${serverOptions.page === undefined || serverOptions.page === false ? '' : `, live page at ${server.httpUrl}/`}`);
+  print(`imagewire listening on ${server.url}${server.pageUrl === undefined ? '' : `, live page at ${server.pageUrl}`}`);
   return { server, stop };
 }

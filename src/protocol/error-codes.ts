@@ -30,6 +30,8 @@ export const errorCodes = {
   frameTooComplex: { status: 400, description: 'The frame or request body nests deeper, or holds more values, than the server accepts.' },
   unsupportedMediaType: { status: 415, description: 'The request body is not application/json (multipart/form-data only where an edit takes files).' },
   originNotAllowed: { status: 403, description: "The request's Origin is neither the server's own nor one of its allowed origins." },
+  hostNotAllowed: { status: 403, description: "The request's Host names neither the server nor an allowed origin (an open-mode server on loopback answers only its own names, against DNS rebinding)." },
+  invalidRequestTarget: { status: 400, description: 'The request target is not a valid absolute path (with an optional query).' },
 
   // Authentication and sessions
   missingApiKey: { status: 401, description: 'The authentication task has no apiKey.' },
@@ -42,6 +44,7 @@ export const errorCodes = {
   alreadyAuthenticated: { status: 400, description: 'An authentication task arrived on a connection that is already authenticated.' },
   expiredToken: { status: 401, description: 'The session token has expired; get a new one from POST /v1/tokens.' },
   tokenNotAllowed: { status: 403, description: 'A session token was used where only an API key is accepted (minting tokens).' },
+  invalidPageSecret: { status: 401, description: 'POST /page/token without the page secret, or with a wrong one (the live page reads it from the URL imagewire serve prints).' },
   tooManyConnections: { status: 429, description: 'The API key, or the peer before authenticating, has as many open connections as the server allows.' },
   invalidTokenRequest: { status: 400, description: 'The body of POST /v1/tokens is not a JSON object with an optional integer ttlSeconds in range.' },
 

@@ -8,6 +8,7 @@ import { authError, bearerCredential, type Authenticator } from './auth.js';
 import type { ServerLimits } from './limits.js';
 import { inlineImageItem, type Outbound } from './outbound.js';
 import { sendJson } from './json-response.js';
+import { acceptedBodyType, mediaType } from './media-type.js';
 import { readBounded } from './request-body.js';
 import type { OutputTarget } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
@@ -57,6 +58,12 @@ function sendErrors(res: ServerResponse, errors: readonly ProtocolErrorItem[], d
 export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse, deps: HttpTaskDeps): Promise<void> {
   if (req.method !== 'POST') {
     sendJson(res, 405, { errors: [protocolError('invalidFrame', 'use POST with a JSON array of tasks, or a WebSocket upgrade', { type: 'frame' })] }, { allow: 'POST' });
+    return;
+  }
+  // Only JSON: a page elsewhere can send text/plain or a form without a CORS preflight.
+  if (acceptedBodyType(req, ['application/json']) === undefined) {
+    const given = mediaType(req);
+    sendErrors(res, [protocolError('unsupportedMediaType', `send the tasks as content-type: application/json; got ${given === '' ? 'no content-type' : given}`, { type: 'frame' })]);
     return;
   }
   const body = await readBounded(req, deps.limits.maxFrameBytes);

@@ -59,8 +59,42 @@ export interface ServerLimits {
   maxPendingWebhooks: number;
   /** Webhook deliveries in progress for one key; beyond it that key's new ones are dropped and logged. @default 100 */
   maxPendingWebhooksPerKey: number;
-  /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 30_000 */
+  /** Time from the WebSocket upgrade to a successful authentication; then the socket is closed with 1008. @default 10_000 */
   authTimeoutMs: number;
+  /**
+   * Largest frame a socket may send before its authentication: its bytes are counted as they
+   * arrive on the TCP socket, and past this the socket is closed with 1009 before the frame is
+   * buffered whole. While an authentication is being checked, one pipelined frame of up to
+   * `maxFrameBytes` may follow it. @default 64 KiB
+   */
+  maxUnauthenticatedFrameBytes: number;
+  /** WebSocket upgrades not yet authenticated, server-wide; more are refused with HTTP 503 before the handshake. @default 1_024 */
+  maxUnauthenticatedSockets: number;
+  /** WebSocket upgrades not yet authenticated from one remote address (an IPv6 /64 counts as one); more get HTTP 429. @default 64 */
+  maxUnauthenticatedSocketsPerAddress: number;
+  /** Authenticated sockets of one API key (its session tokens count as the key); one more gets `tooManyConnections` and is closed with 1008. @default 128 */
+  maxConnectionsPerKey: number;
+  /**
+   * Bytes a socket may have queued and unsent. A frame is always written when nothing is queued;
+   * otherwise one that would pass this is not: a reply (a getResponse answer, an error) closes the
+   * socket with 4001 "send buffer full", and a task output stays held in its session and is
+   * written as the peer reads (see sendStallTimeoutMs). @default 16 MiB
+   */
+  maxSocketBufferedBytes: number;
+  /**
+   * A socket whose task output waits for its send buffer (maxSocketBufferedBytes) and whose queue
+   * does not go down for this long is closed with 4001 "send buffer full"; its session stays
+   * resumable. Checked by the server's sweep (at most a second apart). @default 5_000
+   */
+  sendStallTimeoutMs: number;
+  /** Time a client may take to send a request's headers (node:http `headersTimeout`); then 408. @default 10_000 */
+  httpHeadersTimeoutMs: number;
+  /** Time a client may take to send a whole request, body included (node:http `requestTimeout`); then 408. Not the time to answer it. @default 60_000 */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive HTTP connection is closed after this long (node:http `keepAliveTimeout`). @default 5_000 */
+  httpKeepAliveTimeoutMs: number;
+  /** Largest request head (request line and headers) of HTTP requests and upgrades; more is answered 431. @default 16 KiB */
+  maxHttpHeaderBytes: number;
   /** Failed authentications on one socket before it is closed with 1008. @default 3 */
   maxFailedAuths: number;
   /** Bytes queued on a socket above which previews are skipped (finals never are). @default 1 MiB */
@@ -96,7 +130,17 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxPendingWebhooks: 1_000,
   // A tenth of the server-wide bound: ten keys at their full share fill it, and none can crowd out the rest.
   maxPendingWebhooksPerKey: 100,
-  authTimeoutMs: 30_000,
+  authTimeoutMs: 10_000,
+  maxUnauthenticatedFrameBytes: 64 * 1024,
+  maxUnauthenticatedSockets: 1_024,
+  maxUnauthenticatedSocketsPerAddress: 64,
+  maxConnectionsPerKey: 128,
+  maxSocketBufferedBytes: 16 * MiB,
+  sendStallTimeoutMs: 5_000,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 60_000,
+  httpKeepAliveTimeoutMs: 5_000,
+  maxHttpHeaderBytes: 16 * 1024,
   maxFailedAuths: 3,
   previewBackpressureBytes: MiB,
   // A 1024x1024 procedural PNG is about 0.1 to 1 MB, so at most about 0.4 GB in all.
@@ -112,6 +156,9 @@ export const limitCodes = {
   maxInFlightPerKey: 'tooManyTasksInFlight',
   maxQueuedTasks: 'queueFull',
   maxHeldSessions: 'sessionLimitReached',
+  maxConnectionsPerKey: 'tooManyConnections',
+  maxUnauthenticatedSocketsPerAddress: 'tooManyConnections',
+  maxUnauthenticatedSockets: 'tooManyConnections',
   maxUploadBytes: 'imageTooLarge',
   maxInputPixels: 'imageDimensionsTooLarge',
   fetchTimeoutMs: 'fetchFailed',
@@ -133,6 +180,10 @@ export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
   }
   if (resolved.maxSocketMessageBytes < resolved.maxFrameBytes) {
     throw new RangeError('limits.maxSocketMessageBytes must be at least limits.maxFrameBytes');
+  }
+  // node:http refuses a headers timeout longer than the request timeout.
+  if (resolved.httpRequestTimeoutMs > 0 && resolved.httpHeadersTimeoutMs > resolved.httpRequestTimeoutMs) {
+    throw new RangeError('limits.httpHeadersTimeoutMs must be at most limits.httpRequestTimeoutMs');
   }
   return resolved;
 }

@@ -6,7 +6,8 @@ import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
 import { OutboundPolicy, type OutboundTarget } from './outbound-policy.js';
 import type { PageOptions } from './page-route.js';
-import type { TokenOptions } from './tokens.js';
+import { resolveAllowedOrigins } from './origin-policy.js';
+import { TOKEN_PREFIX, type TokenOptions } from './tokens.js';
 
 /** Options of {@link createServer}. Every one is optional. */
 export interface ServerOptions {
@@ -65,6 +66,14 @@ export interface ServerOptions {
   tokens?: TokenOptions;
   /** Serve the live page at `/` (true, or its options). @default false (`imagewire serve` turns it on) */
   page?: boolean | PageOptions;
+  /**
+   * Browser origins, besides the server's own, whose pages may use the server: e.g.
+   * `['http://localhost:5173']` for a dev server's app. In open mode a request or upgrade with any
+   * other `Origin` is refused (`originNotAllowed`, 403); with keys, only the token routes check it.
+   * The server's own origins come from the address it listens on and `publicUrl`.
+   * @default none
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** The options with every default applied. */
@@ -85,6 +94,7 @@ export interface ResolvedServerOptions {
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
+  readonly allowedOrigins: readonly string[];
 }
 
 function milliseconds(value: number | undefined, fallback: number, name: string): number {
@@ -105,6 +115,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   for (const name of ['allowOutbound', 'allowInputUrl'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name} must be a function`);
   }
+  // Such a key could never authenticate: a credential with the token prefix is only read as a token.
+  if (Array.isArray(options.apiKeys) && options.apiKeys.some((key) => key.startsWith(TOKEN_PREFIX))) {
+    throw new RangeError(`API keys must not start with ${TOKEN_PREFIX}: credentials that do are read as session tokens`);
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -121,5 +135,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,
+    allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
   };
 }

@@ -1,11 +1,12 @@
 // The live page: `/` (HTML with a strict Content-Security-Policy), its bundled scripts under
-// /page/, and the page's own token source, POST /page/token, which only a local page may use.
-import { randomUUID } from 'node:crypto';
+// /page/, and the page's own token source, POST /page/token, which answers only a caller holding the
+// page secret: `imagewire serve` prints it in the page's URL, as Jupyter prints its token.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
-import { ownerOf } from './auth.js';
+import { bearerCredential, ownerOf } from './auth.js';
 import { sendJson } from './json-response.js';
 import { pageHtml, pageStyleSource } from './page-html.js';
 import { mintedItem } from './token-route.js';
@@ -19,12 +20,18 @@ export interface PageOptions {
    */
   assetsDir?: string | URL;
   /**
-   * Serve POST /page/token, which mints session tokens for the page without an API key.
-   * `"loopback"` allows it only for requests from and addressed to a loopback address (a local
-   * development page). A deployment leaves this off and has its own backend call POST /v1/tokens.
-   * @default "loopback"
+   * Serve POST /page/token, which mints session tokens for the page to a caller that sends the page
+   * secret (`Authorization: Bearer <secret>`). A deployment turns it off and has its own backend
+   * call POST /v1/tokens.
+   * @default true
    */
-  devTokens?: boolean | 'loopback';
+  devTokens?: boolean;
+  /**
+   * The page secret: 16 to 256 characters of `A-Z a-z 0-9 _ -`. The page reads it from its URL's
+   * fragment (`server.pageUrl`, `/#secret=...`), never from the peer's address.
+   * @default 32 random bytes per server start, base64url
+   */
+  secret?: string;
   /** Lifetime of the page's tokens, seconds (bounded by the server's maxTtlSeconds). @default 300 */
   tokenTtlSeconds?: number;
 }
@@ -36,20 +43,10 @@ const assets: Readonly<Record<string, string>> = {
 };
 
 const TOKEN_PATH = '/page/token';
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-function hostName(host: string | undefined): string | undefined {
-  if (host === undefined) return undefined;
-  try {
-    return new URL(`http://${host}`).hostname;
-  } catch {
-    return undefined;
-  }
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
 }
 
 /** Security headers of every page response. */
@@ -72,7 +69,10 @@ const pageCsp = [
 /** Serves the page, its scripts and its token source. */
 export class PageRoute {
   readonly #assetsDir: URL;
-  readonly #devTokens: boolean | 'loopback';
+  readonly #devTokens: boolean;
+  readonly #secret: string;
+  /** Compared as digests, so neither the length nor the position of a mismatch shows in the timing. */
+  readonly #secretDigest: Buffer;
   readonly #ttlSeconds: number;
   readonly #tokens: TokenIssuer;
   /** The page's own owner: its sessions and tasks are nobody else's. */
@@ -85,11 +85,25 @@ export class PageRoute {
     const dir = options.assetsDir ?? new URL('../web/', import.meta.url);
     const href = dir instanceof URL ? dir.href : pathToFileURL(dir).href;
     this.#assetsDir = new URL(href.endsWith('/') ? href : `${href}/`);
-    this.#devTokens = options.devTokens ?? 'loopback';
+    this.#devTokens = options.devTokens ?? true;
+    const secret = options.secret ?? randomBytes(32).toString('base64url');
+    if (typeof secret !== 'string' || !SECRET_PATTERN.test(secret)) throw new RangeError('page.secret must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -');
+    this.#secret = secret;
+    this.#secretDigest = digest(secret);
     this.#ttlSeconds = Math.min(options.tokenTtlSeconds ?? 300, tokens.maxTtlSeconds);
     if (!Number.isInteger(this.#ttlSeconds) || this.#ttlSeconds < 1) throw new RangeError('page.tokenTtlSeconds must be an integer >= 1');
     this.#tokens = tokens;
-    this.#html = Buffer.from(pageHtml(this.#devTokens === false ? '' : TOKEN_PATH));
+    this.#html = Buffer.from(pageHtml(this.#devTokens ? TOKEN_PATH : ''));
+  }
+
+  /** The page's path with its secret in the fragment (`/#secret=...`); `/` when it hands out no tokens. */
+  get entryPath(): string {
+    return this.#devTokens ? `/#secret=${this.#secret}` : '/';
+  }
+
+  /** True for POST /page/token, which the server's origin check guards in every mode. */
+  static isTokenPath(pathname: string): boolean {
+    return pathname === TOKEN_PATH;
   }
 
   /** True for the paths this route answers. */
@@ -142,12 +156,12 @@ export class PageRoute {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  /** Mints a token for the page; refused unless dev tokens are on for this request. */
+  /** Mints a token for the page; refused without the page secret. */
   #token(req: IncomingMessage, res: ServerResponse): void {
     // Tokens are credentials: no cache may keep an answer of this route.
     const headers = { 'cache-control': 'no-store', ...baseHeaders() };
-    const refuse = (status: number, error: ProtocolErrorItem): void => sendJson(res, status, { errors: [error] }, headers);
-    if (this.#devTokens === false) {
+    const refuse = (status: number, error: ProtocolErrorItem, extra: Record<string, string> = {}): void => sendJson(res, status, { errors: [error] }, { ...headers, ...extra });
+    if (!this.#devTokens) {
       refuse(404, protocolError('invalidFrame', 'this server hands out no page tokens; a backend mints them with POST /v1/tokens'));
       return;
     }
@@ -155,14 +169,12 @@ export class PageRoute {
       res.writeHead(405, { allow: 'POST', ...baseHeaders() }).end();
       return;
     }
-    const host = req.headers.host;
-    // The custom header makes a cross-site request need a preflight, which is never answered; the
-    // Origin check covers browsers that send one; loopback checks keep a LAN (and DNS rebinding) out.
-    const sameOrigin = req.headers.origin === undefined || req.headers.origin === `http://${host ?? ''}`;
-    const local = this.#devTokens === true || (isLoopbackAddress(req.socket.remoteAddress) && LOOPBACK_HOSTS.has(hostName(host) ?? ''));
-    if (req.headers['x-imagewire-page'] !== '1' || !sameOrigin || !local) {
-      const error = protocolError('tokenNotAllowed', 'page tokens are only handed to the local page');
-      refuse(statusForCode(error.code), error);
+    // Sent as a header (a cross-site page cannot add one without a preflight the server never answers).
+    const given = bearerCredential(req);
+    if (given === undefined || !timingSafeEqual(digest(given), this.#secretDigest)) {
+      refuse(statusForCode('invalidPageSecret'), protocolError('invalidPageSecret', 'send the page secret as Authorization: Bearer <secret>; open the page with the URL imagewire serve printed', { parameter: 'secret', type: 'string' }), {
+        'www-authenticate': 'Bearer',
+      });
       return;
     }
     sendJson(res, 200, { data: [mintedItem(this.#tokens, this.#owner, this.#ttlSeconds)] }, headers);

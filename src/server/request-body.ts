@@ -1,6 +1,7 @@
-// Reads the body of an OpenAI-style request, bounded in size: JSON, or multipart/form-data and
-// urlencoded forms parsed by the WHATWG `Request.formData()` built into Node (no parser dependency).
+// Reads the body of an OpenAI-style request, bounded in size: JSON, or (where the route takes files)
+// multipart/form-data parsed by the WHATWG `Request.formData()` built into Node (no parser dependency).
 import type { IncomingMessage } from 'node:http';
+import { acceptedBodyType, mediaType, type BodyType } from './media-type.js';
 import { OpenAiError } from './openai-errors.js';
 
 /** A file part of a multipart body. */
@@ -13,7 +14,7 @@ export interface UploadedFile {
 }
 
 /**
- * A parsed body. `form` is true for form bodies, whose values are all strings or files (so numbers
+ * A parsed body. `form` is true for multipart bodies, whose values are all strings or files (so numbers
  * and booleans arrive as text); a key sent more than once holds an array of its values.
  */
 export interface ParsedBody {
@@ -44,14 +45,10 @@ export async function readBounded(req: IncomingMessage, max: number): Promise<Bu
   return Buffer.concat(chunks, total);
 }
 
-function isForm(contentType: string): boolean {
-  return /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType);
-}
-
 async function parseForm(body: Buffer, contentType: string): Promise<Record<string, unknown>> {
   let form: FormData;
   try {
-    // Request parses multipart and urlencoded bodies exactly as browsers and fetch produce them.
+    // Request parses multipart bodies exactly as browsers and fetch produce them.
     form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': contentType }, body: body as Uint8Array<ArrayBuffer> }).formData();
   } catch (error) {
     throw new OpenAiError(400, `the form body could not be parsed: ${error instanceof Error ? error.message : String(error)}`, { code: 'invalid_body' });
@@ -68,19 +65,24 @@ async function parseForm(body: Buffer, contentType: string): Promise<Record<stri
 }
 
 /**
- * Reads and parses a request body of at most `maxBytes`. JSON must be an object. Throws
- * {@link OpenAiError}: 413 when too large, 400 when it cannot be parsed.
+ * Reads and parses a request body of at most `maxBytes` whose type is one of `accepted` (JSON by
+ * default). JSON must be an object. Throws {@link OpenAiError}: 415 for another media type (checked
+ * before the body is read), 413 when too large, 400 when it cannot be parsed.
  */
-export async function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<ParsedBody> {
+export async function readRequestBody(req: IncomingMessage, maxBytes: number, accepted: readonly BodyType[] = ['application/json']): Promise<ParsedBody> {
+  const type = acceptedBodyType(req, accepted);
+  if (type === undefined) {
+    const given = mediaType(req);
+    throw new OpenAiError(415, `the request body must be ${accepted.join(' or ')}; got ${given === '' ? 'no content-type' : given}`, { code: 'unsupported_media_type' });
+  }
   const body = await readBounded(req, maxBytes);
   if (body === undefined) throw new OpenAiError(413, `the request body must be at most ${maxBytes} bytes`, { code: 'request_too_large' });
-  const contentType = req.headers['content-type'] ?? '';
-  if (isForm(contentType)) return { form: true, fields: await parseForm(body, contentType) };
+  if (type === 'multipart/form-data') return { form: true, fields: await parseForm(body, req.headers['content-type'] ?? '') };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new OpenAiError(400, 'the request body is not valid JSON (send a JSON object, or multipart/form-data)', { code: 'invalid_json' });
+    throw new OpenAiError(400, 'the request body is not valid JSON (send a JSON object)', { code: 'invalid_json' });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new OpenAiError(400, 'the request body must be a JSON object', { code: 'invalid_json' });

@@ -1,21 +1,27 @@
 // The reference server: an HTTP server with the WebSocket face at /v1 (upgrade), the HTTP face
-// (POST /v1) and image URLs; listen, graceful close, and restart on the same port.
+// (POST /v1) and image URLs; who may connect (origins, connection caps, HTTP timeouts); listen,
+// graceful close, and restart on the same port.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createProceduralEngine, type Engine } from '../engine/index.js';
-import { protocolError } from '../protocol/index.js';
+import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
+import { answerClientError, trackResponse } from './client-error.js';
 import { closeCodes } from './close-codes.js';
+import { KeyConnections, UnauthenticatedSockets, type AdmissionTicket } from './connection-caps.js';
 import { Faults, type ServerFaults } from './faults.js';
 import { isImagePath, serveImage } from './http-images.js';
 import { handleHttpTasks } from './http-tasks.js';
 import { sendJson } from './json-response.js';
 import { ImageStore } from './image-store.js';
 import { errorMessage } from './logger.js';
+import { OpenAiError, sendOpenAiError } from './openai-errors.js';
 import { OpenAiRoutes } from './openai-routes.js';
+import { OriginPolicy, type OriginRefusal } from './origin-policy.js';
 import { PageRoute } from './page-route.js';
+import { requestPath } from './request-target.js';
 import { handleTokenRequest } from './token-route.js';
 import { TokenIssuer } from './tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
@@ -48,6 +54,11 @@ export interface ImagewireServer extends AsyncDisposable {
   readonly httpUrl: string;
   /** The port listened on (stays the same across restarts). */
   readonly port: number;
+  /**
+   * The live page's address with its secret in the fragment, `http://127.0.0.1:PORT/#secret=...`
+   * (`imagewire serve` prints it); undefined without `page`. Treat it as a credential.
+   */
+  readonly pageUrl: string | undefined;
   /** Fault-injection hooks for tests; inert unless called. */
   readonly faults: ServerFaults;
   stats(): ServerStats;
@@ -67,12 +78,29 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+function isOpenMode(apiKeys: ResolvedServerOptions['apiKeys']): boolean {
+  return apiKeys === undefined || (Array.isArray(apiKeys) && apiKeys.every((key) => key.length === 0));
+}
+
 function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
-function rejectUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+const statusTexts: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** Answers an upgrade with an HTTP error (the protocol's error shape) and closes the socket once written. */
+function rejectUpgrade(socket: Duplex, status: number, error?: ProtocolErrorItem, headers = ''): void {
+  const body = error === undefined ? '' : JSON.stringify({ errors: [error] });
+  const head = `HTTP/1.1 ${status} ${statusTexts[status] ?? 'Error'}\r\nConnection: close\r\n${headers}${body === '' ? '' : 'Content-Type: application/json; charset=utf-8\r\n'}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  // Destroyed once written: a peer that never closes its side must not keep the socket.
+  socket.end(head + body, () => socket.destroy());
+}
+
+/** The error item of an origin or host refusal. */
+function refusalError(refusal: OriginRefusal): ProtocolErrorItem {
+  return refusal.kind === 'origin'
+    ? protocolError('originNotAllowed', `pages from ${refusal.origin} may not use this server; start it with --allowed-origin (allowedOrigins) to allow them`)
+    : protocolError('hostNotAllowed', `this server does not answer to the host ${JSON.stringify(refusal.host)}; use one of its own addresses, or allow the name with --allowed-origin (allowedOrigins) or --public-url`);
 }
 
 /** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
@@ -95,6 +123,12 @@ class ReferenceServer implements ImagewireServer {
   /** The live page, when `page` is set. */
   readonly #page: PageRoute | undefined;
   readonly #sockets = new Set<SocketSession>();
+  /** Upgrades not authenticated yet, in total and per remote address. */
+  readonly #unauthenticated: UnauthenticatedSockets;
+  /** Authenticated sockets per key. */
+  readonly #connections: KeyConnections;
+  /** Which origins and hosts browsers may use; built at listen, when the port is known. */
+  #origins: OriginPolicy | undefined;
   readonly #writes = new WriteCoalescer();
   /** One deps object for every socket: an idle server holds thousands, each should cost little. */
   readonly #socketDeps: SocketDeps;
@@ -117,6 +151,8 @@ class ReferenceServer implements ImagewireServer {
     this.#tokens = new TokenIssuer(options.tokens);
     this.#authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), this.#tokens);
     this.#page = options.page === undefined ? undefined : new PageRoute(options.page, this.#tokens);
+    this.#unauthenticated = new UnauthenticatedSockets(limits.maxUnauthenticatedSockets, limits.maxUnauthenticatedSocketsPerAddress);
+    this.#connections = new KeyConnections(limits.maxConnectionsPerKey);
     this.#faults = new Faults({
       terminateAll: () => {
         for (const socket of [...this.#sockets]) socket.terminate('fault: dropAll');
@@ -147,6 +183,7 @@ class ReferenceServer implements ImagewireServer {
       limits,
       logger,
       writes: this.#writes,
+      connections: this.#connections,
       closed: (gone) => this.#socketClosed(gone),
     };
     this.#openai = new OpenAiRoutes({ router: this.#router, authenticate: this.#authenticate, limits, logger, publicUrl: () => this.#publicUrl() });
@@ -156,11 +193,20 @@ class ReferenceServer implements ImagewireServer {
       this.#images.sweep();
     }, sweepMs).unref();
     // One timer checks every socket for silence, instead of a timer per socket: an idle server may
-    // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s) after it.
+    // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s)
+    // after it. The same sweep closes sockets whose peer stopped reading (see checkSendBuffer).
     const idleMs = options.idleTimeoutMs;
     this.#idleSweepTimer = setInterval(() => {
-      const silentSince = performance.now() - idleMs;
-      for (const socket of this.#sockets) socket.closeIfSilentSince(silentSince);
+      const now = performance.now();
+      const silentSince = now - idleMs;
+      for (const socket of this.#sockets) {
+        try {
+          socket.closeIfSilentSince(silentSince);
+          socket.checkSendBuffer(now);
+        } catch (error) {
+          logger.error('socket sweep failed', { error: errorMessage(error) });
+        }
+      }
     }, Math.max(10, Math.min(1_000, idleMs / 4))).unref();
   }
 
@@ -174,6 +220,10 @@ class ReferenceServer implements ImagewireServer {
 
   get port(): number {
     return this.#port;
+  }
+
+  get pageUrl(): string | undefined {
+    return this.#page === undefined ? undefined : `${this.httpUrl}${this.#page.entryPath}`;
   }
 
   get faults(): ServerFaults {
@@ -197,10 +247,25 @@ class ReferenceServer implements ImagewireServer {
   /** Starts the HTTP server and the WebSocket face on `port`. */
   async listen(port: number): Promise<void> {
     const { limits } = this.#options;
-    const http = createHttpServer((req, res) => void this.#onRequest(req, res));
-    const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxSocketMessageBytes, perMessageDeflate: false, clientTracking: false });
+    const http = createHttpServer(
+      {
+        headersTimeout: limits.httpHeadersTimeoutMs,
+        requestTimeout: limits.httpRequestTimeoutMs,
+        keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
+        maxHeaderSize: limits.maxHttpHeaderBytes,
+        // node:http checks the two timeouts on this interval (30 s by default): a quarter of the
+        // shorter one, at most a second, so a slow request is cut close to its deadline.
+        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.min(limits.httpHeadersTimeoutMs || Infinity, limits.httpRequestTimeoutMs || Infinity) / 4)),
+      },
+      (req, res) => void this.#onRequest(req, res),
+    );
+    http.keepAliveTimeout = limits.httpKeepAliveTimeoutMs;
+    // Every message a chunk completes is emitted before the next 'data' listener of the socket runs,
+    // which the count of unauthenticated input relies on (preauth-guard.ts). It is ws's default; said
+    // here so that a change of default cannot loosen that bound.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxSocketMessageBytes, perMessageDeflate: false, clientTracking: false, allowSynchronousEvents: true });
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(wss, req, socket, head));
-    http.on('clientError', (_error, socket) => socket.destroy());
+    http.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, this.#options.host, () => {
@@ -212,6 +277,13 @@ class ReferenceServer implements ImagewireServer {
     this.#http = http;
     this.#wss = wss;
     this.#port = (http.address() as AddressInfo).port;
+    this.#origins = new OriginPolicy({
+      host: this.#options.host,
+      port: this.#port,
+      publicUrl: this.#options.publicUrl,
+      allowedOrigins: this.#options.allowedOrigins,
+      openMode: isOpenMode(this.#options.apiKeys),
+    });
     this.#options.logger.info('listening', { url: this.url });
   }
 
@@ -219,26 +291,57 @@ class ReferenceServer implements ImagewireServer {
     // A module-level listener: an arrow here would share this scope's closure context, which holds
     // `req`, and keep the whole request (headers and all) alive for the socket's life.
     socket.on('error', destroySocket);
+    try {
+      this.#upgrade(wss, req, socket, head);
+    } catch (error) {
+      // Nothing a peer sends may end the process: a failure here is answered and the socket closed.
+      this.#options.logger.error('upgrade failed', { error: errorMessage(error) });
+      if (socket.writable) rejectUpgrade(socket, 500, protocolError('internalServerError', 'the server failed to handle this upgrade'));
+      else socket.destroy();
+    }
+  }
+
+  #upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#lifecycle !== 'listening') {
-      rejectUpgrade(socket, '503 Service Unavailable');
+      rejectUpgrade(socket, 503, protocolError('serverShuttingDown', 'the server is stopping or restarting; connect again shortly'));
       return;
     }
     // Route on the path alone: official SDKs add ?sdk=js&version=... (and &dryRun=1).
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const pathname = requestPath(req.url);
+    if (pathname === undefined) {
+      rejectUpgrade(socket, 400, protocolError('invalidRequestTarget', 'the request target is not a valid path; connect to /v1'));
+      return;
+    }
     if (pathname !== '/v1' && pathname !== '/v1/') {
-      rejectUpgrade(socket, '404 Not Found');
+      rejectUpgrade(socket, 404, protocolError('invalidFrame', `no WebSocket is served at ${pathname}; connect to /v1`, { type: 'frame' }));
+      return;
+    }
+    const refusal = this.#origins?.check(req.headers);
+    if (refusal !== undefined) {
+      this.#options.logger.info('upgrade refused', { reason: refusal.kind });
+      rejectUpgrade(socket, 403, refusalError(refusal));
+      return;
+    }
+    const admitted = this.#unauthenticated.admit(req.socket.remoteAddress, socket);
+    if (typeof admitted === 'string') {
+      const { maxUnauthenticatedSockets, maxUnauthenticatedSocketsPerAddress } = this.#options.limits;
+      const error =
+        admitted === 'total'
+          ? protocolError('tooManyConnections', `the server has ${maxUnauthenticatedSockets} connections waiting to authenticate; try again shortly`)
+          : protocolError('tooManyConnections', `this address has ${maxUnauthenticatedSocketsPerAddress} connections waiting to authenticate; authenticate those first`);
+      rejectUpgrade(socket, admitted === 'total' ? 503 : statusForCode('tooManyConnections'), error, 'Retry-After: 1\r\n');
       return;
     }
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket, peer));
+    wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket, peer, admitted));
   }
 
-  #accept(ws: WebSocket, tcp: Duplex, peer: string): void {
+  #accept(ws: WebSocket, tcp: Duplex, peer: string, ticket: AdmissionTicket): void {
     if (this.#faults.takeCloseOnConnect()) {
       ws.terminate();
       return;
     }
-    const socket = new SocketSession(ws, tcp, this.#socketDeps, peer);
+    const socket = new SocketSession(ws, tcp, this.#socketDeps, peer, ticket);
     this.#sockets.add(socket);
   }
 
@@ -258,10 +361,26 @@ class ReferenceServer implements ImagewireServer {
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    trackResponse(req, res);
     try {
       const extra = this.#options.httpHandler;
       if (extra !== undefined && (await extra(req, res))) return;
-      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const pathname = requestPath(req.url);
+      if (pathname === undefined) {
+        sendJson(res, 400, { errors: [protocolError('invalidRequestTarget', 'the request target is not a valid path', { type: 'string' })] });
+        return;
+      }
+      // Open mode guards every route; with keys, a page elsewhere cannot use them without a key,
+      // except the routes that hand out credentials.
+      const tokenRoute = pathname === '/v1/tokens' || (this.#page !== undefined && PageRoute.isTokenPath(pathname));
+      const refusal = this.#origins?.check(req.headers, tokenRoute);
+      if (refusal !== undefined) {
+        this.#options.logger.info('request refused', { reason: refusal.kind, path: pathname });
+        const error = refusalError(refusal);
+        if (this.#openai.handles(pathname)) sendOpenAiError(res, new OpenAiError(403, error.message, { code: refusal.kind === 'origin' ? 'origin_not_allowed' : 'host_not_allowed' }));
+        else sendJson(res, statusForCode(error.code), { errors: [error] });
+        return;
+      }
       if (pathname === '/v1' || pathname === '/v1/') {
         if (req.method === 'GET') {
           sendJson(res, 426, { errors: [protocolError('invalidFrame', 'GET /v1 needs a WebSocket upgrade; POST task arrays to /v1 for HTTP', { type: 'frame' })] });

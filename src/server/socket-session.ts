@@ -1,7 +1,8 @@
 // One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
 // closed, moved by one transition function), authentication and pipelining, keepalive, the
-// authentication timer, the time of its last frame (the server's idle sweep reads it), and the
-// writes of its session's frames. Everything it registers is undone on the way to `closed`.
+// authentication timer, the bounds before authentication, the time of its last frame (the server's
+// idle sweep reads it), and the writes of its session's frames within the send buffer's bound.
+// Everything it registers is undone on the way to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import {
@@ -15,10 +16,12 @@ import {
 } from '../protocol/index.js';
 import { authError, type Authenticator } from './auth.js';
 import { closeCodes } from './close-codes.js';
+import type { AdmissionTicket, KeyConnections } from './connection-caps.js';
 import type { Faults } from './faults.js';
 import type { ServerLimits } from './limits.js';
 import { errorMessage, type Logger } from './logger.js';
 import { dataFrame, encodeOutbound, errorsFrame, type Outbound } from './outbound.js';
+import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
 import type { Session, SessionSocket, SessionStore } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
 import type { WriteCoalescer } from '../internal/write-coalescer.js';
@@ -33,6 +36,8 @@ export interface SocketDeps {
   readonly logger: Logger;
   /** Merges each turn's writes to a socket into one system call. */
   readonly writes: WriteCoalescer;
+  /** Authenticated sockets per key (`maxConnectionsPerKey`). */
+  readonly connections: KeyConnections;
   /** Called once, when the socket reaches `closed`. */
   closed(socket: SocketSession): void;
 }
@@ -65,6 +70,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Bytes of an encoded frame; a string's length in UTF-16 units (exact for the ASCII of base64 results, a lower bound otherwise) spares a scan of large results. */
+function sizeOf(data: string | Uint8Array): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
+
 function frameBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
@@ -89,16 +99,28 @@ export class SocketSession implements SessionSocket {
   /** Created on the first delayed pong (a fault hook), so an idle socket does not carry a Set. */
   #pongTimers: Set<NodeJS.Timeout> | undefined;
   #frozenReplies: (string | Uint8Array)[] = [];
+  /** Counts raw input until the socket authenticates; dropped then. */
+  #guard: PreAuthGuard | undefined;
+  /** This socket's place among the unauthenticated ones; given back when it authenticates or closes. */
+  #ticket: AdmissionTicket | undefined;
+  /** True while a task output waits because the send buffer is full ('drain' or the sweep retries it). */
+  #blocked = false;
+  /** The queue's size when a sweep last saw it shrink (or first saw it blocked), and when: how long the peer has read nothing. */
+  #stallMark: { readonly bytes: number; readonly at: number } | undefined;
 
-  constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string) {
+  constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string, ticket: AdmissionTicket | undefined) {
     this.#ws = ws;
     this.#tcp = tcp;
     this.#deps = deps;
     this.#peer = peer;
+    this.#ticket = ticket;
     this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
     ws.on('message', this.#socketOnMessage);
     ws.on('close', this.#socketOnClose);
     ws.on('error', this.#socketOnError);
+    // Added after the listener of `ws` (attached during the handshake), so it sees each chunk after `ws` parsed it.
+    const { maxUnauthenticatedFrameBytes, maxFrameBytes } = deps.limits;
+    this.#guard = new PreAuthGuard(tcp, maxUnauthenticatedFrameBytes, maxFrameBytes + maxUnauthenticatedFrameBytes, this.#preAuthExceeded);
   }
 
   get state(): SocketState {
@@ -118,11 +140,20 @@ export class SocketSession implements SessionSocket {
   #moveTo(next: SocketState): void {
     const from = this.#state;
     if (!edges[from.name].includes(next.name)) throw new Error(`internal: socket state ${from.name} -> ${next.name} is not allowed`);
-    if (from.name === 'active') from.session.detach(this);
+    if (from.name === 'active') {
+      from.session.detach(this);
+      this.#deps.connections.release(from.ctx.owner);
+    }
     this.#state = next;
     if (next.name === 'active' || next.name === 'closing' || next.name === 'closed') {
       clearTimeout(this.#authTimer);
       this.#authTimer = undefined;
+      this.#guard?.dispose();
+      this.#guard = undefined;
+      this.#ticket?.release();
+      this.#ticket = undefined;
+    } else {
+      this.#guard?.enter(next.name);
     }
     if (next.name === 'closing' || next.name === 'closed') {
       for (const timer of this.#pongTimers ?? []) clearTimeout(timer);
@@ -132,6 +163,10 @@ export class SocketSession implements SessionSocket {
     }
     if (next.name === 'closing') {
       this.#graceTimer = setTimeout(() => this.terminate('close grace elapsed'), CLOSE_GRACE_MS).unref();
+    }
+    if (next.name === 'closing' || next.name === 'closed') {
+      this.#blocked = false;
+      this.#tcp.off('drain', this.#socketOnDrain);
     }
     if (next.name === 'closed') {
       clearTimeout(this.#graceTimer);
@@ -149,9 +184,19 @@ export class SocketSession implements SessionSocket {
   // ---- socket events ----
 
   readonly #socketOnMessage = (data: RawData): void => {
+    // A throw here would leave through the socket's 'data' event and end the process.
+    try {
+      this.#onMessage(data);
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  #onMessage(data: RawData): void {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
     this.#lastFrameAt = performance.now();
+    this.#guard?.messageEnded();
     const decoded = decodeClientFrame(frameBytes(data), this.#deps.limits);
     if (!decoded.ok) {
       this.#reply(errorsFrame([decoded.error]));
@@ -163,11 +208,48 @@ export class SocketSession implements SessionSocket {
     }
     decoded.entries.forEach((entry, index) => this.#pending.push({ entry, index }));
     this.#drain();
-  };
+  }
 
   readonly #socketOnClose = (): void => {
-    if (this.#state.name !== 'closed') this.#moveTo({ name: 'closed' });
+    try {
+      if (this.#state.name !== 'closed') this.#moveTo({ name: 'closed' });
+    } catch (error) {
+      this.#deps.logger.error('socket close failed', { peer: this.#peer, error: errorMessage(error) });
+    }
   };
+
+  /** The peer read output again: write what its session holds. */
+  readonly #socketOnDrain = (): void => {
+    try {
+      this.#stallMark = undefined;
+      this.#retryHeld();
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  readonly #preAuthExceeded = (phase: PreAuthPhase): void => {
+    try {
+      this.#deps.logger.info('unauthenticated input too large', { peer: this.#peer, phase });
+      this.close(closeCodes.messageTooBig, phase === 'awaitingAuth' ? 'frame too large before authentication' : 'too much input behind the authentication');
+      // Read no more: `ws` would otherwise buffer the rest of the announced frame while the close
+      // handshake runs. The close frame is followed by the end of our side; the grace timer cuts it.
+      this.#tcp.pause();
+      this.#tcp.end();
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  /** A bug met while handling this socket's input: logged, the socket closed with 1011, the process serving on. */
+  #internalFailure(error: unknown): void {
+    this.#deps.logger.error('socket input failed', { peer: this.#peer, error: errorMessage(error) });
+    try {
+      this.close(closeCodes.internalError, 'internal error');
+    } catch {
+      this.terminate('internal error');
+    }
+  }
 
   readonly #socketOnError = (error: Error): void => {
     this.#deps.logger.debug('socket error', { peer: this.#peer, error: error.message });
@@ -187,9 +269,9 @@ export class SocketSession implements SessionSocket {
       if (taskType === 'ping') {
         this.#ping(entry, index);
       } else if (state.name === 'active') {
-        void this.#deps.router.dispatch(entry, index, state.ctx);
+        this.#deps.router.dispatch(entry, index, state.ctx).catch(this.#dispatchFailed);
       } else if (taskType === 'authentication') {
-        void this.#authenticate(entry, index);
+        this.#authenticate(entry, index).catch((error: unknown) => this.#internalFailure(error));
       } else {
         const context = isRecord(entry) ? entry : {};
         this.#reply(
@@ -203,6 +285,12 @@ export class SocketSession implements SessionSocket {
       }
     }
   }
+
+  /** The router answers every task itself; a rejection is a bug, logged, and the socket goes on. */
+  readonly #dispatchFailed = (error: unknown): void => {
+    this.#deps.logger.error('task dispatch failed', { peer: this.#peer, error: errorMessage(error) });
+    this.#reply(errorsFrame([protocolError('internalServerError', 'the server failed to handle this task')]));
+  };
 
   #ping(entry: unknown, index: number): void {
     const result = validateTask(entry, index);
@@ -247,11 +335,23 @@ export class SocketSession implements SessionSocket {
       return;
     }
     const owner = outcome.owner;
+    // Counted from here; given back when the socket leaves `active`, or below if it never gets there.
+    if (!this.#deps.connections.tryAcquire(owner)) {
+      this.#deps.logger.info('authentication refused', { peer: this.#peer, code: 'tooManyConnections' });
+      this.#reply(
+        errorsFrame([
+          protocolError('tooManyConnections', `this API key has ${this.#deps.limits.maxConnectionsPerKey} open connections, as many as the server allows; close one first`, { taskType: 'authentication' }),
+        ]),
+      );
+      this.close(closeCodes.policyViolation, 'too many connections for this key');
+      return;
+    }
     const asked = task.connectionSessionUUID ?? undefined;
     let session = asked === undefined ? undefined : this.#deps.sessions.find(asked, owner);
     const resumed = session !== undefined;
     session ??= this.#deps.sessions.create(owner);
     if (session === undefined) {
+      this.#deps.connections.release(owner);
       this.#moveTo({ name: 'awaitingAuth' });
       this.#reply(errorsFrame([protocolError('sessionLimitReached', 'the server keeps as many sessions as it allows; try again later', { taskType: 'authentication' })]));
       this.#drain();
@@ -298,7 +398,55 @@ export class SocketSession implements SessionSocket {
       if (this.#frozenReplies.length < MAX_FROZEN_REPLIES) this.#frozenReplies.push(data);
       return;
     }
+    this.#sendReply(data);
+  }
+
+  /** A reply is never queued beyond the send buffer's bound: a peer that does not read is closed. */
+  #sendReply(data: string | Uint8Array): void {
+    if (!this.#fits(data)) {
+      this.#sendBufferFull('a reply did not fit');
+      return;
+    }
     this.#send(data);
+  }
+
+  /** True when `data` may be written now: nothing is queued, or it keeps the queue within maxSocketBufferedBytes. */
+  #fits(data: string | Uint8Array): boolean {
+    const buffered = this.#ws.bufferedAmount;
+    return buffered === 0 || buffered + sizeOf(data) <= this.#deps.limits.maxSocketBufferedBytes;
+  }
+
+  #sendBufferFull(why: string): void {
+    this.#deps.logger.info('send buffer full', { peer: this.#peer, buffered: this.#ws.bufferedAmount, why });
+    this.close(closeCodes.sendBufferFull, 'send buffer full');
+  }
+
+  /** The send buffer went down: write what the session holds, as far as it fits (it may block again). */
+  #retryHeld(): void {
+    if (!this.#blocked) return;
+    this.#blocked = false;
+    this.#tcp.off('drain', this.#socketOnDrain);
+    if (this.#state.name === 'active') this.#state.session.pump();
+  }
+
+  /**
+   * Called by the server's sweep with performance.now(). A socket whose task output waits for the
+   * send buffer is closed with 4001 once its queue has not gone down for `sendStallTimeoutMs` (the
+   * peer reads nothing); when it went down, the held frames are tried again ('drain' only comes
+   * once the queue is empty).
+   */
+  checkSendBuffer(now: number): void {
+    if (!this.#blocked) {
+      this.#stallMark = undefined;
+      return;
+    }
+    const mark = this.#stallMark;
+    if (mark !== undefined && this.#ws.bufferedAmount >= mark.bytes) {
+      if (now - mark.at >= this.#deps.limits.sendStallTimeoutMs) this.#sendBufferFull(`the peer read nothing for ${this.#deps.limits.sendStallTimeoutMs} ms`);
+      return;
+    }
+    this.#retryHeld();
+    this.#stallMark = { bytes: this.#ws.bufferedAmount, at: now };
   }
 
   #send(data: string | Uint8Array): void {
@@ -313,12 +461,20 @@ export class SocketSession implements SessionSocket {
   writeTaskFrame(frame: Outbound, seq: number | undefined): boolean {
     const state = this.#state;
     if (!this.writable || state.name !== 'active') return false;
+    if (this.#blocked) return false;
+    const data = encodeOutbound(frame, { seq, binary: state.session.flags.binary });
+    if (!this.#fits(data)) {
+      // The frame stays held in the session; the peer's reading ('drain', or the sweep) writes it.
+      this.#blocked = true;
+      this.#tcp.once('drain', this.#socketOnDrain);
+      return false;
+    }
     const fault = this.#deps.faults.nextFrame();
     if (fault === 'dropBefore') {
       this.terminate('fault: dropBeforeFrame');
       return false;
     }
-    this.#send(encodeOutbound(frame, { seq, binary: state.session.flags.binary }));
+    this.#send(data);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
     return true;
   }
@@ -327,13 +483,15 @@ export class SocketSession implements SessionSocket {
     const state = this.#state;
     if (!this.writable || state.name !== 'active') return;
     // A slow reader skips previews rather than queueing them: the next one or the final supersedes it.
-    if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes) return;
+    if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes || this.#blocked) return;
+    const data = encodeOutbound(frame, { binary: false });
+    if (!this.#fits(data)) return;
     const fault = this.#deps.faults.nextFrame();
     if (fault === 'dropBefore') {
       this.terminate('fault: dropBeforeFrame');
       return;
     }
-    this.#send(encodeOutbound(frame, { binary: false }));
+    this.#send(data);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
   }
 
@@ -345,7 +503,10 @@ export class SocketSession implements SessionSocket {
   unfreeze(): void {
     const replies = this.#frozenReplies;
     this.#frozenReplies = [];
-    for (const data of replies) this.#send(data);
+    for (const data of replies) {
+      if (this.#state.name === 'closing' || this.#state.name === 'closed') return;
+      this.#sendReply(data);
+    }
     if (this.#state.name === 'active') this.#state.session.pump();
   }
 

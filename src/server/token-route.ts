@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { authError, bearerCredential, type Authenticator } from './auth.js';
 import { sendJson } from './json-response.js';
+import { acceptedBodyType, mediaType } from './media-type.js';
 import { readBounded } from './request-body.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -71,6 +72,12 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
   const body = await readBounded(req, MAX_BODY_BYTES);
   if (body === undefined) {
     sendError(res, protocolError('invalidTokenRequest', `the body must be at most ${MAX_BODY_BYTES} bytes`));
+    return;
+  }
+  // The body is optional; when there is one it is JSON, never a type a page elsewhere may post.
+  if (body.length > 0 && acceptedBodyType(req, ['application/json']) === undefined) {
+    const given = mediaType(req);
+    sendError(res, protocolError('unsupportedMediaType', `send the body as content-type: application/json; got ${given === '' ? 'no content-type' : given}`));
     return;
   }
   const ttl = readTtl(body, deps.tokens);

@@ -30,7 +30,10 @@ export interface MintedToken {
 /** The outcome of checking a token. */
 export type TokenCheck = { readonly ok: true; readonly owner: string } | { readonly ok: false; readonly code: 'invalidApiKey' | 'expiredToken' };
 
-/** Every token starts with this; anything else is treated as an API key. */
+/**
+ * Every token starts with this, and a credential that starts with it is always read as a token,
+ * never tried as an API key: keys must not start with it (createServer refuses such keys in a list).
+ */
 export const TOKEN_PREFIX = 'iwt_';
 /** The one scope tokens carry today: run tasks as the owner (never mint further tokens). */
 const SCOPE = 'tasks';
@@ -108,7 +111,9 @@ export class TokenIssuer {
     const body = token.slice(TOKEN_PREFIX.length);
     if (!/^[A-Za-z0-9_-]+$/.test(body)) return invalid;
     const sealed = Buffer.from(body, 'base64url');
-    if (sealed.length <= NONCE_BYTES + TAG_BYTES) return invalid;
+    // One spelling per token: base64url decoding ignores the unused low bits of the last character,
+    // so without this four spellings of the last character would open the same token.
+    if (sealed.length <= NONCE_BYTES + TAG_BYTES || sealed.toString('base64url') !== body) return invalid;
     let payload: unknown;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, sealed.subarray(0, NONCE_BYTES));

@@ -1,8 +1,11 @@
 // The live page's script (bundled to dist/web/page.js, importing the browser build of the client):
-// as-you-type generation with previews painted into a canvas and session tokens from the server.
-import { createClient, createLiveSession, type LiveEvent, type LiveRequest } from '../browser.js';
+// as-you-type generation with previews painted into a canvas and session tokens from the server,
+// which hands them out for the page secret that came in the page's URL fragment.
+import { AuthenticationError, createClient, createLiveSession, type LiveEvent, type LiveRequest } from '../browser.js';
 
 const MODEL = 'runware:101@1';
+/** Where the page secret is kept for this tab: it survives reloads, not the tab. */
+const SECRET_KEY = 'imagewire:page-secret';
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -22,15 +25,41 @@ const latency = element<HTMLSpanElement>('latency');
 const canvas = element<HTMLCanvasElement>('picture');
 const context = canvas.getContext('2d');
 
+/**
+ * The page secret: taken from the URL's fragment (`#secret=...`, which never reaches a server log or
+ * a Referer header), kept in sessionStorage, and removed from the address bar so that it is not
+ * bookmarked, shared or shown.
+ */
+function pageSecret(): string | undefined {
+  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('secret');
+  if (fromUrl !== null && fromUrl !== '') {
+    window.sessionStorage.setItem(SECRET_KEY, fromUrl);
+    history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+    return fromUrl;
+  }
+  return window.sessionStorage.getItem(SECRET_KEY) ?? undefined;
+}
+
+const secret = pageSecret();
+const LOCKED_TEXT = 'open the page with the URL imagewire serve printed (it carries the page secret)';
+
 /** Fetches a fresh session token from the page's token source (called at every authentication). */
 async function fetchToken(): Promise<string> {
   const url = body.dataset.tokenUrl ?? '';
   if (url === '') throw new Error('this page has no token source; serve it behind a backend that mints tokens');
-  const response = await fetch(url, { method: 'POST', headers: { 'x-imagewire-page': '1' }, credentials: 'same-origin', cache: 'no-store' });
-  const answer = (await response.json()) as { data?: { token?: unknown }[] };
+  // An AuthenticationError closes the client: retrying without the secret cannot succeed.
+  if (secret === undefined) throw new AuthenticationError({ code: 'invalidPageSecret', message: LOCKED_TEXT });
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${secret}` }, credentials: 'same-origin', cache: 'no-store' });
+  const answer = (await response.json()) as { data?: { token?: unknown }[]; errors?: { code?: unknown; message?: unknown }[] };
   const token = answer.data?.[0]?.token;
-  if (!response.ok || typeof token !== 'string') throw new Error(`the token source answered HTTP ${response.status}`);
-  return token;
+  if (response.ok && typeof token === 'string') return token;
+  const refused = answer.errors?.[0];
+  if (response.status === 401 && refused !== undefined) {
+    // A secret of an earlier server start: forget it, so the next visit asks for the new URL.
+    window.sessionStorage.removeItem(SECRET_KEY);
+    throw new AuthenticationError({ code: String(refused.code), message: String(refused.message) });
+  }
+  throw new Error(`the token source answered HTTP ${response.status}`);
 }
 
 function setStatus(name: string, text: string): void {
@@ -51,6 +80,7 @@ client.on('state', ({ to }) => {
   body.dataset.connection = to;
   if (to === 'reconnecting') setStatus('reconnecting', 'reconnecting…');
   else if (to === 'connecting' || to === 'authenticating') setStatus(everConnected ? 'reconnecting' : 'connecting', everConnected ? 'reconnecting…' : 'connecting…');
+  else if (to === 'closed' && body.dataset.lastError === 'invalidPageSecret') setStatus('locked', LOCKED_TEXT);
   else if (to === 'closed') setStatus('closed', 'disconnected');
 });
 client.on('connected', (info) => {

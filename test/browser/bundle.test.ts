@@ -44,7 +44,7 @@ describe('browser build of the client', () => {
     async () => {
       if (browser === undefined) throw new Error('no browser');
       // The Node service's side: its own key buys a short-lived token for the page.
-      const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key' }, body: JSON.stringify({ ttlSeconds: 60 }) });
+      const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ ttlSeconds: 60 }) });
       const { data } = (await minted.json()) as { data: { token: string }[] };
       const token = data[0]?.token ?? '';
       const context = await browser.newContext();

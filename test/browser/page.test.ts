@@ -1,7 +1,8 @@
-// The live page in real Chromium: previews then the final painted into the canvas, a newer prompt
-// cancelling the stale task on the server, a dropped socket resumed; and the page's HTTP surface
-// (content types, Content-Security-Policy, who may get a page token). Predicates are functions, not
-// strings: the page's CSP forbids eval, which string predicates would need.
+// The live page in real Chromium: the page secret taken from the URL's fragment, previews then the
+// final painted into the canvas, a newer prompt cancelling the stale task on the server, a dropped
+// socket resumed; and the page's HTTP surface (content types, Content-Security-Policy, who may get a
+// page token: only a holder of the secret). Predicates are functions, not strings: the page's CSP
+// forbids eval, which string predicates would need.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runServe } from '../../src/cli/serve.js';
@@ -38,8 +39,8 @@ async function pageServer(options: Parameters<typeof startTestServer>[0] = {}): 
   return server;
 }
 
-/** Opens the page; collects console errors and page errors (a CSP violation is one). */
-async function openPage(server: TestServer): Promise<{ page: Page; problems: string[] }> {
+/** Opens a page at `url` in a fresh context; collects console errors and page errors (a CSP violation is one). */
+async function newPage(url: string): Promise<{ page: Page; problems: string[] }> {
   if (browser === undefined) throw new Error('no browser');
   const context = await browser.newContext();
   cleanups.push(() => context.close());
@@ -49,9 +50,15 @@ async function openPage(server: TestServer): Promise<{ page: Page; problems: str
     if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(`${server.httpUrl}/`);
-  await page.waitForFunction(() => document.body.dataset.status === 'connected', undefined, { timeout: 10_000 });
+  await page.goto(url);
   return { page, problems };
+}
+
+/** Opens the page at the URL with its secret, as `imagewire serve` prints it, and waits until it is connected. */
+async function openPage(server: TestServer): Promise<{ page: Page; problems: string[] }> {
+  const opened = await newPage(server.pageUrl ?? '');
+  await opened.page.waitForFunction(() => document.body.dataset.status === 'connected', undefined, { timeout: 10_000 });
+  return opened;
 }
 
 function body(page: Page): Promise<Record<string, string>> {
@@ -79,6 +86,40 @@ function canvasPixels(page: Page): Promise<{ width: number; height: number; alph
 }
 
 describe.skipIf(!available)('live page in Chromium', () => {
+  it(
+    'takes the secret from the fragment, drops it from the address bar, and keeps it for reloads of the tab',
+    async () => {
+      const server = await pageServer();
+      const secret = new URL(server.pageUrl ?? '').hash.slice('#secret='.length);
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const { page, problems } = await openPage(server);
+      expect(page.url()).toBe(`${server.httpUrl}/`);
+      expect(await page.evaluate('window.sessionStorage.getItem("imagewire:page-secret")')).toBe(secret);
+      await page.reload();
+      // The client keeps its session in sessionStorage too, so a reload resumes it.
+      await page.waitForFunction(() => document.body.dataset.status === 'connected' || document.body.dataset.status === 'resumed', undefined, { timeout: 10_000 });
+      // The secret never reached the server in a URL: only the fragment carried it.
+      expect(server.logs.text()).not.toContain(secret);
+      expect(problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'stays locked without the secret, and with a wrong one',
+    async () => {
+      const server = await pageServer();
+      for (const url of [`${server.httpUrl}/`, `${server.httpUrl}/#secret=${'x'.repeat(43)}`]) {
+        const { page } = await newPage(url);
+        await page.waitForFunction(() => document.body.dataset.status === 'locked', undefined, { timeout: 10_000 });
+        expect((await body(page)).lastError).toBe('invalidPageSecret');
+        expect(await page.textContent('#status')).toContain('URL imagewire serve printed');
+      }
+      expect(server.stats().sessions).toBe(0);
+    },
+    BROWSER_TEST_MS,
+  );
+
   it(
     'paints previews as they stream, then the final, with a strict CSP and no console errors',
     async () => {
@@ -189,25 +230,37 @@ describe('live page over HTTP', () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());
     expect((await fetch(`${server.httpUrl}/`)).status).toBe(404);
-    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST', headers: { 'x-imagewire-page': '1' } })).status).toBe(404);
+    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('hands page tokens only to the local page, and tokens work as keys', async () => {
+  it('hands page tokens only to a holder of the page secret, and tokens work as keys', async () => {
     const server = await pageServer({ apiKeys: ['real-key'] });
     const url = `${server.httpUrl}/page/token`;
-    const good = await fetch(url, { method: 'POST', headers: { 'x-imagewire-page': '1' } });
+    const secret = new URL(server.pageUrl ?? '').hash.slice('#secret='.length);
+    const good = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
     expect(good.status).toBe(200);
     expect(good.headers.get('cache-control')).toBe('no-store');
     const { data } = (await good.json()) as { data: { token: string; ttlSeconds: number }[] };
     expect(data[0]?.ttlSeconds).toBe(300);
-    const run = await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: `Bearer ${data[0]?.token ?? ''}` }, body: JSON.stringify([{ taskType: 'ping', ping: true }]) });
+    const run = await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: `Bearer ${data[0]?.token ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify([{ taskType: 'ping', ping: true }]) });
     expect(run.status).toBe(200);
-    // No custom header (a plain cross-site form or fetch), a foreign Origin, a non-loopback Host.
-    expect((await fetch(url, { method: 'POST' })).status).toBe(403);
-    expect((await fetch(url, { method: 'POST', headers: { 'x-imagewire-page': '1', origin: 'http://evil.example' } })).status).toBe(403);
-    const rebound = await rawPost(server.port, '/page/token', { host: `evil.example:${server.port}`, 'x-imagewire-page': '1' });
-    expect(rebound).toBe(403);
-    expect((await fetch(url, { headers: { 'x-imagewire-page': '1' } })).status).toBe(405);
+    // A loopback peer naming a loopback host, as every caller behind a reverse proxy on this
+    // machine looks, gets nothing without the secret; nor does a wrong or a longer one.
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${secret}x`, `Bearer ${secret.slice(0, -1)}`, secret]) {
+      const refused = await fetch(url, { method: 'POST', headers: { host: `127.0.0.1:${server.port}`, ...(authorization === undefined ? {} : { authorization }) } });
+      expect(refused.status, String(authorization)).toBe(401);
+      expect(((await refused.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('invalidPageSecret');
+    }
+    // The right secret from a page elsewhere is still refused.
+    expect((await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${secret}`, origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(405);
+  });
+
+  it('uses the secret it is given, and refuses a weak one', async () => {
+    const server = await pageServer({ page: { assetsDir: bundle.dir, secret: 'my-own-page-secret-0123' } });
+    expect(server.pageUrl).toBe(`${server.httpUrl}/#secret=my-own-page-secret-0123`);
+    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST', headers: { authorization: 'Bearer my-own-page-secret-0123' } })).status).toBe(200);
+    await expect(startTestServer({ page: { assetsDir: bundle.dir, secret: 'short' } })).rejects.toThrow(RangeError);
   });
 
   it('is served by imagewire serve unless --no-page', async () => {
@@ -221,20 +274,8 @@ describe('live page over HTTP', () => {
   it('turns page tokens off with devTokens: false', async () => {
     const server = await startTestServer({ page: { assetsDir: bundle.dir, devTokens: false } });
     cleanups.push(() => server.close());
-    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST', headers: { 'x-imagewire-page': '1' } })).status).toBe(404);
+    expect((await fetch(`${server.httpUrl}/page/token`, { method: 'POST' })).status).toBe(404);
     expect(await (await fetch(`${server.httpUrl}/`)).text()).toContain('data-token-url=""');
+    expect(server.pageUrl).toBe(`${server.httpUrl}/`);
   });
 });
-
-/** A POST with a Host header of our choosing (fetch does not allow setting Host). */
-async function rawPost(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-length': '0', ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}

@@ -171,11 +171,15 @@ describe('imagewire serve', () => {
   it('prints one line, serves the protocol there, and stops on SIGTERM with exit code 0', async () => {
     const serving = start(['serve', '--port', '0', '--api-key', 'k1', '--step-delay', '0']);
     const line = await eventually(() => serving.stdout(), (text) => text.includes('\n'), 10_000);
-    const match = /^imagewire listening on (ws:\/\/127\.0\.0\.1:\d+\/v1), live page at (http:\/\/127\.0\.0\.1:\d+\/)\n$/.exec(line);
+    const match = /^imagewire listening on (ws:\/\/127\.0\.0\.1:\d+\/v1), live page at (http:\/\/127\.0\.0\.1:\d+\/)#secret=([A-Za-z0-9_-]{43})\n$/.exec(line);
     expect(match).not.toBeNull();
     const page = await fetch(match![2]!);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>');
+    // The printed secret is what the page trades for tokens; nothing else is.
+    const token = (secret: string): Promise<number> => fetch(`${match![2]!}page/token`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } }).then((r) => r.status);
+    expect(await token(match![3]!)).toBe(200);
+    expect(await token('x'.repeat(43))).toBe(401);
     const generated = await run(['generate', 'a teal boat', '--size', '128x128', '--steps', '2', '--url', match![1]!, '--api-key', 'k1', '--json', '--out', out]);
     expect(generated.code).toBe(0);
     serving.child.kill('SIGTERM');
@@ -190,6 +194,12 @@ describe('imagewire serve', () => {
       expect(await serving.exit).toBe(0);
       expect(serving.stderr().includes('private network allowed')).toBe(flag.length > 0);
     }
+  });
+
+  it('exits 2 for an --allowed-origin that is not an origin', async () => {
+    const result = await run(['serve', '--port', '0', '--allowed-origin', 'http://localhost:5173/app']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/allowedOrigins must hold origins/);
   });
 
   it('exits 4 with a clear message when the port is taken', async () => {

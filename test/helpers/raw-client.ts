@@ -1,6 +1,6 @@
 // A raw-protocol WebSocket test client: sends frames as given, records every frame received, and
 // waits for frames with an expiry, so a test can also assert that something did NOT arrive.
-import { WebSocket, type RawData } from 'ws';
+import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { decodeBinaryResult, type BinaryResultHeader, type ProtocolErrorItem, type ServerDataItem } from '../../src/protocol/index.js';
 
 /** One received frame. */
@@ -60,9 +60,9 @@ export class RawClient {
     ws.on('error', () => undefined);
   }
 
-  /** Opens a socket to `url` (the server's ws URL; a query may be appended). */
-  static async connect(url: string): Promise<RawClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  /** Opens a socket to `url` (the server's ws URL; a query may be appended); `options` go to `ws` (e.g. localAddress, headers). */
+  static async connect(url: string, options: ClientOptions = {}): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
     const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

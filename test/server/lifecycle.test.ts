@@ -130,8 +130,9 @@ describe('logs', () => {
     const task = inferenceTask();
     client.send([task, { taskType: 'authentication', apiKey: secret }]);
     await client.waitFor((f) => isFinal(f, task.taskUUID));
-    await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: `Bearer ${wrong}` }, body: JSON.stringify([inferenceTask()]) });
-    await fetch(`${server.httpUrl}/v1`, { method: 'POST', body: JSON.stringify([{ taskType: 'authentication', apiKey: secret }, inferenceTask()]) });
+    const json = { 'content-type': 'application/json' };
+    expect((await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { authorization: `Bearer ${wrong}`, ...json }, body: JSON.stringify([inferenceTask()]) })).status).toBe(401);
+    expect((await fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: json, body: JSON.stringify([{ taskType: 'authentication', apiKey: secret }, inferenceTask()]) })).status).toBe(200);
     server.faults.dropAll();
     await server.close();
     expect(logger.lines.length).toBeGreaterThan(3);

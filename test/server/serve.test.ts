@@ -10,7 +10,8 @@ describe('runServe', () => {
   it('prints exactly one line with the URL and serves there', async () => {
     const lines: string[] = [];
     const { server, stop } = await runServe({ port: 0, stepDelayMs: 0, apiKeys: ['k'], print: (line) => lines.push(line), handleSignals: false, logger: false });
-    expect(lines).toEqual([`imagewire listening on ${server.url}, live page at ${server.httpUrl}/`]);
+    expect(lines).toEqual([`imagewire listening on ${server.url}, live page at ${server.pageUrl ?? ''}`]);
+    expect(server.pageUrl).toMatch(new RegExp(`^${server.httpUrl}/#secret=[A-Za-z0-9_-]{43}$`));
     expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v1$/);
     const { client } = await RawClient.authenticated(server.url, 'k');
     await client.close();
@@ -37,6 +38,15 @@ describe('runServe', () => {
     const { client } = await RawClient.authenticated(server.url, 'env-key');
     await client.close();
     await refused.close();
+    await stop();
+  });
+
+  it('passes --allowed-origin on to the server', async () => {
+    const { server, stop } = await runServe({ port: 0, page: false, allowedOrigins: ['http://localhost:5173'], print: () => undefined, handleSignals: false, env: {}, logger: false });
+    const ping = (origin: string): Promise<number> =>
+      fetch(`${server.httpUrl}/v1`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify([{ taskType: 'authentication', apiKey: 'k' }, { taskType: 'ping', ping: true }]) }).then((r) => r.status);
+    expect(await ping('http://localhost:5173')).toBe(200);
+    expect(await ping('http://localhost:5174')).toBe(403);
     await stop();
   });
 
