@@ -28,6 +28,7 @@ export const errorCodes = {
   unknownParameter: { status: 400, description: 'The task carries a parameter its taskType does not define.' },
   conflictingParameters: { status: 400, description: 'Two parameters that are alternatives to each other were both given.' },
   frameTooComplex: { status: 400, description: 'The frame or request body nests deeper, or holds more values, than the server accepts.' },
+  tooManyErrors: { status: 400, description: 'More problems were found than one error answer lists; this last item says how many were left out.' },
   unsupportedMediaType: { status: 415, description: 'The request body is not application/json (multipart/form-data only where an edit takes files).' },
   originNotAllowed: { status: 403, description: "The request's Origin is neither the server's own nor one of its allowed origins." },
 
@@ -58,7 +59,7 @@ export const errorCodes = {
   invalidHeight: { status: 400, description: 'height is not a multiple of 64 from 128 to 2048.' },
   invalidSteps: { status: 400, description: 'steps is not an integer from 1 to 100.' },
   invalidScheduler: { status: 400, description: 'scheduler is not a non-empty string.' },
-  invalidSeed: { status: 400, description: 'seed is not an integer from 1 to 9223372036854775807.' },
+  invalidSeed: { status: 400, description: 'seed is not an integer from 1 to 9223372036854775807, or seed + numberResults - 1 (the seed of the last result) is above 9223372036854775807.' },
   invalidCFGScale: { status: 400, description: 'CFGScale is not a number from 0 to 30.' },
   invalidClipSkip: { status: 400, description: 'clipSkip is not an integer from 0 to 2.' },
   invalidPromptWeighting: { status: 400, description: 'promptWeighting is not compel or sdEmbeds (or usePromptWeighting is not a boolean).' },
