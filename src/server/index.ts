@@ -13,6 +13,8 @@ export { costOf, isNsfwPrompt, nsfwWords } from './outputs.js';
 export {
   createProceduralEngine,
   EngineError,
+  resultSeed,
+  type Seed,
   type Engine,
   type EngineErrorCode,
   type EngineEvent,

@@ -1,6 +1,8 @@
 // Reads the body of an OpenAI-style request, bounded in size: JSON, or multipart/form-data and
 // urlencoded forms parsed by the WHATWG `Request.formData()` built into Node (no parser dependency).
 import type { IncomingMessage } from 'node:http';
+import { cutText, parseJsonWithin } from '../protocol/index.js';
+import type { ServerLimits } from './limits.js';
 import { OpenAiError } from './openai-errors.js';
 
 /** A file part of a multipart body. */
@@ -54,7 +56,8 @@ async function parseForm(body: Buffer, contentType: string): Promise<Record<stri
     // Request parses multipart and urlencoded bodies exactly as browsers and fetch produce them.
     form = await new Request('http://localhost/', { method: 'POST', headers: { 'content-type': contentType }, body: body as Uint8Array<ArrayBuffer> }).formData();
   } catch (error) {
-    throw new OpenAiError(400, `the form body could not be parsed: ${error instanceof Error ? error.message : String(error)}`, { code: 'invalid_body' });
+    const reason = error instanceof Error ? cutText(error.message, 120) : 'unknown error';
+    throw new OpenAiError(400, `the form body could not be parsed: ${reason}`, { code: 'invalid_body' });
   }
   // No prototype: a field named __proto__ stays a field.
   const fields = Object.create(null) as Record<string, unknown>;
@@ -67,25 +70,30 @@ async function parseForm(body: Buffer, contentType: string): Promise<Record<stri
   return fields;
 }
 
+/** The bounds a request body is read within. */
+export type BodyLimits = Pick<ServerLimits, 'maxFrameBytes' | 'maxFrameDepth' | 'maxFrameValues'>;
+
 /**
- * Reads and parses a request body of at most `maxBytes`. JSON must be an object. Throws
- * {@link OpenAiError}: 413 when too large, 400 when it cannot be parsed.
+ * Reads and parses a request body of at most `limits.maxFrameBytes`; a JSON body is measured
+ * against `maxFrameDepth` and `maxFrameValues` before it is parsed, and must be an object. Throws
+ * {@link OpenAiError}: 413 when too large, 400 when it cannot be parsed or is too complex.
  */
-export async function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<ParsedBody> {
+export async function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<ParsedBody> {
+  const maxBytes = limits.maxFrameBytes;
   const body = await readBounded(req, maxBytes);
   if (body === undefined) throw new OpenAiError(413, `the request body must be at most ${maxBytes} bytes`, { code: 'request_too_large' });
   const contentType = req.headers['content-type'] ?? '';
   if (isForm(contentType)) return { form: true, fields: await parseForm(body, contentType) };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new OpenAiError(400, 'the request body is not valid JSON (send a JSON object, or multipart/form-data)', { code: 'invalid_json' });
+  const parsed = parseJsonWithin(body.toString('utf8'), { maxDepth: limits.maxFrameDepth, maxValues: limits.maxFrameValues });
+  if (!parsed.ok && parsed.problem === 'tooComplex') {
+    throw new OpenAiError(400, `the request body is too complex: ${parsed.reason}`, { code: 'frame_too_complex' });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!parsed.ok) throw new OpenAiError(400, 'the request body is not valid JSON (send a JSON object, or multipart/form-data)', { code: 'invalid_json' });
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new OpenAiError(400, 'the request body must be a JSON object', { code: 'invalid_json' });
   }
-  return { form: false, fields: parsed as Record<string, unknown> };
+  return { form: false, fields: value as Record<string, unknown> };
 }
 
 /** True for a file part. */
