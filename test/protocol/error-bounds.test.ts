@@ -157,8 +157,13 @@ const nestedFields = ['top', 'right', 'bottom', 'left', 'blur', 'model', 'startS
 /** JSON text of a hostile or ordinary value. Deep ones are written as text: nothing here recurses. */
 const valueText: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 5_000 }).chain((levels) => fc.constantFrom(`${'['.repeat(levels)}${']'.repeat(levels)}`, `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`)) },
-  { weight: 1, arbitrary: fc.constant(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) },
+  {
+    weight: 4,
+    arbitrary: fc
+      // 20,000 levels already overflow a recursive walk (JSON.stringify overflows near 6,000).
+      .tuple(fc.constantFrom(20, 20_000, 100_000), fc.boolean())
+      .map(([levels, array]) => (array ? `${'['.repeat(levels)}${']'.repeat(levels)}` : `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`)),
+  },
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom('x', '\u0000', '😀', '\ud800', '"', '\\'), fc.integer({ min: 100, max: 20_000 })).map(([unit, count]) => JSON.stringify(unit.repeat(count))) },
   { weight: 3, arbitrary: fc.constantFrom('9223372036854775807', '9223372036854775808', '-9007199254740993', '1e400', '-0', 'true', 'null', '{}', '[]') },
   { weight: 3, arbitrary: fc.array(fc.constantFrom(...nestedFields)).map((keys) => `{${keys.map((key) => `"${key}":${JSON.stringify(key)}`).join(',')}}`) },
@@ -170,29 +175,47 @@ const valueText: fc.Arbitrary<string> = fc.oneof(
   },
 );
 
-/** A member name: a real field, a prototype name, a megabyte-long one, or anything. */
-const keyText = (taskType: string): fc.Arbitrary<string> =>
-  fc
-    .oneof(
-      fc.constantFrom(...(fieldsOf[taskType] ?? ['taskUUID'])),
-      fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'),
-      fc.constantFrom('k'.repeat(50_000), '\u0000'.repeat(10_000)),
-      fc.string({ maxLength: 30 }),
-    )
-    .map((key) => JSON.stringify(key));
+/** A member name beside the task's own fields: a prototype name, a megabyte-long one, or anything. */
+const strayKey: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'),
+  fc.constantFrom('k'.repeat(50_000), '\u0000'.repeat(10_000)),
+  fc.string({ maxLength: 30 }),
+);
 
+/** A task of a known or unknown type: any of its own fields with arbitrary values, and stray members. */
 const taskText: fc.Arbitrary<string> = fc.constantFrom(...taskTypes, 'test', '').chain((taskType) =>
   fc
     .tuple(
-      fc.constantFrom(JSON.stringify(taskType), '42', 'null', `${'['.repeat(5000)}${']'.repeat(5000)}`, JSON.stringify('t'.repeat(20_000))),
-      fc.constantFrom(`"${TASK_UUID}"`, '"not-a-uuid"', JSON.stringify('u'.repeat(20_000)), '7', '{}'),
-      fc.array(fc.tuple(keyText(taskType), valueText), { maxLength: 12 }),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant(JSON.stringify(taskType)) },
+        { weight: 1, arbitrary: fc.constantFrom('42', 'null', `${'['.repeat(20_000)}${']'.repeat(20_000)}`, JSON.stringify('t'.repeat(20_000))) },
+      ),
+      fc.oneof({ weight: 4, arbitrary: fc.constant(`"${TASK_UUID}"`) }, { weight: 1, arbitrary: fc.constantFrom('"not-a-uuid"', JSON.stringify('u'.repeat(20_000)), '7', '{}') }),
+      fc.subarray([...(fieldsOf[taskType] ?? [])]).chain((fields) => fc.tuple(...fields.map((field) => valueText.map((value) => [JSON.stringify(field), value] as const)))),
+      fc.array(fc.tuple(strayKey.map((key) => JSON.stringify(key)), valueText), { maxLength: 4 }),
     )
-    .map(([type, uuid, members]) => `{"taskType":${type},"taskUUID":${uuid}${members.map(([key, value]) => `,${key}:${value}`).join('')}}`),
+    .map(([type, uuid, own, stray]) => `{"taskType":${type},"taskUUID":${uuid}${[...own, ...stray].map(([key, value]) => `,${key}:${value}`).join('')}}`),
 );
 
+/** One task of every type with `value` at every one of its fields. */
+function everyField(value: string): string {
+  return `[${Object.entries(fieldsOf)
+    .map(([taskType, fields]) => `{"taskType":"${taskType}"${fields.map((field) => `,"${field}":${value}`).join('')}}`)
+    .join(',')}]`;
+}
+
 const frameText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 5, arbitrary: fc.array(taskText, { minLength: 1, maxLength: 6 }).map((tasks) => `[${tasks.join(',')}]`) },
+  { weight: 5, arbitrary: fc.array(taskText, { minLength: 1, maxLength: 4 }).map((tasks) => `[${tasks.join(',')}]`) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      everyField(`${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+      everyField(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`),
+      everyField(JSON.stringify('\u0000'.repeat(20_000))),
+      everyField('9223372036854775808'),
+      everyField('{"__proto__":{"constructor":1},"toString":[]}'),
+    ),
+  },
   { weight: 1, arbitrary: fc.string() },
   { weight: 1, arbitrary: fc.jsonValue().map((value) => JSON.stringify(value)) },
 );
