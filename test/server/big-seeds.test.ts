@@ -5,6 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProceduralEngine, type Engine, type Seed } from '../../src/engine/index.js';
+import { createClient } from '../../src/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { call } from '../helpers/images-api.js';
 import { isErrorOf, isFinal, RawClient } from '../helpers/raw-client.js';
@@ -158,6 +159,25 @@ describe('large seeds over HTTP', () => {
     await eventually(() => bodies.length, (n) => n === 2);
     expect(bodies.flatMap(seedsIn).sort()).toEqual(['9223372036854775806', '9223372036854775807']);
     await client.close();
+  });
+});
+
+describe('large seeds through the client', () => {
+  it('sends a bigint seed exactly and gets one image per seed (result seeds read as the nearest doubles)', async () => {
+    const seen: Seed[] = [];
+    const base = createProceduralEngine({ stepDelayMs: 0 });
+    const engine: Engine = { ...base, generate: (request, options) => (seen.push(request.seed), base.generate(request, options)) };
+    server = await startTestServer({ apiKeys: [KEY], engine });
+    const client = createClient({ url: server.url, apiKey: KEY });
+    try {
+      const images = await client.imageInference({ positivePrompt: 'a large seed', model: 'imagewire:1@1', width: 128, height: 128, steps: 2, seed: 9_223_372_036_854_775_806n, numberResults: 2 }).result();
+      expect(seen).toEqual([9_223_372_036_854_775_806n]);
+      expect(images.map((image) => image.index)).toEqual([0, 1]);
+      expect(images.map((image) => image.seed)).toEqual([Number('9223372036854775806'), Number('9223372036854775807')]);
+      expect(Buffer.from(images[0]?.bytes ?? [])).not.toEqual(Buffer.from(images[1]?.bytes ?? []));
+    } finally {
+      await client.close();
+    }
   });
 });
 
