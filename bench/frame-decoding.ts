@@ -27,7 +27,7 @@ const bigSeed = typical.replace('"seed":42', '"seed":9223372036854775806');
 const bigSeedImage = seedImage.replace('"seed":42', '"seed":9223372036854775806');
 const MiB8 = 8 * 1024 * 1024;
 const deep = `${'['.repeat(MiB8 / 2)}${']'.repeat(MiB8 / 2)}`;
-const flat = `[${'1,'.repeat(MiB8 / 2 - 1)}1]`;
+const flat = `[${'1,'.repeat(MiB8 / 2 - 2)}1]`;
 const keys = `[{"taskType":"ping",${Array.from({ length: 300_000 }, (_, i) => `"k${i}":1`).join(',')}}]`;
 
 /** Median microseconds of one call of `run` over `count` calls. */

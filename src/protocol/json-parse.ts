@@ -39,15 +39,14 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
-/** Anything else a number token may hold after its integer part: . e E + - */
-const NUMBER_TAIL = new Set([0x2e, 0x65, 0x45, 0x2b, MINUS]);
 
 function isDigit(code: number): boolean {
   return code >= ZERO && code <= NINE;
 }
 
-function isSpace(code: number): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+/** Anything else a number token may hold after its integer part: . e E + - */
+function isNumberTail(code: number): boolean {
+  return code === 0x2e || code === 0x65 || code === 0x45 || code === 0x2b || code === MINUS;
 }
 
 /** Index of the quote closing the string opened at `open`, or the text's length when none does. */
@@ -86,34 +85,47 @@ function scan(text: string, bounds: JsonBounds): Scan {
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
-    if (isSpace(code)) continue;
-    const nameExpected = inObject[depth] === true && (last === OPEN_OBJECT || last === COMMA);
-    if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
-      if (++depth > bounds.maxDepth) return { ok: false, reason: `it nests deeper than ${bounds.maxDepth} levels` };
-      inObject[depth] = code === OPEN_OBJECT;
-      values++;
-    } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) {
-      if (depth > 0) depth--;
-    } else if (code === QUOTE) {
-      if (!nameExpected) values++;
-      i = stringEnd(text, i);
-    } else if (code === MINUS || isDigit(code)) {
-      values++;
-      const digitsStart = code === MINUS ? i + 1 : i;
-      let end = digitsStart;
-      while (end < length && isDigit(text.charCodeAt(end))) end++;
-      const integer = end === length || !NUMBER_TAIL.has(text.charCodeAt(end));
-      const digits = end - digitsStart;
-      // A number where a member name belongs, or with a leading zero, is not JSON: it is left for JSON.parse to refuse.
-      if (integer && !nameExpected && digits <= MAX_EXACT_DIGITS && text.charCodeAt(digitsStart) !== ZERO && isUnsafe(text, digitsStart, end)) {
-        (exact ??= []).push(i, end);
-      }
-      while (end < length && (isDigit(text.charCodeAt(end)) || NUMBER_TAIL.has(text.charCodeAt(end)))) end++;
-      i = end - 1;
-    } else if (code >= 0x61 && code <= 0x7a) {
-      // true, false, null: one value, whose letters are skipped.
-      values++;
-      while (i + 1 < length && text.charCodeAt(i + 1) >= 0x61 && text.charCodeAt(i + 1) <= 0x7a) i++;
+    switch (code) {
+      case 0x20:
+      case 0x0a:
+      case 0x0d:
+      case 0x09:
+        continue;
+      case OPEN_ARRAY:
+      case OPEN_OBJECT:
+        if (++depth > bounds.maxDepth) return { ok: false, reason: `it nests deeper than ${bounds.maxDepth} levels` };
+        inObject[depth] = code === OPEN_OBJECT;
+        values++;
+        break;
+      case CLOSE_ARRAY:
+      case CLOSE_OBJECT:
+        if (depth > 0) depth--;
+        break;
+      case QUOTE:
+        // In an object, a string right after `{` or `,` is a member name, not a value.
+        if (inObject[depth] !== true || (last !== OPEN_OBJECT && last !== COMMA)) values++;
+        i = stringEnd(text, i);
+        break;
+      default:
+        if (code === MINUS || isDigit(code)) {
+          values++;
+          const digitsStart = code === MINUS ? i + 1 : i;
+          let end = digitsStart;
+          while (end < length && isDigit(text.charCodeAt(end))) end++;
+          const integer = end === length || !isNumberTail(text.charCodeAt(end));
+          const digits = end - digitsStart;
+          // A number where a member name belongs, or with a leading zero, is not JSON: it is left for JSON.parse to refuse.
+          const nameExpected = inObject[depth] === true && (last === OPEN_OBJECT || last === COMMA);
+          if (integer && !nameExpected && digits <= MAX_EXACT_DIGITS && text.charCodeAt(digitsStart) !== ZERO && isUnsafe(text, digitsStart, end)) {
+            (exact ??= []).push(i, end);
+          }
+          while (end < length && (isDigit(text.charCodeAt(end)) || isNumberTail(text.charCodeAt(end)))) end++;
+          i = end - 1;
+        } else if (code >= 0x61 && code <= 0x7a) {
+          // true, false, null: one value, whose letters are skipped.
+          values++;
+          while (i + 1 < length && text.charCodeAt(i + 1) >= 0x61 && text.charCodeAt(i + 1) <= 0x7a) i++;
+        }
     }
     if (values > bounds.maxValues) return { ok: false, reason: `it holds more than ${bounds.maxValues} values` };
     last = code;
