@@ -168,6 +168,31 @@ describe('hostile bodies over HTTP', () => {
     expect(answer.text.length).toBeLessThan(1_024);
   });
 
+  it('answers a form body repeating one field 60,000 times at once (each repeat used to copy the list: quadratic)', async () => {
+    server = await startTestServer({ apiKeys: [KEY] });
+    const answer = await call(server.httpUrl, 'POST', '/v1/images/generations', {
+      key: KEY,
+      body: 'prompt=a+fox&'.repeat(60_000),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ error: { param: 'prompt', message: "'prompt' was sent more than once" } });
+  });
+
+  it('answers a form body of more parts than maxFrameValues with 400 frame_too_complex, urlencoded or multipart', async () => {
+    server = await startTestServer({ apiKeys: [KEY], limits: { maxFrameValues: 1_000 } });
+    const part = '--x\r\nContent-Disposition: form-data; name="user"\r\n\r\nme\r\n';
+    for (const [body, contentType] of [
+      ['user=me&'.repeat(2_000), 'application/x-www-form-urlencoded'],
+      [`${part.repeat(2_000)}--x--\r\n`, 'multipart/form-data; boundary=x'],
+      [`${part.repeat(1_001)}--x--\r\n`, 'multipart/form-data; boundary=x'],
+    ]) {
+      const answer = await call(server.httpUrl, 'POST', '/v1/images/generations', { key: KEY, body, headers: { 'content-type': contentType ?? '' } });
+      expect(answer.status).toBe(400);
+      expect(answer.json).toMatchObject({ error: { code: 'frame_too_complex', message: 'the form body is too complex: it holds more than 1000 parts' } });
+    }
+  });
+
   it('answers POST /v1/tokens with a nested body with 400 frameTooComplex', async () => {
     server = await startTestServer({ apiKeys: [KEY] });
     const answer = await call(server.httpUrl, 'POST', '/v1/tokens', { key: KEY, body: `{"ttlSeconds":${nest(200)}}`, headers: { 'content-type': 'application/json' } });
