@@ -1,6 +1,6 @@
 // Engines for transport benchmarks: they return a fixed image at once, so the numbers measure the
 // client, the server's task path and the socket, never rendering.
-import type { Engine, EngineEvent, EngineRequest } from '../../src/engine/index.js';
+import { resultSeed, type Engine, type EngineEvent, type EngineRequest } from '../../src/engine/index.js';
 
 /** A valid 1x1 PNG (67 bytes): the smallest real final image. */
 export const TINY_PNG = Uint8Array.from(
@@ -15,7 +15,7 @@ export function fixedImageEngine(image: Uint8Array = TINY_PNG): Engine {
     hasModel: () => true,
     async *generate(request: EngineRequest): AsyncGenerator<EngineEvent, void, undefined> {
       for (let index = 0; index < request.numberResults; index++) {
-        yield { kind: 'final', index, seed: request.seed + index, image, format: 'PNG', width: request.width, height: request.height };
+        yield { kind: 'final', index, seed: resultSeed(request.seed, index), image, format: 'PNG', width: request.width, height: request.height };
       }
     },
   };

@@ -1,5 +1,6 @@
 // The pluggable Engine interface the server drives, and the error type engines throw.
 // Any renderer (the built-in procedural one, a GPU backend, a proxy) fits behind these types.
+import type { Seed } from './seeds.js';
 
 /** Encoded image formats an engine returns. */
 export type ImageFormat = 'PNG' | 'JPG' | 'WEBP';
@@ -44,8 +45,12 @@ export interface EngineRequest {
   steps: number;
   /** 0..30. */
   CFGScale: number;
-  /** Seed of image 0; image k uses seed + k. */
-  seed: number;
+  /**
+   * Seed of image 0; image k uses seed + k. 1 to 9223372036854775807: a number when every result's
+   * seed is at most `Number.MAX_SAFE_INTEGER` (2^53 - 1), else a bigint. With a bigint, add
+   * `BigInt(index)`, or use {@link resultSeed}, which handles both.
+   */
+  seed: Seed;
   /** 1..20. */
   numberResults: number;
   /** 0..1 for image-to-image and inpainting: 0 keeps the seed image, 1 ignores it. */
@@ -91,8 +96,8 @@ export type EngineEvent =
   | {
       kind: 'final';
       index: number;
-      /** The seed this image was made with: request seed + index. */
-      seed: number;
+      /** The seed this image was made with: request seed + index ({@link resultSeed}). */
+      seed: Seed;
       image: Uint8Array;
       format: ImageFormat;
       width: number;

@@ -12,5 +12,6 @@ export type {
   PreviewOptions,
 } from './engine.js';
 export { defaultMaxInputPixels, EngineError } from './engine.js';
+export { resultSeed, requestSeed, type Seed } from './seeds.js';
 export { createProceduralEngine, type ProceduralEngineOptions } from './procedural/engine.js';
 export { loadSharp, missingSharpMessage, type Sharp } from './sharp.js';

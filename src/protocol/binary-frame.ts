@@ -3,6 +3,7 @@
 //
 // Layout: byte 0 = format version (1); bytes 1..4 = header length N (uint32, big-endian);
 // bytes 5..5+N = header as UTF-8 JSON (the result item without its image field); the rest = image.
+import { stringifyJson } from './json-stringify.js';
 import type { ServerDataItem } from './tasks.js';
 
 export const BINARY_FRAME_VERSION = 1;
@@ -21,7 +22,7 @@ const decoder = new TextDecoder();
 
 /** Builds one binary result frame from its header and the encoded image bytes. */
 export function encodeBinaryResult(header: BinaryResultHeader, image: Uint8Array): Uint8Array {
-  const headerBytes = encoder.encode(JSON.stringify(header));
+  const headerBytes = encoder.encode(stringifyJson(header));
   const frame = new Uint8Array(PREFIX_BYTES + headerBytes.byteLength + image.byteLength);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint8(0, BINARY_FRAME_VERSION);

@@ -1,5 +1,8 @@
 // Collects every problem of one task as protocol error items. Each check states its rule and
 // the value received in the message ("width must be a multiple of 64 from 128 to 2048; got 500").
+// The items of one task are capped: a frame with 300,000 unknown keys gets a few dozen, not 300,000.
+import { cutText, describeValue } from './describe.js';
+import { errorBounds, leftOutItem } from './error-bounds.js';
 import { protocolError, type ErrorCode, type ParameterType, type ProtocolErrorItem } from './error-codes.js';
 import { parseImageRef, isHttpUrl } from './image-ref.js';
 
@@ -17,22 +20,16 @@ export interface LengthRule {
   maxLength?: number;
 }
 
-const MAX_SHOWN = 40;
+/** UTF-16 units of a received member name quoted in a parameter path or message. */
+const MAX_NAME_LENGTH = 64;
 
-/** A short, safe rendering of a received value for a message. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') {
-    const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
-    return `${JSON.stringify(shown)} (string of ${value.length} characters)`;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return 'an object';
+/** A received member name as a parameter path shows it: cut, so a megabyte-long key stays short. */
+export function nameOf(key: string): string {
+  return cutText(key, MAX_NAME_LENGTH);
 }
 
 function bound(value: number, label: string | undefined): string {
-  return label === undefined ? String(value) : `${label} (${value})`;
+  return label === undefined ? `${value}` : `${label} (${value})`;
 }
 
 function numberRuleText(kind: 'an integer' | 'a number', rule: NumberRule): string {
@@ -52,11 +49,17 @@ function characterCount(value: string): number {
   return count;
 }
 
-/** Gathers the errors of one task; every check returns the value when it passed. */
+/**
+ * Gathers the errors of one task; every check returns the value when it passed. It keeps at most
+ * `errorBounds.maxItems` items: past that, the last item (`tooManyErrors`) counts the problems left
+ * out, which are only counted, never built.
+ */
 export class TaskChecker {
-  readonly errors: ProtocolErrorItem[] = [];
+  readonly #items: ProtocolErrorItem[] = [];
   readonly #taskType: string | undefined;
   readonly #taskUUID: string | undefined;
+  /** Problems found once the items were full. */
+  #leftOut = 0;
 
   constructor(taskType: string | undefined, taskUUID: string | undefined) {
     this.#taskType = taskType;
@@ -64,11 +67,28 @@ export class TaskChecker {
   }
 
   get ok(): boolean {
-    return this.errors.length === 0;
+    return this.#items.length === 0;
+  }
+
+  /** The error items, at most `errorBounds.maxItems`. */
+  get errors(): ProtocolErrorItem[] {
+    if (this.#leftOut === 0) return this.#items;
+    // The summary takes the last place, and counts the item it displaces.
+    const summary = leftOutItem(this.#leftOut + 1, { taskType: this.#taskType, taskUUID: this.#taskUUID });
+    return [...this.#items.slice(0, errorBounds.maxItems - 1), summary];
+  }
+
+  /** True when no more items are kept: further problems are only counted. */
+  get full(): boolean {
+    return this.#items.length >= errorBounds.maxItems;
   }
 
   fail(code: ErrorCode, parameter: string, type: ParameterType, message: string): void {
-    this.errors.push(protocolError(code, message, { parameter, type, taskType: this.#taskType, taskUUID: this.#taskUUID }));
+    if (this.full) {
+      this.#leftOut++;
+      return;
+    }
+    this.#items.push(protocolError(code, message, { parameter, type, taskType: this.#taskType, taskUUID: this.#taskUUID }));
   }
 
   /** Fails with `missingCode` when the value is absent (undefined or null); returns whether it is present. */
@@ -196,12 +216,20 @@ export class TaskChecker {
     return undefined;
   }
 
-  /** Reports every key of `object` not in `known` as unknownParameter. */
+  /**
+   * Reports every key of `object` not in `known` as unknownParameter, its name cut short; once the
+   * items are full the rest are only counted.
+   */
   onlyKnown(object: Record<string, unknown>, known: ReadonlySet<string>, prefix = ''): void {
+    const owner = prefix === '' ? (this.#taskType ?? 'this task') : prefix.slice(0, -1);
     for (const key of Object.keys(object)) {
-      if (!known.has(key)) {
-        this.fail('unknownParameter', `${prefix}${key}`, 'object', `${prefix}${key} is not a parameter of ${prefix === '' ? this.#taskType ?? 'this task' : prefix.slice(0, -1)}`);
+      if (known.has(key)) continue;
+      if (this.full) {
+        this.#leftOut++;
+        continue;
       }
+      const path = `${prefix}${nameOf(key)}`;
+      this.fail('unknownParameter', path, 'object', `${path} is not a parameter of ${owner}`);
     }
   }
 }

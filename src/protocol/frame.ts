@@ -1,6 +1,9 @@
 // Encodes and decodes frames. A client frame is a JSON array of tasks; a server frame is
 // {"data":[...]} or {"errors":[...]}. Decoding never throws: bad input becomes error items.
+import { boundErrorItems } from './error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
+import { defaultJsonBounds, parseJson, parseJsonWithin } from './json-parse.js';
+import { stringifyJson } from './json-stringify.js';
 import type { ClientTask, ServerDataItem } from './tasks.js';
 import { validateTask, type ValidationResult } from './validate.js';
 
@@ -9,11 +12,17 @@ export interface FrameLimits {
   maxFrameBytes?: number;
   /** Most tasks in one frame. Default 256. */
   maxTasksPerFrame?: number;
+  /** Deepest nesting of arrays and objects, the frame's own array being level 1 (`frameTooComplex`). Default 16; a valid task needs 4. */
+  maxFrameDepth?: number;
+  /** Most JSON values in one frame, member names not counted (`frameTooComplex`). Default 131,072; 256 full tasks need about 110,000. */
+  maxFrameValues?: number;
 }
 
 export const defaultFrameLimits = {
   maxFrameBytes: 8 * 1024 * 1024,
   maxTasksPerFrame: 256,
+  maxFrameDepth: defaultJsonBounds.maxDepth,
+  maxFrameValues: defaultJsonBounds.maxValues,
 } as const satisfies Required<FrameLimits>;
 
 export type FrameData = string | Uint8Array | ArrayBuffer;
@@ -32,7 +41,7 @@ function exceedsBytes(text: string, maxBytes: number): string | undefined {
   if (text.length > maxBytes) return `at least ${text.length}`;
   if (text.length * 3 <= maxBytes) return undefined;
   const bytes = utf8Encoder.encode(text).byteLength;
-  return bytes > maxBytes ? String(bytes) : undefined;
+  return bytes > maxBytes ? `${bytes}` : undefined;
 }
 
 function byteSize(data: Uint8Array | ArrayBuffer): number {
@@ -45,28 +54,24 @@ function frameText(data: FrameData): string {
 }
 
 /**
- * Parses JSON, returning a reason for malformed input instead of throwing. The reason never quotes
- * the input: engines put pieces of the text in their messages, and a frame may hold an API key.
+ * Decodes a client frame into its raw task entries, enforcing its limits: size before anything is
+ * decoded, nesting depth and value count before anything is parsed (`frameTooComplex`), then the
+ * task count. Integers beyond 2^53 - 1 come back as exact bigints (see {@link parseJsonWithin}).
  */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : '';
-    const position = /\bposition (\d+)/.exec(message)?.[1];
-    return { ok: false, reason: position === undefined ? 'syntax error' : `syntax error at position ${position}` };
-  }
-}
-
-/** Decodes a client frame into its raw task entries, enforcing size and count limits first. */
 export function decodeClientFrame(data: FrameData, limits: FrameLimits = {}): DecodedClientFrame {
   const maxBytes = limits.maxFrameBytes ?? defaultFrameLimits.maxFrameBytes;
   const maxTasks = limits.maxTasksPerFrame ?? defaultFrameLimits.maxTasksPerFrame;
-  const size = typeof data === 'string' ? exceedsBytes(data, maxBytes) : byteSize(data) > maxBytes ? String(byteSize(data)) : undefined;
+  const size = typeof data === 'string' ? exceedsBytes(data, maxBytes) : byteSize(data) > maxBytes ? `${byteSize(data)}` : undefined;
   if (size !== undefined) {
     return { ok: false, error: protocolError('frameTooLarge', `a frame must be at most ${maxBytes} bytes; got ${size}`, { type: 'frame' }) };
   }
-  const parsed = parseJson(frameText(data));
+  const parsed = parseJsonWithin(frameText(data), {
+    maxDepth: limits.maxFrameDepth ?? defaultFrameLimits.maxFrameDepth,
+    maxValues: limits.maxFrameValues ?? defaultFrameLimits.maxFrameValues,
+  });
+  if (!parsed.ok && parsed.problem === 'tooComplex') {
+    return { ok: false, error: protocolError('frameTooComplex', `the frame is too complex: ${parsed.reason}`, { type: 'frame' }) };
+  }
   if (!parsed.ok) {
     return { ok: false, error: protocolError('invalidJSON', `the frame is not valid JSON (${parsed.reason})`, { type: 'frame' }) };
   }
@@ -90,19 +95,26 @@ export function decodeAndValidate(data: FrameData, limits: FrameLimits = {}): { 
   return { results: decoded.entries.map((entry, index) => validateTask(entry, index)) };
 }
 
-/** Serialises tasks as one client frame. */
+/** Serialises tasks as one client frame; a bigint (a seed above 2^53 - 1) is written with its exact digits. */
 export function encodeClientFrame(tasks: readonly ClientTask[] | readonly Record<string, unknown>[]): string {
-  return JSON.stringify(tasks);
+  return stringifyJson(tasks);
 }
 
-/** Serialises result items as `{"data":[...]}`; `seq` numbers the frame under the ack extension. */
+/**
+ * Serialises result items as `{"data":[...]}`; `seq` numbers the frame under the ack extension. A
+ * bigint (a result seed above 2^53 - 1) is written with its exact digits.
+ */
 export function encodeDataFrame(items: readonly ServerDataItem[], seq?: number): string {
-  return JSON.stringify(seq === undefined ? { data: items } : { seq, data: items });
+  return stringifyJson(seq === undefined ? { data: items } : { seq, data: items });
 }
 
-/** Serialises error items as `{"errors":[...]}`; `seq` numbers the frame under the ack extension. */
+/**
+ * Serialises error items as `{"errors":[...]}`, bounded by {@link boundErrorItems}, so the frame is
+ * at most MAX_ERROR_FRAME_BYTES; `seq` numbers the frame under the ack extension.
+ */
 export function encodeErrorFrame(errors: readonly ProtocolErrorItem[], seq?: number): string {
-  return JSON.stringify(seq === undefined ? { errors } : { seq, errors });
+  const bounded = boundErrorItems(errors);
+  return stringifyJson(seq === undefined ? { errors: bounded } : { seq, errors: bounded });
 }
 
 /** A server frame as a client sees it. */

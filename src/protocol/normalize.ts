@@ -52,7 +52,8 @@ export interface ResolvedImageInference {
   vae?: string;
   steps: number;
   scheduler?: string;
-  seed?: number;
+  /** A bigint only when it is above 2^53 - 1 (as frames decode), or when set so by a caller. */
+  seed?: number | bigint;
   CFGScale: number;
   clipSkip?: number;
   promptWeighting?: PromptWeighting;

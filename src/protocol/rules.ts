@@ -9,10 +9,10 @@ export const limits = {
   negativePrompt: { minLength: 2, maxLength: 2000 },
   steps: { min: 1, max: 100, default: 20 },
   /**
-   * Integers up to 9223372036854775807. As a JSON number that top rounds to 2^63, so 2^63 is the
-   * largest number accepted; above 2^53 a JS client cannot tell neighbouring seeds apart.
+   * Integers from 1 to 2^63 - 1, and result k carries seed + k, so seed + numberResults - 1 must
+   * not pass the top either. Above 2^53 - 1 a seed is read and written as an exact bigint.
    */
-  seed: { min: 1, max: 2 ** 63 },
+  seed: { min: 1, max: 9_223_372_036_854_775_807n },
   CFGScale: { min: 0, max: 30, default: 7 },
   clipSkip: { min: 0, max: 2 },
   numberResults: { min: 1, max: 20, default: 1 },

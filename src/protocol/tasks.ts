@@ -117,7 +117,12 @@ export interface ImageInferenceParams {
   vae?: string;
   steps?: number;
   scheduler?: string;
-  seed?: number;
+  /**
+   * 1 to 9223372036854775807; result k carries seed + k, so seed + numberResults - 1 must not pass
+   * that top either. A bigint is written with its exact digits; seeds above 2^53 - 1 need one, as
+   * a number cannot hold them (decoded frames give them as bigints).
+   */
+  seed?: number | bigint;
   CFGScale?: number;
   clipSkip?: number;
   promptWeighting?: PromptWeighting;
@@ -220,6 +225,10 @@ export interface ImageInferenceResult {
   imageURL?: string;
   imageBase64Data?: string;
   imageDataURI?: string;
+  /**
+   * The seed this image was made with: the task's seed + index. The wire carries its exact digits;
+   * read with JSON.parse, as clients do, a seed above 2^53 - 1 comes out rounded to a nearby double.
+   */
   seed?: number;
   NSFWContent?: boolean;
   cost?: number;

@@ -1,5 +1,6 @@
 // Every rule of the imageInference parameter tables, checked at once so a caller sees all problems.
-import { describeValue, type TaskChecker } from './checker.js';
+import type { TaskChecker } from './checker.js';
+import { describeValue, quoteText } from './describe.js';
 import {
   BLANK_PROMPT,
   controlModes,
@@ -71,7 +72,7 @@ function checkPrompts(c: TaskChecker, task: Record<string, unknown>): void {
     const prompt = c.string(task.positivePrompt, 'positivePrompt', 'invalidPositivePrompt', limits.positivePrompt);
     if (prompt !== undefined) {
       if (prompt.includes(BLANK_PROMPT) && prompt.trim() !== BLANK_PROMPT) {
-        c.fail('invalidPositivePrompt', 'positivePrompt', 'string', `positivePrompt may use ${BLANK_PROMPT} only as the whole prompt; got ${JSON.stringify(prompt.slice(0, 40))}`);
+        c.fail('invalidPositivePrompt', 'positivePrompt', 'string', `positivePrompt may use ${BLANK_PROMPT} only as the whole prompt; got ${quoteText(prompt)}`);
       } else if (prompt.trim().length === 0) {
         c.fail('invalidPositivePrompt', 'positivePrompt', 'string', `positivePrompt must contain text (use ${BLANK_PROMPT} for no prompt guidance); got only white space`);
       }
@@ -102,14 +103,40 @@ function checkOutput(c: TaskChecker, task: Record<string, unknown>): void {
   if (present(task.ttl)) {
     const ttl = c.integer(task.ttl, 'ttl', 'invalidTtl', limits.ttl);
     if (ttl !== undefined && present(task.outputType) && task.outputType !== 'URL') {
-      c.fail('invalidTtl', 'ttl', 'integer', `ttl applies only to outputType URL; got outputType ${JSON.stringify(task.outputType)}`);
+      c.fail('invalidTtl', 'ttl', 'integer', `ttl applies only to outputType URL; got outputType ${describeValue(task.outputType)}`);
     }
+  }
+}
+
+/**
+ * seed: an integer from 1 to 2^63 - 1, a number or (above 2^53 - 1, as frames decode) a bigint, and
+ * result k carries seed + k, so the last result's seed must not pass the top either. A number
+ * beyond 2^53 - 1 is taken as the integer it holds.
+ */
+function checkSeed(c: TaskChecker, value: unknown, numberResults: unknown): void {
+  const { min, max } = limits.seed;
+  const rule = `seed must be an integer from ${min} to ${max}`;
+  let seed: bigint | undefined;
+  if (typeof value === 'bigint') seed = value;
+  else if (typeof value === 'number' && Number.isInteger(value)) {
+    // Safe seeds, nearly all of them, need no bigint: their last result is far below the top.
+    if (value >= min && value <= Number.MAX_SAFE_INTEGER) return;
+    seed = BigInt(value);
+  }
+  if (seed === undefined || seed < BigInt(min) || seed > max) {
+    c.fail('invalidSeed', 'seed', 'integer', `${rule}; got ${describeValue(value)}`);
+    return;
+  }
+  // An invalid numberResults is reported on its own; the sum is checked with the default then.
+  const results = typeof numberResults === 'number' && Number.isInteger(numberResults) && numberResults >= limits.numberResults.min && numberResults <= limits.numberResults.max ? numberResults : limits.numberResults.default;
+  if (seed + BigInt(results - 1) > max) {
+    c.fail('invalidSeed', 'seed', 'integer', `${rule}, and seed + numberResults - 1 (the seed of the last result) at most ${max}; got seed ${seed} with numberResults ${results}`);
   }
 }
 
 function checkGeneration(c: TaskChecker, task: Record<string, unknown>): void {
   if (present(task.steps)) c.integer(task.steps, 'steps', 'invalidSteps', limits.steps);
-  if (present(task.seed)) c.integer(task.seed, 'seed', 'invalidSeed', { min: 1, max: limits.seed.max, maxLabel: '9223372036854775807' });
+  if (present(task.seed)) checkSeed(c, task.seed, task.numberResults);
   if (present(task.CFGScale)) c.float(task.CFGScale, 'CFGScale', 'invalidCFGScale', limits.CFGScale);
   if (present(task.clipSkip)) c.integer(task.clipSkip, 'clipSkip', 'invalidClipSkip', limits.clipSkip);
   if (present(task.numberResults)) c.integer(task.numberResults, 'numberResults', 'invalidNumberResults', limits.numberResults);

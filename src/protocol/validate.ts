@@ -1,6 +1,8 @@
 // Validates one decoded task of any known type and returns either the typed task or every
 // problem as protocol error items. Never throws on bad input.
-import { TaskChecker, describeValue } from './checker.js';
+import { TaskChecker } from './checker.js';
+import { cutText, describeValue, quoteText } from './describe.js';
+import { errorBounds } from './error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
 import { isUuid, isUuidV4 } from './task-uuid.js';
 import { sessionExtensions, taskTypes, type ClientTask, type TaskType } from './tasks.js';
@@ -22,9 +24,12 @@ const getResponseKeys = new Set(['taskType', 'taskUUID']);
 /** Task types whose tasks carry no taskUUID of their own. */
 const withoutTaskUUID: ReadonlySet<string> = new Set(['authentication', 'ping']);
 
-/** A received value for a message. Never String(): a JSON object like {"toString":1} makes it throw. */
+/**
+ * A received value for a message: a bounded preview (never String(), which a JSON object like
+ * {"toString":1} makes throw, nor JSON.stringify, which a deep value makes overflow the stack).
+ */
 function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describeValue(value);
+  return typeof value === 'string' ? quoteText(value) : describeValue(value);
 }
 
 function isTaskType(value: string): value is TaskType {
@@ -63,7 +68,7 @@ const checkers: Record<TaskType, (c: TaskChecker, task: Record<string, unknown>)
   ping(c, task) {
     c.onlyKnown(task, pingKeys);
     if (task.ping !== undefined && task.ping !== true) {
-      c.fail('invalidPing', 'ping', 'boolean', `ping must be true; got ${JSON.stringify(task.ping)}`);
+      c.fail('invalidPing', 'ping', 'boolean', `ping must be true; got ${shown(task.ping)}`);
     }
     if (task.ack !== undefined) c.integer(task.ack, 'ack', 'invalidAck', ackRule);
   },
@@ -103,7 +108,8 @@ export function validateTask(raw: unknown, index?: number): ValidationResult<Cli
       errors: [protocolError('invalidTask', `${where} must be an object; got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`, { parameter: index === undefined ? undefined : `[${index}]`, type: 'object' })],
     };
   }
-  const taskUUID = typeof raw.taskUUID === 'string' ? raw.taskUUID : undefined;
+  // Echoed in every item: cut, so a megabyte-long one stays short (a UUID has 36 units).
+  const taskUUID = typeof raw.taskUUID === 'string' ? cutText(raw.taskUUID, errorBounds.maxFieldLength) : undefined;
   const taskType = raw.taskType;
   if (taskType === undefined || taskType === null) {
     return { ok: false, errors: [protocolError('missingTaskType', 'taskType is required', { parameter: 'taskType', type: 'string', taskUUID })] };
@@ -111,7 +117,7 @@ export function validateTask(raw: unknown, index?: number): ValidationResult<Cli
   if (typeof taskType !== 'string' || !isTaskType(taskType)) {
     return {
       ok: false,
-      errors: [protocolError('unknownTaskType', `taskType must be one of ${taskTypes.join(', ')}; got ${shown(taskType)}`, { parameter: 'taskType', type: 'string', taskType: typeof taskType === 'string' ? taskType : undefined, taskUUID })],
+      errors: [protocolError('unknownTaskType', `taskType must be one of ${taskTypes.join(', ')}; got ${shown(taskType)}`, { parameter: 'taskType', type: 'string', taskType: typeof taskType === 'string' ? cutText(taskType, errorBounds.maxFieldLength) : undefined, taskUUID })],
     };
   }
   const checker = new TaskChecker(taskType, withoutTaskUUID.has(taskType) ? undefined : taskUUID);

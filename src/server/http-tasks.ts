@@ -3,7 +3,7 @@
 // all of them and is `{"data":[...]}`, or `{"errors":[...]}` (plus the `data` that did succeed)
 // with the status of the first error's code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
+import { boundErrorItems, decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 import { authError, bearerCredential, type Authenticator } from './auth.js';
 import type { ServerLimits } from './limits.js';
 import { inlineImageItem, type Outbound } from './outbound.js';
@@ -49,9 +49,11 @@ class Collector implements OutputTarget {
   }
 }
 
+/** The error answer: every task's errors in one bounded list ({@link boundErrorItems}), with what did succeed. */
 function sendErrors(res: ServerResponse, errors: readonly ProtocolErrorItem[], data: readonly ServerDataItem[] = []): void {
   const status = statusForCode(errors[0]?.code ?? 'internalServerError');
-  sendJson(res, status, data.length > 0 ? { errors, data } : { errors });
+  const bounded = boundErrorItems(errors);
+  sendJson(res, status, data.length > 0 ? { errors: bounded, data } : { errors: bounded });
 }
 
 /** Answers one `POST /v1`. */

@@ -93,7 +93,8 @@ class JobTarget implements OutputTarget {
 
 function finalOf(item: ServerDataItem, image: Uint8Array): JobFinal {
   const format = item.imageFormat === 'JPG' || item.imageFormat === 'WEBP' ? item.imageFormat : 'PNG';
-  return { index: Number(item.index), seed: Number(item.seed), imageUUID: String(item.imageUUID), image, format };
+  // The images faces take seeds below 2^53 - 1 only, so a number holds every result's seed.
+  return { index: Number(item.index), seed: Number(item.seed), imageUUID: typeof item.imageUUID === 'string' ? item.imageUUID : '', image, format };
 }
 
 /** Aborts when the client leaves: the response's connection closed before the answer ended. */

@@ -64,7 +64,7 @@ function notFound(id: string): OpenAiError {
 
 /** POST /v1/images/imagine. */
 export async function handleImagine(req: IncomingMessage, res: ServerResponse, owner: string, deps: ImagineDeps): Promise<void> {
-  const reader = new ParamReader(await readRequestBody(req, deps.limits.maxFrameBytes));
+  const reader = new ParamReader(await readRequestBody(req, deps.limits));
   reader.onlyKnown(known);
   const name = reader.text('name', imagineParamLimits.name, true) ?? '';
   const prompt = reader.text('prompt', imagineParamLimits.prompt, true) ?? '';

@@ -15,6 +15,8 @@ export {
   createProceduralEngine,
   defaultMaxInputPixels,
   EngineError,
+  resultSeed,
+  type Seed,
   type Engine,
   type EngineErrorCode,
   type EngineEvent,

@@ -15,6 +15,17 @@ export interface ServerLimits {
   maxSocketMessageBytes: number;
   /** Most tasks in one frame (`tooManyTasks`). @default 256 */
   maxTasksPerFrame: number;
+  /**
+   * Deepest nesting of arrays and objects in a frame or JSON request body, the frame's own array
+   * being level 1 (`frameTooComplex`, checked before the text is parsed). A valid task needs 4. @default 16
+   */
+  maxFrameDepth: number;
+  /**
+   * Most JSON values (arrays, objects, strings, numbers, booleans, nulls; member names not counted)
+   * in a frame or JSON request body (`frameTooComplex`, checked before the text is parsed). 256 tasks
+   * with every list full need about 110,000. @default 131_072
+   */
+  maxFrameValues: number;
   /** Tasks running or queued for one connection (one socket, or one HTTP request) (`tooManyTasksInFlight`). @default 32 */
   maxInFlightPerConnection: number;
   /** Tasks running or queued for one API key across all its connections (`tooManyTasksInFlight`). @default 128 */
@@ -112,6 +123,8 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxFrameBytes: 8 * MiB,
   maxSocketMessageBytes: 32 * MiB,
   maxTasksPerFrame: 256,
+  maxFrameDepth: 16,
+  maxFrameValues: 131_072,
   maxInFlightPerConnection: 32,
   maxInFlightPerKey: 128,
   maxConcurrentTasks: 64,
@@ -152,6 +165,8 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
 export const limitCodes = {
   maxFrameBytes: 'frameTooLarge',
   maxTasksPerFrame: 'tooManyTasks',
+  maxFrameDepth: 'frameTooComplex',
+  maxFrameValues: 'frameTooComplex',
   maxInFlightPerConnection: 'tooManyTasksInFlight',
   maxInFlightPerKey: 'tooManyTasksInFlight',
   maxQueuedTasks: 'queueFull',

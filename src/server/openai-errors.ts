@@ -1,7 +1,7 @@
 // Errors of the OpenAI-style faces (/v1/images/*, /v1/models): `{"error":{message,type,param,code}}`
 // with its HTTP status, and the mapping from the task router's protocol error items onto that shape.
 import type { ServerResponse } from 'node:http';
-import { statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
+import { cutText, errorBounds, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { sendJson } from './json-response.js';
 
 /** The `type` field. As OpenAI's API does, every 4xx (401 and 404 too) is `invalid_request_error`. */
@@ -31,9 +31,20 @@ export class OpenAiError extends Error {
     this.headers = details.headers ?? {};
   }
 
-  /** The JSON body, with its keys in OpenAI's order. */
+  /**
+   * The JSON body, with its keys in OpenAI's order, each text cut to the caps of protocol error items
+   * (`errorBounds`), so an answer stays small whatever parameter name or value it quotes.
+   */
   body(): OpenAiErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    const field = errorBounds.maxFieldLength;
+    return {
+      error: {
+        message: cutText(this.message, errorBounds.maxMessageLength),
+        type: this.type,
+        param: this.param === null ? null : cutText(this.param, errorBounds.maxParameterLength),
+        code: this.code === null ? null : cutText(this.code, field),
+      },
+    };
   }
 }
 
@@ -77,8 +88,11 @@ function snakeCase(code: string): string {
  */
 export function fromProtocolError(item: ProtocolErrorItem): OpenAiError {
   const status = statusForCode(item.code);
-  const param = item.parameter === undefined ? null : (paramNames[item.parameter] ?? item.parameter);
+  // Own names only: a parameter called `constructor` must not find Object.prototype's.
+  const renamed = item.parameter !== undefined && Object.prototype.hasOwnProperty.call(paramNames, item.parameter) ? paramNames[item.parameter] : undefined;
+  const param = item.parameter === undefined ? null : (renamed ?? item.parameter);
   // A task cancelled on the server's side (it shut down) reads as "unavailable", not as the caller's fault.
   if (item.code === 'serverShuttingDown') return new OpenAiError(503, item.message, { type: 'server_error', code: 'server_shutting_down' });
-  return new OpenAiError(status, item.message, { param, code: codeNames[item.code] ?? snakeCase(item.code) });
+  const code = Object.prototype.hasOwnProperty.call(codeNames, item.code) ? codeNames[item.code] : undefined;
+  return new OpenAiError(status, item.message, { param, code: code ?? snakeCase(item.code) });
 }

@@ -49,7 +49,7 @@ function eventFields(request: ImageRequest): { size: string; quality: 'auto'; ba
 /** Answers one generations or edits request; every failure becomes an OpenAI-shaped error. */
 export async function handleImageRequest(req: IncomingMessage, res: ServerResponse, owner: string, operation: ImageOperation, deps: OpenAiImagesDeps): Promise<void> {
   // Edits take the image as a file part, as openai-node sends it; generations take JSON only.
-  const body = await readRequestBody(req, deps.limits.maxFrameBytes, operation === 'edit' ? ['application/json', 'multipart/form-data'] : ['application/json']);
+  const body = await readRequestBody(req, deps.limits, operation === 'edit' ? ['application/json', 'multipart/form-data'] : ['application/json']);
   const request = parseImageRequest(body, operation, { maxImageBytes: deps.limits.maxUploadBytes, acceptsEventStream: acceptsEventStream(req.headers.accept) });
   const created = Math.floor(Date.now() / 1000);
   // The client leaving (a closed connection before the answer ended) cancels the task.

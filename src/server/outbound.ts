@@ -1,7 +1,7 @@
 // What the server sends, before it is encoded: one frame's content, kept structured so the same
 // result can go out as JSON or as a binary frame, with or without a sequence number, and be held
 // for resume without its image being base64-encoded first.
-import { encodeBinaryResult, encodeDataFrame, encodeErrorFrame, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
+import { boundErrorItems, encodeBinaryResult, encodeDataFrame, encodeErrorFrame, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 
 /** The content of one server frame. */
 export type Outbound =
@@ -85,9 +85,9 @@ const IMAGE_ITEM_BYTES = 512;
 export function heldSize(frame: Outbound): number {
   switch (frame.kind) {
     case 'data':
-      return JSON.stringify(frame.items).length + 16;
+      return stringifyJson(frame.items).length + 16;
     case 'errors':
-      return JSON.stringify(frame.errors).length + 16;
+      return stringifyJson(frame.errors).length + 16;
     case 'image':
       return frame.image.byteLength + IMAGE_ITEM_BYTES;
   }
@@ -110,7 +110,10 @@ export function dataFrame(item: ServerDataItem): Outbound {
   return { kind: 'data', items: [item] };
 }
 
-/** An errors frame. */
+/**
+ * An errors frame, bounded ({@link boundErrorItems}): at most a few dozen items of capped size,
+ * however many problems a hostile frame held.
+ */
 export function errorsFrame(errors: readonly ProtocolErrorItem[]): Outbound {
-  return { kind: 'errors', errors };
+  return { kind: 'errors', errors: boundErrorItems(errors) };
 }

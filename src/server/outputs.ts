@@ -1,7 +1,7 @@
 // Turns an engine's final image into the protocol's result item: the output by outputType, seed,
 // index, imageFormat, and the optional cost and NSFWContent; and PUTs it to uploadEndpoint under the
 // outbound policy.
-import type { ImageFormat } from '../engine/index.js';
+import type { ImageFormat, Seed } from '../engine/index.js';
 import type { ResolvedImageInference, ServerDataItem } from '../protocol/index.js';
 import { guardedRequest, originOf, OutboundFailure } from './guarded-http.js';
 import { extensionOf, mediaTypeOf } from './image-store.js';
@@ -35,7 +35,8 @@ export function isNsfwPrompt(prompt: string): boolean {
 /** What outputs.ts needs to know about one final image. */
 export interface FinalImage {
   readonly index: number;
-  readonly seed: number;
+  /** A bigint above 2^53 - 1: the wire carries its exact digits. */
+  readonly seed: Seed;
   readonly imageUUID: string;
   readonly image: Uint8Array;
   readonly format: ImageFormat;

@@ -1,14 +1,20 @@
 // Typed reads of request parameters for the OpenAI-style faces: JSON values as they are, form
 // text coerced to numbers and booleans, null meaning "the default", every failure a 400 naming the parameter.
+import { cutText, describeValue as describeReceived, quoteText } from '../protocol/index.js';
 import { invalidParam } from './openai-errors.js';
 import { isUploadedFile, type ParsedBody } from './request-body.js';
 
-/** A short, safe description of a value for error messages (never a whole prompt or image). */
+/** UTF-16 units of a received parameter name quoted in an answer. */
+const MAX_NAME_LENGTH = 64;
+
+/**
+ * A short, safe description of a value for error messages (never a whole prompt or image): a file
+ * part, or the protocol's bounded description (a string as its quoted preview, without its length).
+ */
 export function describeValue(value: unknown): string {
   if (isUploadedFile(value)) return 'a file';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (Array.isArray(value)) return 'an array';
-  return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
+  if (typeof value === 'string') return quoteText(value);
+  return describeReceived(value);
 }
 
 const numberText = /^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
@@ -26,7 +32,10 @@ export class ParamReader {
   /** Fails on the first parameter not in `known`. */
   onlyKnown(known: ReadonlySet<string>): void {
     for (const name of Object.keys(this.#fields)) {
-      if (!known.has(name)) throw invalidParam(name, `unknown parameter '${name}'`, 'unknown_parameter');
+      if (known.has(name)) continue;
+      // A received name may be a megabyte long: the answer quotes the start of it.
+      const shown = cutText(name, MAX_NAME_LENGTH);
+      throw invalidParam(shown, `unknown parameter '${shown}'`, 'unknown_parameter');
     }
   }
 

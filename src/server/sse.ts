@@ -1,6 +1,7 @@
 // Server-sent events on an HTTP response: `event:` and `data:` lines per event, headers written at
 // the first event so that an error found before any output can still go out as a plain JSON answer.
 import type { ServerResponse } from 'node:http';
+import { stringifyJson } from '../protocol/index.js';
 
 /** Writes server-sent events to one response. */
 export class SseWriter {
@@ -32,11 +33,11 @@ export class SseWriter {
     });
   }
 
-  /** Writes one event; `data` is JSON on a single line (JSON.stringify escapes newlines). */
+  /** Writes one event; `data` is JSON on a single line (JSON escapes newlines in strings). */
   event(name: string, data: unknown): void {
     this.#start();
     if (this.closed) return;
-    this.#res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.#res.write(`event: ${name}\ndata: ${stringifyJson(data)}\n\n`);
   }
 
   end(): void {

@@ -4,6 +4,9 @@
 import PQueue from 'p-queue';
 import type { Engine } from '../engine/index.js';
 import {
+  cutText,
+  encodeErrorFrame,
+  errorBounds,
   normalizeImageInference,
   protocolError,
   validateTask,
@@ -69,32 +72,60 @@ export class TaskRouter {
 
   /**
    * Validates and runs one task of a frame. Resolves when the task is answered: at its end for a
-   * sync task, at its acknowledgement for an async one. Never rejects.
+   * sync task, at its acknowledgement for an async one. Never rejects: whatever is thrown on the
+   * way becomes an `internalServerError` item for the task, so a caller may `void` the promise.
    */
   async dispatch(entry: unknown, index: number, ctx: TaskContext): Promise<void> {
-    const result = validateTask(entry, index);
-    if (!result.ok) {
-      this.#refuse(result.errors, ctx);
-      return;
+    // A try around awaits costs nothing until something throws: the hot path allocates no handler.
+    try {
+      const result = validateTask(entry, index);
+      if (!result.ok) {
+        this.#refuse(result.errors, ctx);
+        return;
+      }
+      const task = result.task;
+      switch (task.taskType) {
+        case 'authentication':
+          ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
+          return;
+        case 'ping':
+          ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
+          return;
+        case 'imageInference':
+          await this.#imageInference(task, ctx);
+          return;
+        case 'imageUpload':
+          await this.#imageUpload(task, ctx);
+          return;
+        case 'getResponse':
+          this.#getResponse(task, ctx);
+          return;
+        case 'cancel':
+          this.#cancel(task, ctx);
+          return;
+      }
+    } catch (error) {
+      this.#unexpected(error, entry, ctx);
     }
-    const task = result.task;
-    switch (task.taskType) {
-      case 'authentication':
-        ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
-        return;
-      case 'ping':
-        ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
-        return;
-      case 'imageInference':
-        return this.#imageInference(task, ctx);
-      case 'imageUpload':
-        return this.#imageUpload(task, ctx);
-      case 'getResponse':
-        this.#getResponse(task, ctx);
-        return;
-      case 'cancel':
-        this.#cancel(task, ctx);
-        return;
+  }
+
+  /**
+   * Answers a task whose handling threw with `internalServerError`. The log line names the task and
+   * the error, never the entry, which may hold an API key; the answer itself may throw too (a
+   * target gone bad), and that is only logged.
+   */
+  #unexpected(error: unknown, entry: unknown, ctx: TaskContext): void {
+    const fields = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
+    const taskType = text(fields.taskType);
+    const taskUUID = text(fields.taskUUID);
+    this.#deps.logger.error('task handling failed unexpectedly', { taskType, task: taskUUID, error: cutText(errorMessage(error), 200) });
+    try {
+      const item = protocolError('internalServerError', 'the server failed to handle this task', { taskType, taskUUID });
+      if (taskUUID !== undefined) ctx.target.deliver(errorsFrame([item]));
+      else ctx.reply(errorsFrame([item]));
+    } catch (failed) {
+      this.#deps.logger.error('answering a failed task failed too', { task: taskUUID, error: cutText(errorMessage(failed), 200) });
     }
   }
 
@@ -178,10 +209,14 @@ export class TaskRouter {
         if (!ctx.target.reattachable && error instanceof TaskAbort && error.reason === 'shutdown') ctx.target.deliver(errorsFrame(record.errors ?? []));
         return;
       }
-      const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: errorMessage(unexpected) }));
-      registry.emit(record, errorsFrame([item]));
-      registry.finish(record, 'error', [item]);
-      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, JSON.stringify({ errors: [item] }), record.owner);
+      const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: cutText(errorMessage(unexpected), 200) }));
+      try {
+        registry.emit(record, errorsFrame([item]));
+      } finally {
+        // Ended even when the answer throws (dispatch reports that), so the key's count stays right.
+        registry.finish(record, 'error', [item]);
+      }
+      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, encodeErrorFrame([item]), record.owner);
     } finally {
       record.onCancel = undefined;
       ctx.connection.inFlight--;
@@ -199,11 +234,26 @@ export class TaskRouter {
     const record = this.#admit(task, ctx, async, knownModel);
     if (record === undefined) return;
     // The acknowledgement goes out before any work starts, so it always comes first.
-    if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+    if (async) {
+      try {
+        ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+      } catch (error) {
+        // Admitted but never run: ended here, so it holds no in-flight place (dispatch answers it).
+        this.#deps.registry.finish(record, 'error');
+        ctx.connection.inFlight--;
+        throw error;
+      }
+    }
     const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews), task.webhookURL);
     if (!async) return done;
-    void done;
+    // Answered already (the acknowledgement); what is left must not become an unhandled rejection.
+    done.catch(this.#lostAsyncFailure);
   }
+
+  /** An async task's run threw past its own handling: logged, as no one awaits it. */
+  readonly #lostAsyncFailure = (error: unknown): void => {
+    this.#deps.logger.error('async task failed unexpectedly', { error: cutText(errorMessage(error), 200) });
+  };
 
   async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
     const record = this.#admit(task, ctx, false);

@@ -2,7 +2,7 @@
 // outputs, uploads) and imageUpload (fetch, check, store). Outputs go out through the registry,
 // so a cancelled task sends nothing more and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
-import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engine/index.js';
+import { EngineError, loadSharp, requestSeed, type Engine, type EngineRequest } from '../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
 import { extensionOf, sniffFormat, type ImageStore } from './image-store.js';
 import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
@@ -57,7 +57,8 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     height: task.height,
     steps: task.steps,
     CFGScale: task.CFGScale,
-    seed: task.seed ?? randomSeed(),
+    // A bigint exactly when a result's seed would pass 2^53 - 1, so engines adding numbers stay exact.
+    seed: requestSeed(task.seed ?? randomSeed(), task.numberResults),
     numberResults: task.numberResults,
     strength: task.strength,
     outputFormat: task.outputFormat,
@@ -115,7 +116,10 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     record.results.push(built.stored);
     record.progress = Math.floor((100 * record.results.length * task.steps) / total);
     deps.registry.emit(record, built.frame);
-    if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })), record.owner);
+    if (task.webhookURL !== undefined) {
+      const body = encodeOutbound(built.frame, { binary: false });
+      if (typeof body === 'string') void deps.webhooks.deliver(task.webhookURL, body, record.owner);
+    }
   }
   if (record.state === 'running' && record.results.length < task.numberResults) {
     throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);

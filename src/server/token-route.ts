@@ -1,7 +1,7 @@
 // `POST /v1/tokens`: a backend holding an API key mints a short-lived session token to hand to a
 // browser. Answers `{"data":[{token, expiresAt, ttlSeconds}]}` or protocol-shaped `{"errors":[...]}`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
+import { boundErrorItem, describeValue, parseJsonWithin, protocolError, quoteText, statusForCode, type ErrorCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { authError, bearerCredential, type Authenticator } from './auth.js';
 import { sendJson } from './json-response.js';
 import { acceptedBodyType, mediaType } from './media-type.js';
@@ -23,27 +23,34 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
 }
 
 function sendError(res: ServerResponse, error: ProtocolErrorItem, headers: Record<string, string> = {}): void {
-  send(res, statusForCode(error.code), { errors: [error] }, headers);
+  send(res, statusForCode(error.code), { errors: [boundErrorItem(error)] }, headers);
 }
 
-/** Reads `{ttlSeconds?}` (an empty body means the defaults); a string describes what is wrong. */
-export function readTtl(body: Buffer, tokens: TokenIssuer): number | string {
+/** A token body is a flat object: any nesting at all is more than it needs. */
+const BODY_BOUNDS = { maxDepth: 4, maxValues: 64 };
+
+/** What is wrong with a token request body: its code and message. */
+export interface TtlProblem {
+  readonly code: Extract<ErrorCode, 'invalidTokenRequest' | 'frameTooComplex'>;
+  readonly message: string;
+}
+
+/** Reads `{ttlSeconds?}` (an empty body means the defaults); a problem says what is wrong. */
+export function readTtl(body: Buffer, tokens: TokenIssuer): number | TtlProblem {
   const text = body.toString('utf8');
   if (text.trim() === '') return tokens.defaultTtlSeconds;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return 'the body is not valid JSON';
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'the body must be a JSON object';
-  const record = parsed as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((key) => key !== 'ttlSeconds');
-  if (unknown.length > 0) return `unknown field ${unknown[0] ?? ''}; only ttlSeconds is accepted`;
-  const ttl = record.ttlSeconds;
+  const problem = (message: string): TtlProblem => ({ code: 'invalidTokenRequest', message });
+  const parsed = parseJsonWithin(text, BODY_BOUNDS);
+  if (!parsed.ok) return parsed.problem === 'tooComplex' ? { code: 'frameTooComplex', message: `the body is too complex: ${parsed.reason}` } : problem('the body is not valid JSON');
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return problem('the body must be a JSON object');
+  const record = value as Record<string, unknown>;
+  const unknown = Object.keys(record).find((key) => key !== 'ttlSeconds');
+  if (unknown !== undefined) return problem(`unknown field ${quoteText(unknown)}; only ttlSeconds is accepted`);
+  const ttl = Object.prototype.hasOwnProperty.call(record, 'ttlSeconds') ? record.ttlSeconds : undefined;
   if (ttl === undefined) return tokens.defaultTtlSeconds;
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > tokens.maxTtlSeconds) {
-    return `ttlSeconds must be an integer from 1 to ${tokens.maxTtlSeconds}`;
+    return problem(`ttlSeconds must be an integer from 1 to ${tokens.maxTtlSeconds}; got ${describeValue(ttl)}`);
   }
   return ttl;
 }
@@ -81,8 +88,8 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
     return;
   }
   const ttl = readTtl(body, deps.tokens);
-  if (typeof ttl === 'string') {
-    sendError(res, protocolError('invalidTokenRequest', ttl, { parameter: 'ttlSeconds', type: 'integer' }));
+  if (typeof ttl !== 'number') {
+    sendError(res, protocolError(ttl.code, ttl.message, ttl.code === 'frameTooComplex' ? { type: 'frame' } : { parameter: 'ttlSeconds', type: 'integer' }));
     return;
   }
   send(res, 200, { data: [mintedItem(deps.tokens, outcome.owner, ttl)] });

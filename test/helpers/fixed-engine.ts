@@ -1,7 +1,7 @@
 // An engine whose finals are fixed bytes, made at once: for tests about transport (large results,
 // slow readers) rather than rendering. The server never decodes finals, so random bytes with a PNG
 // signature stand in for an incompressible image.
-import type { Engine, EngineEvent, EngineRequest } from '../../src/engine/index.js';
+import { resultSeed, type Engine, type EngineEvent, type EngineRequest } from '../../src/engine/index.js';
 
 /** `bytes` of random data behind a PNG signature. */
 export function randomImage(bytes: number): Uint8Array {
@@ -19,7 +19,7 @@ export function fixedImageEngine(image: Uint8Array): Engine {
     hasModel: () => true,
     async *generate(request: EngineRequest): AsyncGenerator<EngineEvent, void, undefined> {
       for (let index = 0; index < request.numberResults; index++) {
-        yield { kind: 'final', index, seed: request.seed + index, image, format: 'PNG', width: request.width, height: request.height };
+        yield { kind: 'final', index, seed: resultSeed(request.seed, index), image, format: 'PNG', width: request.width, height: request.height };
       }
     },
   };

@@ -20,7 +20,7 @@ import {
   UUID_V1,
   type Task,
 } from './fixtures.js';
-import { previewSteps } from '../../src/protocol/index.js';
+import { decodeClientFrame, previewSteps } from '../../src/protocol/index.js';
 
 const DIMENSION_RULE = 'must be a multiple of 64 from 128 to 2048';
 
@@ -229,13 +229,43 @@ describe('seed', () => {
     ['1', 1],
     ['2^53', 2 ** 53],
     ['2^53 - 1', Number.MAX_SAFE_INTEGER],
-    ['2^63 (9223372036854775807 as a JSON number)', 2 ** 63],
-    ['9223372036854775807 parsed from JSON', JSON.parse('9223372036854775807') as number],
+    ['2^53 + 1 as a bigint', 2n ** 53n + 1n],
+    ['9223372036854775807 as a bigint', 9_223_372_036_854_775_807n],
+    ['2^62 as a number (an integer a double holds exactly)', 2 ** 62],
   ])('accepts %s', (_label, seed) => expectValid(baseRequest({ seed })));
+
+  it('accepts 9223372036854775807 decoded from a frame, exactly', () => {
+    const decoded = decodeClientFrame(`[${JSON.stringify(baseRequest()).replace('{', '{"seed":9223372036854775807,')}]`);
+    if (!decoded.ok) throw new Error(decoded.error.message);
+    const task = decoded.entries[0] as Task;
+    expect(task.seed).toBe(9_223_372_036_854_775_807n);
+    expectValid(task);
+  });
+
+  it.each([
+    ['2^63 - 1 with numberResults 2', 9_223_372_036_854_775_807n, 2, 'got seed 9223372036854775807 with numberResults 2'],
+    ['2^63 - 19 with numberResults 20', 9_223_372_036_854_775_789n, 20, 'got seed 9223372036854775789 with numberResults 20'],
+  ] as const)('refuses %s: the last result would carry a seed above the top', (_label, seed, numberResults, got) => {
+    expectOnlyError(baseRequest({ seed, numberResults }), {
+      code: 'invalidSeed',
+      parameter: 'seed',
+      type: 'integer',
+      message: ['seed + numberResults - 1', 'at most 9223372036854775807', got],
+    });
+  });
+
+  it('accepts the highest seed each numberResults allows', () => {
+    for (let numberResults = 1; numberResults <= 20; numberResults++) {
+      expectValid(baseRequest({ seed: 9_223_372_036_854_775_807n - BigInt(numberResults - 1), numberResults }));
+    }
+  });
 
   it.each([
     ['0', 0, 'got 0'],
     ['-1', -1, 'got -1'],
+    ['2^63 as a number (one above the top)', 2 ** 63, 'got 9223372036854776000'],
+    ['2^63 as a bigint', 2n ** 63n, 'got 9223372036854775808'],
+    ['0 as a bigint', 0n, 'got 0'],
     ['the next double above 2^63', 2 ** 63 + 2 ** 11, 'got 9223372036854778000'],
     ['2^64', 2 ** 64, 'got 18446744073709552000'],
     ['1.5', 1.5, 'got 1.5'],
@@ -355,7 +385,7 @@ describe.each([
     ['true', '"true" (string of 4 characters)'],
     [1, '1'],
     [0, '0'],
-    [{}, 'an object'],
+    [{}, 'an object with 0 keys'],
   ] as const)('refuses %j', (value, shown) => {
     const item = expectOnlyError(baseRequest({ [name]: value }), { code, parameter: name, type: 'boolean' });
     expect(item.message).toBe(`${name} must be true or false; got ${shown}`);

@@ -3,6 +3,7 @@
 
 import { EngineError, type Engine, type EngineEvent, type EngineRequest } from '../engine.js';
 import { loadSharp } from '../sharp.js';
+import { resultSeed } from '../seeds.js';
 import { sleep } from '../sleep.js';
 import { compose } from './compose.js';
 import { previewFrame, previewSize, previewSource } from './denoise.js';
@@ -37,8 +38,8 @@ const defaultPreviewQuality = 50;
  * The seed image is stretched to width × height and blended by `strength`; a mask repaints where it is
  * white (≥ 128) and keeps everything else exactly, with `maskMargin` feathering the edge inward;
  * outpainting keeps the seed image's size, places it at (left, top) and blurs a seam of `blur` pixels.
- * `scheduler` is accepted and ignored. Seeds above 2^53 cannot be told apart from their neighbours
- * as JavaScript numbers, so results of such seeds may repeat.
+ * `scheduler` is accepted and ignored. Seeds run to 2^63 - 1 exactly (bigints above 2^53 - 1):
+ * neighbouring seeds, however large, give different pictures.
  */
 export function createProceduralEngine(options: ProceduralEngineOptions = {}): Engine {
   const stepDelayMs = options.stepDelayMs ?? 40;
@@ -68,7 +69,7 @@ async function* generate(request: EngineRequest, signal: AbortSignal, stepDelayM
   const previewAt = previews?.steps === undefined ? undefined : new Set(previews.steps);
 
   for (let index = 0; index < request.numberResults; index++) {
-    const seed = request.seed + index;
+    const seed = resultSeed(request.seed, index);
     const scene = buildScene(look, style, {
       width,
       height,

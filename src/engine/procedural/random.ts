@@ -14,12 +14,15 @@ export function hashString(text: string, seed = 0): number {
   return finalise(h);
 }
 
-/** Hashes several values into one 32-bit seed; order matters. */
-export function hashParts(...parts: readonly (string | number)[]): number {
+/**
+ * Hashes several values into one 32-bit seed; order matters. A number and a bigint of the same
+ * integer hash alike (both print their decimal digits), so a seed's picture does not depend on its type.
+ */
+export function hashParts(...parts: readonly (string | number | bigint)[]): number {
   let h = 0x9e3779b9;
   for (const part of parts) {
     // The separator keeps ("ab", "c") and ("a", "bc") apart.
-    h = hashString(`${String(part)}\u241f`, h);
+    h = hashString(`${part}\u241f`, h);
   }
   return h;
 }
