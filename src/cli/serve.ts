@@ -81,7 +81,10 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   let stopping: Promise<void> | undefined;
   const onSignal = (): void => {
     if (stopping !== undefined) process.exit(130);
-    void stop();
+    stop().catch((error: unknown) => {
+      process.stderr.write(`imagewire: the server did not shut down cleanly: ${error instanceof Error ? error.message : 'unknown error'}\n`);
+      process.exit(1);
+    });
   };
   const stop = (): Promise<void> => {
     stopping ??= (async () => {

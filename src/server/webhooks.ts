@@ -84,7 +84,9 @@ export class WebhookSender {
     this.#count++;
     const delivery = this.#run(url, json, entry.controller.signal).finally(() => this.#forget(entry));
     this.#pending.add(delivery);
-    void delivery.finally(() => this.#pending.delete(delivery));
+    // #run never rejects; the second handler only keeps the set right if that ever changes.
+    const settled = (): void => void this.#pending.delete(delivery);
+    delivery.then(settled, settled);
     return delivery;
   }
 

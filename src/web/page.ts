@@ -127,7 +127,7 @@ element<HTMLFormElement>('controls').addEventListener('submit', (event) => event
 // restored from that cache has a closed client, so it starts afresh.
 window.addEventListener('pagehide', () => {
   live.close();
-  void client.close();
+  client.close().catch(reportError);
 });
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) location.reload();
@@ -186,4 +186,7 @@ async function run(): Promise<void> {
 
 setStatus('connecting', 'connecting…');
 body.dataset.ready = 'true';
-void run();
+run().catch((error: unknown) => {
+  setStatus('error', `stopped: ${error instanceof Error ? error.message : 'unknown error'}`);
+  reportError(error);
+});
