@@ -151,7 +151,7 @@ describe('large seeds over HTTP', () => {
         receiver.close(() => done());
       });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    server = await startTestServer({ apiKeys: [KEY] });
+    server = await startTestServer({ apiKeys: [KEY], allowPrivateNetwork: true });
     const { client } = await RawClient.authenticated(server.url, KEY);
     const { text, taskUUID } = frameWithSeed('9223372036854775806', { numberResults: 2, outputType: 'URL', webhookURL: url });
     client.send(text);
