@@ -1,7 +1,6 @@
 // The transport-independent core: validates each task of a frame and runs it, for the WebSocket
 // face and the HTTP face alike (graphql-ws makeServer idea). Authentication and keepalive belong to
 // the transports; everything with a taskUUID is decided here.
-import PQueue from 'p-queue';
 import type { Engine } from '../engine/index.js';
 import {
   normalizeImageInference,
@@ -15,6 +14,7 @@ import {
   type ProtocolErrorItem,
 } from '../protocol/index.js';
 import { errorMessage, type Logger } from './logger.js';
+import { EngineSlots, type ReleaseSlot } from './engine-slots.js';
 import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
 import type { OutputTarget } from './session-store.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
@@ -32,6 +32,8 @@ export interface TaskContext {
   readonly connection: { inFlight: number };
   /** True when this transport can deliver previews (WebSocket). */
   readonly previews: boolean;
+  /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
+  readonly storeFinals?: boolean;
 }
 
 export interface RouterDeps extends RunnerDeps {
@@ -41,26 +43,18 @@ export interface RouterDeps extends RunnerDeps {
 
 export class TaskRouter {
   readonly #deps: RouterDeps;
-  readonly #queue: PQueue;
-  readonly #concurrency: number;
-  /**
-   * Admitted tasks waiting for an engine slot, oldest first (a Set keeps insertion order and
-   * deletes in O(1)). p-queue is handed a task only when it has a free slot, so a waiting task
-   * costs no queue entry and no abort listener, and a cancelled one just leaves this set.
-   */
-  readonly #waiting = new Set<() => void>();
+  /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
+  readonly #slots: EngineSlots;
   #closing = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
-    this.#concurrency = Math.max(1, deps.limits.maxConcurrentTasks);
-    this.#queue = new PQueue({ concurrency: this.#concurrency });
-    this.#queue.on('next', this.#slotFreed);
+    this.#slots = new EngineSlots(deps.limits.maxConcurrentTasks);
   }
 
-  /** Tasks waiting for the engine. */
+  /** Tasks waiting for an engine slot (their inputs already in). */
   get queued(): number {
-    return this.#waiting.size;
+    return this.#slots.waiting;
   }
 
   /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
@@ -130,7 +124,7 @@ export class TaskRouter {
       this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
       return undefined;
     }
-    if (this.#waiting.size >= limits.maxQueuedTasks) {
+    if (this.#slots.waiting >= limits.maxQueuedTasks) {
       this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
       return undefined;
     }
@@ -140,37 +134,45 @@ export class TaskRouter {
   }
 
   /**
-   * Runs `work` in an engine slot, now or when one frees up. Settles with the work's outcome, or
-   * at once with the abort when the task is cancelled (waiting or running); a cancelled running
-   * work keeps its slot until it returns, which it does soon, as it watches its signal.
+   * An engine slot for a task: at once when one is free and nobody waits, else in its key's turn.
+   * A task cancelled while it waits leaves its line at once and the promise rejects with the abort;
+   * a cancelled running task keeps its slot until its work returns, which it does soon, as the
+   * engine watches its signal.
    */
-  #schedule(record: TaskRecord, work: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const start = (): void => {
-        this.#queue.add(work).then(resolve, reject);
-      };
+  readonly #slot = (record: TaskRecord): ReleaseSlot | Promise<ReleaseSlot> => {
+    const now = this.#slots.tryAcquire();
+    if (now !== undefined) return now;
+    return new Promise<ReleaseSlot>((resolve, reject) => {
+      const cancelRun = record.onCancel;
+      const ticket = this.#slots.enqueue(record.owner, (release) => {
+        record.onCancel = cancelRun;
+        resolve(release);
+      });
       record.onCancel = (abort) => {
-        this.#waiting.delete(start);
+        this.#slots.withdraw(ticket);
         reject(abort);
+        cancelRun?.(abort);
       };
-      if (this.#queue.pending < this.#concurrency) start();
-      else this.#waiting.add(start);
+    });
+  };
+
+  /**
+   * Settles with the work's outcome, or at once with the abort when the task is cancelled in any
+   * phase; the work itself then stops soon, as every phase (fetches, the engine, uploads) watches the
+   * task's signal.
+   */
+  #work(record: TaskRecord, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      record.onCancel = reject;
+      work().then(resolve, reject);
     });
   }
 
-  readonly #slotFreed = (): void => {
-    for (const start of this.#waiting) {
-      if (this.#queue.pending >= this.#concurrency) return;
-      this.#waiting.delete(start);
-      start();
-    }
-  };
-
-  /** Runs admitted work in an engine slot and ends the task with its outcome. */
+  /** Runs admitted work (which asks for an engine slot itself when it needs one) and ends the task with its outcome. */
   async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>, webhookURL?: string): Promise<void> {
     const { registry, logger } = this.#deps;
     try {
-      await this.#schedule(record, work);
+      await this.#work(record, work);
       registry.finish(record, 'success');
     } catch (error) {
       if (record.state !== 'running') {
@@ -201,7 +203,8 @@ export class TaskRouter {
     if (record === undefined) return;
     // The acknowledgement goes out before any work starts, so it always comes first.
     if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews), task.webhookURL);
+    const options = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot: this.#slot };
+    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
     if (!async) return done;
     void done;
   }
@@ -209,6 +212,7 @@ export class TaskRouter {
   async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
     const record = this.#admit(task, ctx, false);
     if (record === undefined) return;
+    // An upload is a fetch and a decode check, no engine work: it takes no engine slot.
     return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task));
   }
 

@@ -1,6 +1,6 @@
-// Runs one task's work: imageInference through the engine (inputs resolved, previews, finals with
-// outputs, uploads) and imageUpload (fetch, check, store). Outputs go out through the registry,
-// so a cancelled task sends nothing more and a re-attached one follows its new target.
+// Runs one task's work: imageInference (inputs resolved, then the engine in a slot, previews, finals
+// with outputs and uploads) and imageUpload (fetch, check, store; no engine slot). Outputs go out
+// through the registry, so a cancelled task sends nothing more and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
 import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
@@ -9,7 +9,9 @@ import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
 import type { WebhookSender } from './webhooks.js';
 import type { ServerLimits } from './limits.js';
 import { dataFrame, encodeOutbound } from './outbound.js';
-import { buildFinal, uploadResult } from './outputs.js';
+import { buildFinal, type FinalImage } from './outputs.js';
+import type { ReleaseSlot } from './engine-slots.js';
+import { FinalUploads } from './final-uploads.js';
 import { TaskFailure } from './task-failure.js';
 import type { TaskRecord, TaskRegistry } from './task-registry.js';
 
@@ -34,16 +36,24 @@ function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions 
   return { images: deps.images, maxBytes: deps.limits.maxUploadBytes, fetchTimeoutMs: deps.limits.fetchTimeoutMs, allowUrl: deps.allowUrl, signal };
 }
 
-/** Generates the images of an imageInference task. `previews`: the transport can deliver them. */
-export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, previews: boolean): Promise<void> {
-  // An AbortSignal costs more to create than an instant engine spends on a task: made on first read.
-  const engineOptions = {
-    get signal(): AbortSignal {
-      return record.controller.signal;
-    },
-  };
-  let inputs: ImageInputOptions | undefined;
-  const inputsOf = (): ImageInputOptions => (inputs ??= inputOptions(deps, record.controller.signal));
+/** How a task gets an engine slot: at once when one is free, else a promise that settles in its turn (rejected with the abort when the task is cancelled meanwhile). */
+export type SlotRequest = (record: TaskRecord) => ReleaseSlot | Promise<ReleaseSlot>;
+
+/** How one imageInference task runs. */
+export interface InferenceOptions {
+  /** The transport can deliver previews. */
+  readonly previews: boolean;
+  /** Finals go into the image store (URLs, getResponse, reuse by imageUUID); the imagine endpoint keeps its image itself. */
+  readonly storeFinals: boolean;
+  readonly slot: SlotRequest;
+}
+
+/**
+ * Generates the images of an imageInference task, in three phases: its input images are resolved
+ * before it asks for an engine slot, the slot is held only while the engine works, and finals for
+ * an uploadEndpoint are uploaded beside the engine and after it, outside the slot.
+ */
+export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
   const request: EngineRequest = {
     taskUUID: task.taskUUID,
     model: task.model,
@@ -62,24 +72,62 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   if (task.scheduler !== undefined) request.scheduler = task.scheduler;
   if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
   if (task.outpaint !== undefined) request.outpaint = task.outpaint;
-  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputsOf());
-  if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputsOf());
-  // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
-  for (const [index, entry] of task.controlNet.entries()) {
-    await resolveImageInput(entry.guideImage, { parameter: `controlNet[${index}].guideImage`, invalid: 'invalidControlNet' }, inputsOf());
-  }
-  for (const [index, entry] of task.ipAdapters.entries()) {
-    await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputsOf());
-  }
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
-  if (previews && !record.async && task.previews !== undefined) {
+  if (options.previews && !record.async && task.previews !== undefined) {
     const { format, maxSide, count } = task.previews;
     request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
   }
+  if (task.seedImage !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
+    await resolveInputs(deps, record, task, request);
+  }
+  if (record.state !== 'running') return;
 
-  const total = task.numberResults * task.steps;
+  const lease = options.slot(record);
+  const release = typeof lease === 'function' ? lease : await lease;
+  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, deps.limits.uploadTimeoutMs);
+  try {
+    if (record.state === 'running') await generate(deps, record, task, request, options.storeFinals, uploads);
+  } catch (error) {
+    uploads?.stop(error);
+    throw error;
+  } finally {
+    // The slot goes to the next task as soon as the engine is done, uploads or not.
+    release();
+  }
+  if (uploads !== undefined) await uploads.done();
+  if (record.state === 'running' && record.results.length < task.numberResults) {
+    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+  }
+}
+
+/** Fetches or decodes the task's input images into the request; a cancel aborts a fetch in progress. */
+async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest): Promise<void> {
+  const inputs = inputOptions(deps, record.controller.signal);
+  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputs);
+  if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputs);
+  // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
+  for (const [index, entry] of task.controlNet.entries()) {
+    await resolveImageInput(entry.guideImage, { parameter: `controlNet[${index}].guideImage`, invalid: 'invalidControlNet' }, inputs);
+  }
+  for (const [index, entry] of task.ipAdapters.entries()) {
+    await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputs);
+  }
+}
+
+/** Runs the engine (in a slot): previews out as they come, finals out at once or after their upload. */
+async function generate(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, storeFinals: boolean, uploads: FinalUploads | undefined): Promise<void> {
+  // An AbortSignal costs more to create than an instant engine spends on a task: made on first read.
+  let signal: AbortSignal | undefined;
+  const engineOptions = {
+    get signal(): AbortSignal {
+      // With uploads, a failed upload stops the engine too.
+      signal ??= uploads === undefined ? record.controller.signal : AbortSignal.any([record.controller.signal, uploads.stopped]);
+      return signal;
+    },
+  };
   for await (const event of deps.engine.generate(request, engineOptions)) {
     if (record.state !== 'running') return;
+    if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
     if (event.kind === 'preview') {
       record.progress = Math.floor((100 * (event.index * event.steps + event.step)) / (task.numberResults * event.steps));
       deps.registry.emitLive(
@@ -99,21 +147,21 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
       );
       continue;
     }
-    const imageUUID = randomUUID();
-    deps.images.put(imageUUID, event.image, event.format);
-    if (task.uploadEndpoint !== undefined) {
-      await uploadResult(task.uploadEndpoint, event.image, event.format, { timeoutMs: deps.limits.uploadTimeoutMs, signal: record.controller.signal });
-      if (record.state !== 'running') return;
-    }
-    const built = buildFinal(task, { index: event.index, seed: event.seed, imageUUID, image: event.image, format: event.format }, deps.publicUrl());
-    record.results.push(built.stored);
-    record.progress = Math.floor((100 * record.results.length * task.steps) / total);
-    deps.registry.emit(record, built.frame);
-    if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })));
+    const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
+    if (storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+    if (uploads === undefined) deliverFinal(deps, record, task, final);
+    else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
   }
-  if (record.state === 'running' && record.results.length < task.numberResults) {
-    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
-  }
+}
+
+/** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */
+function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, final: FinalImage): void {
+  if (record.state !== 'running') return;
+  const built = buildFinal(task, final, deps.publicUrl());
+  record.results.push(built.stored);
+  record.progress = Math.floor((100 * record.results.length) / task.numberResults);
+  deps.registry.emit(record, built.frame);
+  if (task.webhookURL !== undefined) void deps.webhooks.deliver(task.webhookURL, String(encodeOutbound(built.frame, { binary: false })));
 }
 
 /** Stores an uploaded image and answers with its imageUUID and URL. */
@@ -129,7 +177,7 @@ export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task:
   }
   if (record.state !== 'running') return;
   const imageUUID = randomUUID();
-  deps.images.put(imageUUID, bytes, format);
+  deps.images.put(imageUUID, bytes, format, record.owner);
   const item = { taskType: 'imageUpload', taskUUID: task.taskUUID, imageUUID, imageURL: `${deps.publicUrl()}/images/${imageUUID}.${extensionOf(format)}` };
   record.results.push({ item });
   deps.registry.emit(record, dataFrame(item));
