@@ -3,7 +3,7 @@
 // and per key: a key past its share loses its own least recently used images, and past the total
 // the key holding the most does, so one key's traffic never evicts another key's images.
 import type { ImageFormat } from '../engine/index.js';
-import { OwnerShares } from './owner-shares.js';
+import { OwnerShares, type ShareEntry } from './owner-shares.js';
 
 /** One stored image. */
 export interface StoredImage {
@@ -12,6 +12,8 @@ export interface StoredImage {
   /** Key digest of the task that made or uploaded it. */
   readonly owner: string;
   expiresAt: number;
+  /** Its place in the per-key accounts. */
+  readonly share: ShareEntry<string>;
 }
 
 const mediaTypes: Readonly<Record<ImageFormat, string>> = { PNG: 'image/png', JPG: 'image/jpeg', WEBP: 'image/webp' };
@@ -57,8 +59,8 @@ export class ImageStore {
   /** Stores an image of `owner`; older images go to make room (never the new one). */
   put(uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string): void {
     this.delete(uuid);
-    this.#images.set(uuid, { bytes, format, owner, expiresAt: Date.now() + this.#retentionMs });
-    this.#shares.add(owner, uuid, bytes.byteLength);
+    const share = this.#shares.add(owner, uuid, bytes.byteLength);
+    this.#images.set(uuid, { bytes, format, owner, expiresAt: Date.now() + this.#retentionMs, share });
     for (;;) {
       const room = this.#shares.room(owner, 0);
       if (room.kind !== 'evict' || room.key === uuid) break;
@@ -76,7 +78,7 @@ export class ImageStore {
       this.delete(key);
       return undefined;
     }
-    this.#shares.touch(image.owner, key);
+    this.#shares.touch(image.share);
     image.expiresAt = now + this.#retentionMs;
     return image;
   }
@@ -85,7 +87,7 @@ export class ImageStore {
     const image = this.#images.get(uuid);
     if (image === undefined) return;
     this.#images.delete(uuid);
-    this.#shares.delete(image.owner, uuid);
+    this.#shares.delete(image.share);
   }
 
   /** Drops expired images; called by the server's sweep. */

@@ -2,7 +2,7 @@
 // bounded by counts in total and per key (publishing past a bound is refused; the oldest unpublished
 // image of the key over its share goes first), published ones expire, and an owner may delete its own.
 import { randomBytes } from 'node:crypto';
-import { OwnerShares } from './owner-shares.js';
+import { OwnerShares, type ShareEntry } from './owner-shares.js';
 
 /** One imagined image. */
 export interface ImaginedImage {
@@ -35,18 +35,23 @@ export interface ImagineLimits {
   readonly publishedLifetimeMs?: number;
 }
 
+/** An image as the store keeps it: with its place in the per-key accounts it is counted in. */
+interface Kept extends ImaginedImage {
+  share: ShareEntry<string>;
+}
+
 /** The outcome of a publish: the image, or why not (`full`: the total; `shareFull`: the key's share). */
 export type PublishResult = { ok: true; image: ImaginedImage } | { ok: false; reason: 'notFound' | 'full' | 'shareFull' };
 
 /** Imagined images by id, with their owners and the publish state. */
 export class ImagineStore {
-  readonly #images = new Map<string, ImaginedImage>();
+  readonly #images = new Map<string, Kept>();
   /** Unpublished images by owner, oldest first. */
   readonly #drafts: OwnerShares<string>;
   /** Published images by owner. */
   readonly #published: OwnerShares<string>;
   /** Published images in publish order, which is expiry order (one lifetime for all). */
-  readonly #expiring = new Map<string, ImaginedImage>();
+  readonly #expiring = new Map<string, Kept>();
   readonly #limits: Required<ImagineLimits>;
   readonly #now: () => number;
 
@@ -87,9 +92,9 @@ export class ImagineStore {
   /** Stores a new, unpublished image and gives it an id; an older unpublished one may go to make room. */
   add(image: Omit<ImaginedImage, 'id' | 'published' | 'expiresAt'>): ImaginedImage {
     this.#expire();
-    const stored: ImaginedImage = { ...image, id: `image_${randomBytes(16).toString('hex')}`, published: false, expiresAt: Number.POSITIVE_INFINITY };
-    this.#images.set(stored.id, stored);
-    this.#drafts.add(stored.owner, stored.id, 1);
+    const id = `image_${randomBytes(16).toString('hex')}`;
+    const stored: Kept = { ...image, id, published: false, expiresAt: Number.POSITIVE_INFINITY, share: this.#drafts.add(image.owner, id, 1) };
+    this.#images.set(id, stored);
     for (;;) {
       const room = this.#drafts.room(stored.owner, 0);
       if (room.kind !== 'evict' || room.key === stored.id) break;
@@ -100,6 +105,10 @@ export class ImagineStore {
 
   /** The image when `owner` made it; undefined otherwise (another key's image is "not found"). */
   get(id: string, owner: string): ImaginedImage | undefined {
+    return this.#own(id, owner);
+  }
+
+  #own(id: string, owner: string): Kept | undefined {
     this.#expire();
     const image = this.#images.get(id);
     return image !== undefined && image.owner === owner ? image : undefined;
@@ -107,15 +116,15 @@ export class ImagineStore {
 
   /** Makes an image public until its lifetime ends; publishing a published image again changes nothing. */
   publish(id: string, owner: string): PublishResult {
-    const image = this.get(id, owner);
+    const image = this.#own(id, owner);
     if (image === undefined) return { ok: false, reason: 'notFound' };
     if (image.published) return { ok: true, image };
     if (this.#published.total >= this.#limits.maxPublished) return { ok: false, reason: 'full' };
     if (this.#published.amountOf(owner) >= this.#limits.maxPublishedPerKey) return { ok: false, reason: 'shareFull' };
     image.published = true;
     image.expiresAt = this.#now() + this.#limits.publishedLifetimeMs;
-    this.#drafts.delete(owner, id);
-    this.#published.add(owner, id, 1);
+    this.#drafts.delete(image.share);
+    image.share = this.#published.add(owner, id, 1);
     this.#expiring.set(id, image);
     return { ok: true, image };
   }
@@ -161,10 +170,10 @@ export class ImagineStore {
     if (image === undefined) return;
     this.#images.delete(id);
     if (image.published) {
-      this.#published.delete(image.owner, id);
+      this.#published.delete(image.share);
       this.#expiring.delete(id);
     } else {
-      this.#drafts.delete(image.owner, id);
+      this.#drafts.delete(image.share);
     }
   }
 }

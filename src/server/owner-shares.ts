@@ -23,17 +23,76 @@ export type Room<K> =
 
 const fits: Room<never> = Object.freeze({ kind: 'fits' });
 
-/** One owner's holdings. */
+/** An entry's place in its owner's accounts: the store keeps it beside the entry (no lookup by key). */
+export interface ShareEntry<K> {
+  readonly key: K;
+  readonly amount: number;
+}
+
+/** One owner's holdings. Entries are kept in doubly linked lists: no hashing on the hot path. */
 interface Account<K> {
   readonly owner: string;
   /** Everything charged to the owner: its entries, pinned or not, and amounts held outside entries. */
   amount: number;
-  /** Entries that may be evicted, oldest (or least recently used) first, with their amounts. */
-  readonly entries: Map<K, number>;
-  /** Entries that are held but never evicted (a session with a socket), with their amounts. */
-  readonly pinned: Map<K, number>;
+  /** Entries, pinned or not. */
+  size: number;
+  /** Evictable entries, oldest (or least recently used) first. */
+  readonly evictable: EntryList<K>;
+  /** Entries held but never evicted (a session with a socket). */
+  readonly pinned: EntryList<K>;
   /** Index in the heap. */
   index: number;
+}
+
+interface EntryList<K> {
+  head: Entry<K> | undefined;
+  tail: Entry<K> | undefined;
+}
+
+class Entry<K> implements ShareEntry<K> {
+  readonly key: K;
+  readonly amount: number;
+  /** Undefined once deleted. */
+  account: Account<K> | undefined;
+  list: EntryList<K> | undefined;
+  prev: Entry<K> | undefined = undefined;
+  next: Entry<K> | undefined = undefined;
+
+  constructor(key: K, amount: number, account: Account<K>) {
+    this.key = key;
+    this.amount = amount;
+    this.account = account;
+    this.list = undefined;
+  }
+}
+
+function append<K>(list: EntryList<K>, entry: Entry<K>): void {
+  entry.list = list;
+  entry.prev = list.tail;
+  entry.next = undefined;
+  if (list.tail === undefined) list.head = entry;
+  else list.tail.next = entry;
+  list.tail = entry;
+}
+
+function unlink<K>(entry: Entry<K>): void {
+  const list = entry.list;
+  if (list === undefined) return;
+  if (entry.prev === undefined) list.head = entry.next;
+  else entry.prev.next = entry.next;
+  if (entry.next === undefined) list.tail = entry.prev;
+  else entry.next.prev = entry.prev;
+  entry.prev = undefined;
+  entry.next = undefined;
+  entry.list = undefined;
+}
+
+function* keys<K>(list: EntryList<K> | undefined): Generator<K> {
+  for (let entry = list?.head; entry !== undefined; ) {
+    const next = entry.next;
+    yield entry.key;
+    entry = next;
+  }
 }
 
 /**
@@ -71,49 +130,53 @@ export class OwnerShares<K> {
     return this.#accounts.get(owner)?.amount ?? 0;
   }
 
-  /** Adds an evictable entry at the end of the owner's order (it is the newest). */
-  add(owner: string, key: K, amount: number): void {
+  /** Adds an evictable entry at the end of the owner's order (it is the newest); keep the handle to change it later. */
+  add(owner: string, key: K, amount: number): ShareEntry<K> {
     const account = this.#open(owner);
-    account.entries.set(key, amount);
+    const entry = new Entry(key, amount, account);
+    append(account.evictable, entry);
+    account.size++;
     this.#change(account, amount);
+    return entry;
   }
 
-  /** Removes an entry, evictable or pinned; false when the owner has no such entry. */
-  delete(owner: string, key: K): boolean {
-    const account = this.#accounts.get(owner);
+  /** Removes an entry, evictable or pinned; false when it was removed already. */
+  delete(handle: ShareEntry<K>): boolean {
+    const entry = handle as Entry<K>;
+    const account = entry.account;
     if (account === undefined) return false;
-    const amount = account.entries.get(key) ?? account.pinned.get(key);
-    if (amount === undefined) return false;
-    if (!account.entries.delete(key)) account.pinned.delete(key);
-    this.#change(account, -amount);
+    unlink(entry);
+    entry.account = undefined;
+    account.size--;
+    this.#change(account, -entry.amount);
     return true;
   }
 
   /** Moves an evictable entry to the end of its owner's order (it was just used). */
-  touch(owner: string, key: K): void {
-    const entries = this.#accounts.get(owner)?.entries;
-    const amount = entries?.get(key);
-    if (entries === undefined || amount === undefined) return;
-    entries.delete(key);
-    entries.set(key, amount);
+  touch(handle: ShareEntry<K>): void {
+    const entry = handle as Entry<K>;
+    const account = entry.account;
+    if (account === undefined || entry.list !== account.evictable || account.evictable.tail === entry) return;
+    unlink(entry);
+    append(account.evictable, entry);
   }
 
   /** Makes an entry one that is never evicted; it still counts. */
-  pin(owner: string, key: K): void {
-    const account = this.#accounts.get(owner);
-    const amount = account?.entries.get(key);
-    if (account === undefined || amount === undefined) return;
-    account.entries.delete(key);
-    account.pinned.set(key, amount);
+  pin(handle: ShareEntry<K>): void {
+    const entry = handle as Entry<K>;
+    const account = entry.account;
+    if (account === undefined || entry.list === account.pinned) return;
+    unlink(entry);
+    append(account.pinned, entry);
   }
 
   /** Makes a pinned entry evictable again, as the newest of its owner. */
-  unpin(owner: string, key: K): void {
-    const account = this.#accounts.get(owner);
-    const amount = account?.pinned.get(key);
-    if (account === undefined || amount === undefined) return;
-    account.pinned.delete(key);
-    account.entries.set(key, amount);
+  unpin(handle: ShareEntry<K>): void {
+    const entry = handle as Entry<K>;
+    const account = entry.account;
+    if (account === undefined || entry.list !== account.pinned) return;
+    unlink(entry);
+    append(account.evictable, entry);
   }
 
   /** Charges (or with a negative `delta`, credits) an amount held outside any entry. */
@@ -122,14 +185,14 @@ export class OwnerShares<K> {
     this.#change(this.#open(owner), delta);
   }
 
-  /** The owner's evictable entries, oldest first. */
-  entriesOf(owner: string): IterableIterator<K> {
-    return (this.#accounts.get(owner)?.entries ?? new Map<K, number>()).keys();
+  /** The owner's evictable entries, oldest first (deleting the current one while iterating is fine). */
+  entriesOf(owner: string): Generator<K> {
+    return keys(this.#accounts.get(owner)?.evictable);
   }
 
   /** The owner's pinned entries. */
-  pinnedOf(owner: string): IterableIterator<K> {
-    return (this.#accounts.get(owner)?.pinned ?? new Map<K, number>()).keys();
+  pinnedOf(owner: string): Generator<K> {
+    return keys(this.#accounts.get(owner)?.pinned);
   }
 
   /**
@@ -141,10 +204,9 @@ export class OwnerShares<K> {
   room(owner: string, adding: number): Room<K> {
     const account = this.#accounts.get(owner);
     const holds = account?.amount ?? 0;
-    const after = holds + adding;
     let from: Account<K> | undefined;
     let bound: ShareBound;
-    if (after > this.bounds.perOwner) {
+    if (holds + adding > this.bounds.perOwner) {
       from = account;
       bound = 'perOwner';
     } else if (this.#total + adding > this.bounds.total) {
@@ -154,15 +216,18 @@ export class OwnerShares<K> {
     } else {
       return fits;
     }
-    for (const candidate of from === account ? [account] : [from, account]) {
-      if (candidate === undefined) continue;
-      for (const key of candidate.entries.keys()) return { kind: 'evict', key, owner: candidate.owner, bound };
-    }
+    const oldest = from?.evictable.head ?? (from !== account ? account?.evictable.head : undefined);
+    if (oldest?.account !== undefined) return { kind: 'evict', key: oldest.key, owner: oldest.account.owner, bound };
     return { kind: 'full', owner: from?.owner ?? owner, bound };
   }
 
-  /** Forgets everything. */
+  /** Forgets everything (handles given out before are dead). */
   clear(): void {
+    for (const account of this.#accounts.values()) {
+      for (const list of [account.evictable, account.pinned]) {
+        for (let entry = list.head; entry !== undefined; entry = entry.next) entry.account = undefined;
+      }
+    }
     this.#accounts.clear();
     this.#heap.length = 0;
     this.#total = 0;
@@ -171,7 +236,7 @@ export class OwnerShares<K> {
   #open(owner: string): Account<K> {
     let account = this.#accounts.get(owner);
     if (account === undefined) {
-      account = { owner, amount: 0, entries: new Map(), pinned: new Map(), index: this.#heap.length };
+      account = { owner, amount: 0, size: 0, evictable: { head: undefined, tail: undefined }, pinned: { head: undefined, tail: undefined }, index: this.#heap.length };
       this.#accounts.set(owner, account);
       this.#heap.push(account);
     }
@@ -181,12 +246,12 @@ export class OwnerShares<K> {
   #change(account: Account<K>, delta: number): void {
     account.amount += delta;
     this.#total += delta;
-    if (account.amount === 0 && account.entries.size === 0 && account.pinned.size === 0) {
+    if (account.amount === 0 && account.size === 0) {
       this.#accounts.delete(account.owner);
       this.#removeAt(account.index);
     } else if (delta > 0) {
       this.#up(account.index);
-    } else {
+    } else if (delta < 0) {
       this.#down(account.index);
     }
   }

@@ -7,7 +7,7 @@ import { closeCodes } from './close-codes.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { heldSize, taskOf, type Outbound } from './outbound.js';
-import { OwnerShares, type ShareBound } from './owner-shares.js';
+import { OwnerShares, type ShareBound, type ShareEntry } from './owner-shares.js';
 
 /** The socket side of a session, implemented by SocketSession. */
 export interface SessionSocket {
@@ -65,6 +65,8 @@ export class Session implements OutputTarget {
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
   #pumping = false;
+  /** Its place in the store's per-key session count (set by the store). */
+  counted: ShareEntry<Session> | undefined;
 
   constructor(store: SessionStore, owner: string, uuid: string) {
     this.#store = store;
@@ -311,7 +313,7 @@ export class SessionStore {
     }
     const session = new Session(this, owner, randomUUID());
     this.#sessions.set(session.uuid, session);
-    this.#counts.add(owner, session, 1);
+    session.counted = this.#counts.add(owner, session, 1);
     return session;
   }
 
@@ -342,14 +344,15 @@ export class SessionStore {
 
   /** A socket attached to (true) or left (false) a session: only sessions without one may be dropped to make room. */
   attached(session: Session, attached: boolean): void {
-    if (attached) this.#counts.pin(session.owner, session);
-    else this.#counts.unpin(session.owner, session);
+    if (session.counted === undefined) return;
+    if (attached) this.#counts.pin(session.counted);
+    else this.#counts.unpin(session.counted);
   }
 
   remove(session: Session): void {
     if (this.#sessions.get(session.uuid) !== session) return;
     this.#sessions.delete(session.uuid);
-    this.#counts.delete(session.owner, session);
+    if (session.counted !== undefined) this.#counts.delete(session.counted);
   }
 
   adjustBytes(owner: string, delta: number): void {

@@ -4,7 +4,7 @@
 import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 import type { ImageStore } from './image-store.js';
 import type { Outbound } from './outbound.js';
-import { OwnerShares } from './owner-shares.js';
+import { OwnerShares, type ShareEntry } from './owner-shares.js';
 import type { OutputTarget } from './session-store.js';
 
 /** Where a task is in its life. */
@@ -35,6 +35,8 @@ export interface TaskRecord {
   progress: number;
   /** Set when the task ends; the record is forgotten after it. */
   expiresAt: number;
+  /** Once finished: its place in the per-key accounts of finished records. */
+  finished: ShareEntry<TaskRecord> | undefined;
 }
 
 /** Why a task was aborted. */
@@ -110,6 +112,7 @@ export class TaskRegistry {
       errors: undefined,
       progress: 0,
       expiresAt: Number.POSITIVE_INFINITY,
+      finished: undefined,
     };
     this.#tasks.set(key, record);
     this.#running++;
@@ -139,7 +142,7 @@ export class TaskRegistry {
     if (left > 0) this.#runningByOwner.set(record.owner, left);
     else this.#runningByOwner.delete(record.owner);
     // The record now counts against its key's share; past it (or past the total) an older finished one goes.
-    this.#finished.add(record.owner, record, 1);
+    record.finished = this.#finished.add(record.owner, record, 1);
     for (;;) {
       const room = this.#finished.room(record.owner, 0);
       if (room.kind !== 'evict') break;
@@ -212,6 +215,6 @@ export class TaskRegistry {
   #forget(record: TaskRecord): void {
     const key = keyOf(record.owner, record.taskUUID);
     if (this.#tasks.get(key) === record) this.#tasks.delete(key);
-    this.#finished.delete(record.owner, record);
+    if (record.finished !== undefined) this.#finished.delete(record.finished);
   }
 }

@@ -3,7 +3,7 @@
 // its oldest, never an owner that holds no more than the one adding.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OwnerShares } from '../../src/server/owner-shares.js';
+import { OwnerShares, type ShareEntry } from '../../src/server/owner-shares.js';
 
 type Op =
   | { op: 'add'; owner: string; amount: number }
@@ -33,6 +33,7 @@ interface Entry {
   readonly key: number;
   readonly owner: string;
   readonly amount: number;
+  readonly handle: ShareEntry<number>;
   pinned: boolean;
 }
 
@@ -53,29 +54,30 @@ describe('OwnerShares', () => {
           switch (step.op) {
             case 'add': {
               const key = nextKey++;
-              shares.add(step.owner, key, step.amount);
-              entries.push({ key, owner: step.owner, amount: step.amount, pinned: false });
+              const handle = shares.add(step.owner, key, step.amount);
+              expect(handle).toMatchObject({ key, amount: step.amount });
+              entries.push({ key, owner: step.owner, amount: step.amount, handle, pinned: false });
               break;
             }
             case 'delete':
               if (picked === undefined) break;
-              expect(shares.delete(picked.owner, picked.key)).toBe(true);
-              expect(shares.delete(picked.owner, picked.key)).toBe(false);
+              expect(shares.delete(picked.handle)).toBe(true);
+              expect(shares.delete(picked.handle)).toBe(false);
               entries = entries.filter((e) => e !== picked);
               break;
             case 'touch':
               if (picked === undefined) break;
-              shares.touch(picked.owner, picked.key);
+              shares.touch(picked.handle);
               if (!picked.pinned) entries = [...entries.filter((e) => e !== picked), picked];
               break;
             case 'pin':
               if (picked === undefined) break;
-              shares.pin(picked.owner, picked.key);
+              shares.pin(picked.handle);
               picked.pinned = true;
               break;
             case 'unpin':
               if (picked === undefined) break;
-              shares.unpin(picked.owner, picked.key);
+              shares.unpin(picked.handle);
               if (picked.pinned) {
                 picked.pinned = false;
                 entries = [...entries.filter((e) => e !== picked), picked];
@@ -116,6 +118,7 @@ describe('OwnerShares', () => {
           for (const who of ['a', 'b', 'c']) {
             expect(shares.amountOf(who)).toBe(amountOf(who));
             expect([...shares.entriesOf(who)]).toEqual(entries.filter((e) => e.owner === who && !e.pinned).map((e) => e.key));
+            expect(new Set(shares.pinnedOf(who))).toEqual(new Set(entries.filter((e) => e.owner === who && e.pinned).map((e) => e.key)));
           }
         }
       }),
@@ -125,10 +128,10 @@ describe('OwnerShares', () => {
 
   it('forgets an owner that holds nothing any more', () => {
     const shares = new OwnerShares<string>({ total: 10, perOwner: 10 });
-    shares.add('a', 'x', 3);
+    const x = shares.add('a', 'x', 3);
     shares.adjust('b', 2);
     expect(shares.owners).toBe(2);
-    shares.delete('a', 'x');
+    shares.delete(x);
     shares.adjust('b', -2);
     expect(shares.owners).toBe(0);
     expect(shares.total).toBe(0);
