@@ -2,7 +2,7 @@
 // pieces a self-hoster needs to plug in a renderer of their own.
 export { createServer, type ImagewireServer, type ServerStats } from './server.js';
 export type { ServerOptions } from './options.js';
-export { defaultLimits, limitCodes, type ServerLimits } from './limits.js';
+export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
 export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth.js';
