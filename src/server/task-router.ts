@@ -14,11 +14,11 @@ import {
   type ProtocolErrorItem,
 } from '../protocol/index.js';
 import { errorMessage, type Logger } from './logger.js';
-import { EngineSlots, type ReleaseSlot } from './engine-slots.js';
+import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
 import type { OutputTarget } from './session-store.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
-import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from './task-runner.js';
+import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps } from './task-runner.js';
 
 /** One connection's view of the router: who asks, and where answers go. */
 export interface TaskContext {
@@ -44,12 +44,21 @@ export interface RouterDeps extends RunnerDeps {
 export class TaskRouter {
   readonly #deps: RouterDeps;
   /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
-  readonly #slots: EngineSlots;
+  readonly #slots: FairSlots;
+  /**
+   * Slots for tasks with input images, from the start of their fetches until they are on the engine:
+   * as many as engine slots, so the fetched inputs waiting for the engine stay bounded server-wide,
+   * and shared round robin too, so a key's slow URLs hold back only its own tasks' fetches.
+   */
+  readonly #inputSlots: FairSlots;
+  readonly #slotOptions: Pick<InferenceOptions, 'slot' | 'inputSlot'>;
   #closing = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
-    this.#slots = new EngineSlots(deps.limits.maxConcurrentTasks);
+    this.#slots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#inputSlots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#slotOptions = { slot: (record) => this.#lease(this.#slots, record), inputSlot: (record) => this.#lease(this.#inputSlots, record) };
   }
 
   /** Tasks waiting for an engine slot (their inputs already in). */
@@ -134,27 +143,27 @@ export class TaskRouter {
   }
 
   /**
-   * An engine slot for a task: at once when one is free and nobody waits, else in its key's turn.
+   * A slot of `slots` for a task: at once when one is free and nobody waits, else in its key's turn.
    * A task cancelled while it waits leaves its line at once and the promise rejects with the abort;
-   * a cancelled running task keeps its slot until its work returns, which it does soon, as the
-   * engine watches its signal.
+   * a cancelled task keeps a slot it holds until its work returns, which it does soon, as every
+   * phase watches its signal.
    */
-  readonly #slot = (record: TaskRecord): ReleaseSlot | Promise<ReleaseSlot> => {
-    const now = this.#slots.tryAcquire();
+  #lease(slots: FairSlots, record: TaskRecord): ReleaseSlot | Promise<ReleaseSlot> {
+    const now = slots.tryAcquire();
     if (now !== undefined) return now;
     return new Promise<ReleaseSlot>((resolve, reject) => {
       const cancelRun = record.onCancel;
-      const ticket = this.#slots.enqueue(record.owner, (release) => {
+      const ticket = slots.enqueue(record.owner, (release) => {
         record.onCancel = cancelRun;
         resolve(release);
       });
       record.onCancel = (abort) => {
-        this.#slots.withdraw(ticket);
+        slots.withdraw(ticket);
         reject(abort);
         cancelRun?.(abort);
       };
     });
-  };
+  }
 
   /**
    * Settles with the work's outcome, or at once with the abort when the task is cancelled in any
@@ -203,7 +212,7 @@ export class TaskRouter {
     if (record === undefined) return;
     // The acknowledgement goes out before any work starts, so it always comes first.
     if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-    const options = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot: this.#slot };
+    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, ...this.#slotOptions };
     const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
     if (!async) return done;
     void done;
@@ -212,8 +221,7 @@ export class TaskRouter {
   async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
     const record = this.#admit(task, ctx, false);
     if (record === undefined) return;
-    // An upload is a fetch and a decode check, no engine work: it takes no engine slot.
-    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task));
+    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task, this.#slotOptions.inputSlot));
   }
 
   #getResponse(task: GetResponseTask, ctx: TaskContext): void {

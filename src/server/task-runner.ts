@@ -1,6 +1,7 @@
-// Runs one task's work: imageInference (inputs resolved, then the engine in a slot, previews, finals
-// with outputs and uploads) and imageUpload (fetch, check, store; no engine slot). Outputs go out
-// through the registry, so a cancelled task sends nothing more and a re-attached one follows its new target.
+// Runs one task's work: imageInference (inputs resolved in an input slot, then the engine in an
+// engine slot, previews, finals with outputs and uploads) and imageUpload (fetch and check in an
+// input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
+// and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
 import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
@@ -10,7 +11,7 @@ import type { WebhookSender } from './webhooks.js';
 import type { ServerLimits } from './limits.js';
 import { dataFrame, encodeOutbound } from './outbound.js';
 import { buildFinal, type FinalImage } from './outputs.js';
-import type { ReleaseSlot } from './engine-slots.js';
+import type { ReleaseSlot } from './fair-slots.js';
 import { FinalUploads } from './final-uploads.js';
 import { TaskFailure } from './task-failure.js';
 import type { TaskRecord, TaskRegistry } from './task-registry.js';
@@ -45,13 +46,17 @@ export interface InferenceOptions {
   readonly previews: boolean;
   /** Finals go into the image store (URLs, getResponse, reuse by imageUUID); the imagine endpoint keeps its image itself. */
   readonly storeFinals: boolean;
+  /** An engine slot. */
   readonly slot: SlotRequest;
+  /** A slot to resolve input images in and hold them until the engine slot (tasks without inputs take none). */
+  readonly inputSlot: SlotRequest;
 }
 
 /**
  * Generates the images of an imageInference task, in three phases: its input images are resolved
- * before it asks for an engine slot, the slot is held only while the engine works, and finals for
- * an uploadEndpoint are uploaded beside the engine and after it, outside the slot.
+ * (in an input slot) before it asks for an engine slot, the engine slot is held only while the
+ * engine works, and finals for an uploadEndpoint are uploaded beside the engine and after it,
+ * outside the slot.
  */
 export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
   const request: EngineRequest = {
@@ -77,13 +82,22 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     const { format, maxSide, count } = task.previews;
     request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
   }
+  let release: ReleaseSlot;
   if (task.seedImage !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
-    await resolveInputs(deps, record, task, request);
+    const releaseInputs = await options.inputSlot(record);
+    try {
+      await resolveInputs(deps, record, task, request);
+      if (record.state !== 'running') return;
+      release = await options.slot(record);
+    } finally {
+      // On the engine the inputs are the running task's, bounded by the engine slots.
+      releaseInputs();
+    }
+  } else {
+    // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
+    const lease = options.slot(record);
+    release = typeof lease === 'function' ? lease : await lease;
   }
-  if (record.state !== 'running') return;
-
-  const lease = options.slot(record);
-  const release = typeof lease === 'function' ? lease : await lease;
   const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, deps.limits.uploadTimeoutMs);
   try {
     if (record.state === 'running') await generate(deps, record, task, request, options.storeFinals, uploads);
@@ -165,15 +179,23 @@ function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageI
 }
 
 /** Stores an uploaded image and answers with its imageUUID and URL. */
-export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task: ImageUploadTask): Promise<void> {
-  const bytes = await resolveImageInput(task.image, { parameter: 'image', invalid: 'invalidImage' }, inputOptions(deps, record.controller.signal));
-  const format = sniffFormat(bytes);
-  if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
-  const sharp = await loadSharp();
+export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task: ImageUploadTask, inputSlot: SlotRequest): Promise<void> {
+  // An input slot, not an engine slot: the fetch and the check hold bytes, but no engine work.
+  const release = await inputSlot(record);
+  let bytes: Uint8Array;
+  let format: ReturnType<typeof sniffFormat>;
   try {
-    await sharp(bytes).metadata();
-  } catch (error) {
-    throw new TaskFailure('invalidImage', 'image could not be decoded', { parameter: 'image', type: 'string', cause: error });
+    bytes = await resolveImageInput(task.image, { parameter: 'image', invalid: 'invalidImage' }, inputOptions(deps, record.controller.signal));
+    format = sniffFormat(bytes);
+    if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
+    const sharp = await loadSharp();
+    try {
+      await sharp(bytes).metadata();
+    } catch (error) {
+      throw new TaskFailure('invalidImage', 'image could not be decoded', { parameter: 'image', type: 'string', cause: error });
+    }
+  } finally {
+    release();
   }
   if (record.state !== 'running') return;
   const imageUUID = randomUUID();

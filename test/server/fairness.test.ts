@@ -7,7 +7,7 @@ import { createGateEngine } from '../helpers/gate-engine.js';
 import { startHeldHttp } from '../helpers/held-http.js';
 import { solidPng } from '../helpers/http-fixture.js';
 import { recordingEngine } from '../helpers/images-api.js';
-import { finalItem, isErrorOf, isFinal, itemOf, RawClient } from '../helpers/raw-client.js';
+import { finalItem, isErrorOf, isFinal, itemOf, QUIET_MS, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer | undefined;
@@ -48,10 +48,53 @@ describe('input fetches hold no engine slot', () => {
     // Were the fetches in engine slots, both would be taken and B would wait for A's URLs.
     await b.client.waitFor((f) => isFinal(f, quick.taskUUID));
     expect(slow.requests.some((request) => request.answered)).toBe(false);
-    // Every fetch runs at once, none waiting for a slot.
-    await slow.received(4);
     slow.releaseAll();
     for (const task of slowTasks) await a.client.waitFor((f) => isFinal(f, task.taskUUID));
+    await a.client.close();
+    await b.client.close();
+  });
+
+  it("lets B's task run while A's imageUpload fetches its URL slowly", async () => {
+    await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
+    server = await startTestServer({ limits: { maxConcurrentTasks: 1 } });
+    const a = await RawClient.authenticated(server.url, 'key-a');
+    const b = await RawClient.authenticated(server.url, 'key-b');
+    const upload = { taskType: 'imageUpload', taskUUID: inferenceTask().taskUUID, image: `${slow.url}/upload.png` };
+    a.client.send([upload]);
+    await slow.received(1);
+    const quick = inferenceTask();
+    b.client.send([quick]);
+    await b.client.waitFor((f) => isFinal(f, quick.taskUUID));
+    slow.releaseAll();
+    const answer = await a.client.waitFor((f) => f.kind === 'json' && f.data[0]?.taskUUID === upload.taskUUID);
+    expect(itemOf(answer)).toMatchObject({ taskType: 'imageUpload', imageUUID: expect.any(String) as string });
+    await a.client.close();
+    await b.client.close();
+  });
+
+  it('resolves inputs in as many slots as the engine has, shared round robin by key', async () => {
+    await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
+    server = await startTestServer({ limits: { maxConcurrentTasks: 1 } });
+    const a = await RawClient.authenticated(server.url, 'key-a');
+    const b = await RawClient.authenticated(server.url, 'key-b');
+    const aTasks = [1, 2, 3].map((i) => inferenceTask({ seedImage: `${slow.url}/a${i}.png` }));
+    a.client.send(aTasks);
+    await slow.received(1);
+    await ping(a.client);
+    const bTask = inferenceTask({ seedImage: `${slow.url}/b1.png` });
+    b.client.send([bTask]);
+    await ping(b.client);
+    // One fetch at a time: inputs fetched ahead of the engine stay as bounded as the engine's own.
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    expect(slow.requests).toHaveLength(1);
+    for (let i = 1; i <= 4; i++) {
+      await slow.received(i);
+      slow.release(1);
+    }
+    // A's first was fetching when B asked; then the keys take turns.
+    expect(slow.requests.map((request) => request.path)).toEqual(['/a1.png', '/a2.png', '/b1.png', '/a3.png']);
+    for (const task of aTasks) await a.client.waitFor((f) => isFinal(f, task.taskUUID));
+    await b.client.waitFor((f) => isFinal(f, bTask.taskUUID));
     await a.client.close();
     await b.client.close();
   });

@@ -1,9 +1,9 @@
-// EngineSlots: a slot is never given twice or lost, each key's tasks start in the order they asked,
+// FairSlots: a slot is never given twice or lost, each key's tasks start in the order they asked,
 // a withdrawn task never starts, and keys take turns: while a task waits as the k-th of its key,
 // no other key starts more than k tasks.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EngineSlots, type ReleaseSlot, type SlotTicket } from '../../src/server/engine-slots.js';
+import { FairSlots, type ReleaseSlot, type SlotTicket } from '../../src/server/fair-slots.js';
 
 type Op = { op: 'ask'; owner: string } | { op: 'release'; pick: number } | { op: 'withdraw'; pick: number };
 
@@ -27,11 +27,11 @@ interface Waiter {
   readonly ticket: SlotTicket;
 }
 
-describe('EngineSlots', () => {
+describe('FairSlots', () => {
   it('keeps its invariants under any sequence of asks, releases and withdrawals', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 }), ops, (capacity, sequence: Op[]) => {
-        const slots = new EngineSlots(capacity);
+        const slots = new FairSlots(capacity);
         const held: ReleaseSlot[] = [];
         const waiting: Waiter[] = [];
         const grants = new Map<string, number>();

@@ -1,6 +1,6 @@
-// The engine's slots (maxConcurrentTasks), shared round robin between owners: each key waits in its
-// own first-in first-out line and the keys are served in turn, so one key's long line never delays
-// another key's next task by more than one task.
+// Slots shared round robin between owners (the engine's slots, and the slots for resolving input
+// images): each key waits in its own first-in first-out line and the keys are served in turn, so one
+// key's long line never delays another key's next task by more than one task.
 
 /** Gives a slot back; calling it again does nothing. */
 export type ReleaseSlot = () => void;
@@ -11,7 +11,7 @@ export interface SlotTicket {
   readonly grant: (release: ReleaseSlot) => void;
 }
 
-export class EngineSlots {
+export class FairSlots {
   readonly #capacity: number;
   #busy = 0;
   #waiting = 0;
