@@ -212,7 +212,8 @@ export class TaskRouter {
     if (record === undefined) return;
     // The acknowledgement goes out before any work starts, so it always comes first.
     if (async) ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, ...this.#slotOptions };
+    const { slot, inputSlot } = this.#slotOptions;
+    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot, inputSlot };
     const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
     if (!async) return done;
     void done;
