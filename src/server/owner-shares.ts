@@ -32,7 +32,7 @@ export interface ShareEntry<K> {
 /** One owner's holdings. Entries are kept in doubly linked lists: no hashing on the hot path. */
 interface Account<K> {
   readonly owner: string;
-  /** Everything charged to the owner: its entries, pinned or not, and amounts held outside entries. */
+  /** Everything charged to the owner: its entries, pinned or not. */
   amount: number;
   /** Entries, pinned or not. */
   size: number;
@@ -51,7 +51,7 @@ interface EntryList<K> {
 
 class Entry<K> implements ShareEntry<K> {
   readonly key: K;
-  readonly amount: number;
+  amount: number;
   /** Undefined once deleted. */
   account: Account<K> | undefined;
   list: EntryList<K> | undefined;
@@ -130,14 +130,26 @@ export class OwnerShares<K> {
     return this.#accounts.get(owner)?.amount ?? 0;
   }
 
-  /** Adds an evictable entry at the end of the owner's order (it is the newest); keep the handle to change it later. */
-  add(owner: string, key: K, amount: number): ShareEntry<K> {
+  /**
+   * Adds an entry: evictable at the end of the owner's order (it is the newest), or pinned. Keep the
+   * handle to change it later.
+   */
+  add(owner: string, key: K, amount: number, pinned = false): ShareEntry<K> {
     const account = this.#open(owner);
     const entry = new Entry(key, amount, account);
-    append(account.evictable, entry);
+    append(pinned ? account.pinned : account.evictable, entry);
     account.size++;
     this.#change(account, amount);
     return entry;
+  }
+
+  /** Changes an entry's amount by `delta` (a session's held bytes grow and shrink with every frame). */
+  resize(handle: ShareEntry<K>, delta: number): void {
+    const entry = handle as Entry<K>;
+    const account = entry.account;
+    if (account === undefined || delta === 0) return;
+    entry.amount += delta;
+    this.#change(account, delta);
   }
 
   /** Removes an entry, evictable or pinned; false when it was removed already. */
@@ -177,12 +189,6 @@ export class OwnerShares<K> {
     if (account === undefined || entry.list !== account.pinned) return;
     unlink(entry);
     append(account.evictable, entry);
-  }
-
-  /** Charges (or with a negative `delta`, credits) an amount held outside any entry. */
-  adjust(owner: string, delta: number): void {
-    if (delta === 0) return;
-    this.#change(this.#open(owner), delta);
   }
 
   /** The owner's evictable entries, oldest first (deleting the current one while iterating is fine). */

@@ -65,8 +65,9 @@ export class Session implements OutputTarget {
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
   #pumping = false;
-  /** Its place in the store's per-key session count (set by the store). */
+  /** Its places in the store's per-key accounts of sessions and of held bytes (set by the store). */
   counted: ShareEntry<Session> | undefined;
+  bytesHeld: ShareEntry<Session> | undefined;
 
   constructor(store: SessionStore, owner: string, uuid: string) {
     this.#store = store;
@@ -137,7 +138,7 @@ export class Session implements OutputTarget {
   discard(): void {
     if (this.#state.name === 'discarded') return;
     this.#moveTo({ name: 'discarded' });
-    this.#store.adjustBytes(this.owner, -this.#heldBytes);
+    this.#store.adjustBytes(this, -this.#heldBytes);
     this.#held = [];
     this.#writtenCount = 0;
     this.#heldBytes = 0;
@@ -223,7 +224,7 @@ export class Session implements OutputTarget {
 
   #grow(bytes: number): void {
     this.#heldBytes += bytes;
-    this.#store.adjustBytes(this.owner, bytes);
+    this.#store.adjustBytes(this, bytes);
   }
 
   /** Per-session byte bound: written frames go first (they probably arrived); a detached session over it is dropped. */
@@ -273,8 +274,8 @@ export class SessionStore {
   readonly #sessions = new Map<string, Session>();
   /** Sessions by owner: those without a socket are evictable, oldest detached first; attached ones are pinned. */
   readonly #counts: OwnerShares<Session>;
-  /** Held bytes by owner (amounts only: the sessions to drop come from #counts). */
-  readonly #bytes: OwnerShares<never>;
+  /** Held bytes by owner, one pinned entry per session (the sessions to drop come from #counts' order). */
+  readonly #bytes: OwnerShares<Session>;
 
   constructor(options: { limits: ServerLimits; logger: Logger; resumeWindowMs: number }) {
     this.limits = options.limits;
@@ -314,6 +315,8 @@ export class SessionStore {
     const session = new Session(this, owner, randomUUID());
     this.#sessions.set(session.uuid, session);
     session.counted = this.#counts.add(owner, session, 1);
+    // Pinned: byte pressure picks the owner here, and the session to drop from #counts' order.
+    session.bytesHeld = this.#bytes.add(owner, session, 0, true);
     return session;
   }
 
@@ -353,10 +356,11 @@ export class SessionStore {
     if (this.#sessions.get(session.uuid) !== session) return;
     this.#sessions.delete(session.uuid);
     if (session.counted !== undefined) this.#counts.delete(session.counted);
+    if (session.bytesHeld !== undefined) this.#bytes.delete(session.bytesHeld);
   }
 
-  adjustBytes(owner: string, delta: number): void {
-    this.#bytes.adjust(owner, delta);
+  adjustBytes(session: Session, delta: number): void {
+    if (session.bytesHeld !== undefined) this.#bytes.resize(session.bytesHeld, delta);
   }
 
   /**

@@ -6,24 +6,24 @@ import { describe, expect, it } from 'vitest';
 import { OwnerShares, type ShareEntry } from '../../src/server/owner-shares.js';
 
 type Op =
-  | { op: 'add'; owner: string; amount: number }
+  | { op: 'add'; owner: string; amount: number; pinned: boolean }
   | { op: 'delete'; pick: number }
   | { op: 'touch'; pick: number }
   | { op: 'pin'; pick: number }
   | { op: 'unpin'; pick: number }
-  | { op: 'adjust'; owner: string; delta: number }
+  | { op: 'resize'; pick: number; delta: number }
   | { op: 'room'; owner: string; adding: number };
 
 const owner = fc.constantFrom('a', 'b', 'c');
 const ops = fc.array(
   fc.oneof(
     // Small amounts, so that owners often hold the same (ties are where a rule can go wrong).
-    { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), owner, amount: fc.integer({ min: 1, max: 2 }) }) },
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), owner, amount: fc.integer({ min: 1, max: 2 }), pinned: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('touch' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('pin' as const), pick: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('unpin' as const), pick: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('adjust' as const), owner, delta: fc.integer({ min: 1, max: 2 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('resize' as const), pick: fc.nat(), delta: fc.integer({ min: -1, max: 2 }) }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('room' as const), owner, adding: fc.integer({ min: 0, max: 5 }) }) },
   ),
   { maxLength: 150 },
@@ -32,7 +32,7 @@ const ops = fc.array(
 interface Entry {
   readonly key: number;
   readonly owner: string;
-  readonly amount: number;
+  amount: number;
   readonly handle: ShareEntry<number>;
   pinned: boolean;
 }
@@ -44,19 +44,18 @@ describe('OwnerShares', () => {
         const shares = new OwnerShares<number>({ total, perOwner });
         /** Entries oldest first per owner (evictable order is the order of this array among unpinned ones). */
         let entries: Entry[] = [];
-        const extra = new Map<string, number>();
         let nextKey = 0;
-        const amountOf = (who: string): number => entries.filter((e) => e.owner === who).reduce((sum, e) => sum + e.amount, 0) + (extra.get(who) ?? 0);
-        const owners = (): string[] => [...new Set([...entries.map((e) => e.owner), ...extra.keys()])];
+        const amountOf = (who: string): number => entries.filter((e) => e.owner === who).reduce((sum, e) => sum + e.amount, 0);
+        const owners = (): string[] => [...new Set(entries.map((e) => e.owner))];
         const oldest = (who: string): Entry | undefined => entries.find((e) => e.owner === who && !e.pinned);
         for (const step of sequence) {
           const picked = entries.length === 0 ? undefined : entries[('pick' in step ? step.pick : 0) % entries.length];
           switch (step.op) {
             case 'add': {
               const key = nextKey++;
-              const handle = shares.add(step.owner, key, step.amount);
+              const handle = shares.add(step.owner, key, step.amount, step.pinned);
               expect(handle).toMatchObject({ key, amount: step.amount });
-              entries.push({ key, owner: step.owner, amount: step.amount, handle, pinned: false });
+              entries.push({ key, owner: step.owner, amount: step.amount, handle, pinned: step.pinned });
               break;
             }
             case 'delete':
@@ -83,9 +82,12 @@ describe('OwnerShares', () => {
                 entries = [...entries.filter((e) => e !== picked), picked];
               }
               break;
-            case 'adjust':
-              shares.adjust(step.owner, step.delta);
-              extra.set(step.owner, (extra.get(step.owner) ?? 0) + step.delta);
+            case 'resize':
+              // Amounts stay positive, as a store's do.
+              if (picked === undefined || picked.amount + step.delta <= 0) break;
+              shares.resize(picked.handle, step.delta);
+              picked.amount += step.delta;
+              expect(picked.handle.amount).toBe(picked.amount);
               break;
             case 'room': {
               const room = shares.room(step.owner, step.adding);
@@ -126,14 +128,19 @@ describe('OwnerShares', () => {
     );
   });
 
-  it('forgets an owner that holds nothing any more', () => {
+  it('forgets an owner that holds nothing any more, and keeps one whose pinned entry is empty', () => {
     const shares = new OwnerShares<string>({ total: 10, perOwner: 10 });
     const x = shares.add('a', 'x', 3);
-    shares.adjust('b', 2);
+    const y = shares.add('b', 'y', 0, true);
+    shares.resize(y, 2);
     expect(shares.owners).toBe(2);
+    expect([...shares.pinnedOf('b')]).toEqual(['y']);
     shares.delete(x);
-    shares.adjust('b', -2);
-    expect(shares.owners).toBe(0);
+    shares.resize(y, -2);
+    expect(shares.owners).toBe(1);
     expect(shares.total).toBe(0);
+    expect(shares.room('b', 0)).toEqual({ kind: 'fits' });
+    shares.delete(y);
+    expect(shares.owners).toBe(0);
   });
 });
