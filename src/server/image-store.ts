@@ -3,17 +3,16 @@
 // and per key: a key past its share loses its own least recently used images, and past the total
 // the key holding the most does, so one key's traffic never evicts another key's images.
 import type { ImageFormat } from '../engine/index.js';
-import { OwnerShares, type ShareEntry } from './owner-shares.js';
+import { OwnerShares, type ShareNode } from './owner-shares.js';
 
-/** One stored image. */
-export interface StoredImage {
+/** One stored image; it counts in its key's share of the store. */
+export interface StoredImage extends ShareNode {
+  readonly uuid: string;
   readonly bytes: Uint8Array;
   readonly format: ImageFormat;
   /** Key digest of the task that made or uploaded it. */
   readonly owner: string;
   expiresAt: number;
-  /** Its place in the per-key accounts. */
-  readonly share: ShareEntry<string>;
 }
 
 const mediaTypes: Readonly<Record<ImageFormat, string>> = { PNG: 'image/png', JPG: 'image/jpeg', WEBP: 'image/webp' };
@@ -40,7 +39,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
 export class ImageStore {
   readonly #images = new Map<string, StoredImage>();
   /** Bytes by owner, each owner's images least recently used first. */
-  readonly #shares: OwnerShares<string>;
+  readonly #shares: OwnerShares<StoredImage>;
   readonly #retentionMs: number;
 
   constructor(options: { maxBytes: number; maxBytesPerKey?: number; retentionMs: number }) {
@@ -59,12 +58,24 @@ export class ImageStore {
   /** Stores an image of `owner`; older images go to make room (never the new one). */
   put(uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string): void {
     this.delete(uuid);
-    const share = this.#shares.add(owner, uuid, bytes.byteLength);
-    this.#images.set(uuid, { bytes, format, owner, expiresAt: Date.now() + this.#retentionMs, share });
+    const image: StoredImage = {
+      uuid,
+      bytes,
+      format,
+      owner,
+      expiresAt: Date.now() + this.#retentionMs,
+      shareAccount: undefined,
+      sharePrev: undefined,
+      shareNext: undefined,
+      sharePinned: false,
+      shareAmount: 0,
+    };
+    this.#images.set(uuid, image);
+    this.#shares.add(owner, image, bytes.byteLength);
     for (;;) {
       const room = this.#shares.room(owner, 0);
-      if (room.kind !== 'evict' || room.key === uuid) break;
-      this.delete(room.key);
+      if (room.kind !== 'evict' || room.key === image) break;
+      this.delete(room.key.uuid);
     }
   }
 
@@ -78,7 +89,7 @@ export class ImageStore {
       this.delete(key);
       return undefined;
     }
-    this.#shares.touch(image.share);
+    this.#shares.touch(image);
     image.expiresAt = now + this.#retentionMs;
     return image;
   }
@@ -87,7 +98,7 @@ export class ImageStore {
     const image = this.#images.get(uuid);
     if (image === undefined) return;
     this.#images.delete(uuid);
-    this.#shares.delete(image.share);
+    this.#shares.delete(image);
   }
 
   /** Drops expired images; called by the server's sweep. */

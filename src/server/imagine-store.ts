@@ -2,7 +2,7 @@
 // bounded by counts in total and per key (publishing past a bound is refused; the oldest unpublished
 // image of the key over its share goes first), published ones expire, and an owner may delete its own.
 import { randomBytes } from 'node:crypto';
-import { OwnerShares, type ShareEntry } from './owner-shares.js';
+import { OwnerShares, unshared, type ShareNode } from './owner-shares.js';
 
 /** One imagined image. */
 export interface ImaginedImage {
@@ -35,10 +35,8 @@ export interface ImagineLimits {
   readonly publishedLifetimeMs?: number;
 }
 
-/** An image as the store keeps it: with its place in the per-key accounts it is counted in. */
-interface Kept extends ImaginedImage {
-  share: ShareEntry<string>;
-}
+/** An image as the store keeps it: counted in its key's share of the drafts or of the published. */
+interface Kept extends ImaginedImage, ShareNode {}
 
 /** The outcome of a publish: the image, or why not (`full`: the total; `shareFull`: the key's share). */
 export type PublishResult = { ok: true; image: ImaginedImage } | { ok: false; reason: 'notFound' | 'full' | 'shareFull' };
@@ -47,9 +45,9 @@ export type PublishResult = { ok: true; image: ImaginedImage } | { ok: false; re
 export class ImagineStore {
   readonly #images = new Map<string, Kept>();
   /** Unpublished images by owner, oldest first. */
-  readonly #drafts: OwnerShares<string>;
+  readonly #drafts: OwnerShares<Kept>;
   /** Published images by owner. */
-  readonly #published: OwnerShares<string>;
+  readonly #published: OwnerShares<Kept>;
   /** Published images in publish order, which is expiry order (one lifetime for all). */
   readonly #expiring = new Map<string, Kept>();
   readonly #limits: Required<ImagineLimits>;
@@ -92,13 +90,13 @@ export class ImagineStore {
   /** Stores a new, unpublished image and gives it an id; an older unpublished one may go to make room. */
   add(image: Omit<ImaginedImage, 'id' | 'published' | 'expiresAt'>): ImaginedImage {
     this.#expire();
-    const id = `image_${randomBytes(16).toString('hex')}`;
-    const stored: Kept = { ...image, id, published: false, expiresAt: Number.POSITIVE_INFINITY, share: this.#drafts.add(image.owner, id, 1) };
-    this.#images.set(id, stored);
+    const stored: Kept = { ...image, id: `image_${randomBytes(16).toString('hex')}`, published: false, expiresAt: Number.POSITIVE_INFINITY, ...unshared() };
+    this.#images.set(stored.id, stored);
+    this.#drafts.add(stored.owner, stored, 1);
     for (;;) {
       const room = this.#drafts.room(stored.owner, 0);
-      if (room.kind !== 'evict' || room.key === stored.id) break;
-      this.#remove(room.key);
+      if (room.kind !== 'evict' || room.key === stored) break;
+      this.#remove(room.key.id);
     }
     return stored;
   }
@@ -123,8 +121,8 @@ export class ImagineStore {
     if (this.#published.amountOf(owner) >= this.#limits.maxPublishedPerKey) return { ok: false, reason: 'shareFull' };
     image.published = true;
     image.expiresAt = this.#now() + this.#limits.publishedLifetimeMs;
-    this.#drafts.delete(image.share);
-    image.share = this.#published.add(owner, id, 1);
+    this.#drafts.delete(image);
+    this.#published.add(owner, image, 1);
     this.#expiring.set(id, image);
     return { ok: true, image };
   }
@@ -170,10 +168,10 @@ export class ImagineStore {
     if (image === undefined) return;
     this.#images.delete(id);
     if (image.published) {
-      this.#published.delete(image.share);
+      this.#published.delete(image);
       this.#expiring.delete(id);
     } else {
-      this.#drafts.delete(image.share);
+      this.#drafts.delete(image);
     }
   }
 }

@@ -23,75 +23,73 @@ export type Room<K> =
 
 const fits: Room<never> = Object.freeze({ kind: 'fits' });
 
-/** An entry's place in its owner's accounts: the store keeps it beside the entry (no lookup by key). */
-export interface ShareEntry<K> {
-  readonly key: K;
-  readonly amount: number;
+/**
+ * The bookkeeping fields OwnerShares keeps on each entry. Entries are the stores' own objects (a task
+ * record, a stored image), so accounting for one costs no allocation and no hashing: a store
+ * creates its objects with these fields as {@link unshared} gives them and never writes them.
+ */
+export interface ShareNode {
+  /** The owner's account while the entry counts; undefined before it is added and once deleted. */
+  shareAccount: object | undefined;
+  sharePrev: ShareNode | undefined;
+  shareNext: ShareNode | undefined;
+  /** Pinned entries count but are never evicted (a session with a socket). */
+  sharePinned: boolean;
+  /** What the entry counts for. */
+  shareAmount: number;
 }
 
-/** One owner's holdings. Entries are kept in doubly linked lists: no hashing on the hot path. */
-interface Account<K> {
+/** The initial bookkeeping fields of an entry. */
+export function unshared(): ShareNode {
+  return { shareAccount: undefined, sharePrev: undefined, shareNext: undefined, sharePinned: false, shareAmount: 0 };
+}
+
+/** One owner's holdings. Entries are kept in doubly linked lists through their own fields. */
+interface Account {
   readonly owner: string;
   /** Everything charged to the owner: its entries, pinned or not. */
   amount: number;
   /** Entries, pinned or not. */
   size: number;
   /** Evictable entries, oldest (or least recently used) first. */
-  readonly evictable: EntryList<K>;
-  /** Entries held but never evicted (a session with a socket). */
-  readonly pinned: EntryList<K>;
+  readonly evictable: EntryList;
+  /** Entries held but never evicted. */
+  readonly pinned: EntryList;
   /** Index in the heap. */
   index: number;
 }
 
-interface EntryList<K> {
-  head: Entry<K> | undefined;
-  tail: Entry<K> | undefined;
+interface EntryList {
+  head: ShareNode | undefined;
+  tail: ShareNode | undefined;
 }
 
-class Entry<K> implements ShareEntry<K> {
-  readonly key: K;
-  amount: number;
-  /** Undefined once deleted. */
-  account: Account<K> | undefined;
-  list: EntryList<K> | undefined;
-  prev: Entry<K> | undefined = undefined;
-  next: Entry<K> | undefined = undefined;
-
-  constructor(key: K, amount: number, account: Account<K>) {
-    this.key = key;
-    this.amount = amount;
-    this.account = account;
-    this.list = undefined;
-  }
+function append(list: EntryList, node: ShareNode): void {
+  node.sharePrev = list.tail;
+  node.shareNext = undefined;
+  if (list.tail === undefined) list.head = node;
+  else list.tail.shareNext = node;
+  list.tail = node;
 }
 
-function append<K>(list: EntryList<K>, entry: Entry<K>): void {
-  entry.list = list;
-  entry.prev = list.tail;
-  entry.next = undefined;
-  if (list.tail === undefined) list.head = entry;
-  else list.tail.next = entry;
-  list.tail = entry;
+function unlink(list: EntryList, node: ShareNode): void {
+  if (node.sharePrev === undefined) list.head = node.shareNext;
+  else node.sharePrev.shareNext = node.shareNext;
+  if (node.shareNext === undefined) list.tail = node.sharePrev;
+  else node.shareNext.sharePrev = node.sharePrev;
+  node.sharePrev = undefined;
+  node.shareNext = undefined;
 }
 
-function unlink<K>(entry: Entry<K>): void {
-  const list = entry.list;
-  if (list === undefined) return;
-  if (entry.prev === undefined) list.head = entry.next;
-  else entry.prev.next = entry.next;
-  if (entry.next === undefined) list.tail = entry.prev;
-  else entry.next.prev = entry.prev;
-  entry.prev = undefined;
-  entry.next = undefined;
-  entry.list = undefined;
+function listOf(account: Account, node: ShareNode): EntryList {
+  return node.sharePinned ? account.pinned : account.evictable;
 }
 
-function* keys<K>(list: EntryList<K> | undefined): Generator<K> {
-  for (let entry = list?.head; entry !== undefined; ) {
-    const next = entry.next;
-    yield entry.key;
-    entry = next;
+function* nodes<N extends ShareNode>(list: EntryList | undefined): Generator<N> {
+  for (let node = list?.head; node !== undefined; ) {
+    const next = node.shareNext;
+    yield node as N;
+    node = next;
   }
 }
 
@@ -104,11 +102,11 @@ function* keys<K>(list: EntryList<K> | undefined): Generator<K> {
  * holds more than the adding owner, else the adding owner gives up its own. So an owner's entries
  * are only ever taken for an owner that holds less than it: the largest holders give way first.
  */
-export class OwnerShares<K> {
+export class OwnerShares<N extends ShareNode> {
   readonly bounds: ShareBounds;
-  readonly #accounts = new Map<string, Account<K>>();
+  readonly #accounts = new Map<string, Account>();
   /** Accounts as a binary max-heap on `amount`: the largest holder is first. */
-  readonly #heap: Account<K>[] = [];
+  readonly #heap: Account[] = [];
   #total = 0;
 
   constructor(bounds: ShareBounds) {
@@ -130,75 +128,71 @@ export class OwnerShares<K> {
     return this.#accounts.get(owner)?.amount ?? 0;
   }
 
-  /**
-   * Adds an entry: evictable at the end of the owner's order (it is the newest), or pinned. Keep the
-   * handle to change it later.
-   */
-  add(owner: string, key: K, amount: number, pinned = false): ShareEntry<K> {
+  /** Adds an entry (not counted yet): evictable at the end of the owner's order (it is the newest), or pinned. */
+  add(owner: string, node: N, amount: number, pinned = false): void {
+    if (node.shareAccount !== undefined) throw new Error('internal: an entry counted twice');
     const account = this.#open(owner);
-    const entry = new Entry(key, amount, account);
-    append(pinned ? account.pinned : account.evictable, entry);
+    node.shareAccount = account;
+    node.sharePinned = pinned;
+    node.shareAmount = amount;
+    append(listOf(account, node), node);
     account.size++;
     this.#change(account, amount);
-    return entry;
   }
 
-  /** Changes an entry's amount by `delta` (a session's held bytes grow and shrink with every frame). */
-  resize(handle: ShareEntry<K>, delta: number): void {
-    const entry = handle as Entry<K>;
-    const account = entry.account;
-    if (account === undefined || delta === 0) return;
-    entry.amount += delta;
-    this.#change(account, delta);
-  }
-
-  /** Removes an entry, evictable or pinned; false when it was removed already. */
-  delete(handle: ShareEntry<K>): boolean {
-    const entry = handle as Entry<K>;
-    const account = entry.account;
+  /** Removes an entry, evictable or pinned; false when it does not count (never added, or removed already). */
+  delete(node: N): boolean {
+    const account = node.shareAccount as Account | undefined;
     if (account === undefined) return false;
-    unlink(entry);
-    entry.account = undefined;
+    unlink(listOf(account, node), node);
+    node.shareAccount = undefined;
     account.size--;
-    this.#change(account, -entry.amount);
+    this.#change(account, -node.shareAmount);
     return true;
   }
 
+  /** Changes an entry's amount by `delta` (a session's held bytes grow and shrink with every frame). */
+  resize(node: N, delta: number): void {
+    const account = node.shareAccount as Account | undefined;
+    if (account === undefined || delta === 0) return;
+    node.shareAmount += delta;
+    this.#change(account, delta);
+  }
+
   /** Moves an evictable entry to the end of its owner's order (it was just used). */
-  touch(handle: ShareEntry<K>): void {
-    const entry = handle as Entry<K>;
-    const account = entry.account;
-    if (account === undefined || entry.list !== account.evictable || account.evictable.tail === entry) return;
-    unlink(entry);
-    append(account.evictable, entry);
+  touch(node: N): void {
+    const account = node.shareAccount as Account | undefined;
+    if (account === undefined || node.sharePinned || account.evictable.tail === node) return;
+    unlink(account.evictable, node);
+    append(account.evictable, node);
   }
 
   /** Makes an entry one that is never evicted; it still counts. */
-  pin(handle: ShareEntry<K>): void {
-    const entry = handle as Entry<K>;
-    const account = entry.account;
-    if (account === undefined || entry.list === account.pinned) return;
-    unlink(entry);
-    append(account.pinned, entry);
+  pin(node: N): void {
+    const account = node.shareAccount as Account | undefined;
+    if (account === undefined || node.sharePinned) return;
+    unlink(account.evictable, node);
+    node.sharePinned = true;
+    append(account.pinned, node);
   }
 
   /** Makes a pinned entry evictable again, as the newest of its owner. */
-  unpin(handle: ShareEntry<K>): void {
-    const entry = handle as Entry<K>;
-    const account = entry.account;
-    if (account === undefined || entry.list !== account.pinned) return;
-    unlink(entry);
-    append(account.evictable, entry);
+  unpin(node: N): void {
+    const account = node.shareAccount as Account | undefined;
+    if (account === undefined || !node.sharePinned) return;
+    unlink(account.pinned, node);
+    node.sharePinned = false;
+    append(account.evictable, node);
   }
 
   /** The owner's evictable entries, oldest first (deleting the current one while iterating is fine). */
-  entriesOf(owner: string): Generator<K> {
-    return keys(this.#accounts.get(owner)?.evictable);
+  entriesOf(owner: string): Generator<N> {
+    return nodes<N>(this.#accounts.get(owner)?.evictable);
   }
 
   /** The owner's pinned entries. */
-  pinnedOf(owner: string): Generator<K> {
-    return keys(this.#accounts.get(owner)?.pinned);
+  pinnedOf(owner: string): Generator<N> {
+    return nodes<N>(this.#accounts.get(owner)?.pinned);
   }
 
   /**
@@ -207,10 +201,10 @@ export class OwnerShares<K> {
    * gives up its oldest if it holds more than `owner` does now, else `owner` gives up its own; a
    * chosen owner with nothing evictable leaves it to `owner`'s own entries.
    */
-  room(owner: string, adding: number): Room<K> {
+  room(owner: string, adding: number): Room<N> {
     const account = this.#accounts.get(owner);
     const holds = account?.amount ?? 0;
-    let from: Account<K> | undefined;
+    let from: Account | undefined;
     let bound: ShareBound;
     if (holds + adding > this.bounds.perOwner) {
       from = account;
@@ -222,16 +216,23 @@ export class OwnerShares<K> {
     } else {
       return fits;
     }
-    const oldest = from?.evictable.head ?? (from !== account ? account?.evictable.head : undefined);
-    if (oldest?.account !== undefined) return { kind: 'evict', key: oldest.key, owner: oldest.account.owner, bound };
+    const chosen = from?.evictable.head !== undefined ? from : from !== account ? account : undefined;
+    const oldest = chosen?.evictable.head;
+    if (chosen !== undefined && oldest !== undefined) return { kind: 'evict', key: oldest as N, owner: chosen.owner, bound };
     return { kind: 'full', owner: from?.owner ?? owner, bound };
   }
 
-  /** Forgets everything (handles given out before are dead). */
+  /** Forgets everything (every entry stops counting). */
   clear(): void {
     for (const account of this.#accounts.values()) {
       for (const list of [account.evictable, account.pinned]) {
-        for (let entry = list.head; entry !== undefined; entry = entry.next) entry.account = undefined;
+        for (let node = list.head; node !== undefined; ) {
+          const next = node.shareNext;
+          node.shareAccount = undefined;
+          node.sharePrev = undefined;
+          node.shareNext = undefined;
+          node = next;
+        }
       }
     }
     this.#accounts.clear();
@@ -239,7 +240,7 @@ export class OwnerShares<K> {
     this.#total = 0;
   }
 
-  #open(owner: string): Account<K> {
+  #open(owner: string): Account {
     let account = this.#accounts.get(owner);
     if (account === undefined) {
       account = { owner, amount: 0, size: 0, evictable: { head: undefined, tail: undefined }, pinned: { head: undefined, tail: undefined }, index: this.#heap.length };
@@ -249,7 +250,7 @@ export class OwnerShares<K> {
     return account;
   }
 
-  #change(account: Account<K>, delta: number): void {
+  #change(account: Account, delta: number): void {
     account.amount += delta;
     this.#total += delta;
     if (account.amount === 0 && account.size === 0) {

@@ -7,7 +7,7 @@ import { closeCodes } from './close-codes.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { heldSize, taskOf, type Outbound } from './outbound.js';
-import { OwnerShares, type ShareBound, type ShareEntry } from './owner-shares.js';
+import { OwnerShares, type ShareBound, type ShareNode } from './owner-shares.js';
 
 /** The socket side of a session, implemented by SocketSession. */
 export interface SessionSocket {
@@ -50,6 +50,20 @@ export interface SessionFlags {
 
 type SessionState = { name: 'attached'; socket: SessionSocket } | { name: 'held'; expiry: NodeJS.Timeout } | { name: 'discarded' };
 
+/** A session's entry in one of the store's per-key accounts (a session counts in two). */
+class SessionShare implements ShareNode {
+  readonly session: Session;
+  shareAccount: object | undefined = undefined;
+  sharePrev: ShareNode | undefined = undefined;
+  shareNext: ShareNode | undefined = undefined;
+  sharePinned = false;
+  shareAmount = 0;
+
+  constructor(session: Session) {
+    this.session = session;
+  }
+}
+
 /** A protocol session: outlives its sockets for the resume window. */
 export class Session implements OutputTarget {
   readonly uuid: string;
@@ -65,9 +79,9 @@ export class Session implements OutputTarget {
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
   #pumping = false;
-  /** Its places in the store's per-key accounts of sessions and of held bytes (set by the store). */
-  counted: ShareEntry<Session> | undefined;
-  bytesHeld: ShareEntry<Session> | undefined;
+  /** Its places in the store's per-key accounts of sessions and of held bytes. */
+  readonly counted = new SessionShare(this);
+  readonly bytesHeld = new SessionShare(this);
 
   constructor(store: SessionStore, owner: string, uuid: string) {
     this.#store = store;
@@ -273,9 +287,9 @@ export class SessionStore {
   #resumeWindowMs: number;
   readonly #sessions = new Map<string, Session>();
   /** Sessions by owner: those without a socket are evictable, oldest detached first; attached ones are pinned. */
-  readonly #counts: OwnerShares<Session>;
+  readonly #counts: OwnerShares<SessionShare>;
   /** Held bytes by owner, one pinned entry per session (the sessions to drop come from #counts' order). */
-  readonly #bytes: OwnerShares<Session>;
+  readonly #bytes: OwnerShares<SessionShare>;
 
   constructor(options: { limits: ServerLimits; logger: Logger; resumeWindowMs: number }) {
     this.limits = options.limits;
@@ -309,14 +323,14 @@ export class SessionStore {
       const room = this.#counts.room(owner, 1);
       if (room.kind === 'fits') break;
       if (room.kind === 'full') return undefined;
-      this.logger.warn(`session dropped to make room: ${countLimits[room.bound]}`, { session: room.key.uuid });
-      room.key.discard();
+      this.logger.warn(`session dropped to make room: ${countLimits[room.bound]}`, { session: room.key.session.uuid });
+      room.key.session.discard();
     }
     const session = new Session(this, owner, randomUUID());
     this.#sessions.set(session.uuid, session);
-    session.counted = this.#counts.add(owner, session, 1);
+    this.#counts.add(owner, session.counted, 1);
     // Pinned: byte pressure picks the owner here, and the session to drop from #counts' order.
-    session.bytesHeld = this.#bytes.add(owner, session, 0, true);
+    this.#bytes.add(owner, session.bytesHeld, 0, true);
     return session;
   }
 
@@ -347,7 +361,6 @@ export class SessionStore {
 
   /** A socket attached to (true) or left (false) a session: only sessions without one may be dropped to make room. */
   attached(session: Session, attached: boolean): void {
-    if (session.counted === undefined) return;
     if (attached) this.#counts.pin(session.counted);
     else this.#counts.unpin(session.counted);
   }
@@ -355,12 +368,12 @@ export class SessionStore {
   remove(session: Session): void {
     if (this.#sessions.get(session.uuid) !== session) return;
     this.#sessions.delete(session.uuid);
-    if (session.counted !== undefined) this.#counts.delete(session.counted);
-    if (session.bytesHeld !== undefined) this.#bytes.delete(session.bytesHeld);
+    this.#counts.delete(session.counted);
+    this.#bytes.delete(session.bytesHeld);
   }
 
   adjustBytes(session: Session, delta: number): void {
-    if (session.bytesHeld !== undefined) this.#bytes.resize(session.bytesHeld, delta);
+    this.#bytes.resize(session.bytesHeld, delta);
   }
 
   /**
@@ -379,14 +392,14 @@ export class SessionStore {
 
   /** Frees some held bytes of `owner`; false when it holds nothing that may go. */
   #shrink(owner: string, bound: ShareBound): boolean {
-    for (const session of this.#counts.entriesOf(owner)) {
+    for (const { session } of this.#counts.entriesOf(owner)) {
       if (session.heldBytes === 0) continue;
       this.logger.warn(`session dropped: held results exceed ${byteLimits[bound]}`, { session: session.uuid });
       session.discard();
       return true;
     }
     let freed = false;
-    for (const session of this.#counts.pinnedOf(owner)) if (session.trimWritten()) freed = true;
+    for (const { session } of this.#counts.pinnedOf(owner)) if (session.trimWritten()) freed = true;
     return freed;
   }
 

@@ -4,7 +4,7 @@
 import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 import type { ImageStore } from './image-store.js';
 import type { Outbound } from './outbound.js';
-import { OwnerShares, type ShareEntry } from './owner-shares.js';
+import { OwnerShares, type ShareNode } from './owner-shares.js';
 import type { OutputTarget } from './session-store.js';
 
 /** Where a task is in its life. */
@@ -16,8 +16,8 @@ export interface StoredResult {
   readonly inline?: { readonly field: 'imageBase64Data' | 'imageDataURI'; readonly imageUUID: string; readonly mediaType: string };
 }
 
-/** One task the server accepted. */
-export interface TaskRecord {
+/** One task the server accepted; once finished it counts in its key's share of the records kept. */
+export interface TaskRecord extends ShareNode {
   readonly owner: string;
   readonly taskUUID: string;
   readonly taskType: string;
@@ -35,8 +35,6 @@ export interface TaskRecord {
   progress: number;
   /** Set when the task ends; the record is forgotten after it. */
   expiresAt: number;
-  /** Once finished: its place in the per-key accounts of finished records. */
-  finished: ShareEntry<TaskRecord> | undefined;
 }
 
 /** Why a task was aborted. */
@@ -112,7 +110,11 @@ export class TaskRegistry {
       errors: undefined,
       progress: 0,
       expiresAt: Number.POSITIVE_INFINITY,
-      finished: undefined,
+      shareAccount: undefined,
+      sharePrev: undefined,
+      shareNext: undefined,
+      sharePinned: false,
+      shareAmount: 0,
     };
     this.#tasks.set(key, record);
     this.#running++;
@@ -142,7 +144,7 @@ export class TaskRegistry {
     if (left > 0) this.#runningByOwner.set(record.owner, left);
     else this.#runningByOwner.delete(record.owner);
     // The record now counts against its key's share; past it (or past the total) an older finished one goes.
-    record.finished = this.#finished.add(record.owner, record, 1);
+    this.#finished.add(record.owner, record, 1);
     for (;;) {
       const room = this.#finished.room(record.owner, 0);
       if (room.kind !== 'evict') break;
@@ -215,6 +217,6 @@ export class TaskRegistry {
   #forget(record: TaskRecord): void {
     const key = keyOf(record.owner, record.taskUUID);
     if (this.#tasks.get(key) === record) this.#tasks.delete(key);
-    if (record.finished !== undefined) this.#finished.delete(record.finished);
+    this.#finished.delete(record);
   }
 }

@@ -3,7 +3,7 @@
 // input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
 // and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
-import { EngineError, loadSharp, type Engine, type EngineRequest } from '../engine/index.js';
+import { EngineError, loadSharp, type Engine, type EngineEvent, type EngineRequest } from '../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../protocol/index.js';
 import { extensionOf, sniffFormat, type ImageStore } from './image-store.js';
 import { resolveImageInput, type ImageInputOptions } from './image-inputs.js';
@@ -100,7 +100,21 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   }
   const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, deps.limits.uploadTimeoutMs);
   try {
-    if (record.state === 'running') await generate(deps, record, task, request, options.storeFinals, uploads);
+    // The engine's loop is here, not in a function of its own: one async frame less per task.
+    if (record.state === 'running') {
+      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
+        if (record.state !== 'running') break;
+        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
+        if (event.kind === 'preview') {
+          emitPreview(deps, record, task, event);
+          continue;
+        }
+        const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
+        if (options.storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+        if (uploads === undefined) deliverFinal(deps, record, task, final);
+        else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
+      }
+    }
   } catch (error) {
     uploads?.stop(error);
     throw error;
@@ -128,44 +142,36 @@ async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: Resolve
   }
 }
 
-/** Runs the engine (in a slot): previews out as they come, finals out at once or after their upload. */
-async function generate(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, storeFinals: boolean, uploads: FinalUploads | undefined): Promise<void> {
+/** The engine's options: the task's signal, which a failed upload also aborts. */
+function engineOptions(record: TaskRecord, uploads: FinalUploads | undefined): { readonly signal: AbortSignal } {
   // An AbortSignal costs more to create than an instant engine spends on a task: made on first read.
   let signal: AbortSignal | undefined;
-  const engineOptions = {
+  return {
     get signal(): AbortSignal {
-      // With uploads, a failed upload stops the engine too.
       signal ??= uploads === undefined ? record.controller.signal : AbortSignal.any([record.controller.signal, uploads.stopped]);
       return signal;
     },
   };
-  for await (const event of deps.engine.generate(request, engineOptions)) {
-    if (record.state !== 'running') return;
-    if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
-    if (event.kind === 'preview') {
-      record.progress = Math.floor((100 * (event.index * event.steps + event.step)) / (task.numberResults * event.steps));
-      deps.registry.emitLive(
-        record,
-        dataFrame({
-          taskType: 'imageInference',
-          taskUUID: task.taskUUID,
-          preview: true,
-          index: event.index,
-          step: event.step,
-          steps: event.steps,
-          imageBase64Data: Buffer.from(event.image.buffer, event.image.byteOffset, event.image.byteLength).toString('base64'),
-          imageFormat: event.format,
-          width: event.width,
-          height: event.height,
-        }),
-      );
-      continue;
-    }
-    const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
-    if (storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
-    if (uploads === undefined) deliverFinal(deps, record, task, final);
-    else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
-  }
+}
+
+/** Sends a preview to whoever can take it now (never held). */
+function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: Extract<EngineEvent, { kind: 'preview' }>): void {
+  record.progress = Math.floor((100 * (event.index * event.steps + event.step)) / (task.numberResults * event.steps));
+  deps.registry.emitLive(
+    record,
+    dataFrame({
+      taskType: 'imageInference',
+      taskUUID: task.taskUUID,
+      preview: true,
+      index: event.index,
+      step: event.step,
+      steps: event.steps,
+      imageBase64Data: Buffer.from(event.image.buffer, event.image.byteOffset, event.image.byteLength).toString('base64'),
+      imageFormat: event.format,
+      width: event.width,
+      height: event.height,
+    }),
+  );
 }
 
 /** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */

@@ -3,7 +3,12 @@
 // its oldest, never an owner that holds no more than the one adding.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OwnerShares, type ShareEntry } from '../../src/server/owner-shares.js';
+import { OwnerShares, unshared, type ShareNode } from '../../src/server/owner-shares.js';
+
+/** A store's entry: its own data and the fields OwnerShares keeps on it. */
+interface Item extends ShareNode {
+  readonly key: number;
+}
 
 type Op =
   | { op: 'add'; owner: string; amount: number; pinned: boolean }
@@ -33,7 +38,7 @@ interface Entry {
   readonly key: number;
   readonly owner: string;
   amount: number;
-  readonly handle: ShareEntry<number>;
+  readonly handle: Item;
   pinned: boolean;
 }
 
@@ -41,7 +46,7 @@ describe('OwnerShares', () => {
   it('matches a plain model, and picks victims by the documented rule', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), ops, (perOwner, total, sequence: Op[]) => {
-        const shares = new OwnerShares<number>({ total, perOwner });
+        const shares = new OwnerShares<Item>({ total, perOwner });
         /** Entries oldest first per owner (evictable order is the order of this array among unpinned ones). */
         let entries: Entry[] = [];
         let nextKey = 0;
@@ -53,8 +58,9 @@ describe('OwnerShares', () => {
           switch (step.op) {
             case 'add': {
               const key = nextKey++;
-              const handle = shares.add(step.owner, key, step.amount, step.pinned);
-              expect(handle).toMatchObject({ key, amount: step.amount });
+              const handle: Item = { key, ...unshared() };
+              shares.add(step.owner, handle, step.amount, step.pinned);
+              expect(handle.shareAmount).toBe(step.amount);
               entries.push({ key, owner: step.owner, amount: step.amount, handle, pinned: step.pinned });
               break;
             }
@@ -87,7 +93,7 @@ describe('OwnerShares', () => {
               if (picked === undefined || picked.amount + step.delta <= 0) break;
               shares.resize(picked.handle, step.delta);
               picked.amount += step.delta;
-              expect(picked.handle.amount).toBe(picked.amount);
+              expect(picked.handle.shareAmount).toBe(picked.amount);
               break;
             case 'room': {
               const room = shares.room(step.owner, step.adding);
@@ -96,7 +102,7 @@ describe('OwnerShares', () => {
               if (holds + step.adding > perOwner) {
                 // Past its share: only the owner's own oldest entry may go.
                 const own = oldest(step.owner);
-                expect(room).toEqual(own === undefined ? { kind: 'full', owner: step.owner, bound: 'perOwner' } : { kind: 'evict', key: own.key, owner: step.owner, bound: 'perOwner' });
+                expect(room).toEqual(own === undefined ? { kind: 'full', owner: step.owner, bound: 'perOwner' } : { kind: 'evict', key: own.handle, owner: step.owner, bound: 'perOwner' });
               } else if (sum + step.adding > total) {
                 const max = Math.max(...owners().map(amountOf));
                 expect(room.kind).not.toBe('fits');
@@ -107,7 +113,7 @@ describe('OwnerShares', () => {
                     expect(amountOf(room.owner)).toBe(max);
                     expect(max).toBeGreaterThan(holds);
                   }
-                  expect(room.key).toBe(oldest(room.owner)?.key);
+                  expect(room.key).toBe(oldest(room.owner)?.handle);
                 }
                 if (room.kind === 'full') expect(oldest(step.owner)).toBeUndefined();
               } else {
@@ -119,8 +125,8 @@ describe('OwnerShares', () => {
           expect(shares.total).toBe(owners().reduce((s, o) => s + amountOf(o), 0));
           for (const who of ['a', 'b', 'c']) {
             expect(shares.amountOf(who)).toBe(amountOf(who));
-            expect([...shares.entriesOf(who)]).toEqual(entries.filter((e) => e.owner === who && !e.pinned).map((e) => e.key));
-            expect(new Set(shares.pinnedOf(who))).toEqual(new Set(entries.filter((e) => e.owner === who && e.pinned).map((e) => e.key)));
+            expect([...shares.entriesOf(who)].map((item) => item.key)).toEqual(entries.filter((e) => e.owner === who && !e.pinned).map((e) => e.key));
+            expect(new Set([...shares.pinnedOf(who)].map((item) => item.key))).toEqual(new Set(entries.filter((e) => e.owner === who && e.pinned).map((e) => e.key)));
           }
         }
       }),
@@ -129,18 +135,25 @@ describe('OwnerShares', () => {
   });
 
   it('forgets an owner that holds nothing any more, and keeps one whose pinned entry is empty', () => {
-    const shares = new OwnerShares<string>({ total: 10, perOwner: 10 });
-    const x = shares.add('a', 'x', 3);
-    const y = shares.add('b', 'y', 0, true);
+    const shares = new OwnerShares<Item>({ total: 10, perOwner: 10 });
+    const x: Item = { key: 1, ...unshared() };
+    const y: Item = { key: 2, ...unshared() };
+    shares.add('a', x, 3);
+    shares.add('b', y, 0, true);
+    expect(() => shares.add('b', y, 1)).toThrow(/counted twice/);
     shares.resize(y, 2);
     expect(shares.owners).toBe(2);
-    expect([...shares.pinnedOf('b')]).toEqual(['y']);
+    expect([...shares.pinnedOf('b')]).toEqual([y]);
     shares.delete(x);
     shares.resize(y, -2);
     expect(shares.owners).toBe(1);
     expect(shares.total).toBe(0);
     expect(shares.room('b', 0)).toEqual({ kind: 'fits' });
-    shares.delete(y);
+    expect(shares.delete(y)).toBe(true);
+    expect(shares.delete(y)).toBe(false);
     expect(shares.owners).toBe(0);
+    // Deleted, an entry may count again (an imagine image moves from the drafts to the published).
+    shares.add('c', y, 1);
+    expect(shares.amountOf('c')).toBe(1);
   });
 });
