@@ -27,6 +27,8 @@ export interface ImageJob {
   readonly image?: { readonly bytes: Uint8Array; readonly strength: number } | undefined;
   /** JPG previews of at most `side` pixels (32..512), `count` per image (see previewSteps); undefined: none. */
   readonly previews?: { readonly side: number; readonly count: number } | undefined;
+  /** False keeps the finals out of the image store, so no `/images/` URL serves them. @default true */
+  readonly storeFinals?: boolean | undefined;
 }
 
 /** A preview of result `index` after `step` of `steps`. */
@@ -43,7 +45,7 @@ export interface JobPreview {
 export interface JobFinal {
   readonly index: number;
   readonly seed: number;
-  /** The image store's id of it: its URL is `/images/<imageUUID>.<ext>`. */
+  /** The image store's id of it: its URL is `/images/<imageUUID>.<ext>` (when the job stores its finals). */
   readonly imageUUID: string;
   readonly image: Uint8Array;
   readonly format: ImageFormat;
@@ -114,7 +116,7 @@ export function abandonment(res: ServerResponse): AbortSignal {
 export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
   const taskUUID = randomUUID();
   const target = new JobTarget(handlers);
-  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined };
+  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined, storeFinals: job.storeFinals !== false };
   const task: Record<string, unknown> = {
     taskType: 'imageInference',
     taskUUID,
@@ -125,7 +127,7 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
     steps: job.steps,
     CFGScale: job.guidance,
     numberResults: job.count,
-    // Finals arrive as bytes; the image store keeps them for URLs either way.
+    // Finals arrive as bytes; the image store keeps them for URLs unless storeFinals is false.
     outputType: 'base64Data',
     outputFormat: 'PNG',
   };

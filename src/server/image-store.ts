@@ -1,12 +1,17 @@
 // Images by imageUUID: generated results and uploads, kept for URL outputs, getResponse answers and
-// reuse as seedImage/maskImage/guideImage. Bounded by total bytes (least recently used go first)
-// and by age (limits and taskRetentionMs).
+// reuse as seedImage/maskImage/guideImage. Bounded by age (taskRetentionMs) and by bytes, in total
+// and per key: a key past its share loses its own least recently used images, and past the total
+// the key holding the most does, so one key's traffic never evicts another key's images.
 import type { ImageFormat } from '../engine/index.js';
+import { OwnerShares, type ShareNode } from './owner-shares.js';
 
-/** One stored image. */
-export interface StoredImage {
+/** One stored image; it counts in its key's share of the store. */
+export interface StoredImage extends ShareNode {
+  readonly uuid: string;
   readonly bytes: Uint8Array;
   readonly format: ImageFormat;
+  /** Key digest of the task that made or uploaded it. */
+  readonly owner: string;
   expiresAt: number;
 }
 
@@ -32,32 +37,45 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 export class ImageStore {
-  /** Map order is recency: a read moves the entry to the end. */
   readonly #images = new Map<string, StoredImage>();
-  readonly #maxBytes: number;
+  /** Bytes by owner, each owner's images least recently used first. */
+  readonly #shares: OwnerShares<StoredImage>;
   readonly #retentionMs: number;
-  #bytes = 0;
 
-  constructor(options: { maxBytes: number; retentionMs: number }) {
-    this.#maxBytes = options.maxBytes;
+  constructor(options: { maxBytes: number; maxBytesPerKey?: number; retentionMs: number }) {
+    this.#shares = new OwnerShares({ total: options.maxBytes, perOwner: options.maxBytesPerKey ?? options.maxBytes });
     this.#retentionMs = options.retentionMs;
   }
 
   get bytes(): number {
-    return this.#bytes;
+    return this.#shares.total;
   }
 
   get size(): number {
     return this.#images.size;
   }
 
-  put(uuid: string, bytes: Uint8Array, format: ImageFormat): void {
+  /** Stores an image of `owner`; older images go to make room (never the new one). */
+  put(uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string): void {
     this.delete(uuid);
-    this.#images.set(uuid, { bytes, format, expiresAt: Date.now() + this.#retentionMs });
-    this.#bytes += bytes.byteLength;
-    for (const [oldest] of this.#images) {
-      if (this.#bytes <= this.#maxBytes || oldest === uuid) break;
-      this.delete(oldest);
+    const image: StoredImage = {
+      uuid,
+      bytes,
+      format,
+      owner,
+      expiresAt: Date.now() + this.#retentionMs,
+      shareAccount: undefined,
+      sharePrev: undefined,
+      shareNext: undefined,
+      sharePinned: false,
+      shareAmount: 0,
+    };
+    this.#images.set(uuid, image);
+    this.#shares.add(owner, image, bytes.byteLength);
+    for (;;) {
+      const room = this.#shares.room(owner, 0);
+      if (room.kind !== 'evict' || room.key === image) break;
+      this.delete(room.key.uuid);
     }
   }
 
@@ -71,9 +89,8 @@ export class ImageStore {
       this.delete(key);
       return undefined;
     }
-    this.#images.delete(key);
+    this.#shares.touch(image);
     image.expiresAt = now + this.#retentionMs;
-    this.#images.set(key, image);
     return image;
   }
 
@@ -81,16 +98,16 @@ export class ImageStore {
     const image = this.#images.get(uuid);
     if (image === undefined) return;
     this.#images.delete(uuid);
-    this.#bytes -= image.bytes.byteLength;
+    this.#shares.delete(image);
   }
 
   /** Drops expired images; called by the server's sweep. */
   sweep(now = Date.now()): void {
-    for (const [uuid, image] of [...this.#images]) if (image.expiresAt <= now) this.delete(uuid);
+    for (const [uuid, image] of this.#images) if (image.expiresAt <= now) this.delete(uuid);
   }
 
   clear(): void {
     this.#images.clear();
-    this.#bytes = 0;
+    this.#shares.clear();
   }
 }

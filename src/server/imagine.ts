@@ -1,5 +1,5 @@
-// The imagine endpoint: POST /v1/images/imagine (a 1024x1024 PNG as an Image object), GET and publish
-// of /v1/images/{id}, and the public URL that serves a published image to anyone.
+// The imagine endpoint: POST /v1/images/imagine (a 1024x1024 PNG as an Image object), GET, DELETE and
+// publish of /v1/images/{id}, and the public URL that serves a published image to anyone until it expires.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ImageObject } from '../protocol/index.js';
 import { abandonment, runImageJob } from './image-job.js';
@@ -85,6 +85,8 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
       guidance: imaginePreset.guidance,
       seed,
       count: 1,
+      // The image store serves anyone who has the URL: an unpublished image must stay out of it.
+      storeFinals: false,
     },
     { final: (final) => void (bytes = final.image) },
     gone,
@@ -108,12 +110,29 @@ export function handlePublish(res: ServerResponse, id: string, owner: string, de
   const result = deps.store.publish(id, owner);
   if (!result.ok && result.reason === 'notFound') throw notFound(id);
   if (!result.ok) {
-    const max = deps.store.limits.maxPublished;
-    throw new OpenAiError(507, `this server keeps at most ${max} published images while it runs, and holds that many; no more can be published until it restarts`, {
-      code: 'publish_limit_reached',
-    });
+    const { maxPublished, maxPublishedPerKey } = deps.store.limits;
+    const lifetime = `published images are kept for ${durationText(deps.store.limits.publishedLifetimeMs)}; delete one (DELETE /v1/images/{id}) or wait for one to expire`;
+    const message =
+      result.reason === 'shareFull'
+        ? `this API key may keep at most ${maxPublishedPerKey} published images at once (its share, limits.maxPublishedImagesPerKey) and holds that many; ${lifetime}`
+        : `this server keeps at most ${maxPublished} published images at once (limits.maxPublishedImages) and holds that many; ${lifetime}`;
+    throw new OpenAiError(507, message, { code: 'publish_limit_reached' });
   }
   sendJson(res, 200, imageObject(result.image, deps.publicUrl()));
+}
+
+/** DELETE /v1/images/{id}: the owner removes an image, published or not; its public URL then 404s. */
+export function handleDeleteImage(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): void {
+  if (!deps.store.delete(id, owner)) throw notFound(id);
+  sendJson(res, 200, { id, object: 'image', deleted: true });
+}
+
+/** A lifetime in words, for error messages. */
+function durationText(ms: number): string {
+  if (!Number.isFinite(ms)) return 'as long as the server runs';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 1_000 === 0) return `${ms / 1_000} s`;
+  return `${ms} ms`;
 }
 
 /** GET or HEAD of a public image path: the PNG for anyone, 404 when unknown or not published. */
@@ -128,11 +147,13 @@ export function servePublishedImage(pathname: string, req: IncomingMessage, res:
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('image not found\n');
     return;
   }
+  // An id always names the same bytes; caches keep them no longer than the server does (a restart
+  // may forget them sooner, so never more than a day).
+  const maxAge = Math.max(0, Math.min(86_400, Math.floor((image.expiresAt - Date.now()) / 1000)));
   res.writeHead(200, {
     'content-type': 'image/png',
     'content-length': String(image.bytes.byteLength),
-    // An id always names the same bytes; a restart forgets them, so caches should not outlive a day.
-    'cache-control': 'public, max-age=86400, immutable',
+    'cache-control': `public, max-age=${maxAge}, immutable`,
   });
   if (req.method === 'HEAD') res.end();
   else res.end(image.bytes);

@@ -3,7 +3,7 @@
 export { createServer, type ImagewireServer, type ServerStats } from './server.js';
 export type { ServerOptions } from './options.js';
 export type { OutboundKind, OutboundTarget } from './outbound-policy.js';
-export { defaultLimits, limitCodes, type ServerLimits } from './limits.js';
+export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
 export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth.js';

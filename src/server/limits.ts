@@ -34,12 +34,16 @@ export interface ServerLimits {
   maxConcurrentTasks: number;
   /** Tasks waiting for the engine, server-wide (`queueFull`). @default 10_000 */
   maxQueuedTasks: number;
-  /** Sessions kept (attached or held for resume); at the limit the oldest held one is dropped, and with none held a new authentication gets `sessionLimitReached`. @default 10_000 */
+  /** Sessions kept (attached or held for resume); at the limit the key holding the most loses its oldest held one, and with none to drop a new authentication gets `sessionLimitReached`. @default 10_000 */
   maxHeldSessions: number;
+  /** Sessions one API key keeps; at it the key's own oldest held one is dropped, and with all of them attached its new authentication gets `sessionLimitReached`. @default maxHeldSessions / 4 (2 500) */
+  maxHeldSessionsPerKey: number;
   /** Bytes of results one session holds for resume; past it a detached session is dropped (its resume then starts fresh, `resumeError: "sessionNotFound"`). @default 64 MiB */
   maxHeldBytesPerSession: number;
-  /** Bytes of results all sessions hold; past it the oldest detached sessions are dropped. @default 512 MiB */
+  /** Bytes of results all sessions hold; past it the key holding the most loses its oldest detached sessions, then its unacknowledged frames. @default 512 MiB */
   maxHeldBytesTotal: number;
+  /** Bytes of results the sessions of one API key hold; past it the key's own oldest detached sessions are dropped, then its unacknowledged frames. @default maxHeldBytesTotal / 4 (128 MiB) */
+  maxHeldBytesPerKey: number;
   /** Largest input image (imageUpload, seedImage, maskImage, guide images), decoded bytes (`imageTooLarge`; over a URL, `fetchFailed`). @default 32 MiB */
   maxUploadBytes: number;
   /**
@@ -50,10 +54,14 @@ export interface ServerLimits {
    * @default 16_777_216 (4096 × 4096)
    */
   maxInputPixels: number;
-  /** Bytes of images kept for URLs, getResponse and reuse by imageUUID; the least recently used go first. @default 1 GiB */
+  /** Bytes of images kept for URLs, getResponse and reuse by imageUUID; past it the key holding the most loses its least recently used. @default 1 GiB */
   maxStoredImageBytes: number;
-  /** Task records kept for getResponse and conflict checks; the oldest finished go first. @default 100_000 */
+  /** Bytes of images of one API key; past it the key's own least recently used go. @default maxStoredImageBytes / 4 (256 MiB) */
+  maxStoredImageBytesPerKey: number;
+  /** Finished task records kept for getResponse and conflict checks; past it the key holding the most loses its oldest. Running tasks are never dropped. @default 100_000 */
   maxTaskRecords: number;
+  /** Finished task records of one API key; past it the key's own oldest go. @default maxTaskRecords / 4 (25 000) */
+  maxTaskRecordsPerKey: number;
   /** Time to fetch an input image from its URL (`fetchFailed`). @default 10_000 */
   fetchTimeoutMs: number;
   /** Time to PUT a result to its uploadEndpoint (`uploadFailed`). @default 30_000 */
@@ -110,11 +118,35 @@ export interface ServerLimits {
   maxFailedAuths: number;
   /** Bytes queued on a socket above which previews are skipped (finals never are). @default 1 MiB */
   previewBackpressureBytes: number;
-  /** Published images of the imagine endpoint kept while the server runs; publishing more is refused (507 `publish_limit_reached`). @default 256 */
+  /** Published images of the imagine endpoint kept; publishing more is refused (507 `publish_limit_reached`) until one expires or is deleted. @default 256 */
   maxPublishedImages: number;
-  /** Unpublished images of the imagine endpoint kept; beyond it the oldest unpublished one is dropped (then 404). @default 128 */
+  /** Published images of one API key; publishing more is refused (507 `publish_limit_reached`). @default maxPublishedImages / 4 (64) */
+  maxPublishedImagesPerKey: number;
+  /** How long a published imagine image is kept (and served) after it was published. @default 86_400_000 (24 h) */
+  publishedImageLifetimeMs: number;
+  /** Unpublished images of the imagine endpoint kept; beyond it the key holding the most loses its oldest unpublished one (then 404). @default 128 */
   maxImaginedImages: number;
+  /** Unpublished images of one API key; beyond it the key's own oldest unpublished one is dropped. @default maxImaginedImages / 4 (32) */
+  maxImaginedImagesPerKey: number;
 }
+
+/**
+ * The part of each store bound one API key may hold unless its per-key limit is given: a quarter.
+ * One key then never holds more than a quarter of any store, so at least four keys must be at their
+ * share before a total is even reached (and then the key holding the most gives way); a server with
+ * a single key still has ample room (2 500 sessions, 256 MiB of images, 25 000 finished tasks).
+ */
+export const perKeyShare = 0.25;
+
+/** Each per-key limit and the total it is a share of. */
+export const perKeyLimits = {
+  maxHeldSessionsPerKey: 'maxHeldSessions',
+  maxHeldBytesPerKey: 'maxHeldBytesTotal',
+  maxStoredImageBytesPerKey: 'maxStoredImageBytes',
+  maxTaskRecordsPerKey: 'maxTaskRecords',
+  maxPublishedImagesPerKey: 'maxPublishedImages',
+  maxImaginedImagesPerKey: 'maxImaginedImages',
+} as const satisfies Partial<Record<keyof ServerLimits, keyof ServerLimits>>;
 
 const MiB = 1024 * 1024;
 
@@ -130,12 +162,16 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxConcurrentTasks: 64,
   maxQueuedTasks: 10_000,
   maxHeldSessions: 10_000,
+  maxHeldSessionsPerKey: 2_500,
   maxHeldBytesPerSession: 64 * MiB,
   maxHeldBytesTotal: 512 * MiB,
+  maxHeldBytesPerKey: 128 * MiB,
   maxUploadBytes: 32 * MiB,
   maxInputPixels: defaultMaxInputPixels,
   maxStoredImageBytes: 1024 * MiB,
+  maxStoredImageBytesPerKey: 256 * MiB,
   maxTaskRecords: 100_000,
+  maxTaskRecordsPerKey: 25_000,
   fetchTimeoutMs: 10_000,
   uploadTimeoutMs: 30_000,
   webhookTimeoutMs: 10_000,
@@ -158,7 +194,11 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   previewBackpressureBytes: MiB,
   // A 1024x1024 procedural PNG is about 0.1 to 1 MB, so at most about 0.4 GB in all.
   maxPublishedImages: 256,
+  maxPublishedImagesPerKey: 64,
+  // As long as the public URL's cache lifetime (a day).
+  publishedImageLifetimeMs: 24 * 60 * 60 * 1000,
   maxImaginedImages: 128,
+  maxImaginedImagesPerKey: 32,
 });
 
 /** The error code a client gets when it hits a limit; limits without one are enforced by dropping held state (see docs/server.md). */
@@ -174,20 +214,28 @@ export const limitCodes = {
   maxConnectionsPerKey: 'tooManyConnections',
   maxUnauthenticatedSocketsPerAddress: 'tooManyConnections',
   maxUnauthenticatedSockets: 'tooManyConnections',
+  maxHeldSessionsPerKey: 'sessionLimitReached',
   maxUploadBytes: 'imageTooLarge',
   maxInputPixels: 'imageDimensionsTooLarge',
   fetchTimeoutMs: 'fetchFailed',
   uploadTimeoutMs: 'uploadFailed',
 } as const satisfies Partial<Record<keyof ServerLimits, ErrorCode>>;
 
-/** Defaults filled in; `maxSocketMessageBytes` follows `maxFrameBytes` unless given. Throws RangeError on nonsense. */
+/**
+ * Defaults filled in; `maxSocketMessageBytes` follows `maxFrameBytes`, and each per-key limit
+ * follows its total ({@link perKeyShare} of it, at least 1), unless given. Throws RangeError on nonsense.
+ */
 export function resolveLimits(given: Partial<ServerLimits> = {}): ServerLimits {
   const maxFrameBytes = given.maxFrameBytes ?? defaultLimits.maxFrameBytes;
+  const explicit = withoutUndefined(given);
   const resolved: ServerLimits = {
     ...defaultLimits,
     maxSocketMessageBytes: Math.max(4 * maxFrameBytes, 1024),
-    ...withoutUndefined(given),
+    ...explicit,
   };
+  for (const [perKey, total] of Object.entries(perKeyLimits) as [keyof typeof perKeyLimits, keyof ServerLimits][]) {
+    if (explicit[perKey] === undefined) resolved[perKey] = Math.max(1, Math.ceil(resolved[total] * perKeyShare));
+  }
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new RangeError(`limits.${name} must be a finite number >= 0; got ${String(value)}`);

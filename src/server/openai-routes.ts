@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerCredential, type Authenticator } from './auth.js';
 import { ImagineStore } from './imagine-store.js';
-import { handleGetImage, handleImagine, handlePublish, servePublishedImage, publicImagePath, type ImagineDeps } from './imagine.js';
+import { handleDeleteImage, handleGetImage, handleImagine, handlePublish, servePublishedImage, publicImagePath, type ImagineDeps } from './imagine.js';
 import { sendJson } from './json-response.js';
 import type { ServerLimits } from './limits.js';
 import { errorMessage, type Logger } from './logger.js';
@@ -46,7 +46,14 @@ export class OpenAiRoutes {
 
   constructor(deps: OpenAiRoutesDeps) {
     this.#deps = deps;
-    this.#store = new ImagineStore({ maxPublished: deps.limits.maxPublishedImages, maxUnpublished: deps.limits.maxImaginedImages });
+    const { limits } = deps;
+    this.#store = new ImagineStore({
+      maxPublished: limits.maxPublishedImages,
+      maxPublishedPerKey: limits.maxPublishedImagesPerKey,
+      maxUnpublished: limits.maxImaginedImages,
+      maxUnpublishedPerKey: limits.maxImaginedImagesPerKey,
+      publishedLifetimeMs: limits.publishedImageLifetimeMs,
+    });
     const publicUrl = (): string => deps.publicUrl();
     this.#images = { router: deps.router, limits: deps.limits, publicUrl };
     this.#imagine = { router: deps.router, limits: deps.limits, store: this.#store, publicUrl };
@@ -60,6 +67,11 @@ export class OpenAiRoutes {
   /** Forgets every imagined image (a restart without keepState, or close). */
   clear(): void {
     this.#store.clear();
+  }
+
+  /** Forgets published images whose lifetime ended; called by the server's sweep. */
+  sweep(): void {
+    this.#store.sweep();
   }
 
   /** Answers one request on a path {@link handles} accepted. Never rejects. */
@@ -115,7 +127,10 @@ export class OpenAiRoutes {
         return { methods: ['POST'], run: (req, res, owner) => handleImageRequest(req, res, owner, operation, this.#images) };
       }
       if (first === 'imagine') return { methods: ['POST'], run: (req, res, owner) => handleImagine(req, res, owner, this.#imagine) };
-      return { methods: ['GET'], run: (_req, res, owner) => handleGetImage(res, first, owner, this.#imagine) };
+      return {
+        methods: ['GET', 'DELETE'],
+        run: (req, res, owner) => (req.method === 'DELETE' ? handleDeleteImage(res, first, owner, this.#imagine) : handleGetImage(res, first, owner, this.#imagine)),
+      };
     }
     if (second === 'publish') return { methods: ['POST'], run: (_req, res, owner) => handlePublish(res, first, owner, this.#imagine) };
     return undefined;

@@ -162,9 +162,9 @@ class ReferenceServer implements ImagewireServer {
       },
     });
     this.#webhooks = new WebhookSender(limits, logger, options.outbound);
-    this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, retentionMs: options.taskRetentionMs });
+    this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs });
     this.#sessions = new SessionStore({ limits, logger, resumeWindowMs: options.resumeWindowMs });
-    this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords });
+    this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey });
     this.#router = new TaskRouter({
       engine: this.#engine,
       registry: this.#registry,
@@ -191,6 +191,7 @@ class ReferenceServer implements ImagewireServer {
     this.#sweepTimer = setInterval(() => {
       this.#registry.sweep();
       this.#images.sweep();
+      this.#openai.sweep();
     }, sweepMs).unref();
     // One timer checks every socket for silence, instead of a timer per socket: an idle server may
     // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s)

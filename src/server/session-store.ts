@@ -1,11 +1,13 @@
 // Sessions by connectionSessionUUID: who owns each (a key digest), the socket attached to it, the
 // frames held for resume (with their sequence numbers under the ack extension) and the resume
-// window timer. Bounded by count and by bytes; what happens at each bound is in limits.ts.
+// window timer. Bounded by count and by bytes, in total and per key; what happens at each bound is
+// in limits.ts.
 import { randomUUID } from 'node:crypto';
 import { closeCodes } from './close-codes.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { heldSize, taskOf, type Outbound } from './outbound.js';
+import { OwnerShares, type ShareBound, type ShareNode } from './owner-shares.js';
 
 /** The socket side of a session, implemented by SocketSession. */
 export interface SessionSocket {
@@ -48,6 +50,20 @@ export interface SessionFlags {
 
 type SessionState = { name: 'attached'; socket: SessionSocket } | { name: 'held'; expiry: NodeJS.Timeout } | { name: 'discarded' };
 
+/** A session's entry in one of the store's per-key accounts (a session counts in two). */
+class SessionShare implements ShareNode {
+  readonly session: Session;
+  shareAccount: object | undefined = undefined;
+  sharePrev: ShareNode | undefined = undefined;
+  shareNext: ShareNode | undefined = undefined;
+  sharePinned = false;
+  shareAmount = 0;
+
+  constructor(session: Session) {
+    this.session = session;
+  }
+}
+
 /** A protocol session: outlives its sockets for the resume window. */
 export class Session implements OutputTarget {
   readonly uuid: string;
@@ -63,6 +79,9 @@ export class Session implements OutputTarget {
   #heldBytes = 0;
   /** Guards against re-entering the pump from a write that cut the socket. */
   #pumping = false;
+  /** Its places in the store's per-key accounts of sessions and of held bytes. */
+  readonly counted = new SessionShare(this);
+  readonly bytesHeld = new SessionShare(this);
 
   constructor(store: SessionStore, owner: string, uuid: string) {
     this.#store = store;
@@ -112,6 +131,7 @@ export class Session implements OutputTarget {
     if (this.#state.name === 'discarded') throw new Error('internal: attach to a discarded session');
     const previous = this.#state.name === 'attached' ? this.#state.socket : undefined;
     this.#moveTo({ name: 'attached', socket });
+    this.#store.attached(this, true);
     previous?.evict(closeCodes.sessionTakenOver, 'session taken over');
     this.#flags = flags;
     if (ack !== undefined) this.acknowledge(ack);
@@ -124,14 +144,15 @@ export class Session implements OutputTarget {
   detach(socket: SessionSocket): void {
     if (this.#state.name !== 'attached' || this.#state.socket !== socket) return;
     this.#moveTo({ name: 'held', expiry: this.#store.expiryTimer(this) });
-    this.#store.checkTotal();
+    this.#store.attached(this, false);
+    this.#store.checkBytes(this.owner);
   }
 
   /** Drops the session and everything it holds. */
   discard(): void {
     if (this.#state.name === 'discarded') return;
     this.#moveTo({ name: 'discarded' });
-    this.#store.adjustBytes(-this.#heldBytes);
+    this.#store.adjustBytes(this, -this.#heldBytes);
     this.#held = [];
     this.#writtenCount = 0;
     this.#heldBytes = 0;
@@ -217,14 +238,14 @@ export class Session implements OutputTarget {
 
   #grow(bytes: number): void {
     this.#heldBytes += bytes;
-    this.#store.adjustBytes(bytes);
+    this.#store.adjustBytes(this, bytes);
   }
 
   /** Per-session byte bound: written frames go first (they probably arrived); a detached session over it is dropped. */
   #enforceLimits(): void {
     const max = this.#store.limits.maxHeldBytesPerSession;
     if (this.#heldBytes <= max) {
-      this.#store.checkTotal();
+      this.#store.checkBytes(this.owner);
       return;
     }
     while (this.#heldBytes > max && this.#writtenCount > 0) {
@@ -240,28 +261,42 @@ export class Session implements OutputTarget {
       this.discard();
       if (state.name === 'attached') state.socket.evict(closeCodes.policyViolation, 'held results limit');
     }
-    this.#store.checkTotal();
+    this.#store.checkBytes(this.owner);
   }
 
-  /** Forgets written frames (awaiting ack) to free memory; used by the store's total bound. */
-  trimWritten(): void {
+  /** Forgets written frames (awaiting ack) to free memory; used by the store's byte bounds. True when it freed any. */
+  trimWritten(): boolean {
+    const before = this.#heldBytes;
     this.#remove((_held, written) => written);
+    return this.#heldBytes < before;
   }
 }
 
-/** Every session of the server, bounded by count and total held bytes. */
+/** The limit named in logs and errors for each bound of the session store. */
+const countLimits: Readonly<Record<ShareBound, string>> = { perOwner: 'limits.maxHeldSessionsPerKey', total: 'limits.maxHeldSessions' };
+const byteLimits: Readonly<Record<ShareBound, string>> = { perOwner: 'limits.maxHeldBytesPerKey', total: 'limits.maxHeldBytesTotal' };
+
+/**
+ * Every session of the server, bounded by count and by held bytes, in total and per key. A key past
+ * its share loses its own oldest sessions without a socket; past a total, the key holding the most
+ * does. Sessions with a socket are never dropped to make room.
+ */
 export class SessionStore {
   readonly limits: ServerLimits;
   readonly logger: Logger;
   #resumeWindowMs: number;
-  /** Insertion order = age, which the count and byte bounds evict by. */
   readonly #sessions = new Map<string, Session>();
-  #heldBytes = 0;
+  /** Sessions by owner: those without a socket are evictable, oldest detached first; attached ones are pinned. */
+  readonly #counts: OwnerShares<SessionShare>;
+  /** Held bytes by owner, one pinned entry per session (the sessions to drop come from #counts' order). */
+  readonly #bytes: OwnerShares<SessionShare>;
 
   constructor(options: { limits: ServerLimits; logger: Logger; resumeWindowMs: number }) {
     this.limits = options.limits;
     this.logger = options.logger;
     this.#resumeWindowMs = options.resumeWindowMs;
+    this.#counts = new OwnerShares({ total: options.limits.maxHeldSessions, perOwner: options.limits.maxHeldSessionsPerKey });
+    this.#bytes = new OwnerShares({ total: options.limits.maxHeldBytesTotal, perOwner: options.limits.maxHeldBytesPerKey });
   }
 
   get size(): number {
@@ -269,7 +304,7 @@ export class SessionStore {
   }
 
   get heldBytes(): number {
-    return this.#heldBytes;
+    return this.#bytes.total;
   }
 
   get heldFrames(): number {
@@ -278,12 +313,34 @@ export class SessionStore {
     return frames;
   }
 
-  /** A new session for `owner`, or undefined at `maxHeldSessions` when no held session can make room. */
+  /**
+   * A new session for `owner`. To make room, the owner's own oldest session without a socket goes
+   * when it is at its share, and the largest holder's when the total is reached. Undefined when
+   * nothing may go (every session in the way has a socket): see {@link refusal}.
+   */
   create(owner: string): Session | undefined {
-    if (this.#sessions.size >= this.limits.maxHeldSessions && !this.#evictOldestHeld()) return undefined;
+    for (;;) {
+      const room = this.#counts.room(owner, 1);
+      if (room.kind === 'fits') break;
+      if (room.kind === 'full') return undefined;
+      this.logger.warn(`session dropped to make room: ${countLimits[room.bound]}`, { session: room.key.session.uuid });
+      room.key.session.discard();
+    }
     const session = new Session(this, owner, randomUUID());
     this.#sessions.set(session.uuid, session);
+    this.#counts.add(owner, session.counted, 1);
+    // Pinned: byte pressure picks the owner here, and the session to drop from #counts' order.
+    this.#bytes.add(owner, session.bytesHeld, 0, true);
     return session;
+  }
+
+  /** Why {@link create} refused `owner` a session, for the `sessionLimitReached` error. */
+  refusal(owner: string): string {
+    const mine = this.#counts.amountOf(owner);
+    if (mine + 1 > this.limits.maxHeldSessionsPerKey) {
+      return `this API key has ${mine} sessions, each with an open connection, and may keep at most ${this.limits.maxHeldSessionsPerKey} (limits.maxHeldSessionsPerKey); close one first`;
+    }
+    return `the server keeps at most ${this.limits.maxHeldSessions} sessions (limits.maxHeldSessions) and every one it could drop has an open connection; try again later`;
   }
 
   /** The session `uuid` if it is still kept and belongs to `owner`; another key's session is not found. */
@@ -302,37 +359,48 @@ export class SessionStore {
     return timer;
   }
 
+  /** A socket attached to (true) or left (false) a session: only sessions without one may be dropped to make room. */
+  attached(session: Session, attached: boolean): void {
+    if (attached) this.#counts.pin(session.counted);
+    else this.#counts.unpin(session.counted);
+  }
+
   remove(session: Session): void {
-    if (this.#sessions.get(session.uuid) === session) this.#sessions.delete(session.uuid);
+    if (this.#sessions.get(session.uuid) !== session) return;
+    this.#sessions.delete(session.uuid);
+    this.#counts.delete(session.counted);
+    this.#bytes.delete(session.bytesHeld);
   }
 
-  adjustBytes(delta: number): void {
-    this.#heldBytes += delta;
+  adjustBytes(session: Session, delta: number): void {
+    this.#bytes.resize(session.bytesHeld, delta);
   }
 
-  /** Total byte bound: drop the oldest detached sessions, then written-but-unacknowledged frames. */
-  checkTotal(): void {
-    if (this.#heldBytes <= this.limits.maxHeldBytesTotal) return;
-    for (const session of [...this.#sessions.values()]) {
-      if (this.#heldBytes <= this.limits.maxHeldBytesTotal) return;
-      if (session.attached || session.heldBytes === 0) continue;
-      this.logger.warn('session dropped: held results exceed limits.maxHeldBytesTotal', { session: session.uuid });
-      session.discard();
+  /**
+   * Byte bounds after `owner`'s sessions grew: past its share the owner's own held results go, past
+   * the total those of the key holding the most: its oldest session without a socket that holds
+   * results, then written-but-unacknowledged frames of its sessions.
+   */
+  checkBytes(owner: string): void {
+    for (;;) {
+      const room = this.#bytes.room(owner, 0);
+      if (room.kind === 'fits') return;
+      if (this.#shrink(room.owner, room.bound)) continue;
+      if (room.owner === owner || !this.#shrink(owner, room.bound)) return;
     }
-    for (const session of this.#sessions.values()) {
-      if (this.#heldBytes <= this.limits.maxHeldBytesTotal) return;
-      session.trimWritten();
-    }
   }
 
-  #evictOldestHeld(): boolean {
-    for (const session of this.#sessions.values()) {
-      if (session.attached) continue;
-      this.logger.warn('session dropped to make room: limits.maxHeldSessions', { session: session.uuid });
+  /** Frees some held bytes of `owner`; false when it holds nothing that may go. */
+  #shrink(owner: string, bound: ShareBound): boolean {
+    for (const { session } of this.#counts.entriesOf(owner)) {
+      if (session.heldBytes === 0) continue;
+      this.logger.warn(`session dropped: held results exceed ${byteLimits[bound]}`, { session: session.uuid });
       session.discard();
       return true;
     }
-    return false;
+    let freed = false;
+    for (const { session } of this.#counts.pinnedOf(owner)) if (session.trimWritten()) freed = true;
+    return freed;
   }
 
   /** Drops every session (a restart without keepState, or close). */

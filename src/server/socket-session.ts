@@ -353,7 +353,7 @@ export class SocketSession implements SessionSocket {
     if (session === undefined) {
       this.#deps.connections.release(owner);
       this.#moveTo({ name: 'awaitingAuth' });
-      this.#reply(errorsFrame([protocolError('sessionLimitReached', 'the server keeps as many sessions as it allows; try again later', { taskType: 'authentication' })]));
+      this.#reply(errorsFrame([protocolError('sessionLimitReached', this.#deps.sessions.refusal(owner), { taskType: 'authentication' })]));
       this.#drain();
       return;
     }

@@ -1,8 +1,10 @@
 // Tasks by owner (key digest) and taskUUID: status, the results kept for getResponse, where their
-// outputs go (re-attachable), cancellation through an AbortController, and retention after the end.
+// outputs go (re-attachable), cancellation through an AbortController, and retention after the end,
+// with a per-key share of the finished records kept.
 import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
 import type { ImageStore } from './image-store.js';
 import type { Outbound } from './outbound.js';
+import { OwnerShares, type ShareNode } from './owner-shares.js';
 import type { OutputTarget } from './session-store.js';
 
 /** Where a task is in its life. */
@@ -14,8 +16,8 @@ export interface StoredResult {
   readonly inline?: { readonly field: 'imageBase64Data' | 'imageDataURI'; readonly imageUUID: string; readonly mediaType: string };
 }
 
-/** One task the server accepted. */
-export interface TaskRecord {
+/** One task the server accepted; once finished it counts in its key's share of the records kept. */
+export interface TaskRecord extends ShareNode {
   readonly owner: string;
   readonly taskUUID: string;
   readonly taskType: string;
@@ -46,17 +48,25 @@ export class TaskAbort extends Error {
   }
 }
 
+/** The map key of a task: taskUUIDs are per owner and compared without case. */
+function keyOf(owner: string, taskUUID: string): string {
+  return `${owner}:${taskUUID.toLowerCase()}`;
+}
+
 export class TaskRegistry {
-  /** Insertion order = age, which maxTaskRecords evicts by. */
   readonly #tasks = new Map<string, TaskRecord>();
+  /**
+   * Finished records by owner, oldest first: the maxTaskRecords bound and each key's share of it.
+   * Running records are not in it (they are never evicted, and in-flight limits bound them).
+   */
+  readonly #finished: OwnerShares<TaskRecord>;
   readonly #runningByOwner = new Map<string, number>();
   readonly #retentionMs: number;
-  readonly #maxRecords: number;
   #running = 0;
 
-  constructor(options: { retentionMs: number; maxRecords: number }) {
+  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number }) {
     this.#retentionMs = options.retentionMs;
-    this.#maxRecords = options.maxRecords;
+    this.#finished = new OwnerShares({ total: options.maxRecords, perOwner: options.maxRecordsPerKey ?? options.maxRecords });
   }
 
   get running(): number {
@@ -69,7 +79,7 @@ export class TaskRegistry {
 
   /** The task `taskUUID` of `owner`, while running or retained. */
   get(owner: string, taskUUID: string): TaskRecord | undefined {
-    return this.#live(`${owner}:${taskUUID.toLowerCase()}`);
+    return this.#live(keyOf(owner, taskUUID));
   }
 
   /** The record under `key` unless it ended and its retention passed (then it is forgotten). */
@@ -77,7 +87,7 @@ export class TaskRegistry {
     const record = this.#tasks.get(key);
     if (record === undefined) return undefined;
     if (record.state !== 'running' && record.expiresAt <= Date.now()) {
-      this.#tasks.delete(key);
+      this.#forget(record);
       return undefined;
     }
     return record;
@@ -85,9 +95,8 @@ export class TaskRegistry {
 
   /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
   create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
-    const key = `${owner}:${taskUUID.toLowerCase()}`;
+    const key = keyOf(owner, taskUUID);
     if (this.#live(key) !== undefined) return undefined;
-    if (this.#tasks.size >= this.#maxRecords) this.#evictOldestFinished();
     const record: TaskRecord = {
       owner,
       taskUUID,
@@ -101,6 +110,11 @@ export class TaskRegistry {
       errors: undefined,
       progress: 0,
       expiresAt: Number.POSITIVE_INFINITY,
+      shareAccount: undefined,
+      sharePrev: undefined,
+      shareNext: undefined,
+      sharePinned: false,
+      shareAmount: 0,
     };
     this.#tasks.set(key, record);
     this.#running++;
@@ -129,6 +143,13 @@ export class TaskRegistry {
     const left = this.runningFor(record.owner) - 1;
     if (left > 0) this.#runningByOwner.set(record.owner, left);
     else this.#runningByOwner.delete(record.owner);
+    // The record now counts against its key's share; past it (or past the total) an older finished one goes.
+    this.#finished.add(record.owner, record, 1);
+    for (;;) {
+      const room = this.#finished.room(record.owner, 0);
+      if (room.kind !== 'evict') break;
+      this.#forget(room.key);
+    }
   }
 
   /** Cancels a running task: aborts its work and ends it; no output of it is sent afterwards. */
@@ -183,19 +204,19 @@ export class TaskRegistry {
 
   /** Forgets finished records past their retention. */
   sweep(now = Date.now()): void {
-    for (const [key, record] of this.#tasks) if (record.state !== 'running' && record.expiresAt <= now) this.#tasks.delete(key);
+    for (const record of this.#tasks.values()) if (record.state !== 'running' && record.expiresAt <= now) this.#forget(record);
   }
 
   clear(): void {
     this.abortAll();
     this.#tasks.clear();
+    this.#finished.clear();
   }
 
-  #evictOldestFinished(): void {
-    for (const [key, record] of this.#tasks) {
-      if (record.state === 'running') continue;
-      this.#tasks.delete(key);
-      return;
-    }
+  /** Forgets a finished record. */
+  #forget(record: TaskRecord): void {
+    const key = keyOf(record.owner, record.taskUUID);
+    if (this.#tasks.get(key) === record) this.#tasks.delete(key);
+    this.#finished.delete(record);
   }
 }

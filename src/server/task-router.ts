@@ -1,7 +1,6 @@
 // The transport-independent core: validates each task of a frame and runs it, for the WebSocket
 // face and the HTTP face alike (graphql-ws makeServer idea). Authentication and keepalive belong to
 // the transports; everything with a taskUUID is decided here.
-import PQueue from 'p-queue';
 import type { Engine } from '../engine/index.js';
 import {
   cutText,
@@ -17,11 +16,12 @@ import {
   type ImageUploadTask,
   type ProtocolErrorItem,
 } from '../protocol/index.js';
-import { errorMessage } from './logger.js';
+import { errorMessage, type Logger } from './logger.js';
+import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
 import type { OutputTarget } from './session-store.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
-import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from './task-runner.js';
+import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps } from './task-runner.js';
 
 /** One connection's view of the router: who asks, and where answers go. */
 export interface TaskContext {
@@ -35,6 +35,8 @@ export interface TaskContext {
   readonly connection: { inFlight: number };
   /** True when this transport can deliver previews (WebSocket). */
   readonly previews: boolean;
+  /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
+  readonly storeFinals?: boolean;
 }
 
 export interface RouterDeps extends RunnerDeps {
@@ -43,26 +45,27 @@ export interface RouterDeps extends RunnerDeps {
 
 export class TaskRouter {
   readonly #deps: RouterDeps;
-  readonly #queue: PQueue;
-  readonly #concurrency: number;
+  /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
+  readonly #slots: FairSlots;
   /**
-   * Admitted tasks waiting for an engine slot, oldest first (a Set keeps insertion order and
-   * deletes in O(1)). p-queue is handed a task only when it has a free slot, so a waiting task
-   * costs no queue entry and no abort listener, and a cancelled one just leaves this set.
+   * Slots for tasks with input images, from the start of their fetches until they are on the engine:
+   * as many as engine slots, so the fetched inputs waiting for the engine stay bounded server-wide,
+   * and shared round robin too, so a key's slow URLs hold back only its own tasks' fetches.
    */
-  readonly #waiting = new Set<() => void>();
+  readonly #inputSlots: FairSlots;
+  readonly #slotOptions: Pick<InferenceOptions, 'slot' | 'inputSlot'>;
   #closing = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
-    this.#concurrency = Math.max(1, deps.limits.maxConcurrentTasks);
-    this.#queue = new PQueue({ concurrency: this.#concurrency });
-    this.#queue.on('next', this.#slotFreed);
+    this.#slots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#inputSlots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#slotOptions = { slot: (record) => this.#lease(this.#slots, record), inputSlot: (record) => this.#lease(this.#inputSlots, record) };
   }
 
-  /** Tasks waiting for the engine. */
+  /** Tasks waiting for an engine slot (their inputs already in). */
   get queued(): number {
-    return this.#waiting.size;
+    return this.#slots.waiting;
   }
 
   /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
@@ -160,7 +163,7 @@ export class TaskRouter {
       this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
       return undefined;
     }
-    if (this.#waiting.size >= limits.maxQueuedTasks) {
+    if (this.#slots.waiting >= limits.maxQueuedTasks) {
       this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
       return undefined;
     }
@@ -170,37 +173,45 @@ export class TaskRouter {
   }
 
   /**
-   * Runs `work` in an engine slot, now or when one frees up. Settles with the work's outcome, or
-   * at once with the abort when the task is cancelled (waiting or running); a cancelled running
-   * work keeps its slot until it returns, which it does soon, as it watches its signal.
+   * A slot of `slots` for a task: at once when one is free and nobody waits, else in its key's turn.
+   * A task cancelled while it waits leaves its line at once and the promise rejects with the abort;
+   * a cancelled task keeps a slot it holds until its work returns, which it does soon, as every
+   * phase watches its signal.
    */
-  #schedule(record: TaskRecord, work: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const start = (): void => {
-        this.#queue.add(work).then(resolve, reject);
-      };
+  #lease(slots: FairSlots, record: TaskRecord): ReleaseSlot | Promise<ReleaseSlot> {
+    const now = slots.tryAcquire();
+    if (now !== undefined) return now;
+    return new Promise<ReleaseSlot>((resolve, reject) => {
+      const cancelRun = record.onCancel;
+      const ticket = slots.enqueue(record.owner, (release) => {
+        record.onCancel = cancelRun;
+        resolve(release);
+      });
       record.onCancel = (abort) => {
-        this.#waiting.delete(start);
+        slots.withdraw(ticket);
         reject(abort);
+        cancelRun?.(abort);
       };
-      if (this.#queue.pending < this.#concurrency) start();
-      else this.#waiting.add(start);
     });
   }
 
-  readonly #slotFreed = (): void => {
-    for (const start of this.#waiting) {
-      if (this.#queue.pending >= this.#concurrency) return;
-      this.#waiting.delete(start);
-      start();
-    }
-  };
+  /**
+   * Settles with the work's outcome, or at once with the abort when the task is cancelled in any
+   * phase; the work itself then stops soon, as every phase (fetches, the engine, uploads) watches the
+   * task's signal.
+   */
+  #work(record: TaskRecord, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      record.onCancel = reject;
+      work().then(resolve, reject);
+    });
+  }
 
-  /** Runs admitted work in an engine slot and ends the task with its outcome. */
+  /** Runs admitted work (which asks for an engine slot itself when it needs one) and ends the task with its outcome. */
   async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>, webhookURL?: string): Promise<void> {
     const { registry, logger } = this.#deps;
     try {
-      await this.#schedule(record, work);
+      await this.#work(record, work);
       registry.finish(record, 'success');
     } catch (error) {
       if (record.state !== 'running') {
@@ -244,7 +255,9 @@ export class TaskRouter {
         throw error;
       }
     }
-    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, ctx.previews), task.webhookURL);
+    const { slot, inputSlot } = this.#slotOptions;
+    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot, inputSlot };
+    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
     if (!async) return done;
     // Answered already (the acknowledgement); what is left must not become an unhandled rejection.
     done.catch(this.#lostAsyncFailure);
@@ -258,7 +271,7 @@ export class TaskRouter {
   async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
     const record = this.#admit(task, ctx, false);
     if (record === undefined) return;
-    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task));
+    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task, this.#slotOptions.inputSlot));
   }
 
   #getResponse(task: GetResponseTask, ctx: TaskContext): void {

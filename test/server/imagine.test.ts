@@ -174,7 +174,7 @@ describe('ownership, reading and publishing', () => {
     expect(get.headers.get('allow')).toBe('POST');
     const post = await as('key-a', 'POST', `/v1/images/${image.id}`, {});
     expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET');
+    expect(post.headers.get('allow')).toBe('GET, DELETE');
     expect((await as('key-a', 'GET', '/v1/images/imagine')).status).toBe(405);
   });
 
@@ -225,7 +225,7 @@ describe('ImagineStore bounds', () => {
 
 describe('the publish limit over HTTP', () => {
   it('answers 507 publish_limit_reached once limits.maxPublishedImages images are public', async () => {
-    server = await startTestServer({ apiKeys: ['key-a'], limits: { maxPublishedImages: 1, maxImaginedImages: 4 } });
+    server = await startTestServer({ apiKeys: ['key-a'], limits: { maxPublishedImages: 1, maxImaginedImages: 4, maxImaginedImagesPerKey: 4 } });
     const base = server.httpUrl;
     const make = async (): Promise<ImageObject> => (await call(base, 'POST', '/v1/images/imagine', { key: 'key-a', body: { name: 'n', prompt: 'a cat' } })).json as ImageObject;
     const first = await make();

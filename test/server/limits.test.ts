@@ -155,7 +155,9 @@ describe('limits', () => {
     await probe.close();
     expect(one).toBeGreaterThan(0);
 
-    server = await startTestServer({ limits: { maxHeldBytesTotal: Math.floor(one * 2.5) } });
+    // One key here: its share is the whole total, so the total bound is what drops sessions.
+    const total = Math.floor(one * 2.5);
+    server = await startTestServer({ limits: { maxHeldBytesTotal: total, maxHeldBytesPerKey: total } });
     const sessions = [await holdOne(server), await holdOne(server), await holdOne(server)];
     expect(server.stats()).toMatchObject({ sessions: 2, heldFrames: 2 });
     const oldest = await RawClient.connect(server.url);
