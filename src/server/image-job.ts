@@ -143,7 +143,7 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
   const abandoned = (): boolean => signal?.aborted === true;
   const cancelled = { code: 'taskCancelled', message: 'the request was abandoned' };
   if (abandoned()) return cancelled;
-  const cancel = (): void => void router.dispatch({ taskType: 'cancel', taskUUID }, 0, ctx);
+  const cancel = (): void => router.cancel(taskUUID, ctx);
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     await router.dispatch(task, 0, ctx);

@@ -258,7 +258,13 @@ class ReferenceServer implements ImagewireServer {
         // shorter one, at most a second, so a slow request is cut close to its deadline.
         connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.min(limits.httpHeadersTimeoutMs || Infinity, limits.httpRequestTimeoutMs || Infinity) / 4)),
       },
-      (req, res) => void this.#onRequest(req, res),
+      (req, res) => {
+        // #onRequest answers its own failures; this catches a failure of that answer itself.
+        this.#onRequest(req, res).catch((error: unknown) => {
+          this.#options.logger.error('http answer failed', { error: errorMessage(error) });
+          res.destroy();
+        });
+      },
     );
     http.keepAliveTimeout = limits.httpKeepAliveTimeoutMs;
     // Every message a chunk completes is emitted before the next 'data' listener of the socket runs,

@@ -16,7 +16,7 @@ import {
   type ImageUploadTask,
   type ProtocolErrorItem,
 } from '../protocol/index.js';
-import { errorMessage, type Logger } from './logger.js';
+import { errorMessage } from './logger.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type Outbound } from './outbound.js';
 import type { OutputTarget } from './session-store.js';
@@ -227,7 +227,7 @@ export class TaskRouter {
         // Ended even when the answer throws (dispatch reports that), so the key's count stays right.
         registry.finish(record, 'error', [item]);
       }
-      if (webhookURL !== undefined) void this.#deps.webhooks.deliver(webhookURL, encodeErrorFrame([item]), record.owner);
+      if (webhookURL !== undefined) this.#deps.webhooks.send(webhookURL, encodeErrorFrame([item]), record.owner);
     } finally {
       record.onCancel = undefined;
       ctx.connection.inFlight--;
@@ -288,6 +288,11 @@ export class TaskRouter {
       record.target = ctx.target;
     }
     ctx.reply({ kind: 'data', items: registry.responseItems(record, images) });
+  }
+
+  /** Cancels a task of `ctx.owner` at once, as a `cancel` task would (its answer goes to `ctx.target`). */
+  cancel(taskUUID: string, ctx: TaskContext): void {
+    this.#cancel({ taskType: 'cancel', taskUUID }, ctx);
   }
 
   #cancel(task: CancelTask, ctx: TaskContext): void {

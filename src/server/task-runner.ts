@@ -190,7 +190,7 @@ function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageI
   deps.registry.emit(record, built.frame);
   if (task.webhookURL !== undefined) {
     const body = encodeOutbound(built.frame, { binary: false });
-    if (typeof body === 'string') void deps.webhooks.deliver(task.webhookURL, body, record.owner);
+    if (typeof body === 'string') deps.webhooks.send(task.webhookURL, body, record.owner);
   }
 }
 

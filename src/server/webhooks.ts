@@ -61,6 +61,14 @@ export class WebhookSender {
   }
 
   /**
+   * Starts a delivery nobody waits for (a task's result or error): {@link deliver} without its
+   * outcome, which the sender tracks and logs itself.
+   */
+  send(url: string, json: string, owner: string): void {
+    this.deliver(url, json, owner).catch((error: unknown) => this.#logger.error('webhook delivery failed unexpectedly', { origin: originOf(url), error: error instanceof Error ? error.message : 'unknown error' }));
+  }
+
+  /**
    * Starts delivering `json` (an encoded server frame: `{"data":[item]}` or `{"errors":[item]}`)
    * to `url` for `owner` (the key digest of the task). A key at its share has its new delivery
    * dropped; when the server-wide bound is full, a key under its share takes the place of the oldest
