@@ -10,6 +10,9 @@ import { recordingEngine } from '../helpers/images-api.js';
 import { finalItem, isErrorOf, isFinal, itemOf, QUIET_MS, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
+/** The slow listeners these tests hold fetches and PUTs on live on loopback, which the server only reaches when told to. */
+const loopback = { allowPrivateNetwork: true } as const;
+
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -37,7 +40,7 @@ async function cancel(client: RawClient, taskUUID: string): Promise<unknown> {
 describe('input fetches hold no engine slot', () => {
   it("lets B's task run while A's seedImage URLs answer slowly", async () => {
     await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
-    server = await startTestServer({ limits: { maxConcurrentTasks: 2 } });
+    server = await startTestServer({ ...loopback, limits: { maxConcurrentTasks: 2 } });
     const a = await RawClient.authenticated(server.url, 'key-a');
     const b = await RawClient.authenticated(server.url, 'key-b');
     const slowTasks = [1, 2, 3, 4].map((i) => inferenceTask({ seedImage: `${slow.url}/seed-${i}.png`, strength: 0.5 }));
@@ -56,7 +59,7 @@ describe('input fetches hold no engine slot', () => {
 
   it("lets B's task run while A's imageUpload fetches its URL slowly", async () => {
     await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
-    server = await startTestServer({ limits: { maxConcurrentTasks: 1 } });
+    server = await startTestServer({ ...loopback, limits: { maxConcurrentTasks: 1 } });
     const a = await RawClient.authenticated(server.url, 'key-a');
     const b = await RawClient.authenticated(server.url, 'key-b');
     const upload = { taskType: 'imageUpload', taskUUID: inferenceTask().taskUUID, image: `${slow.url}/upload.png` };
@@ -74,7 +77,7 @@ describe('input fetches hold no engine slot', () => {
 
   it('resolves inputs in as many slots as the engine has, shared round robin by key', async () => {
     await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
-    server = await startTestServer({ limits: { maxConcurrentTasks: 1 } });
+    server = await startTestServer({ ...loopback, limits: { maxConcurrentTasks: 1 } });
     const a = await RawClient.authenticated(server.url, 'key-a');
     const b = await RawClient.authenticated(server.url, 'key-b');
     const aTasks = [1, 2, 3].map((i) => inferenceTask({ seedImage: `${slow.url}/a${i}.png` }));
@@ -101,7 +104,7 @@ describe('input fetches hold no engine slot', () => {
 
   it('counts a task waiting for its inputs against the in-flight limits of its key', async () => {
     await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
-    server = await startTestServer({ limits: { maxInFlightPerKey: 1 } });
+    server = await startTestServer({ ...loopback, limits: { maxInFlightPerKey: 1 } });
     const a = await RawClient.authenticated(server.url, 'key-a');
     const b = await RawClient.authenticated(server.url, 'key-b');
     const waiting = inferenceTask({ seedImage: `${slow.url}/seed.png` });
@@ -121,7 +124,7 @@ describe('input fetches hold no engine slot', () => {
 
   it('stops a task waiting for its inputs when it is cancelled: the fetch is aborted', async () => {
     await using slow = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
-    server = await startTestServer();
+    server = await startTestServer(loopback);
     const { client } = await RawClient.authenticated(server.url, 'key-a');
     const task = inferenceTask({ seedImage: `${slow.url}/seed.png` });
     client.send([task]);
@@ -138,7 +141,7 @@ describe('input fetches hold no engine slot', () => {
 describe('uploadEndpoint PUTs hold no engine slot', () => {
   it("lets B's task run while A's finals upload slowly, and still delivers A's finals in order, each after its upload", async () => {
     await using slow = await startHeldHttp();
-    server = await startTestServer({ limits: { maxConcurrentTasks: 1 } });
+    server = await startTestServer({ ...loopback, limits: { maxConcurrentTasks: 1 } });
     const a = await RawClient.authenticated(server.url, 'key-a');
     const b = await RawClient.authenticated(server.url, 'key-b');
     const uploading = inferenceTask({ numberResults: 2, uploadEndpoint: `${slow.url}/out` });
@@ -167,7 +170,7 @@ describe('uploadEndpoint PUTs hold no engine slot', () => {
 
   it('ends the task with uploadFailed at the first failed PUT and uploads nothing after it', async () => {
     await using slow = await startHeldHttp();
-    server = await startTestServer();
+    server = await startTestServer(loopback);
     const { client } = await RawClient.authenticated(server.url, 'key-a');
     const task = inferenceTask({ numberResults: 3, uploadEndpoint: `${slow.url}/out` });
     client.send([task]);
@@ -187,7 +190,7 @@ describe('uploadEndpoint PUTs hold no engine slot', () => {
 
   it('counts an uploading task against the in-flight limits of its key until its last PUT', async () => {
     await using slow = await startHeldHttp();
-    server = await startTestServer({ limits: { maxInFlightPerKey: 1 } });
+    server = await startTestServer({ ...loopback, limits: { maxInFlightPerKey: 1 } });
     const { client } = await RawClient.authenticated(server.url, 'key-a');
     const uploading = inferenceTask({ uploadEndpoint: `${slow.url}/out` });
     client.send([uploading]);
@@ -205,7 +208,7 @@ describe('uploadEndpoint PUTs hold no engine slot', () => {
 
   it('stops an uploading task when it is cancelled: the PUT is aborted and no final is sent', async () => {
     await using slow = await startHeldHttp();
-    server = await startTestServer();
+    server = await startTestServer(loopback);
     const { client } = await RawClient.authenticated(server.url, 'key-a');
     const task = inferenceTask({ uploadEndpoint: `${slow.url}/out` });
     client.send([task]);
@@ -221,7 +224,7 @@ describe('uploadEndpoint PUTs hold no engine slot', () => {
   it('aborts fetches and PUTs in progress when the server shuts down', async () => {
     await using slowInput = await startHeldHttp(await solidPng(64, 64, '#3366cc'));
     await using slowUpload = await startHeldHttp();
-    server = await startTestServer();
+    server = await startTestServer(loopback);
     const { client } = await RawClient.authenticated(server.url, 'key-a');
     client.send([inferenceTask({ seedImage: `${slowInput.url}/seed.png` }), inferenceTask({ uploadEndpoint: `${slowUpload.url}/out` })]);
     await slowInput.received(1);
