@@ -3,7 +3,7 @@
 // nothing it registered can call back, so a late event of an old socket does nothing.
 import type { Clock } from '../internal/clock.js';
 import { Disposer } from '../internal/disposer.js';
-import { encodeClientFrame, type AuthenticationResult, type AuthenticationTask, type ProtocolErrorItem } from '../protocol/index.js';
+import { encodeClientFrame, type AuthenticationResult, type AuthenticationTask } from '../protocol/index.js';
 import { AuthenticationError, ConnectionError, TimeoutError, authenticationCodes, errorFromItem, type ImagewireError } from './errors.js';
 import { decodeInbound, type Inbound } from './inbound.js';
 import { Keepalive, type KeepAliveOptions } from './keepalive.js';
@@ -18,8 +18,6 @@ const CLOSE_GRACE_MS = 1_000;
 export type AttemptFailure =
   /** The key was refused: close for good. */
   | 'fatal'
-  /** The server refused the extensions field: retry at once without it. */
-  | 'extensionsRejected'
   /** Anything else: reconnect with backoff. */
   | 'retry';
 
@@ -44,10 +42,6 @@ export interface AttemptHooks {
   authenticated(attempt: Attempt, reply: AuthenticationResult): void;
   message(attempt: Attempt, inbound: Inbound): void;
   failed(attempt: Attempt, error: ImagewireError, failure: AttemptFailure): void;
-}
-
-function isExtensionsProblem(item: ProtocolErrorItem): boolean {
-  return item.parameter === 'extensions' || item.parameter === 'ack' || item.code === 'invalidExtensions' || item.code === 'invalidAck' || (item.code === 'unknownParameter' && item.parameter === undefined);
 }
 
 /** One socket, from `new WebSocket()` to its end. */
@@ -204,7 +198,6 @@ export class Attempt {
     if (item === undefined) return;
     const expiredForGood = item.code === 'expiredToken' && !this.#config.refreshableKey;
     if (authenticationCodes.has(item.code) || expiredForGood) this.#fail(new AuthenticationError(item), 'fatal');
-    else if (isExtensionsProblem(item)) this.#fail(errorFromItem(item), 'extensionsRejected');
     else this.#fail(errorFromItem(item), 'retry');
   }
 

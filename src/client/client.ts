@@ -54,6 +54,7 @@ export class ImagewireClient implements TaskApi, AsyncDisposable {
       open: (info) => dispatcher.open(info),
       inbound: (inbound) => dispatcher.inbound(inbound),
       closed: (error) => dispatcher.closed(error),
+      unreachable: (error) => dispatcher.unreachable(error),
     });
     // Not lazy: connect now, without holding the process (an idle client must let it exit).
     if (!this.#options.lazy) this.#connection.connect().catch(() => undefined);

@@ -16,15 +16,17 @@ export type ConnectionState =
   | { readonly name: 'closed'; readonly error: ImagewireError | undefined };
 
 /**
- * Every allowed edge. `open → idle` is the optional close when idle; `closing` is only entered
+ * Every allowed edge. `open → idle` is the optional close when idle; `connecting`,
+ * `authenticating` and `reconnecting → idle` end a first connection that never reached the server
+ * (firstConnectTimeoutMs: its tasks fail, the next task starts afresh); `closing` is only entered
  * when a socket has to be shut down (from idle or reconnecting, close() goes straight to closed).
  */
 export const allowedTransitions: { readonly [From in StateName]: readonly StateName[] } = {
   idle: ['connecting', 'closed'],
-  connecting: ['authenticating', 'reconnecting', 'closing', 'closed'],
-  authenticating: ['open', 'reconnecting', 'closing', 'closed'],
+  connecting: ['authenticating', 'reconnecting', 'idle', 'closing', 'closed'],
+  authenticating: ['open', 'reconnecting', 'idle', 'closing', 'closed'],
   open: ['reconnecting', 'idle', 'closing', 'closed'],
-  reconnecting: ['connecting', 'closed'],
+  reconnecting: ['connecting', 'idle', 'closed'],
   closing: ['closed'],
   closed: [],
 };

@@ -10,12 +10,13 @@ import { Backoff } from './backoff.js';
 import { canTransition, holdsSocket, type ConnectionState } from './connection-state.js';
 import { ConnectionError, type ImagewireError } from './errors.js';
 import type { EventHub } from './events.js';
-import { Handshake, type OpenInfo } from './handshake.js';
+import { ENABLE_EXTENSIONS, Handshake, type OpenInfo } from './handshake.js';
 import type { Inbound } from './inbound.js';
 import { defaultNetworkEventSources, watchNetwork, type NetworkHint } from './network-events.js';
 import type { ResolvedClientOptions } from './options.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Pings } from './pings.js';
+import { unreachableError } from './unreachable.js';
 
 export type { OpenInfo } from './handshake.js';
 
@@ -27,6 +28,11 @@ export interface ConnectionHooks {
   inbound(inbound: Inbound): void;
   /** Closed for good: every task must end with `error`. */
   closed(error: ImagewireError): void;
+  /**
+   * The server was never reached within firstConnectTimeoutMs: every open task must end with
+   * `error`; the connection is idle again and the client stays usable.
+   */
+  unreachable(error: ImagewireError): void;
 }
 
 /** Counters for tests and diagnostics. */
@@ -53,6 +59,12 @@ export class Connection {
   #attemptScope = new Disposer();
   /** The reconnect wait. */
   #waitScope = new Disposer();
+  /** The first-connection budget, armed while the server has never been reached. */
+  #firstConnectScope = new Disposer();
+  /** True once an authentication reply arrived: from then on drops are reconnected, not given up. */
+  #everOpened = false;
+  /** Attempts and the last failure of the first connection, for the unreachable error. */
+  #firstConnect: { attempts: number; last: ImagewireError | undefined } | undefined;
   #busy = false;
   #cancelIdleTimer: (() => void) | undefined;
   #cancelAckTimer: (() => void) | undefined;
@@ -206,7 +218,39 @@ export class Connection {
   }
 
   #connectNow(): void {
+    if (!this.#everOpened && this.#firstConnect === undefined) this.#armFirstConnectBudget();
+    if (this.#firstConnect !== undefined) this.#firstConnect.attempts++;
     this.#transition({ name: 'connecting', attempt: this.#stats.attempts + 1 });
+  }
+
+  /** Until the server is first reached, tasks wait at most firstConnectTimeoutMs for it. */
+  #armFirstConnectBudget(): void {
+    const budgetMs = this.#options.firstConnectTimeoutMs;
+    this.#firstConnect = { attempts: 0, last: undefined };
+    if (!Number.isFinite(budgetMs)) return;
+    this.#firstConnectScope.timeout(this.#clock, budgetMs, () => this.#events.batch(() => this.#giveUpFirstConnect()));
+  }
+
+  /** The server was never reached in time: fail the open tasks, go back to idle, stay usable. */
+  #giveUpFirstConnect(): void {
+    const first = this.#firstConnect;
+    const state = this.#state.name;
+    if (first === undefined || state === 'open' || state === 'idle' || state === 'closing' || state === 'closed') return;
+    const error = unreachableError(this.#options.url, this.#options.firstConnectTimeoutMs, first.attempts, first.last);
+    this.#endFirstConnect();
+    this.#transition({ name: 'idle' });
+    this.#outbox.drain();
+    this.#backoff?.reset();
+    for (const waiter of this.#waiters) waiter.reject(error);
+    this.#waiters.clear();
+    this.#pings.rejectAll(error);
+    this.#hooks.unreachable(error);
+  }
+
+  #endFirstConnect(): void {
+    this.#firstConnect = undefined;
+    this.#firstConnectScope.dispose();
+    this.#firstConnectScope = new Disposer();
   }
 
   #startAttempt(): void {
@@ -261,6 +305,11 @@ export class Connection {
   }
 
   #enterOpen(): void {
+    this.#everOpened = true;
+    this.#endFirstConnect();
+    // Extensions the server offered go on before any task is written (a plain server offers none).
+    const enable = this.#handshake.enableFrame();
+    if (enable !== undefined) this.#attempt?.send(enable);
     const info = this.#handshake.info;
     if (info === undefined) return;
     const entries = this.#outbox.drain();
@@ -302,7 +351,10 @@ export class Connection {
     if (inbound.kind === 'frame') {
       for (const item of inbound.data) {
         if (item.taskType === 'ping' && item.pong === true) this.#pings.pong();
+        else if (item.taskType === ENABLE_EXTENSIONS) this.#handshake.enabled(Array.isArray(item.enabledExtensions) ? item.enabledExtensions.filter((name): name is string => typeof name === 'string') : []);
       }
+      // A refused enable frame: nothing is on (the error itself is reported as every frame error is).
+      if (inbound.errors.some((item) => item.taskType === ENABLE_EXTENSIONS)) this.#handshake.enabled([]);
     }
     this.#hooks.inbound(inbound);
   }
@@ -325,6 +377,7 @@ export class Connection {
   #onAttemptFailed(error: ImagewireError, failure: AttemptFailure): void {
     const wasOpen = this.#state.name === 'open';
     this.#attempt = undefined;
+    if (this.#firstConnect !== undefined) this.#firstConnect.last = error;
     this.#events.emit('error', error);
     if (this.#state.name === 'closing') return;
     if (error.code === 'sessionTakenOver') {
@@ -334,9 +387,6 @@ export class Connection {
     let next: ConnectionState;
     if (failure === 'fatal') {
       next = { name: 'closed', error };
-    } else if (failure === 'extensionsRejected') {
-      this.#handshake.extensionsRejected();
-      next = { name: 'reconnecting', failures: 0, delayMs: 0, lastError: error };
     } else if (this.#backoff === undefined) {
       next = { name: 'closed', error };
     } else {
@@ -395,6 +445,7 @@ export class Connection {
   }
 
   #enterClosed(error: ImagewireError): void {
+    this.#endFirstConnect();
     this.#waitScope.dispose();
     this.#attemptScope.dispose();
     this.#lifetime.dispose();

@@ -12,7 +12,7 @@ import type { EventHub } from './events.js';
 import type { Inbound } from './inbound.js';
 import type { ResolvedClientOptions } from './options.js';
 import { Queries } from './queries.js';
-import { Recovery } from './recovery.js';
+import { Recovery, unknownTaskCodes } from './recovery.js';
 import type { AnyTaskRun, EndKind, ServerView } from './task-run.js';
 
 /** Counters for tests and diagnostics. */
@@ -180,6 +180,12 @@ export class Dispatcher implements ConnectionHooks {
     this.shutdown(error);
   }
 
+  unreachable(error: ImagewireError): void {
+    // Not a shutdown: the client stays usable, and the next task tries to connect again.
+    for (const run of [...this.#runs.values()]) run.fail(error, 'failed');
+    this.#queries.rejectAll(error);
+  }
+
   inbound(inbound: Inbound): void {
     if (inbound.kind === 'invalid') {
       this.#events.emit('error', new ImagewireError('invalidResponse', `the server sent a frame the client cannot read: ${inbound.reason}`));
@@ -248,7 +254,7 @@ export class Dispatcher implements ConnectionHooks {
       this.#recovery.check(run);
       return;
     }
-    if (item.code === 'taskNotFound' && this.#queries.answerError(taskUUID, item)) return;
+    if (unknownTaskCodes.has(item.code) && this.#queries.answerError(taskUUID, item)) return;
     run.fail(errorFromItem(item));
   }
 

@@ -11,6 +11,7 @@ const brand = Symbol.for('imagewire.error');
 export const clientErrorCodes = {
   connectionClosed: 'The socket closed or failed; the client reconnects unless it was closed.',
   connectionFailed: 'A socket could not be created (bad URL, no WebSocket implementation).',
+  unreachable: 'The client never reached the server within firstConnectTimeoutMs: refused, host not found, an HTTP answer instead of a WebSocket, or silence. `reason`, `httpStatus` and `cause` say which.',
   reconnectFailed: 'reconnect.maxAttempts attempts in a row failed, or reconnecting is off; the client is closed.',
   sessionTakenOver: 'The server closed the socket with code 4000: another connection took the session over.',
   apiKeyProviderFailed: 'The apiKey function threw or gave something other than a non-empty string.',
@@ -128,6 +129,9 @@ export function errorFromItem(item: ProtocolErrorItem): ApiError | Authenticatio
   return authenticationCodes.has(item.code) ? new AuthenticationError(item) : new ApiError(item);
 }
 
+/** Why a server could not be reached, as far as the platform tells (browsers tell little). */
+export type UnreachableReason = 'refused' | 'notFound' | 'httpStatus' | 'connectTimeout' | 'authTimeout' | 'closed' | 'unknown';
+
 /** The transport failed or closed. Retryable; the client reconnects on its own unless closed. */
 export class ConnectionError extends ImagewireError {
   static override readonly kind: string = 'ConnectionError';
@@ -135,15 +139,21 @@ export class ConnectionError extends ImagewireError {
   readonly closeCode: number | undefined;
   /** WebSocket close reason, when the socket closed with one. */
   readonly closeReason: string | undefined;
+  /** `unreachable` only: what went wrong on the last attempt. */
+  readonly reason: UnreachableReason | undefined;
+  /** `unreachable` with reason `httpStatus`: the status the server answered the upgrade with. */
+  readonly httpStatus: number | undefined;
 
   constructor(
-    code: 'connectionClosed' | 'connectionFailed' | 'reconnectFailed' | 'sessionTakenOver' | 'apiKeyProviderFailed' | 'clientClosed',
+    code: 'connectionClosed' | 'connectionFailed' | 'reconnectFailed' | 'sessionTakenOver' | 'apiKeyProviderFailed' | 'clientClosed' | 'unreachable',
     message: string,
-    details: { closeCode?: number | undefined; closeReason?: string | undefined } & ImagewireErrorOptions = {},
+    details: { closeCode?: number | undefined; closeReason?: string | undefined; reason?: UnreachableReason | undefined; httpStatus?: number | undefined } & ImagewireErrorOptions = {},
   ) {
     super(code, message, details);
     this.closeCode = details.closeCode;
     this.closeReason = details.closeReason;
+    this.reason = details.reason;
+    this.httpStatus = details.httpStatus;
   }
 }
 

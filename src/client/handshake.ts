@@ -1,11 +1,18 @@
-// The session side of authentication: which session to resume and with which `ack`, which
-// extensions to ask for, and what the reply means (resumed or not, what the server can do).
-// Kept across socket attempts; one per client.
+// The session side of authentication: which session to resume, what the reply means (resumed or
+// not, what the server offers), and which offered extensions to turn on. The authentication task
+// carries only the protocol's documented fields; extensions are turned on afterwards, and only
+// on a server whose reply offered them. Kept across socket attempts; one per client.
 import { encodeClientFrame, validateTaskOf, type AuthenticationResult, type AuthenticationTask, type PingTask, type SessionExtension } from '../protocol/index.js';
 import { AckTracker } from './ack-tracker.js';
 import { AuthenticationError } from './errors.js';
 import type { ApiKeyProvider } from './options.js';
 import { SessionStore, type SessionStorageLike } from './session.js';
+
+/** The imagewire task that turns session extensions on after authentication. */
+export const ENABLE_EXTENSIONS = 'enableExtensions';
+
+/** The enable frame's task. */
+type EnableExtensionsTask = { readonly taskType: typeof ENABLE_EXTENSIONS; readonly extensions: readonly SessionExtension[]; ack?: number } & Record<string, unknown>;
 
 /** What the server said about the connection that just opened. */
 export interface OpenInfo {
@@ -39,7 +46,6 @@ export class Handshake {
   readonly #ack = new AckTracker();
   /** The session UUID sent in the latest authentication, to tell a resume. */
   #sentSession: string | undefined;
-  #askExtensions = true;
   #takenOver = false;
   #info: OpenInfo | undefined;
 
@@ -86,11 +92,6 @@ export class Handshake {
     const session = this.#session.uuid;
     this.#sentSession = session;
     if (session !== undefined) task.connectionSessionUUID = session;
-    const extensions: SessionExtension[] = [];
-    if (this.#askExtensions && this.#config.extensions.ack) extensions.push('ack');
-    if (this.#askExtensions && this.#config.extensions.binaryResults) extensions.push('binaryResults');
-    if (extensions.length > 0) task.extensions = extensions;
-    if (session !== undefined && extensions.includes('ack')) task.ack = this.#ack.received;
     return task;
   }
 
@@ -114,16 +115,37 @@ export class Handshake {
     return this.#info;
   }
 
+  /**
+   * The frame that turns on the offered session extensions this client wants, to write right after
+   * the authentication reply and before any task; undefined when there is nothing to change (a
+   * plain server offers nothing, so it never sees one). Under `ack`, a resumed session also says
+   * what arrived already, so the server can forget it. Frames are handled in order, so what the
+   * frame asks for holds for every task written after it: it counts as on from now.
+   */
+  enableFrame(): string | undefined {
+    const info = this.#info;
+    if (info === undefined) return undefined;
+    const wanted: SessionExtension[] = [];
+    if (this.#config.extensions.ack && info.serverExtensions.has('ack')) wanted.push('ack');
+    if (this.#config.extensions.binaryResults && info.serverExtensions.has('binaryResults')) wanted.push('binaryResults');
+    const same = wanted.length === info.enabledExtensions.size && wanted.every((name) => info.enabledExtensions.has(name));
+    if (same && !(info.resumed && wanted.includes('ack'))) return undefined;
+    const task: EnableExtensionsTask = { taskType: ENABLE_EXTENSIONS, extensions: wanted };
+    if (info.resumed && wanted.includes('ack')) task.ack = this.#ack.received;
+    this.#info = { ...info, enabledExtensions: new Set(wanted) };
+    return encodeClientFrame([task]);
+  }
+
+  /** The server's answer to the enable frame (or to its refusal: none on). */
+  enabled(extensions: readonly string[]): void {
+    if (this.#info !== undefined) this.#info = { ...this.#info, enabledExtensions: new Set(extensions) };
+  }
+
   /** A ping frame; under `ack` it acknowledges everything received so far. */
   pingFrame(): string {
     const ping: PingTask = { taskType: 'ping', ping: true };
     if (this.acking && this.#ack.unacknowledged > 0) ping.ack = this.#ack.acknowledge();
     return encodeClientFrame([ping]);
-  }
-
-  /** The server refused the extensions field: authenticate without it from now on. */
-  extensionsRejected(): void {
-    this.#askExtensions = false;
   }
 
   /** Another connection took the session over: do not fight for it; start a fresh one. */

@@ -50,6 +50,15 @@ export interface ClientOptions {
    * @default 10000
    */
   authTimeoutMs?: number;
+  /**
+   * While the client has never reached the server (no authentication reply yet in its life), it
+   * keeps trying for this many ms; then every open task, and `connect()`, fail with a
+   * ConnectionError `unreachable` that says why (refused, host not found, the HTTP status that
+   * answered the upgrade, silence), and the client goes back to `idle` (a new task tries again).
+   * Once connected, a drop is retried by the reconnect policy instead.
+   * @default 5000
+   */
+  firstConnectTimeoutMs?: number;
   /** Keepalive ping and pong deadline. */
   keepAlive?: KeepAliveOptions;
   /** Reconnect policy, or false to end every task with a ConnectionError when the socket drops. */
@@ -132,6 +141,7 @@ export interface ResolvedClientOptions {
   readonly closeWhenIdleMs: number | undefined;
   readonly connectTimeoutMs: number;
   readonly authTimeoutMs: number;
+  readonly firstConnectTimeoutMs: number;
   readonly keepAlive: Required<KeepAliveOptions>;
   readonly reconnect: Required<ReconnectPolicy> | false;
   readonly extensions: { readonly ack: boolean; readonly binaryResults: boolean };
@@ -182,6 +192,7 @@ export function resolveClientOptions(options: ClientOptions, defaultWebSocket: W
     closeWhenIdleMs: options.closeWhenIdleMs === undefined ? undefined : positive('closeWhenIdleMs', options.closeWhenIdleMs, 0),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     authTimeoutMs: positive('authTimeoutMs', options.authTimeoutMs, 10_000),
+    firstConnectTimeoutMs: positive('firstConnectTimeoutMs', options.firstConnectTimeoutMs, 5_000, true),
     keepAlive: {
       intervalMs: positive('keepAlive.intervalMs', options.keepAlive?.intervalMs, defaultKeepAlive.intervalMs),
       pongTimeoutMs: positive('keepAlive.pongTimeoutMs', options.keepAlive?.pongTimeoutMs, defaultKeepAlive.pongTimeoutMs),

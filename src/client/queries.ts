@@ -1,5 +1,6 @@
 // getResponse queries in flight, keyed by the taskUUID they ask about. A query is a read, so
-// unlike a task it may be written again after a reconnect: answers are never replayed.
+// unlike a task it may be written again after a reconnect: answers are never replayed. Queries
+// asked together (the checks of a reconnect) travel in one frame.
 import { deferred, type Deferred } from '../internal/deferred.js';
 import { utf8Length } from '../internal/bytes.js';
 import { encodeClientFrame, type GetResponseTask, type ProtocolErrorItem, type ServerDataItem } from '../protocol/index.js';
@@ -23,8 +24,18 @@ interface Query {
   readonly answer: Deferred<QueryAnswer>;
   /** The attempt it was written on; undefined while queued. */
   sentOn: number | undefined;
+  /** The frame it travels in; the frame leaves the outbox once no query in it is wanted. */
+  frame: SharedFrame | undefined;
+}
+
+/** One outbox entry carrying several queries. */
+interface SharedFrame {
+  wanted: number;
   unqueue: () => void;
 }
+
+/** Most getResponse tasks in one frame (far under any server's tasks-per-frame limit). */
+const MAX_PER_FRAME = 64;
 
 /** A pending getResponse; `cancel` forgets it (a late answer is then ignored). */
 export interface PendingQuery {
@@ -52,18 +63,27 @@ export class Queries {
 
   /** Sends a getResponse about `taskUUID`. Throws QueueFullError when the outbox is full. */
   ask(taskUUID: string): PendingQuery {
-    const query: Query = { taskUUID, answer: deferred<QueryAnswer>(), sentOn: undefined, unqueue: () => undefined };
-    // Registered before it is written, so even an answer that comes back at once finds it.
-    const list = this.#byTask.get(taskUUID);
-    if (list === undefined) this.#byTask.set(taskUUID, [query]);
-    else list.push(query);
+    const [pending] = this.askMany([taskUUID]);
+    if (pending === undefined) throw new Error('imagewire internal error: a query was not made');
+    return pending;
+  }
+
+  /** Sends one getResponse per taskUUID, together. Throws QueueFullError when the outbox is full (none is sent). */
+  askMany(taskUUIDs: readonly string[]): PendingQuery[] {
+    const queries = taskUUIDs.map((taskUUID): Query => ({ taskUUID, answer: deferred<QueryAnswer>(), sentOn: undefined, frame: undefined }));
+    // Registered before they are written, so even an answer that comes back at once finds its query.
+    for (const query of queries) {
+      const list = this.#byTask.get(query.taskUUID);
+      if (list === undefined) this.#byTask.set(query.taskUUID, [query]);
+      else list.push(query);
+    }
     try {
-      this.#write(query);
+      this.#write(queries);
     } catch (error) {
-      this.#forget(query);
+      for (const query of queries) this.#forget(query);
       throw error;
     }
-    return { answer: query.answer.promise, cancel: () => this.#forget(query) };
+    return queries.map((query) => ({ answer: query.answer.promise, cancel: () => this.#forget(query) }));
   }
 
   /** Answers the oldest query about `taskUUID` with a frame's items; false when none waits. */
@@ -76,36 +96,56 @@ export class Queries {
     return this.#answer(taskUUID, { kind: 'error', error });
   }
 
-  /** A connection opened: write again every query written on an older socket. */
+  /** A connection opened: write again, together, every query written on an older socket. */
   reopened(attemptId: number): void {
+    const again: Query[] = [];
     for (const list of this.#byTask.values()) {
-      for (const query of list) {
-        if (query.sentOn !== undefined && query.sentOn !== attemptId) this.#write(query);
-      }
+      for (const query of list) if (query.sentOn !== undefined && query.sentOn !== attemptId) again.push(query);
     }
+    if (again.length > 0) this.#write(again);
   }
 
   /** Rejects every query (the client closed). */
   rejectAll(error: unknown): void {
     for (const list of this.#byTask.values()) {
       for (const query of list) {
-        query.unqueue();
+        this.#release(query);
         query.answer.reject(error);
       }
     }
     this.#byTask.clear();
   }
 
-  #write(query: Query): void {
-    const frame = encodeClientFrame([{ taskType: 'getResponse', taskUUID: query.taskUUID } satisfies GetResponseTask]);
-    query.sentOn = undefined;
-    query.unqueue = this.#wire.send({
-      encode: () => frame,
-      bytes: utf8Length(frame),
-      written: () => {
-        query.sentOn = this.#wire.attemptId;
-      },
-    });
+  /** Writes `queries`, at most MAX_PER_FRAME to a frame. */
+  #write(queries: readonly Query[]): void {
+    for (let start = 0; start < queries.length; start += MAX_PER_FRAME) {
+      const batch = queries.slice(start, start + MAX_PER_FRAME);
+      const tasks = batch.map((query): GetResponseTask => ({ taskType: 'getResponse', taskUUID: query.taskUUID }));
+      const text = encodeClientFrame(tasks);
+      const shared: SharedFrame = { wanted: batch.length, unqueue: () => undefined };
+      for (const query of batch) {
+        this.#release(query);
+        query.sentOn = undefined;
+        query.frame = shared;
+      }
+      shared.unqueue = this.#wire.send({
+        encode: () => text,
+        bytes: utf8Length(text),
+        written: () => {
+          const attemptId = this.#wire.attemptId;
+          for (const query of batch) if (query.frame === shared) query.sentOn = attemptId;
+        },
+      });
+    }
+  }
+
+  /** The query no longer needs its frame; the frame leaves the outbox when none of its queries does. */
+  #release(query: Query): void {
+    const frame = query.frame;
+    if (frame === undefined) return;
+    query.frame = undefined;
+    frame.wanted--;
+    if (frame.wanted === 0) frame.unqueue();
   }
 
   #answer(taskUUID: string, answer: QueryAnswer): boolean {
@@ -113,12 +153,13 @@ export class Queries {
     const query = list?.shift();
     if (query === undefined) return false;
     if (list?.length === 0) this.#byTask.delete(taskUUID);
+    this.#release(query);
     query.answer.resolve(answer);
     return true;
   }
 
   #forget(query: Query): void {
-    query.unqueue();
+    this.#release(query);
     const list = this.#byTask.get(query.taskUUID);
     if (list === undefined) return;
     const rest = list.filter((entry) => entry !== query);

@@ -28,7 +28,9 @@ function mockServer(): { server: Server; received: Received[]; sockets: Client[]
         received.push(task);
         if (task.taskType === 'authentication') {
           const resumed = task.connectionSessionUUID === SESSION_A;
-          socket.send(JSON.stringify({ data: [{ taskType: 'authentication', connectionSessionUUID: SESSION_A, resumed, extensions: ['cancel'], enabledExtensions: [] }] }));
+          socket.send(JSON.stringify({ data: [{ taskType: 'authentication', connectionSessionUUID: SESSION_A, resumed, extensions: ['ack', 'binaryResults', 'cancel'], enabledExtensions: [] }] }));
+        } else if (task.taskType === 'enableExtensions') {
+          socket.send(JSON.stringify({ data: [{ taskType: 'enableExtensions', enabledExtensions: task.extensions ?? [] }] }));
         } else if (task.taskType === 'ping') {
           socket.send(JSON.stringify({ data: [{ taskType: 'ping', pong: true }] }));
         } else if (task.taskType === 'imageInference') {
@@ -73,7 +75,10 @@ describe('browser entry', () => {
     const client = createClient({ apiKey: 'k', url: URL, networkEvents: false });
     const [image] = await client.imageInference({ positivePrompt: 'a red fox', model: 'runware:101@1', width: 128, height: 128 }).result();
     expect(image?.format).toBe('PNG');
-    expect(mock.received.find((task) => task.taskType === 'authentication')?.extensions).toEqual(['ack', 'binaryResults']);
+    // The authentication carries the documented fields only; the offered extensions go on after it.
+    expect(Object.keys(mock.received.find((task) => task.taskType === 'authentication') ?? {}).sort()).toEqual(['apiKey', 'taskType']);
+    expect(mock.received.map((task) => task.taskType).slice(0, 3)).toEqual(['authentication', 'enableExtensions', 'imageInference']);
+    expect(mock.received.find((task) => task.taskType === 'enableExtensions')?.extensions).toEqual(['ack', 'binaryResults']);
     await client.close();
   });
 

@@ -24,21 +24,21 @@ describe('plain Runware server', () => {
     await c.close();
   });
 
-  it('authenticates again without extensions when the server refuses the field', async () => {
-    const auths: Record<string, unknown>[] = [];
-    FakeSocket.reset({
-      onConnect: () => 'accept',
-      authReply: (task) => {
-        auths.push(task);
-        return 'extensions' in task
-          ? { errors: [{ code: 'unknownParameter', message: 'extensions is not a parameter of authentication', parameter: 'extensions', taskType: 'authentication' }] }
-          : undefined;
-      },
-    });
+  it('sends only the documented fields, from its first frame, and no enable frame to a server that offers nothing', async () => {
+    FakeSocket.reset({ onConnect: () => 'accept' });
     const c = client();
     await c.connect();
-    expect(c.state).toBe('open');
-    expect(auths.map((task) => 'extensions' in task)).toEqual([true, false]);
+    await c.ping();
+    FakeSocket.created[0]?.drop();
+    await nextEvent(c, 'connected');
+    await c.ping();
+    const tasks = FakeSocket.created.flatMap((socket) => socket.sent.flatMap((frame) => JSON.parse(frame) as Record<string, unknown>[]));
+    expect(tasks.map((task) => [task.taskType, Object.keys(task).sort()])).toEqual([
+      ['authentication', ['apiKey', 'taskType']],
+      ['ping', ['ping', 'taskType']],
+      ['authentication', ['apiKey', 'connectionSessionUUID', 'taskType']],
+      ['ping', ['ping', 'taskType']],
+    ]);
     await c.close();
   });
 
