@@ -1,7 +1,7 @@
 // Sessions by connectionSessionUUID: who owns each (a key digest), the socket attached to it, its
 // extension flags, the frames held for resume (with their sequence numbers under the ack extension)
-// and the resume window timer. Bounded by count and by bytes, in total and per key; what happens at each bound is
-// in limits.ts.
+// and the resume window timer. Bounded by count and by bytes, in total and per key; what happens at
+// each bound is in limits.ts.
 import { randomUUID } from 'node:crypto';
 import { closeCodes } from './close-codes.js';
 import type { ServerLimits } from './limits.js';

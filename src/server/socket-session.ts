@@ -1,9 +1,9 @@
 // One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
-// closed, moved by one transition function), authentication and pipelining, keepalive, the
-// session extensions it turns on (enableExtensions), the
-// authentication timer, the bounds before authentication, the time of its last frame (the server's
-// idle sweep reads it), and the writes of its session's frames within the send buffer's bound.
-// Everything it registers is undone on the way to `closed`.
+// closed, moved by one transition function), authentication and pipelining, keepalive, the session
+// extensions it turns on (enableExtensions), the authentication timer, the bounds before
+// authentication, the time of its last frame (the server's idle sweep reads it), and the writes of
+// its session's frames within the send buffer's bound. Everything it registers is undone on the way
+// to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import {
