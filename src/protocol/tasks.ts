@@ -2,7 +2,7 @@
 // Names are the wire's own (taskUUID, CFGScale, connectionSessionUUID), kept verbatim.
 
 /** Every taskType this protocol module knows. */
-export const taskTypes = ['authentication', 'ping', 'imageInference', 'imageUpload', 'getResponse', 'cancel'] as const;
+export const taskTypes = ['authentication', 'ping', 'imageInference', 'imageUpload', 'getResponse', 'cancel', 'enableExtensions'] as const;
 export type TaskType = (typeof taskTypes)[number];
 
 export type OutputType = 'base64Data' | 'dataURI' | 'URL';
@@ -11,15 +11,25 @@ export type DeliveryMethod = 'sync' | 'async';
 export type PromptWeighting = 'compel' | 'sdEmbeds';
 export type ControlMode = 'prompt' | 'controlnet' | 'balanced';
 
-/** First task of every connection (and of an HTTP task array without a bearer key). */
+/**
+ * First task of every connection (and of an HTTP task array without a bearer key). A client sends
+ * only `taskType`, `apiKey` and `connectionSessionUUID`, the protocol's own fields; session
+ * extensions are turned on afterwards with {@link EnableExtensionsTask}.
+ */
 export interface AuthenticationTask {
   taskType: 'authentication';
   apiKey: string;
   /** Resume the session of an earlier connection and collect its undelivered results. */
   connectionSessionUUID?: string;
-  /** imagewire extensions this client asks for on the session (see docs/protocol.md). */
+  /**
+   * @deprecated Accepted from older imagewire clients: session extensions for this socket only.
+   * Send an {@link EnableExtensionsTask} after the authentication instead.
+   */
   extensions?: SessionExtension[];
-  /** With the `ack` extension on resume: the highest sequence number this client received. */
+  /**
+   * @deprecated Accepted from older imagewire clients: on resume with the `ack` extension, the
+   * highest sequence number received. Send it in an {@link EnableExtensionsTask} instead.
+   */
   ack?: number;
 }
 
@@ -32,14 +42,33 @@ export interface PingTask {
 }
 
 /**
- * imagewire extensions. `ack` and `binaryResults` are asked for per session in the
- * authentication task; `previews` is asked for per task; `cancel` is a task type.
+ * imagewire extensions, offered in the authentication reply. `ack` and `binaryResults` are turned
+ * on per session with an {@link EnableExtensionsTask}; `previews` is asked for per task; `cancel`
+ * is a task type.
  */
 export const extensionNames = ['ack', 'binaryResults', 'previews', 'cancel'] as const;
 export type ExtensionName = (typeof extensionNames)[number];
 /** The extensions a client turns on for a whole session. */
 export type SessionExtension = 'ack' | 'binaryResults';
 export const sessionExtensions = ['ack', 'binaryResults'] as const satisfies readonly SessionExtension[];
+
+/**
+ * imagewire: sets the session extensions on, from this task on. Sent after the authentication
+ * (right after it, without waiting for its reply, so that the tasks that follow get them) to a
+ * server whose authentication reply offered them; a server that did not is never sent one. The
+ * server answers with an {@link EnableExtensionsResult}.
+ */
+export interface EnableExtensionsTask {
+  taskType: 'enableExtensions';
+  /** The session extensions to have on; those not listed are turned off (`[]` turns all off). */
+  extensions: SessionExtension[];
+  /**
+   * With the `ack` extension: the highest sequence number this client received in this session.
+   * The server forgets the frames up to it before the new set takes effect (on resume: the replayed
+   * frames the client already had).
+   */
+  ack?: number;
+}
 
 /** Extends the canvas of a seed image; sides are multiples of 64. */
 export interface Outpaint {
@@ -168,7 +197,7 @@ export interface CancelTask {
 }
 
 /** Any task a client may send. */
-export type ClientTask = AuthenticationTask | PingTask | ImageInferenceTask | ImageUploadTask | GetResponseTask | CancelTask;
+export type ClientTask = AuthenticationTask | PingTask | ImageInferenceTask | ImageUploadTask | GetResponseTask | CancelTask | EnableExtensionsTask;
 
 /** The task-specific parameters of a task type, without taskType and taskUUID. */
 export type TaskParams<T extends ClientTask> = Omit<T, 'taskType' | 'taskUUID'>;
@@ -182,10 +211,20 @@ export interface AuthenticationResult {
   resumed?: boolean;
   /** imagewire: why a requested session could not be resumed (a fresh one was started). */
   resumeError?: 'sessionNotFound';
-  /** imagewire: every extension this server supports. */
+  /** imagewire: every extension this server supports, offered without being asked. */
   extensions?: ExtensionName[];
-  /** imagewire: the session extensions now on (asked for and supported). */
+  /**
+   * imagewire: the session extensions on for this socket: none on a new session, those the session
+   * had on a resumed one (or those an older client asked for in this authentication).
+   */
   enabledExtensions?: SessionExtension[];
+}
+
+/** imagewire: the answer to an {@link EnableExtensionsTask}. */
+export interface EnableExtensionsResult {
+  taskType: 'enableExtensions';
+  /** The session extensions now on. */
+  enabledExtensions: SessionExtension[];
 }
 
 export interface PongResult {

@@ -16,13 +16,14 @@ export const MAX_API_KEY_LENGTH = 4096;
 const authenticationKeys = new Set(['taskType', 'apiKey', 'connectionSessionUUID', 'extensions', 'ack']);
 const pingKeys = new Set(['taskType', 'ping', 'taskUUID', 'ack']);
 const cancelKeys = new Set(['taskType', 'taskUUID']);
+const enableExtensionsKeys = new Set(['taskType', 'extensions', 'ack']);
 /** Sequence numbers of the ack extension are non-negative safe integers. */
 const ackRule = { min: 0, max: Number.MAX_SAFE_INTEGER };
 const imageUploadKeys = new Set(['taskType', 'taskUUID', 'image']);
 const getResponseKeys = new Set(['taskType', 'taskUUID']);
 
 /** Task types whose tasks carry no taskUUID of their own. */
-const withoutTaskUUID: ReadonlySet<string> = new Set(['authentication', 'ping']);
+const withoutTaskUUID: ReadonlySet<string> = new Set(['authentication', 'ping', 'enableExtensions']);
 
 /**
  * A received value for a message: a bounded preview (never String(), which a JSON object like
@@ -38,6 +39,12 @@ function isTaskType(value: string): value is TaskType {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A list of session extensions; a repeat is harmless, so the bound leaves room for one of each. */
+function checkExtensions(c: TaskChecker, value: unknown): void {
+  const list = c.array(value, 'extensions', 'invalidExtensions', sessionExtensions.length * 2);
+  list?.forEach((name, index) => c.oneOf(name, `extensions[${index}]`, 'invalidExtensions', sessionExtensions));
 }
 
 function checkTaskUUID(c: TaskChecker, task: Record<string, unknown>): void {
@@ -59,10 +66,13 @@ const checkers: Record<TaskType, (c: TaskChecker, task: Record<string, unknown>)
     if (task.connectionSessionUUID !== undefined && task.connectionSessionUUID !== null && !isUuid(task.connectionSessionUUID)) {
       c.fail('invalidConnectionSessionUUID', 'connectionSessionUUID', 'string', `connectionSessionUUID must be a UUID string; got ${shown(task.connectionSessionUUID)}`);
     }
-    if (task.extensions !== undefined) {
-      const list = c.array(task.extensions, 'extensions', 'invalidExtensions', sessionExtensions.length * 2);
-      list?.forEach((name, index) => c.oneOf(name, `extensions[${index}]`, 'invalidExtensions', sessionExtensions));
-    }
+    // Older imagewire clients turn extensions on here; newer ones send enableExtensions.
+    if (task.extensions !== undefined) checkExtensions(c, task.extensions);
+    if (task.ack !== undefined) c.integer(task.ack, 'ack', 'invalidAck', ackRule);
+  },
+  enableExtensions(c, task) {
+    c.onlyKnown(task, enableExtensionsKeys);
+    if (c.required(task.extensions, 'extensions', 'array', 'missingExtensions')) checkExtensions(c, task.extensions);
     if (task.ack !== undefined) c.integer(task.ack, 'ack', 'invalidAck', ackRule);
   },
   ping(c, task) {

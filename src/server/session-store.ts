@@ -1,13 +1,14 @@
-// Sessions by connectionSessionUUID: who owns each (a key digest), the socket attached to it, the
-// frames held for resume (with their sequence numbers under the ack extension) and the resume
-// window timer. Bounded by count and by bytes, in total and per key; what happens at each bound is
-// in limits.ts.
+// Sessions by connectionSessionUUID: who owns each (a key digest), the socket attached to it, its
+// extension flags, the frames held for resume (with their sequence numbers under the ack extension)
+// and the resume window timer. Bounded by count and by bytes, in total and per key; what happens at
+// each bound is in limits.ts.
 import { randomUUID } from 'node:crypto';
 import { closeCodes } from './close-codes.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { heldSize, taskOf, type Outbound } from './outbound.js';
 import { OwnerShares, type ShareBound, type ShareNode } from './owner-shares.js';
+import type { SessionExtension } from '../protocol/index.js';
 
 /** The socket side of a session, implemented by SocketSession. */
 export interface SessionSocket {
@@ -42,10 +43,25 @@ interface HeldFrame {
   readonly bytes: number;
 }
 
-/** Session extensions a socket turned on. */
+/** Session extensions that are on. */
 export interface SessionFlags {
   readonly ack: boolean;
   readonly binary: boolean;
+}
+
+const noFlags: SessionFlags = { ack: false, binary: false };
+
+/** The flags of a list of session extension names (repeats allowed). */
+export function flagsOf(names: readonly SessionExtension[]): SessionFlags {
+  return { ack: names.includes('ack'), binary: names.includes('binaryResults') };
+}
+
+/** The names of the extensions on, in the protocol's order. */
+export function namesOf(flags: SessionFlags): SessionExtension[] {
+  const names: SessionExtension[] = [];
+  if (flags.ack) names.push('ack');
+  if (flags.binary) names.push('binaryResults');
+  return names;
 }
 
 type SessionState = { name: 'attached'; socket: SessionSocket } | { name: 'held'; expiry: NodeJS.Timeout } | { name: 'discarded' };
@@ -71,7 +87,13 @@ export class Session implements OutputTarget {
   readonly reattachable = true;
   readonly #store: SessionStore;
   #state: SessionState;
-  #flags: SessionFlags = { ack: false, binary: false };
+  #flags: SessionFlags = noFlags;
+  /**
+   * Who set the flags: an enableExtensions task (they belong to the session and carry over to the
+   * socket that resumes it), or an authentication task of an older client, which asks again on
+   * every authentication (they last for that socket, as they always did).
+   */
+  #flagsSetBy: 'authentication' | 'enableExtensions' = 'authentication';
   #nextSeq = 1;
   /** Held frames, oldest first: the first #writtenCount were written (awaiting an ack), the rest not yet. */
   #held: HeldFrame[] = [];
@@ -123,21 +145,47 @@ export class Session implements OutputTarget {
   }
 
   /**
-   * Attaches a socket that authenticated with this session. A socket already attached is taken
-   * over (closed with 4000). `ack` (resume under the ack extension) forgets the frames up to it;
-   * every frame still held is then written, in order, with its original sequence number.
+   * The flags a socket that authenticates with this session starts with: those its authentication
+   * task asked for (`asked`, older clients), else the session's own when an enableExtensions task
+   * set them, else none.
    */
-  attach(socket: SessionSocket, flags: SessionFlags, ack: number | undefined): void {
+  flagsOnAttach(asked: SessionFlags | undefined): SessionFlags {
+    if (asked !== undefined) return asked;
+    return this.#flagsSetBy === 'enableExtensions' ? this.#flags : noFlags;
+  }
+
+  /**
+   * Attaches a socket that authenticated with this session, with {@link flagsOnAttach}`(asked)`. A
+   * socket already attached is taken over (closed with 4000). `ack` (an older client's resume under
+   * the ack extension) forgets the frames up to it; every frame still held is then written, in
+   * order, with its original sequence number under ack.
+   */
+  attach(socket: SessionSocket, asked: SessionFlags | undefined, ack: number | undefined): void {
     if (this.#state.name === 'discarded') throw new Error('internal: attach to a discarded session');
     const previous = this.#state.name === 'attached' ? this.#state.socket : undefined;
     this.#moveTo({ name: 'attached', socket });
     this.#store.attached(this, true);
     previous?.evict(closeCodes.sessionTakenOver, 'session taken over');
-    this.#flags = flags;
-    if (ack !== undefined) this.acknowledge(ack);
+    this.#flags = this.flagsOnAttach(asked);
+    if (asked !== undefined) this.#flagsSetBy = 'authentication';
+    if (ack !== undefined && this.#flags.ack) this.acknowledge(ack);
     // Frames written to an earlier socket but never acknowledged are replayed.
     this.#writtenCount = 0;
     this.pump();
+  }
+
+  /**
+   * An enableExtensions task: `ack` first forgets the frames the client has, then `flags` are the
+   * session's from the next frame on, and carry over to the sockets that resume it. Turning ack off
+   * forgets the frames written and not yet acknowledged: nothing will acknowledge them now, and
+   * without ack a written frame counts as delivered.
+   */
+  enable(flags: SessionFlags, ack: number | undefined): void {
+    if (this.#state.name === 'discarded') return;
+    if (ack !== undefined) this.acknowledge(ack);
+    this.#flags = flags;
+    this.#flagsSetBy = 'enableExtensions';
+    if (!flags.ack) this.#remove((_held, written) => written);
   }
 
   /** The socket went away: hold what is undelivered for the resume window. */

@@ -1,8 +1,9 @@
 // One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
-// closed, moved by one transition function), authentication and pipelining, keepalive, the
-// authentication timer, the bounds before authentication, the time of its last frame (the server's
-// idle sweep reads it), and the writes of its session's frames within the send buffer's bound.
-// Everything it registers is undone on the way to `closed`.
+// closed, moved by one transition function), authentication and pipelining, keepalive, the session
+// extensions it turns on (enableExtensions), the authentication timer, the bounds before
+// authentication, the time of its last frame (the server's idle sweep reads it), and the writes of
+// its session's frames within the send buffer's bound. Everything it registers is undone on the way
+// to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import {
@@ -12,7 +13,6 @@ import {
   validateTask,
   type AuthenticationTask,
   type ProtocolErrorItem,
-  type SessionExtension,
 } from '../protocol/index.js';
 import { authError, type Authenticator } from './auth.js';
 import { closeCodes } from './close-codes.js';
@@ -22,7 +22,7 @@ import type { ServerLimits } from './limits.js';
 import { errorMessage, type Logger } from './logger.js';
 import { dataFrame, encodeOutbound, errorsFrame, type Outbound } from './outbound.js';
 import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
-import type { Session, SessionSocket, SessionStore } from './session-store.js';
+import { flagsOf, namesOf, type Session, type SessionSocket, type SessionStore } from './session-store.js';
 import type { TaskContext, TaskRouter } from './task-router.js';
 import type { WriteCoalescer } from '../internal/write-coalescer.js';
 
@@ -268,6 +268,8 @@ export class SocketSession implements SessionSocket {
       const taskType = isRecord(entry) ? entry.taskType : undefined;
       if (taskType === 'ping') {
         this.#ping(entry, index);
+      } else if (state.name === 'active' && taskType === 'enableExtensions') {
+        this.#enableExtensions(entry, index, state.session);
       } else if (state.name === 'active') {
         this.#deps.router.dispatch(entry, index, state.ctx).catch(this.#dispatchFailed);
       } else if (taskType === 'authentication') {
@@ -317,6 +319,17 @@ export class SocketSession implements SessionSocket {
     timers.add(timer);
   }
 
+  /** Sets the session's extensions; the tasks handled after it (this frame's rest included) get them. */
+  #enableExtensions(entry: unknown, index: number, session: Session): void {
+    const result = validateTask(entry, index);
+    if (!result.ok || result.task.taskType !== 'enableExtensions') {
+      this.#reply(errorsFrame(result.ok ? [] : result.errors));
+      return;
+    }
+    session.enable(flagsOf(result.task.extensions), result.task.ack);
+    this.#reply(dataFrame({ taskType: 'enableExtensions', enabledExtensions: namesOf(session.flags) }));
+  }
+
   async #authenticate(entry: unknown, index: number): Promise<void> {
     const result = validateTask(entry, index);
     if (!result.ok || result.task.taskType !== 'authentication') {
@@ -357,22 +370,20 @@ export class SocketSession implements SessionSocket {
       this.#drain();
       return;
     }
-    const extensions = new Set<SessionExtension>(task.extensions ?? []);
-    const flags = { ack: extensions.has('ack'), binary: extensions.has('binaryResults') };
-    const enabled: SessionExtension[] = [];
-    if (flags.ack) enabled.push('ack');
-    if (flags.binary) enabled.push('binaryResults');
+    // Older clients ask for extensions here (for this socket); newer ones send enableExtensions.
+    const askedFlags = task.extensions === undefined ? undefined : flagsOf(task.extensions);
     const reply: Record<string, unknown> & { taskType: string } = { taskType: 'authentication', connectionSessionUUID: session.uuid, resumed };
     // Another key's session, an expired one and an unknown one look the same.
     if (asked !== undefined && !resumed) reply.resumeError = 'sessionNotFound';
+    // Offered unasked: a client sends enableExtensions only to a server that lists them.
     reply.extensions = supportedExtensions;
-    reply.enabledExtensions = enabled;
+    reply.enabledExtensions = namesOf(session.flagsOnAttach(askedFlags));
     const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true };
     this.#moveTo({ name: 'active', session, ctx });
     this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed });
     this.#reply(dataFrame(reply));
-    // Held frames follow the reply, in order (replayed from the acknowledged point under ack).
-    session.attach(this, flags, flags.ack && resumed ? (task.ack ?? 0) : undefined);
+    // Held frames follow the reply, in order, numbered under ack (an older client's resume acknowledges some first).
+    session.attach(this, askedFlags, resumed ? task.ack : undefined);
     if (this.#deps.faults.takeCloseAfterAuth()) {
       this.terminate('fault: closeAfterAuth');
       return;

@@ -106,6 +106,10 @@ export class TaskRouter {
         case 'cancel':
           this.#cancel(task, ctx);
           return;
+        case 'enableExtensions':
+          // A WebSocket session handles it before the router; only the HTTP face gets here.
+          ctx.reply(errorsFrame([protocolError('webSocketOnly', 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', { parameter: 'taskType', type: 'string', taskType: 'enableExtensions' })]));
+          return;
       }
     } catch (error) {
       this.#unexpected(error, entry, ctx);

@@ -71,6 +71,7 @@ function templates(taskUUID: string): Record<TaskKind, Record<string, string>> {
   return {
     authentication: { taskType: '"authentication"', apiKey: '"fuzz-key"' },
     ping: { taskType: '"ping"', ping: 'true' },
+    enableExtensions: { taskType: '"enableExtensions"', extensions: '["ack","binaryResults"]', ack: '0' },
     imageInference: {
       taskType: '"imageInference"', taskUUID: uuid, positivePrompt: '"a red fox"', model: '"imagewire:1@1"', width: '128', height: '128', steps: '2',
       outputType: '"base64Data"', outputFormat: '"PNG"', numberResults: '1',
@@ -81,12 +82,13 @@ function templates(taskUUID: string): Record<TaskKind, Record<string, string>> {
   };
 }
 
-type TaskKind = 'authentication' | 'ping' | 'imageInference' | 'imageUpload' | 'getResponse' | 'cancel';
+type TaskKind = 'authentication' | 'ping' | 'enableExtensions' | 'imageInference' | 'imageUpload' | 'getResponse' | 'cancel';
 
 /** The fields each task type reads, so that most replacements hit a field that is checked. */
 const fieldsOf: Readonly<Record<TaskKind, readonly string[]>> = {
   authentication: ['apiKey', 'connectionSessionUUID', 'extensions', 'ack', 'taskType'],
   ping: ['ping', 'ack', 'taskUUID', 'taskType'],
+  enableExtensions: ['extensions', 'ack', 'taskType'],
   imageInference: [
     'positivePrompt', 'negativePrompt', 'model', 'width', 'height', 'steps', 'seed', 'numberResults', 'CFGScale', 'clipSkip', 'scheduler',
     'outputType', 'outputFormat', 'outputQuality', 'checkNSFW', 'includeCost', 'seedImage', 'maskImage', 'maskMargin', 'strength', 'outpaint',
@@ -99,7 +101,7 @@ const fieldsOf: Readonly<Record<TaskKind, readonly string[]>> = {
 
 /** A task of some type with some of its fields (or new ones) replaced by hostile values. */
 export const brokenTask: fc.Arbitrary<string> = fc
-  .constantFrom<TaskKind>('authentication', 'ping', 'imageInference', 'imageUpload', 'getResponse', 'cancel')
+  .constantFrom<TaskKind>('authentication', 'ping', 'enableExtensions', 'imageInference', 'imageUpload', 'getResponse', 'cancel')
   .chain((type) =>
     fc.tuple(
       fc.constant(type),

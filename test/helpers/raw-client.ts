@@ -100,6 +100,13 @@ export class RawClient {
     return frame.data[0];
   }
 
+  /** Sends an enableExtensions task (`ack` when given) and resolves with the frame that answers it: its data item or its errors. */
+  async enableExtensions(extensions: unknown, ack?: number): Promise<Received> {
+    const from = this.frames.length;
+    this.send([{ taskType: 'enableExtensions', extensions, ...(ack === undefined ? {} : { ack }) }]);
+    return this.waitFor(isEnableAnswer, { from });
+  }
+
   /**
    * The first frame from index `from` (default 0) that matches, waiting up to `timeoutMs`.
    * Rejects when none arrives in time or the socket closes first.
@@ -193,6 +200,11 @@ export class RawClient {
   terminate(): void {
     this.ws.terminate();
   }
+}
+
+/** True for the answer to an enableExtensions task: its data item, or its errors. */
+export function isEnableAnswer(frame: Received): boolean {
+  return frame.kind === 'json' && (frame.data[0]?.taskType === 'enableExtensions' || frame.errors[0]?.taskType === 'enableExtensions');
 }
 
 /** True when a frame is about `taskUUID`. */

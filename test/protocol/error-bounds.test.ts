@@ -140,6 +140,7 @@ describe('boundErrorItems', () => {
 const fieldsOf: Readonly<Record<string, readonly string[]>> = {
   authentication: ['apiKey', 'connectionSessionUUID', 'extensions', 'ack'],
   ping: ['ping', 'ack'],
+  enableExtensions: ['extensions', 'ack'],
   cancel: ['taskUUID'],
   getResponse: ['taskUUID'],
   imageUpload: ['image'],

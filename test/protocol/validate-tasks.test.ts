@@ -1,4 +1,5 @@
-// Task types other than imageInference (authentication, ping, imageUpload, getResponse, cancel),
+// Task types other than imageInference (authentication, ping, enableExtensions, imageUpload,
+// getResponse, cancel),
 // the checks every task shares (taskType, taskUUID, non-object entries) and validateTaskOf.
 import { describe, it, expect } from 'vitest';
 import { validateTask, validateTaskOf, type ImageInferenceTask } from '../../src/protocol/index.js';
@@ -131,6 +132,55 @@ describe('ping', () => {
   it('refuses a bad ack and unknown parameters', () => {
     expectOnlyError({ taskType: 'ping', ping: true, ack: -5 }, { code: 'invalidAck', parameter: 'ack', taskType: 'ping', taskUUID: null, message: ['got -5'] });
     expectOnlyError({ taskType: 'ping', ping: true, pong: true }, { code: 'unknownParameter', parameter: 'pong', taskType: 'ping', taskUUID: null });
+  });
+});
+
+describe('enableExtensions', () => {
+  const enable = (fields: Record<string, unknown> = {}) => ({ taskType: 'enableExtensions', extensions: ['ack'], ...fields });
+
+  it.each([[[]], [['ack']], [['binaryResults']], [['binaryResults', 'ack']]])('accepts extensions %j', (extensions) => {
+    expectValid(enable({ extensions }));
+  });
+
+  it.each([0, 17, Number.MAX_SAFE_INTEGER])('accepts ack %d, also beside an empty list', (ack) => {
+    expectValid(enable({ ack }));
+    expectValid(enable({ extensions: [], ack }));
+  });
+
+  it('requires extensions, without a taskUUID on the item', () => {
+    expectOnlyError({ taskType: 'enableExtensions' }, { code: 'missingExtensions', parameter: 'extensions', type: 'array', taskType: 'enableExtensions', taskUUID: null, message: ['extensions is required'] });
+    expectOnlyError(enable({ extensions: null, ack: 3 }), { code: 'missingExtensions', parameter: 'extensions', taskType: 'enableExtensions', taskUUID: null });
+  });
+
+  it('refuses names that are not session extensions, and values that are not lists of names', () => {
+    expectOnlyError(enable({ extensions: ['ack', 'previews'] }), {
+      code: 'invalidExtensions',
+      parameter: 'extensions[1]',
+      taskType: 'enableExtensions',
+      taskUUID: null,
+      message: ['extensions[1] must be one of ack, binaryResults', 'got "previews"'],
+    });
+    expectOnlyError(enable({ extensions: ['zip'] }), { code: 'invalidExtensions', parameter: 'extensions[0]', taskType: 'enableExtensions', taskUUID: null, message: ['got "zip"'] });
+    expectOnlyError(enable({ extensions: 'ack' }), { code: 'invalidExtensions', parameter: 'extensions', type: 'array', taskType: 'enableExtensions', taskUUID: null, message: ['extensions must be an array', 'got "ack"'] });
+    expectOnlyError(enable({ extensions: { ack: true } }), { code: 'invalidExtensions', parameter: 'extensions', taskType: 'enableExtensions', taskUUID: null });
+    expectOnlyError(enable({ extensions: [true] }), { code: 'invalidExtensions', parameter: 'extensions[0]', taskType: 'enableExtensions', taskUUID: null, message: ['got true'] });
+    expectOnlyError(enable({ extensions: ['ack', 'ack', 'ack', 'ack', 'ack'] }), { code: 'invalidExtensions', parameter: 'extensions', taskType: 'enableExtensions', taskUUID: null, message: ['at most 4 entries', 'got 5'] });
+  });
+
+  it.each([
+    [-1, '-1'],
+    [2.5, '2.5'],
+    ['17', '"17" (string of 2 characters)'],
+    [2 ** 53, String(2 ** 53)],
+  ] as const)('refuses ack %j', (ack, shown) => {
+    expectOnlyError(enable({ ack }), { code: 'invalidAck', parameter: 'ack', type: 'integer', taskType: 'enableExtensions', taskUUID: null, message: ['ack must be an integer from 0 to', `got ${shown}`] });
+  });
+
+  it('refuses unknown parameters, a taskUUID among them, and reports every problem at once', () => {
+    expectOnlyError(enable({ taskUUID: TASK_UUID }), { code: 'unknownParameter', parameter: 'taskUUID', taskType: 'enableExtensions', taskUUID: null, message: ['taskUUID is not a parameter of enableExtensions'] });
+    expectOnlyError(enable({ apiKey: 'k' }), { code: 'unknownParameter', parameter: 'apiKey', taskType: 'enableExtensions', taskUUID: null });
+    const errors = errorsOf({ taskType: 'enableExtensions', extensions: ['zip'], ack: -1, previews: true });
+    expect(errors.map((e) => e.code).sort()).toEqual(['invalidAck', 'invalidExtensions', 'unknownParameter']);
   });
 });
 

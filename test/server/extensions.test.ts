@@ -1,9 +1,10 @@
-// The opt-in extensions: previews per task (never sent to a task that did not ask), cancel, and
-// binary result frames.
+// The opt-in extensions: how a session turns them on (offered in the authentication reply, set by
+// enableExtensions, the older clients' way beside it), previews per task (never sent to a task that
+// did not ask), cancel, and binary result frames.
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateEngine } from '../helpers/gate-engine.js';
-import { finalItem, isAbout, isErrorOf, isFinal, itemOf, RawClient, type Received } from '../helpers/raw-client.js';
+import { finalItem, isAbout, isEnableAnswer, isErrorOf, isFinal, itemOf, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer | undefined;
@@ -13,6 +14,204 @@ afterEach(async () => {
 });
 
 const isPreview = (f: Received, taskUUID: string): boolean => f.kind === 'json' && f.data[0]?.taskUUID === taskUUID && f.data[0]?.preview === true;
+const isAuth = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskType === 'authentication';
+const isPong = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskType === 'ping';
+
+/** The exact text of the answer to an enableExtensions task. */
+const answerText = (enabled: string[]): string => JSON.stringify({ data: [{ taskType: 'enableExtensions', enabledExtensions: enabled }] });
+
+describe('negotiation: offered in the authentication reply, turned on with enableExtensions', () => {
+  it('turns nothing on for an authentication with only the protocol fields, and everything asked for by enableExtensions', async () => {
+    server = await startTestServer();
+    const client = await RawClient.connect(server.url);
+    client.send([{ taskType: 'authentication', apiKey: 'k' }]);
+    const auth = itemOf(await client.waitFor(isAuth));
+    expect(auth).toMatchObject({ extensions: ['ack', 'binaryResults', 'previews', 'cancel'], enabledExtensions: [] });
+
+    const plain = inferenceTask({ outputType: 'base64Data' });
+    client.send([plain]);
+    const json = await client.waitFor((f) => isFinal(f, plain.taskUUID));
+    expect(json.kind).toBe('json');
+    expect(json.seq).toBeUndefined();
+    expect(server.stats().heldFrames).toBe(0);
+
+    const answer = await client.enableExtensions(['ack', 'binaryResults']);
+    expect(answer.kind === 'json' && answer.text).toBe(answerText(['ack', 'binaryResults']));
+    const task = inferenceTask({ outputType: 'base64Data' });
+    client.send([task]);
+    const binary = await client.waitFor((f) => isFinal(f, task.taskUUID));
+    expect(binary.kind).toBe('binary');
+    expect(binary.seq).toBe(1);
+    expect(server.stats().heldFrames).toBe(1);
+    await client.close();
+  });
+
+  it('applies to the tasks behind it at once: in the authentication frame, or written without waiting for its answer', async () => {
+    server = await startTestServer();
+    const client = await RawClient.connect(server.url);
+    const first = inferenceTask();
+    client.send([{ taskType: 'authentication', apiKey: 'k' }, { taskType: 'enableExtensions', extensions: ['ack'] }, first]);
+    const firstFinal = await client.waitFor((f) => isFinal(f, first.taskUUID));
+    expect(firstFinal.seq).toBe(1);
+    // The reply, then the answer, then the result: frames are handled in order.
+    expect(client.frames.findIndex(isAuth)).toBeLessThan(client.frames.findIndex(isEnableAnswer));
+    expect(client.frames.findIndex(isEnableAnswer)).toBeLessThan(client.frames.indexOf(firstFinal));
+    expect(itemOf(client.frames.find(isAuth) as Received).enabledExtensions).toEqual([]);
+
+    const second = inferenceTask({ outputType: 'dataURI' });
+    client.send([{ taskType: 'enableExtensions', extensions: ['ack', 'binaryResults'] }]);
+    client.send([second]);
+    const secondFinal = await client.waitFor((f) => isFinal(f, second.taskUUID));
+    expect(secondFinal.kind).toBe('binary');
+    expect(secondFinal.seq).toBe(2);
+    await client.close();
+  });
+
+  it('turns every session extension off with an empty list, forgetting frames written and never acknowledged', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    await client.enableExtensions(['ack', 'binaryResults']);
+    const numbered = inferenceTask();
+    client.send([numbered]);
+    expect((await client.waitFor((f) => isFinal(f, numbered.taskUUID))).seq).toBe(1);
+    expect(server.stats().heldFrames).toBe(1);
+
+    const answer = await client.enableExtensions([]);
+    expect(answer.kind === 'json' && answer.text).toBe(answerText([]));
+    expect(server.stats().heldFrames).toBe(0);
+    const plain = inferenceTask();
+    client.send([plain]);
+    const final = await client.waitFor((f) => isFinal(f, plain.taskUUID));
+    expect(final.kind === 'json' && Object.keys(final.value)).toEqual(['data']);
+    expect(server.stats().heldFrames).toBe(0);
+    await client.close();
+  });
+
+  it('forgets the frames up to its ack, and clamps an ack beyond anything written', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    // Nothing is written yet: this ack must not swallow frames numbered later.
+    await client.enableExtensions(['ack'], 999);
+    const task = inferenceTask({ numberResults: 2 });
+    client.send([task]);
+    const finals = await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    expect(finals.map((f) => f.seq)).toEqual([1, 2]);
+    expect(server.stats().heldFrames).toBe(2);
+    await client.enableExtensions(['ack'], 1);
+    expect(server.stats().heldFrames).toBe(1);
+    await client.enableExtensions(['ack'], 999);
+    expect(server.stats().heldFrames).toBe(0);
+    // The numbering goes on where it was.
+    const next = inferenceTask();
+    client.send([next]);
+    expect((await client.waitFor((f) => isFinal(f, next.taskUUID))).seq).toBe(3);
+    expect(server.stats().heldFrames).toBe(1);
+    await client.close();
+  });
+
+  it.each([
+    ['an extension that is not a session extension', { extensions: ['ack', 'previews'] }, { code: 'invalidExtensions', parameter: 'extensions[1]' }],
+    ['an unknown name', { extensions: ['zip'] }, { code: 'invalidExtensions', parameter: 'extensions[0]' }],
+    ['extensions that is not a list', { extensions: 'ack' }, { code: 'invalidExtensions', parameter: 'extensions', type: 'array' }],
+    ['no extensions', {}, { code: 'missingExtensions', parameter: 'extensions', type: 'array' }],
+    ['a negative ack beside an empty list', { extensions: [], ack: -1 }, { code: 'invalidAck', parameter: 'ack', type: 'integer' }],
+    ['an ack that is a string', { extensions: [], ack: '3' }, { code: 'invalidAck', parameter: 'ack', type: 'integer' }],
+    ['a taskUUID', { extensions: [], taskUUID: '6f1c3d2e-8b7a-4c5d-9e0f-1a2b3c4d5e6f' }, { code: 'unknownParameter', parameter: 'taskUUID' }],
+  ])('refuses %s in the error shape, changing nothing', async (_label, fields, expected) => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    await client.enableExtensions(['ack']);
+    const from = client.frames.length;
+    client.send([{ taskType: 'enableExtensions', ...fields }]);
+    const answer = await client.waitFor(isEnableAnswer, { from });
+    if (answer.kind !== 'json') throw new Error('expected JSON');
+    expect(Object.keys(answer.value)).toEqual(['errors']);
+    expect(answer.errors).toHaveLength(1);
+    expect(answer.errors[0]).toMatchObject({ ...expected, taskType: 'enableExtensions' });
+    expect(answer.errors[0]).not.toHaveProperty('taskUUID');
+    expect(answer.errors[0]?.message).toBeTypeOf('string');
+    // The refused task turned nothing off: results are still numbered, and the socket serves on.
+    const task = inferenceTask();
+    client.send([task]);
+    expect((await client.waitFor((f) => isFinal(f, task.taskUUID))).seq).toBe(1);
+    expect(client.isClosed).toBe(false);
+    await client.close();
+  });
+
+  it('refuses enableExtensions before the authentication with notAuthenticated, and turns nothing on', async () => {
+    server = await startTestServer();
+    const client = await RawClient.connect(server.url);
+    const answer = await client.enableExtensions(['ack', 'binaryResults']);
+    expect(answer.kind === 'json' && answer.errors[0]).toMatchObject({ code: 'notAuthenticated', taskType: 'enableExtensions' });
+    const auth = await client.authenticate('k');
+    expect(auth.enabledExtensions).toEqual([]);
+    const task = inferenceTask();
+    client.send([task]);
+    const final = await client.waitFor((f) => isFinal(f, task.taskUUID));
+    expect(final.kind === 'json' && Object.keys(final.value)).toEqual(['data']);
+    await client.close();
+  });
+
+  it('starts every new session with every extension off, whatever another session of the key turned on', async () => {
+    server = await startTestServer();
+    const one = await RawClient.authenticated(server.url, 'k');
+    await one.client.enableExtensions(['ack', 'binaryResults']);
+    const two = await RawClient.authenticated(server.url, 'k');
+    expect(two.auth.enabledExtensions).toEqual([]);
+    const task = inferenceTask();
+    two.client.send([task]);
+    const final = await two.client.waitFor((f) => isFinal(f, task.taskUUID));
+    expect(final.kind === 'json' && Object.keys(final.value)).toEqual(['data']);
+    await one.client.close();
+    await two.client.close();
+  });
+
+  it('answers enableExtensions over HTTP with webSocketOnly', async () => {
+    server = await startTestServer({ apiKeys: ['k'] });
+    const response = await fetch(`${server.httpUrl}/v1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+      body: JSON.stringify([{ taskType: 'enableExtensions', extensions: ['ack'] }]),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors?: Record<string, unknown>[] };
+    expect(body.errors).toEqual([
+      { code: 'webSocketOnly', message: 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', parameter: 'taskType', type: 'string', taskType: 'enableExtensions' },
+    ]);
+  });
+
+  it('acknowledges by ping under ack turned on by enableExtensions', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url);
+    await client.enableExtensions(['ack']);
+    const task = inferenceTask({ numberResults: 2 });
+    client.send([task]);
+    await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    const from = client.frames.length;
+    client.send([{ taskType: 'ping', ping: true, ack: 2 }]);
+    await client.waitFor(isPong, { from });
+    expect(server.stats().heldFrames).toBe(0);
+    await client.close();
+  });
+});
+
+describe('negotiation: older clients ask in the authentication task', () => {
+  it('still turns on what the authentication asks for, and enableExtensions changes it later', async () => {
+    server = await startTestServer();
+    const { client, auth } = await RawClient.authenticated(server.url, 'k', { extensions: ['ack'] });
+    expect(auth.enabledExtensions).toEqual(['ack']);
+    const task = inferenceTask();
+    client.send([task]);
+    expect((await client.waitFor((f) => isFinal(f, task.taskUUID))).seq).toBe(1);
+    await client.enableExtensions(['binaryResults']);
+    const next = inferenceTask();
+    client.send([next]);
+    const final = await client.waitFor((f) => isFinal(f, next.taskUUID));
+    expect(final.kind).toBe('binary');
+    expect(final.seq).toBeUndefined();
+    await client.close();
+  });
+});
 
 describe('previews', () => {
   it('sends one preview per result and step, small, then finals marked final', async () => {

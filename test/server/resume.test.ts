@@ -1,9 +1,11 @@
-// Resume: held results handed over once and in order, the ack extension's exact replay, another
-// key's or an expired session starting fresh, and session takeover.
+// Resume: held results handed over once and in order, the ack extension's exact replay (with the
+// session's extensions carried over when enableExtensions set them, or asked for again in the
+// authentication by older clients), another key's or an expired session starting fresh, and
+// session takeover.
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
-import { finalItem, isFinal, RawClient, type Received } from '../helpers/raw-client.js';
+import { finalItem, isEnableAnswer, isFinal, itemOf, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let server: TestServer | undefined;
@@ -241,5 +243,165 @@ describe('resume with the ack extension', () => {
     }
     expect(server.stats().heldFrames).toBe(0);
     await client.close();
+  });
+});
+
+describe('resume with extensions set by enableExtensions', () => {
+  /** A session with `extensions` on whose socket was cut; resolves with its UUID. */
+  async function cutSession(live: TestServer, extensions: string[], run: (client: RawClient) => Promise<void>): Promise<string> {
+    const { client, auth } = await RawClient.authenticated(live.url, 'k');
+    await client.enableExtensions(extensions);
+    await run(client);
+    if (!client.isClosed) client.terminate();
+    await client.waitForClose();
+    await eventually(() => live.stats().connections, (n) => n === 0);
+    return auth.connectionSessionUUID as string;
+  }
+
+  it('replays held frames numbered right after the reply; the enableExtensions ack behind them forgets what the client had', async () => {
+    server = await startTestServer();
+    const live = server;
+    const task = inferenceTask({ numberResults: 4 });
+    let had: number[] = [];
+    const session = await cutSession(live, ['ack'], async (client) => {
+      // Frames 1 and 2 are written, then the socket is cut: 3 is held unwritten, 4 comes while detached.
+      live.faults.dropBeforeFrame(3);
+      client.send([task]);
+      await client.waitForClose();
+      had = client.framesOf(task.taskUUID).map((f) => f.seq as number);
+    });
+    expect(had.every((seq) => seq <= 2)).toBe(true);
+    await eventually(() => live.stats().heldFrames, (n) => n === 4);
+
+    const second = await RawClient.connect(server.url);
+    const auth = await second.authenticate('k', { connectionSessionUUID: session });
+    expect(auth).toMatchObject({ connectionSessionUUID: session, resumed: true, enabledExtensions: ['ack'] });
+    const replayed = await second.waitForCount((f) => isFinal(f, task.taskUUID), 4);
+    expect(replayed.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(replayed.map((f) => finalItem(f).index)).toEqual([0, 1, 2, 3]);
+    expect(second.frames.indexOf(replayed[0] as Received)).toBe(second.frames.findIndex(isAuth) + 1);
+
+    // The client has 1 and 2 from the first socket (and drops the repeats); it says so.
+    const answer = await second.enableExtensions(['ack'], 2);
+    expect(itemOf(answer)).toEqual({ taskType: 'enableExtensions', enabledExtensions: ['ack'] });
+    expect(server.stats().heldFrames).toBe(2);
+    const next = inferenceTask();
+    second.send([next]);
+    expect((await second.waitFor((f) => isFinal(f, next.taskUUID))).seq).toBe(5);
+    const from = second.frames.length;
+    second.send([{ taskType: 'ping', ping: true, ack: 5 }]);
+    await second.waitFor(isPong, { from });
+    expect(server.stats().heldFrames).toBe(0);
+    await second.close();
+  });
+
+  it('keeps nothing for an ack once a resumed client turns ack off, and the session stays off', async () => {
+    server = await startTestServer();
+    const task = inferenceTask({ numberResults: 2 });
+    const session = await cutSession(server, ['ack'], async (client) => {
+      client.send([task]);
+      await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    });
+    expect(server.stats().heldFrames).toBe(2);
+
+    const second = await RawClient.connect(server.url);
+    expect(await second.authenticate('k', { connectionSessionUUID: session })).toMatchObject({ resumed: true, enabledExtensions: ['ack'] });
+    const replayed = await second.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    expect(replayed.map((f) => f.seq)).toEqual([1, 2]);
+    expect(itemOf(await second.enableExtensions([]))).toEqual({ taskType: 'enableExtensions', enabledExtensions: [] });
+    expect(server.stats().heldFrames).toBe(0);
+    const next = inferenceTask();
+    second.send([next]);
+    const final = await second.waitFor((f) => isFinal(f, next.taskUUID));
+    expect(final.kind === 'json' && Object.keys(final.value)).toEqual(['data']);
+    expect(server.stats().heldFrames).toBe(0);
+    second.terminate();
+    const live = server;
+    await eventually(() => live.stats().connections, (n) => n === 0);
+
+    const third = await RawClient.connect(server.url);
+    expect(await third.authenticate('k', { connectionSessionUUID: session })).toMatchObject({ resumed: true, enabledExtensions: [] });
+    await third.expectNone((f) => isFinal(f, task.taskUUID) || isFinal(f, next.taskUUID));
+    await third.close();
+  });
+
+  it('clamps an enableExtensions ack beyond anything written on resume; numbering goes on', async () => {
+    server = await startTestServer();
+    const task = inferenceTask({ numberResults: 2 });
+    const session = await cutSession(server, ['ack'], async (client) => {
+      client.send([task]);
+      await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    });
+    const second = await RawClient.connect(server.url);
+    await second.authenticate('k', { connectionSessionUUID: session });
+    await second.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    await second.enableExtensions(['ack'], 1_000);
+    expect(server.stats().heldFrames).toBe(0);
+    const next = inferenceTask();
+    second.send([next]);
+    expect((await second.waitFor((f) => isFinal(f, next.taskUUID))).seq).toBe(3);
+    expect(server.stats().heldFrames).toBe(1);
+    await second.close();
+  });
+
+  it('hands the held frames to a client that resumes and never sends enableExtensions, under the carried extensions', async () => {
+    server = await startTestServer();
+    const live = server;
+    const task = inferenceTask({ numberResults: 2, outputType: 'base64Data' });
+    const session = await cutSession(server, ['ack', 'binaryResults'], async (client) => {
+      live.faults.dropBeforeFrame(1);
+      client.send([task]);
+      await client.waitForClose();
+    });
+    await eventually(() => live.stats().heldFrames, (n) => n === 2);
+    const second = await RawClient.connect(server.url);
+    expect(await second.authenticate('k', { connectionSessionUUID: session })).toMatchObject({ resumed: true, enabledExtensions: ['ack', 'binaryResults'] });
+    const replayed = await second.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    expect(replayed.map((f) => [f.kind, f.seq, finalItem(f).index])).toEqual([
+      ['binary', 1, 0],
+      ['binary', 2, 1],
+    ]);
+    const next = inferenceTask();
+    second.send([next]);
+    expect((await second.waitFor((f) => isFinal(f, next.taskUUID))).seq).toBe(3);
+    await second.close();
+  });
+
+  it("lets an older client's resume ask again: the authentication's extensions and ack replace the session's", async () => {
+    server = await startTestServer();
+    const task = inferenceTask({ numberResults: 2 });
+    const session = await cutSession(server, ['ack', 'binaryResults'], async (client) => {
+      client.send([task]);
+      await client.waitForCount((f) => isFinal(f, task.taskUUID), 2);
+    });
+    const second = await RawClient.connect(server.url);
+    const auth = await second.authenticate('k', { connectionSessionUUID: session, extensions: ['ack'], ack: 1 });
+    expect(auth).toMatchObject({ resumed: true, enabledExtensions: ['ack'] });
+    const replay = await second.waitFor((f) => isFinal(f, task.taskUUID));
+    expect([replay.kind, replay.seq, finalItem(replay).index]).toEqual(['json', 2, 1]);
+    await second.expectNone((f) => isFinal(f, task.taskUUID), { from: second.frames.indexOf(replay) + 1 });
+    await second.close();
+  });
+
+  it('starts with every extension off when the session cannot be resumed', async () => {
+    server = await startTestServer();
+    const session = await cutSession(server, ['ack', 'binaryResults'], async () => undefined);
+    const thief = await RawClient.connect(server.url);
+    expect(await thief.authenticate('other-key', { connectionSessionUUID: session })).toMatchObject({ resumed: false, resumeError: 'sessionNotFound', enabledExtensions: [] });
+    await thief.close();
+  });
+
+  it('gives the socket that takes a session over the extensions the session has', async () => {
+    server = await startTestServer();
+    const old = await RawClient.authenticated(server.url, 'k');
+    await old.client.enableExtensions(['ack']);
+    const fresh = await RawClient.connect(server.url);
+    expect(await fresh.authenticate('k', { connectionSessionUUID: old.auth.connectionSessionUUID })).toMatchObject({ resumed: true, enabledExtensions: ['ack'] });
+    await old.client.waitForClose();
+    const task = inferenceTask();
+    fresh.send([task]);
+    expect((await fresh.waitFor((f) => isFinal(f, task.taskUUID))).seq).toBe(1);
+    expect(fresh.frames.some(isEnableAnswer)).toBe(false);
+    await fresh.close();
   });
 });
