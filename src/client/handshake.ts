@@ -2,17 +2,14 @@
 // not, what the server offers), and which offered extensions to turn on. The authentication task
 // carries only the protocol's documented fields; extensions are turned on afterwards, and only
 // on a server whose reply offered them. Kept across socket attempts; one per client.
-import { encodeClientFrame, validateTaskOf, type AuthenticationResult, type AuthenticationTask, type PingTask, type SessionExtension } from '../protocol/index.js';
+import { encodeClientFrame, validateTaskOf, type AuthenticationResult, type AuthenticationTask, type EnableExtensionsTask, type PingTask, type SessionExtension } from '../protocol/index.js';
 import { AckTracker } from './ack-tracker.js';
 import { AuthenticationError } from './errors.js';
 import type { ApiKeyProvider } from './options.js';
 import { SessionStore, type SessionStorageLike } from './session.js';
 
 /** The imagewire task that turns session extensions on after authentication. */
-export const ENABLE_EXTENSIONS = 'enableExtensions';
-
-/** The enable frame's task. */
-type EnableExtensionsTask = { readonly taskType: typeof ENABLE_EXTENSIONS; readonly extensions: readonly SessionExtension[]; ack?: number } & Record<string, unknown>;
+export const ENABLE_EXTENSIONS: EnableExtensionsTask['taskType'] = 'enableExtensions';
 
 /** What the server said about the connection that just opened. */
 export interface OpenInfo {
