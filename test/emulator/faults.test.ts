@@ -142,7 +142,7 @@ describe('loseClientFramesAfterDrop', () => {
     const running = imageTask({ numberResults: 3 });
     client.send([running]);
     await client.waitFor(isResultOf(running.taskUUID));
-    emu.faults.loseClientFramesAfterDrop(400);
+    emu.faults.loseClientFramesAfterDrop(800);
     emu.faults.dropAll();
     const lost = imageTask();
     const from = client.frames.length;

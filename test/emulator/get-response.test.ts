@@ -30,7 +30,7 @@ const statuses = (items: Record<string, unknown>[]): unknown[] => items.map((ite
 
 describe('getResponse', () => {
   it('reports an async task as processing, then every image as success, on the original identity', async () => {
-    const { client } = await connected({ imageDelayMs: 40 });
+    const { client } = await connected({ imageDelayMs: 200 });
     const task = imageTask({ deliveryMethod: 'async', numberResults: 2, includeCost: true });
     client.send([task]);
     await client.waitFor((f) => f.kind === 'json' && f.data[0]?.taskUUID === task.taskUUID);
@@ -52,7 +52,7 @@ describe('getResponse', () => {
   });
 
   it('answers for a sync task too, with the items it pushed, while running and after', async () => {
-    const { client } = await connected({ imageDelayMs: 30 });
+    const { client } = await connected({ imageDelayMs: 150 });
     const task = imageTask({ numberResults: 3 });
     client.send([task]);
     const first = await client.waitFor(isResultOf(task.taskUUID));

@@ -134,14 +134,14 @@ describe('ping', () => {
   });
 
   it('keeps a socket that pings open past idleTimeoutMs', async () => {
-    const emu = await start({ idleTimeoutMs: 150 });
+    const emu = await start({ idleTimeoutMs: 400 });
     const client = await RawClient.connect(emu.url);
     await client.authenticate('k');
     for (let i = 0; i < 6; i++) {
       const from = client.frames.length;
       client.send([{ taskType: 'ping', ping: true }]);
       await client.waitFor(isPong, { from });
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(client.isClosed).toBe(false);
     await client.close();

@@ -31,6 +31,10 @@
 // - Unknown fields in any task: rejected naming them (unknownParameter), rejected without naming
 //   them (unsupportedParameter), or ignored (option unknownFields).
 // Image URLs are served by the emulator's own HTTP listener at /images/<uuid>.<ext>.
+// Faults (faults.ts) lose what the real service and the network can lose; stats.ts counts it.
+// One concern per file: wire-rules (frames, fields, ranges), error-items (error shapes and codes),
+// service (task handling), connection (socket state machine, write path), sessions (resume buffers),
+// task-records (conflicts, getResponse), inference (image timeline), images (bytes, URL store).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
