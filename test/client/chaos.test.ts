@@ -4,6 +4,7 @@
 // a task in flight at a drop ends within the reconnect plus 2 s; no task is ever run twice by one
 // server incarnation, and no work is sent under a taskUUID the client did not make.
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/engine/procedural/random.js';
 import { createClient, type ClientOptions, type ImagewireClient } from '../../src/index.js';
 import { startFastEmulator } from '../emulator/kit.js';
 import type { RunwareEmulator } from '../emulator/runware-emulator.js';
@@ -13,18 +14,6 @@ const TASKS = 1_000;
 /** Tasks the test keeps submitted at once, under the client's maxInFlight, so each is on the wire. */
 const CONCURRENCY = 24;
 const AFTER_RECONNECT_MS = 2_000;
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a chaos run needs of its server. */
 interface Target {
@@ -91,7 +80,7 @@ interface Outcome {
 }
 
 async function chaos(target: Target, options: Partial<ClientOptions>, seed: number): Promise<{ outcomes: Outcome[]; client: ImagewireClient; drops: number }> {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const client = createClient({
     apiKey: 'chaos-key',
     url: target.url,

@@ -1,22 +1,13 @@
 // Each fault of the emulator, deterministically: cuts after the kth result frame, a last frame lost
 // at a drop (and never replayed), half-open sockets that swallow client frames, restarts that
 // forget, echoed sessions without state, withheld pongs, sockets cut on connect.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { imageTask, isErrorOf, isErrors, isPong, isResultOf, json, resultItems, startFastEmulator } from './kit.js';
+import { imageTask, isErrorOf, isErrors, isPong, isResultOf, json, resultItems, emulatorFixture } from './kit.js';
 import type { RunwareEmulator } from './runware-emulator.js';
 
-let emulator: RunwareEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
-async function start(options: Parameters<typeof startFastEmulator>[0] = {}): Promise<RunwareEmulator> {
-  emulator = await startFastEmulator(options);
-  return emulator;
-}
+const start = emulatorFixture();
 
 async function authenticated(emu: RunwareEmulator, extra: Record<string, unknown> = {}): Promise<{ client: RawClient; session: string }> {
   const client = await RawClient.connect(emu.url);

@@ -1,12 +1,26 @@
 // Shared pieces of the emulator's tests: a fast emulator, a base-protocol imageInference task, and
 // frame predicates for the raw client.
 import { randomUUID } from 'node:crypto';
+import { afterEach } from 'vitest';
 import type { Received } from '../helpers/raw-client.js';
 import { startRunwareEmulator, type RunwareEmulator, type RunwareEmulatorOptions } from './runware-emulator.js';
 
 /** An emulator with 1 ms images and no random `"data": []` on errors (tests that want it say so). */
 export function startFastEmulator(options: RunwareEmulatorOptions = {}): Promise<RunwareEmulator> {
   return startRunwareEmulator({ imageDelayMs: 1, emptyDataWithErrors: 'never', ...options });
+}
+
+/**
+ * Starts fast emulators for one test file, and closes the one a test started after that test.
+ * Call it at the top level of the file.
+ */
+export function emulatorFixture(): (options?: RunwareEmulatorOptions) => Promise<RunwareEmulator> {
+  let current: RunwareEmulator | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options = {}) => (current = await startFastEmulator(options));
 }
 
 /** A small imageInference task with only documented fields; overrides win. */

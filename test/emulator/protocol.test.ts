@@ -1,21 +1,11 @@
 // The emulator's base protocol over a raw socket: routing, authentication, ping, refusals of
 // malformed frames and unauthenticated tasks, pipelining behind the authentication, idle close.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { RawClient } from '../helpers/raw-client.js';
-import { imageTask, isAuthReply, isErrors, isPong, isResultOf, json, startFastEmulator } from './kit.js';
-import type { RunwareEmulator } from './runware-emulator.js';
+import { imageTask, isAuthReply, isErrors, isPong, isResultOf, json, emulatorFixture } from './kit.js';
 
-let emulator: RunwareEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
-async function start(options: Parameters<typeof startFastEmulator>[0] = {}): Promise<RunwareEmulator> {
-  emulator = await startFastEmulator(options);
-  return emulator;
-}
+const start = emulatorFixture();
 
 describe('routing', () => {
   it('upgrades /v1 whatever the query, and answers 404 to other paths', async () => {

@@ -1,22 +1,13 @@
 // Sessions on the emulator: results produced while a session has no socket are buffered and
 // written, in order, right after the reply to an authentication naming the session; unknown,
 // expired or foreign sessions start fresh without an error; a second socket takes a session over.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { imageTask, isAuthReply, isResultOf, resultItems, startFastEmulator } from './kit.js';
+import { imageTask, isAuthReply, isResultOf, resultItems, emulatorFixture } from './kit.js';
 import type { RunwareEmulator } from './runware-emulator.js';
 
-let emulator: RunwareEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
-
-async function start(options: Parameters<typeof startFastEmulator>[0] = {}): Promise<RunwareEmulator> {
-  emulator = await startFastEmulator(options);
-  return emulator;
-}
+const start = emulatorFixture();
 
 /** Authenticates a first socket and returns it with its session UUID. */
 async function firstSocket(emu: RunwareEmulator, apiKey = 'key-a'): Promise<{ client: RawClient; session: string }> {
