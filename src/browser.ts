@@ -2,7 +2,7 @@
 // of Node, `ws`, the server, the engine or the CLI (a package test bundles it and checks).
 import { ImagewireClient } from './client/client.js';
 import type { ClientOptions } from './client/options.js';
-import type { WebSocketConstructor } from './client/socket.js';
+import type { WebSocketConstructor } from './client/socket/socket.js';
 
 export * from './client/index.js';
 

@@ -2,7 +2,7 @@
 // src/browser.ts instead (the `browser` condition of the exports map).
 import { ImagewireClient } from './client/client.js';
 import type { ClientOptions } from './client/options.js';
-import { nodeWebSocket } from './client/websocket-node.js';
+import { nodeWebSocket } from './client/socket/websocket-node.js';
 
 export * from './client/index.js';
 

@@ -1,7 +1,7 @@
 // Records the exact frames the imagewire client and server exchange, so a raw `ws` baseline can
 // send and answer byte-identical frames.
 import WebSocket, { type RawData } from 'ws';
-import type { WebSocketConstructor } from '../../src/client/socket.js';
+import type { WebSocketConstructor } from '../../src/client/socket/socket.js';
 import { createClient, type ClientOptions, type ImageInferenceRequest } from '../../src/index.js';
 
 export interface Captured {

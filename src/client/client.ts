@@ -2,12 +2,12 @@
 // task layer and offers the task methods, the events, connect() and close().
 import { onAbort } from '../internal/abort.js';
 import { deferred } from '../internal/deferred.js';
-import type { StateName } from './connection-state.js';
-import { Connection, type ConnectionStats } from './connection.js';
-import { Dispatcher, type DispatcherStats } from './dispatcher.js';
+import type { StateName } from './connection/connection-state.js';
+import { Connection, type ConnectionStats } from './connection/connection.js';
+import { Dispatcher, type DispatcherStats } from './tasks/dispatcher.js';
 import { ConnectionError, errorFromItem, TimeoutError, type ImagewireError } from './errors.js';
-import { EventHub, type ClientEventName, type ClientEvents } from './events.js';
-import { readGetResponse } from './get-response.js';
+import { EventHub, type ClientEventName, type ClientEvents } from './connection/events.js';
+import { readGetResponse } from './tasks/get-response.js';
 import type { ImageResult } from './image-result.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 import type {
@@ -19,11 +19,11 @@ import type {
   PingOptions,
   PingResult,
   UploadedImage,
-} from './requests.js';
-import type { WebSocketConstructor } from './socket.js';
-import { runTask, type RunnableTask, type RunResult, type TaskApi } from './task-api.js';
-import { prepareImageInference, prepareImageUpload, validateGetResponse } from './task-factory.js';
-import { TaskStream } from './task-stream.js';
+} from './tasks/requests.js';
+import type { WebSocketConstructor } from './socket/socket.js';
+import { runTask, type RunnableTask, type RunResult, type TaskApi } from './tasks/task-api.js';
+import { prepareImageInference, prepareImageUpload, validateGetResponse } from './tasks/task-factory.js';
+import { TaskStream } from './tasks/task-stream.js';
 
 /** Counters for tests and dashboards. */
 export type ClientStats = Readonly<ConnectionStats & DispatcherStats & { outboxFrames: number; outboxBytes: number }>;

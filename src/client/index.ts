@@ -1,16 +1,16 @@
 // Everything public about the client, browser-safe: both package entries re-export this and
 // differ only in the default WebSocket constructor they pass to createClient.
 export { ImagewireClient, type ClientStats } from './client.js';
-export { ImagewireHttpClient, createHttpClient, DEFAULT_HTTP_URL, type HttpClientOptions } from './http-client.js';
+export { ImagewireHttpClient, createHttpClient, DEFAULT_HTTP_URL, type HttpClientOptions } from './http/http-client.js';
 export { DEFAULT_URL, type ApiKeyProvider, type ClientOptions } from './options.js';
-export type { ReconnectPolicy } from './backoff.js';
-export type { KeepAliveOptions } from './keepalive.js';
-export type { OutboxOptions } from './outbox.js';
-export type { SessionStorageLike } from './session.js';
-export type { NetworkEventSources } from './network-events.js';
-export type { SocketLike, WebSocketConstructor } from './socket.js';
-export type { ConnectionState, StateName } from './connection-state.js';
-export type { ClientEventName, ClientEvents, ConnectedInfo, DisconnectedInfo, StateChange } from './events.js';
+export type { ReconnectPolicy } from './connection/backoff.js';
+export type { KeepAliveOptions } from './connection/keepalive.js';
+export type { OutboxOptions } from './connection/outbox.js';
+export type { SessionStorageLike } from './connection/session-storage.js';
+export type { NetworkEventSources } from './connection/network-events.js';
+export type { SocketLike, WebSocketConstructor } from './socket/socket.js';
+export type { ConnectionState, StateName } from './connection/connection-state.js';
+export type { ClientEventName, ClientEvents, ConnectedInfo, DisconnectedInfo, StateChange } from './connection/events.js';
 export type { ListenerTarget } from '../internal/disposer.js';
 export type { Clock, TimerHandle } from '../internal/clock.js';
 export {
@@ -29,8 +29,8 @@ export {
   type TimeoutPhase,
 } from './errors.js';
 export { ImageResult } from './image-result.js';
-export { TaskStream, type TaskState } from './task-stream.js';
-export type { RunnableTask, RunResult, TaskApi } from './task-api.js';
+export { TaskStream, type TaskState } from './tasks/task-stream.js';
+export type { RunnableTask, RunResult, TaskApi } from './tasks/task-api.js';
 export type {
   FinalEvent,
   GetResponseRequest,
@@ -43,7 +43,7 @@ export type {
   PreviewEvent,
   TaskOptions,
   UploadedImage,
-} from './requests.js';
+} from './tasks/requests.js';
 export type {
   ImageInferenceParams,
   OutputFormat,
@@ -73,8 +73,8 @@ export {
   type ImagineParams,
   type ModelObject,
   type PartialImageEvent,
-} from './images-api.js';
-export { readServerSentEvents, type ServerSentEvent } from './sse-parser.js';
+} from './http/images-api.js';
+export { readServerSentEvents, type ServerSentEvent } from './http/sse-parser.js';
 export {
   LiveSession,
   createLiveSession,

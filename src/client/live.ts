@@ -7,8 +7,8 @@ import { systemClock } from '../internal/clock.js';
 import type { PreviewsOption } from '../protocol/index.js';
 import type { ImagewireError } from './errors.js';
 import type { ImageResult } from './image-result.js';
-import type { ImageInferenceEvent, ImageInferenceRequest } from './requests.js';
-import type { TaskStream } from './task-stream.js';
+import type { ImageInferenceEvent, ImageInferenceRequest } from './tasks/requests.js';
+import type { TaskStream } from './tasks/task-stream.js';
 
 /** What a live session needs of a client (an ImagewireClient fits). */
 export interface LiveTaskSource {

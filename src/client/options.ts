@@ -2,18 +2,18 @@
 // their unit in their name (ms); related options are grouped (keepAlive, reconnect, outbox).
 import type { Clock } from '../internal/clock.js';
 import { systemClock } from '../internal/clock.js';
-import { defaultReconnect, type ReconnectPolicy } from './backoff.js';
-import { defaultKeepAlive, type KeepAliveOptions } from './keepalive.js';
-import type { NetworkEventSources } from './network-events.js';
-import { defaultOutbox, type OutboxOptions } from './outbox.js';
-import type { SessionStorageLike } from './session.js';
-import type { WebSocketConstructor } from './socket.js';
+import type { ApiKeyProvider } from './api-key.js';
+import { defaultReconnect, type ReconnectPolicy } from './connection/backoff.js';
+import { defaultKeepAlive, type KeepAliveOptions } from './connection/keepalive.js';
+import type { NetworkEventSources } from './connection/network-events.js';
+import { defaultOutbox, type OutboxOptions } from './connection/outbox.js';
+import type { SessionStorageLike } from './connection/session-storage.js';
+import type { WebSocketConstructor } from './socket/socket.js';
+
+export type { ApiKeyProvider } from './api-key.js';
 
 /** The public Runware WebSocket endpoint. */
 export const DEFAULT_URL = 'wss://ws-api.runware.ai/v1';
-
-/** An API key, or a function called at every (re)authentication so short-lived tokens can be refreshed. */
-export type ApiKeyProvider = string | (() => string | Promise<string>);
 
 /** Options of {@link createClient}. Only `apiKey` is required. */
 export interface ClientOptions {

@@ -1,11 +1,11 @@
 // Encodes and decodes frames. A client frame is a JSON array of tasks; a server frame is
 // {"data":[...]} or {"errors":[...]}. Decoding never throws: bad input becomes error items.
-import { boundErrorItems } from './error-bounds.js';
+import { boundErrorItems } from './validate/error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
 import { defaultJsonBounds, parseJson, parseJsonWithin } from './json-parse.js';
 import { stringifyJson } from './json-stringify.js';
 import type { ClientTask, ServerDataItem } from './tasks.js';
-import { validateTask, type ValidationResult } from './validate.js';
+import { validateTask, type ValidationResult } from './validate/validate.js';
 
 export interface FrameLimits {
   /** Largest frame in bytes (UTF-8). Default 8 MiB: base64 seed images make big frames. */

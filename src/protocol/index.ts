@@ -2,16 +2,16 @@
 // validation, defaults and frame encoding. Pure: no sockets, no timers, no Node built-ins.
 export * from './error-codes.js';
 export * from './tasks.js';
-export * from './rules.js';
+export * from './validate/rules.js';
 export * from './task-uuid.js';
 export * from './image-ref.js';
-export { describeValue, cutText, quoteText, PREVIEW_LENGTH } from './describe.js';
-export { boundErrorItems, boundErrorItem, leftOutItem, errorBounds, MAX_ERROR_ITEM_BYTES, MAX_ERROR_FRAME_BYTES } from './error-bounds.js';
+export { describeValue, cutText, quoteText, PREVIEW_LENGTH } from './validate/describe.js';
+export { boundErrorItems, boundErrorItem, leftOutItem, errorBounds, MAX_ERROR_ITEM_BYTES, MAX_ERROR_FRAME_BYTES } from './validate/error-bounds.js';
 export { parseJson, parseJsonWithin, defaultJsonBounds, type JsonBounds, type ParsedJson } from './json-parse.js';
 export { stringifyJson } from './json-stringify.js';
-export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult } from './validate.js';
-export { MAX_LIST_ENTRIES } from './validate-image-inference.js';
-export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './normalize.js';
+export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult } from './validate/validate.js';
+export { MAX_LIST_ENTRIES } from './validate/validate-image-inference.js';
+export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './validate/normalize.js';
 export { previewSteps } from './previews.js';
 export type { ImageObject } from './imagine.js';
 export * from './frame.js';

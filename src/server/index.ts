@@ -2,15 +2,15 @@
 // pieces a self-hoster needs to plug in a renderer of their own.
 export { createServer, type ImagewireServer, type ServerStats } from './server.js';
 export type { ServerOptions } from './options.js';
-export type { OutboundKind, OutboundTarget } from './outbound-policy.js';
+export type { OutboundKind, OutboundTarget } from './outbound/policy.js';
 export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
 export type { ServerFaults } from './faults.js';
-export type { ApiKeys } from './auth.js';
-export type { TokenOptions } from './tokens.js';
-export type { PageOptions } from './page-route.js';
-export { closeCodes } from './close-codes.js';
-export { costOf, isNsfwPrompt, nsfwWords } from './outputs.js';
+export type { ApiKeys } from './auth/auth.js';
+export type { TokenOptions } from './auth/tokens.js';
+export type { PageOptions } from './page/route.js';
+export { closeCodes } from './ws/close-codes.js';
+export { costOf, isNsfwPrompt, nsfwWords } from './core/results.js';
 export {
   createProceduralEngine,
   defaultMaxInputPixels,

@@ -1,13 +1,13 @@
 // The options of createServer, their defaults in one resolved object, and their checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/index.js';
-import type { ApiKeys } from './auth.js';
+import type { ApiKeys } from './auth/auth.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
-import { OutboundPolicy, type OutboundTarget } from './outbound-policy.js';
-import type { PageOptions } from './page-route.js';
-import { resolveAllowedOrigins } from './origin-policy.js';
-import { TOKEN_PREFIX, type TokenOptions } from './tokens.js';
+import { OutboundPolicy, type OutboundTarget } from './outbound/policy.js';
+import type { PageOptions } from './page/route.js';
+import { resolveAllowedOrigins } from './http/origin-policy.js';
+import { TOKEN_PREFIX, type TokenOptions } from './auth/tokens.js';
 
 /** Options of {@link createServer}. Every one is optional. */
 export interface ServerOptions {

@@ -7,30 +7,32 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createProceduralEngine, type Engine } from '../engine/index.js';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
-import { createAuthenticator, type Authenticator } from './auth.js';
-import { answerClientError, trackResponse } from './client-error.js';
-import { closeCodes } from './close-codes.js';
-import { KeyConnections, UnauthenticatedSockets, type AdmissionTicket } from './connection-caps.js';
+import { createAuthenticator, type Authenticator } from './auth/auth.js';
+import { answerClientError, trackResponse } from './http/client-error.js';
+import { closeCodes } from './ws/close-codes.js';
+import { KeyConnections, UnauthenticatedSockets, type AdmissionTicket } from './ws/connection-caps.js';
 import { Faults, type ServerFaults } from './faults.js';
-import { isImagePath, serveImage } from './http-images.js';
-import { handleHttpTasks } from './http-tasks.js';
-import { sendJson } from './json-response.js';
-import { ImageStore } from './image-store.js';
+import { isImagePath, serveImage } from './http/images.js';
+import { handleHttpTasks } from './http/tasks.js';
+import { sendJson } from './http/json-response.js';
+import { ImageStore } from './images/store.js';
 import { errorMessage } from './logger.js';
-import { OpenAiError, sendOpenAiError } from './openai-errors.js';
-import { OpenAiRoutes } from './openai-routes.js';
-import { OriginPolicy, type OriginRefusal } from './origin-policy.js';
-import { PageRoute } from './page-route.js';
-import { requestPath } from './request-target.js';
-import { handleTokenRequest } from './token-route.js';
-import { TokenIssuer } from './tokens.js';
+import { OpenAiError, sendOpenAiError } from './openai/errors.js';
+import { OpenAiFace } from './openai/face.js';
+import { imagesApiRoutes } from './openai/routes.js';
+import { ImagineEndpoint } from './imagine/endpoint.js';
+import { OriginPolicy, type OriginRefusal } from './http/origin-policy.js';
+import { PageRoute } from './page/route.js';
+import { requestPath } from './http/request-target.js';
+import { handleTokenRequest } from './http/token-route.js';
+import { TokenIssuer } from './auth/tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { SessionStore } from './session-store.js';
-import { SocketSession, type SocketDeps } from './socket-session.js';
+import { SessionStore } from './ws/session-store.js';
+import { SocketSession, type SocketDeps } from './ws/socket-session.js';
 import { WriteCoalescer } from '../internal/write-coalescer.js';
-import { TaskRegistry } from './task-registry.js';
-import { TaskRouter } from './task-router.js';
-import { WebhookSender } from './webhooks.js';
+import { TaskRegistry } from './core/task-registry.js';
+import { TaskRouter } from './core/task-router.js';
+import { WebhookSender } from './outbound/webhooks.js';
 
 /** Counters of what the server holds right now. */
 export interface ServerStats {
@@ -118,7 +120,8 @@ class ReferenceServer implements ImagewireServer {
   readonly #registry: TaskRegistry;
   readonly #router: TaskRouter;
   /** The OpenAI-style images API and the imagine endpoint, on the same router and engine. */
-  readonly #openai: OpenAiRoutes;
+  readonly #openai: OpenAiFace;
+  readonly #imagine: ImagineEndpoint;
   readonly #tokens: TokenIssuer;
   /** The live page, when `page` is set. */
   readonly #page: PageRoute | undefined;
@@ -186,12 +189,14 @@ class ReferenceServer implements ImagewireServer {
       connections: this.#connections,
       closed: (gone) => this.#socketClosed(gone),
     };
-    this.#openai = new OpenAiRoutes({ router: this.#router, authenticate: this.#authenticate, limits, logger, publicUrl: () => this.#publicUrl() });
+    const publicUrl = (): string => this.#publicUrl();
+    this.#imagine = new ImagineEndpoint({ router: this.#router, limits, publicUrl });
+    this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl }), this.#imagine]);
     const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
     this.#sweepTimer = setInterval(() => {
       this.#registry.sweep();
       this.#images.sweep();
-      this.#openai.sweep();
+      this.#imagine.sweep();
     }, sweepMs).unref();
     // One timer checks every socket for silence, instead of a timer per socket: an idle server may
     // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s)
@@ -464,7 +469,7 @@ class ReferenceServer implements ImagewireServer {
         this.#registry.clear();
         this.#sessions.clear();
         this.#images.clear();
-        this.#openai.clear();
+        this.#imagine.clear();
       }
       await this.listen(this.#port);
     } finally {
@@ -486,7 +491,7 @@ class ReferenceServer implements ImagewireServer {
     this.#registry.clear();
     this.#sessions.clear();
     this.#images.clear();
-    this.#openai.clear();
+    this.#imagine.clear();
     clearInterval(this.#sweepTimer);
     clearInterval(this.#idleSweepTimer);
     this.#writes.close();

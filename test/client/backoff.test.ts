@@ -2,7 +2,7 @@
 // after a live connection drops, no reset for a connection that drops right after its reply, and
 // the schedule a real Connection follows on fake time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Backoff, backoffDelay, defaultReconnect } from '../../src/client/backoff.js';
+import { Backoff, backoffDelay, defaultReconnect } from '../../src/client/connection/backoff.js';
 import { ImagewireClient, type StateChange } from '../../src/client/index.js';
 import { FakeSocket } from './fake-socket.js';
 

@@ -1,10 +1,10 @@
 // The bounded structures: the outbox (count and bytes, O(1) removal), the ack tracker (duplicates
 // dropped, acknowledgement cadence), the event buffer (finals kept, previews latest-wins per index).
 import { describe, expect, it } from 'vitest';
-import { AckTracker } from '../../src/client/ack-tracker.js';
-import { EventBuffer } from '../../src/client/event-buffer.js';
+import { AckTracker } from '../../src/client/connection/ack-tracker.js';
+import { EventBuffer } from '../../src/client/tasks/event-buffer.js';
 import { QueueFullError } from '../../src/client/index.js';
-import { Outbox } from '../../src/client/outbox.js';
+import { Outbox } from '../../src/client/connection/outbox.js';
 
 function entry(text: string) {
   return { encode: () => text, bytes: text.length };

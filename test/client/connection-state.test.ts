@@ -3,7 +3,7 @@
 // that every change it reports is an allowed edge and that closed is final.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { allowedTransitions, canTransition, type StateName } from '../../src/client/connection-state.js';
+import { allowedTransitions, canTransition, type StateName } from '../../src/client/connection/connection-state.js';
 import { ImagewireClient, type StateChange } from '../../src/client/index.js';
 import { FakeSocket } from './fake-socket.js';
 

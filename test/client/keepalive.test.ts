@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/internal/clock.js';
 import { Disposer } from '../../src/internal/disposer.js';
-import { Keepalive } from '../../src/client/keepalive.js';
+import { Keepalive } from '../../src/client/connection/keepalive.js';
 import { ImagewireClient, TimeoutError } from '../../src/client/index.js';
 import { FakeSocket } from './fake-socket.js';
 

@@ -4,7 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { ImageInferenceEvent, ImageResult, TaskStream } from '../../src/index.js';
-import type { WebSocketConstructor } from '../../src/client/socket.js';
+import type { WebSocketConstructor } from '../../src/client/socket/socket.js';
 import { eventually } from '../helpers/eventually.js';
 import { fixedImageEngine, randomImage } from '../helpers/fixed-engine.js';
 import { createGateEngine } from '../helpers/gate-engine.js';

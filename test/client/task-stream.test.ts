@@ -2,9 +2,9 @@
 // previews only when asked for and latest-wins, binary results as bytes, one ending, consumable once.
 import { describe, expect, it } from 'vitest';
 import { encodeBinaryResult, type ServerDataItem } from '../../src/protocol/index.js';
-import { ImageInferenceRun } from '../../src/client/image-inference-run.js';
+import { ImageInferenceRun } from '../../src/client/tasks/image-inference-run.js';
 import { ImagewireError, TaskStream, type ImageInferenceEvent } from '../../src/client/index.js';
-import { decodeInbound } from '../../src/client/inbound.js';
+import { decodeInbound } from '../../src/client/socket/inbound.js';
 import { systemClock } from '../../src/internal/clock.js';
 
 const T = '3b241101-e2bb-4255-8caf-4136c566a962';

@@ -1,8 +1,8 @@
 // The prompt steers the procedural picture: colour words set the palette, negative colours are pushed
 // away, other words still change the picture, and __BLANK__ is neutral.
 import { describe, expect, it } from 'vitest';
-import { colourWords } from '../../src/engine/procedural/colour-words.js';
-import { readPrompt } from '../../src/engine/procedural/prompt-palette.js';
+import { colourWords } from '../../src/engine/procedural/colour/colour-words.js';
+import { readPrompt } from '../../src/engine/procedural/colour/prompt-palette.js';
 import { meanAbsDiff, meanColour, meanSaturation, render, request } from './helpers.js';
 
 type Channel = 0 | 1 | 2;

@@ -1,6 +1,6 @@
 // Shared fixtures for the protocol tests: a valid base request, image inputs in every form, and
 // helpers that run validation and pick out error items. Expected rule texts in the tests are
-// written from the seed documents, not read from src/protocol/rules.ts.
+// written from the seed documents, not read from src/protocol/validate/rules.ts.
 import { expect } from 'vitest';
 import { validateTask, type ProtocolErrorItem, type ValidationResult, type ClientTask } from '../../src/protocol/index.js';
 

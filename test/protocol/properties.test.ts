@@ -4,7 +4,7 @@
 // (c) frame decoders and validation never throw, whatever they are given;
 // (d) normalizeImageInference fills every default within its range and is idempotent.
 // The generators and the mutation table are written from the seed parameter tables, not from
-// src/protocol/rules.ts, so a wrong limit there shows up here.
+// src/protocol/validate/rules.ts, so a wrong limit there shows up here.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {

@@ -3,7 +3,7 @@
 // tables here are the test's own (from the IANA special-purpose registries), not the library's.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyAddress } from '../../src/server/address-policy.js';
+import { classifyAddress } from '../../src/server/outbound/address-policy.js';
 
 /** IPv4 blocks that are not global unicast: [first octets, prefix length]. */
 const refusedIpv4: readonly [readonly number[], number][] = [

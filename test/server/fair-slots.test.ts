@@ -3,7 +3,7 @@
 // no other key starts more than k tasks.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FairSlots, type ReleaseSlot, type SlotTicket } from '../../src/server/fair-slots.js';
+import { FairSlots, type ReleaseSlot, type SlotTicket } from '../../src/server/core/fair-slots.js';
 
 type Op = { op: 'ask'; owner: string } | { op: 'release'; pick: number } | { op: 'withdraw'; pick: number };
 

@@ -3,8 +3,8 @@
 // answers a harmless address first and an internal one next (DNS rebinding) never reaches the second.
 import type { LookupAddress } from 'node:dns';
 import { afterEach, describe, expect, it } from 'vitest';
-import { guardedRequest, OutboundFailure, type GuardedRequest, type Resolver } from '../../src/server/guarded-http.js';
-import { OutboundPolicy, type OutboundPolicyOptions, type OutboundTarget } from '../../src/server/outbound-policy.js';
+import { guardedRequest, OutboundFailure, type GuardedRequest, type Resolver } from '../../src/server/outbound/guarded-http.js';
+import { OutboundPolicy, type OutboundPolicyOptions, type OutboundTarget } from '../../src/server/outbound/policy.js';
 import { startHttpFixture, type HttpFixture } from '../helpers/http-fixture.js';
 
 const fixtures: HttpFixture[] = [];

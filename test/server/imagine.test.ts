@@ -1,8 +1,8 @@
 // The imagine endpoint: POST /v1/images/imagine answers the documented Image object; images belong
 // to their key; publish fills `url`, whose PNG anyone can fetch; the store's bounds.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImagineStore } from '../../src/server/imagine-store.js';
-import { imaginePreset, lookModels } from '../../src/server/model-presets.js';
+import { ImagineStore } from '../../src/server/imagine/store.js';
+import { imaginePreset, lookModels } from '../../src/server/openai/model-presets.js';
 import { call, pngSize, recordingEngine } from '../helpers/images-api.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 

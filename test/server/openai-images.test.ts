@@ -4,7 +4,7 @@
 import OpenAI, { toFile } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/index.js';
-import { modelPresets, seedOffset } from '../../src/server/model-presets.js';
+import { modelPresets, seedOffset } from '../../src/server/openai/model-presets.js';
 import { previewSteps } from '../../src/protocol/index.js';
 import { call, fromDataUri, meanColour, meanDifference, parseEventStream, pixels, pngSize, recordingEngine, solidPng } from '../helpers/images-api.js';
 import { createGateEngine } from '../helpers/gate-engine.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultSeed, type Engine, type EngineEvent, type EngineRequest } from '../../src/engine/index.js';
 import { defaultLimits, type ServerLimits } from '../../src/server/index.js';
-import { ImagineStore } from '../../src/server/imagine-store.js';
+import { ImagineStore } from '../../src/server/imagine/store.js';
 import { perKeyLimits, perKeyShare, resolveLimits } from '../../src/server/limits.js';
 import { eventually } from '../helpers/eventually.js';
 import { solidPng } from '../helpers/http-fixture.js';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/index.js';
-import { TokenIssuer } from '../../src/server/tokens.js';
+import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { isFinal, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 

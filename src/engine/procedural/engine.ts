@@ -10,7 +10,7 @@ import { previewFrame, previewSize, previewSource } from './denoise.js';
 import { encodeRgb, resizeRgb } from './images.js';
 import { prepareImages } from './inputs.js';
 import { catalogue, resolveModel, styles } from './models.js';
-import { readPrompt } from './prompt-palette.js';
+import { readPrompt } from './colour/prompt-palette.js';
 import { hashParts } from './random.js';
 import { renderScene } from './render.js';
 import { buildScene } from './scene.js';

@@ -1,10 +1,10 @@
 // Turns what the prompt asks for, a style, a seed and the guidance knobs (steps, CFGScale) into a
 // concrete scene: palette ramp, noise octaves, gradient, shapes and tone. Rendering it is render.ts.
 
-import { isAchromatic, luminance, mixRgb, scaleRgb, type Rgb } from './colour.js';
+import { isAchromatic, luminance, mixRgb, scaleRgb, type Rgb } from './colour/colour.js';
 import type { StyleParams } from './models.js';
 import { createOctave, type NoiseOctave } from './noise.js';
-import type { Layout, PromptLook } from './prompt-palette.js';
+import type { Layout, PromptLook } from './colour/prompt-palette.js';
 import { between, hashParts, integerBetween, mulberry32, pickWeighted, type Random } from './random.js';
 
 /** A soft disc, ellipse or glowing ring in picture units (the longer side is 1). */

@@ -1,0 +1,119 @@
+// What the server sends, before it is encoded: one frame's content, kept structured so the same
+// result can go out as JSON or as a binary frame, with or without a sequence number, and be held
+// for resume without its image being base64-encoded first.
+import { boundErrorItems, encodeBinaryResult, encodeDataFrame, encodeErrorFrame, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+
+/** The content of one server frame. */
+export type ServerFrame =
+  /** `{"data":[...]}`: one item, or the several items of one task (a getResponse answer). */
+  | { readonly kind: 'data'; readonly items: readonly ServerDataItem[] }
+  /** `{"errors":[...]}`: the errors of one task, or one frame-level error. */
+  | { readonly kind: 'errors'; readonly errors: readonly ProtocolErrorItem[] }
+  /**
+   * A final image whose output is inline (base64Data or dataURI): JSON with the image field added,
+   * or a binary frame under the binaryResults extension.
+   */
+  | {
+      readonly kind: 'image';
+      readonly item: ServerDataItem;
+      readonly field: 'imageBase64Data' | 'imageDataURI';
+      readonly mediaType: string;
+      readonly image: Uint8Array;
+    };
+
+/** How a frame is encoded on one socket. */
+export interface EncodeOptions {
+  /** Sequence number under the ack extension. */
+  readonly seq?: number | undefined;
+  /** binaryResults extension: inline images as binary frames. */
+  readonly binary: boolean;
+}
+
+/** The image item with its inline field, placed after imageUUID as the protocol's examples do. */
+export function inlineImageItem(frame: Extract<ServerFrame, { kind: 'image' }>): ServerDataItem {
+  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
+  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
+  const { taskType, imageUUID, ...rest } = frame.item;
+  return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: value, ...rest };
+}
+
+/** Images smaller than this go through JSON.stringify whole. */
+const SPLICE_MIN_BYTES = 4096;
+
+/** Stands in for the image while the rest of the item is stringified; only letters and dashes, so JSON leaves it as is. */
+const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
+
+/**
+ * The JSON data frame of an inline image. The item is stringified with a placeholder and the image
+ * spliced in after, so JSON.stringify never walks megabytes of base64 (it needs no escaping).
+ */
+function inlineImageFrame(frame: Extract<ServerFrame, { kind: 'image' }>, seq: number | undefined): string {
+  // Below a few KiB, stringifying the whole item costs less than the splice.
+  if (frame.image.byteLength < SPLICE_MIN_BYTES) return encodeDataFrame([inlineImageItem(frame)], seq);
+  const { taskType, imageUUID, ...rest } = frame.item;
+  const item = { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: IMAGE_PLACEHOLDER, ...rest };
+  const text = encodeDataFrame([item], seq);
+  // Other strings cannot hold this quoted member: their quotes would be escaped.
+  const needle = `"${frame.field}":"${IMAGE_PLACEHOLDER}"`;
+  const at = text.indexOf(needle);
+  if (at === -1) return encodeDataFrame([inlineImageItem(frame)], seq);
+  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
+  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
+  const valueAt = at + frame.field.length + 4;
+  return text.slice(0, valueAt) + value + text.slice(valueAt + IMAGE_PLACEHOLDER.length);
+}
+
+/** Encodes a frame for the wire. */
+export function encodeServerFrame(frame: ServerFrame, options: EncodeOptions): string | Uint8Array {
+  switch (frame.kind) {
+    case 'data':
+      return encodeDataFrame(frame.items, options.seq);
+    case 'errors':
+      return encodeErrorFrame(frame.errors, options.seq);
+    case 'image': {
+      if (!options.binary) return inlineImageFrame(frame, options.seq);
+      const header = { ...frame.item, taskUUID: frame.item.taskUUID ?? '', byteLength: frame.image.byteLength, ...(options.seq === undefined ? {} : { seq: options.seq }) };
+      return encodeBinaryResult(header, frame.image);
+    }
+  }
+}
+
+/** What a held image frame's item is counted as: the server builds it, a few short fields. */
+const IMAGE_ITEM_BYTES = 512;
+
+/** Approximate memory a held frame costs: its image bytes plus its JSON. */
+export function heldSize(frame: ServerFrame): number {
+  switch (frame.kind) {
+    case 'data':
+      return stringifyJson(frame.items).length + 16;
+    case 'errors':
+      return stringifyJson(frame.errors).length + 16;
+    case 'image':
+      return frame.image.byteLength + IMAGE_ITEM_BYTES;
+  }
+}
+
+/** The taskUUID a task-output frame is about, if any. */
+export function taskOf(frame: ServerFrame): string | undefined {
+  switch (frame.kind) {
+    case 'data':
+      return frame.items[0]?.taskUUID;
+    case 'errors':
+      return frame.errors[0]?.taskUUID;
+    case 'image':
+      return frame.item.taskUUID;
+  }
+}
+
+/** A data frame of one item. */
+export function dataFrame(item: ServerDataItem): ServerFrame {
+  return { kind: 'data', items: [item] };
+}
+
+/**
+ * An errors frame, bounded ({@link boundErrorItems}): at most a few dozen items of capped size,
+ * however many problems a hostile frame held.
+ */
+export function errorsFrame(errors: readonly ProtocolErrorItem[]): ServerFrame {
+  return { kind: 'errors', errors: boundErrorItems(errors) };
+}

@@ -1,0 +1,222 @@
+// Tasks by owner (key digest) and taskUUID: status, the results kept for getResponse, where their
+// outputs go (re-attachable), cancellation through an AbortController, and retention after the end,
+// with a per-key share of the finished records kept.
+import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import type { ImageStore } from '../images/store.js';
+import type { ServerFrame } from './server-frame.js';
+import { OwnerShares, type ShareNode } from '../owner-shares.js';
+import type { OutputTarget } from './output-target.js';
+
+/** Where a task is in its life. */
+export type TaskRecordState = 'running' | 'success' | 'error' | 'cancelled';
+
+/** A result kept for getResponse: the item as sent, minus an inline image, which the image store keeps. */
+export interface StoredResult {
+  readonly item: ServerDataItem;
+  readonly inline?: { readonly field: 'imageBase64Data' | 'imageDataURI'; readonly imageUUID: string; readonly mediaType: string };
+}
+
+/** One task the server accepted; once finished it counts in its key's share of the records kept. */
+export interface TaskRecord extends ShareNode {
+  readonly owner: string;
+  readonly taskUUID: string;
+  readonly taskType: string;
+  /** deliveryMethod "async": outputs are only served through getResponse. */
+  readonly async: boolean;
+  readonly controller: AbortController;
+  /** Called once when the task is cancelled, before its controller aborts (the router's hook). */
+  onCancel: ((abort: TaskAbort) => void) | undefined;
+  state: TaskRecordState;
+  /** Where outputs go while running (undefined for async tasks). getResponse may move it. */
+  target: OutputTarget | undefined;
+  readonly results: StoredResult[];
+  errors: readonly ProtocolErrorItem[] | undefined;
+  /** 0..100 for getResponse's processing item. */
+  progress: number;
+  /** Set when the task ends; the record is forgotten after it. */
+  expiresAt: number;
+}
+
+/** Why a task was aborted. */
+export class TaskAbort extends Error {
+  readonly reason: 'cancelled' | 'shutdown';
+
+  constructor(reason: 'cancelled' | 'shutdown') {
+    super(reason === 'cancelled' ? 'the task was cancelled' : 'the server is shutting down');
+    this.name = 'TaskAbort';
+    this.reason = reason;
+  }
+}
+
+/** The map key of a task: taskUUIDs are per owner and compared without case. */
+function keyOf(owner: string, taskUUID: string): string {
+  return `${owner}:${taskUUID.toLowerCase()}`;
+}
+
+export class TaskRegistry {
+  readonly #tasks = new Map<string, TaskRecord>();
+  /**
+   * Finished records by owner, oldest first: the maxTaskRecords bound and each key's share of it.
+   * Running records are not in it (they are never evicted, and in-flight limits bound them).
+   */
+  readonly #finished: OwnerShares<TaskRecord>;
+  readonly #runningByOwner = new Map<string, number>();
+  readonly #retentionMs: number;
+  #running = 0;
+
+  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number }) {
+    this.#retentionMs = options.retentionMs;
+    this.#finished = new OwnerShares({ total: options.maxRecords, perOwner: options.maxRecordsPerKey ?? options.maxRecords });
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  runningFor(owner: string): number {
+    return this.#runningByOwner.get(owner) ?? 0;
+  }
+
+  /** The task `taskUUID` of `owner`, while running or retained. */
+  get(owner: string, taskUUID: string): TaskRecord | undefined {
+    return this.#live(keyOf(owner, taskUUID));
+  }
+
+  /** The record under `key` unless it ended and its retention passed (then it is forgotten). */
+  #live(key: string): TaskRecord | undefined {
+    const record = this.#tasks.get(key);
+    if (record === undefined) return undefined;
+    if (record.state !== 'running' && record.expiresAt <= Date.now()) {
+      this.#forget(record);
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
+  create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
+    const key = keyOf(owner, taskUUID);
+    if (this.#live(key) !== undefined) return undefined;
+    const record: TaskRecord = {
+      owner,
+      taskUUID,
+      taskType,
+      async: options.async,
+      controller: new AbortController(),
+      onCancel: undefined,
+      state: 'running',
+      target: options.async ? undefined : options.target,
+      results: [],
+      errors: undefined,
+      progress: 0,
+      expiresAt: Number.POSITIVE_INFINITY,
+      shareAccount: undefined,
+      sharePrev: undefined,
+      shareNext: undefined,
+      sharePinned: false,
+      shareAmount: 0,
+    };
+    this.#tasks.set(key, record);
+    this.#running++;
+    this.#runningByOwner.set(owner, this.runningFor(owner) + 1);
+    return record;
+  }
+
+  /** Sends a task-output frame of a running sync task to its current target. */
+  emit(record: TaskRecord, frame: ServerFrame): void {
+    if (record.state === 'running') record.target?.deliver(frame);
+  }
+
+  /** Sends a preview of a running sync task, best effort. */
+  emitPreview(record: TaskRecord, frame: ServerFrame): void {
+    if (record.state === 'running') record.target?.deliverPreview(frame);
+  }
+
+  /** Ends a task; its record stays for getResponse and conflict checks for the retention time. */
+  finish(record: TaskRecord, state: Exclude<TaskRecordState, 'running'>, errors?: readonly ProtocolErrorItem[]): void {
+    if (record.state !== 'running') return;
+    record.state = state;
+    if (errors !== undefined) record.errors = errors;
+    record.target = undefined;
+    record.expiresAt = Date.now() + this.#retentionMs;
+    this.#running--;
+    const left = this.runningFor(record.owner) - 1;
+    if (left > 0) this.#runningByOwner.set(record.owner, left);
+    else this.#runningByOwner.delete(record.owner);
+    // The record now counts against its key's share; past it (or past the total) an older finished one goes.
+    this.#finished.add(record.owner, record, 1);
+    for (;;) {
+      const room = this.#finished.room(record.owner, 0);
+      if (room.kind !== 'evict') break;
+      this.#forget(room.key);
+    }
+  }
+
+  /** Cancels a running task: aborts its work and ends it; no output of it is sent afterwards. */
+  cancel(record: TaskRecord, errors: readonly ProtocolErrorItem[], cause: 'cancelled' | 'shutdown'): boolean {
+    if (record.state !== 'running') return false;
+    this.finish(record, 'cancelled', errors);
+    const abort = new TaskAbort(cause);
+    const onCancel = record.onCancel;
+    record.onCancel = undefined;
+    onCancel?.(abort);
+    record.controller.abort(abort);
+    return true;
+  }
+
+  /** Aborts every running task (close, restart without keepState). */
+  abortAll(): void {
+    for (const record of this.#tasks.values()) {
+      const reason = protocolError('serverShuttingDown', 'the server shut down before the task finished', { taskType: record.taskType, taskUUID: record.taskUUID });
+      this.cancel(record, [reason], 'shutdown');
+    }
+  }
+
+  /** getResponse's items: every result so far with status success, then processing or the error. */
+  responseItems(record: TaskRecord, images: ImageStore): ServerDataItem[] {
+    const items: ServerDataItem[] = [];
+    for (const result of record.results) {
+      const inline = result.inline;
+      if (inline === undefined) {
+        items.push({ ...result.item, status: 'success' });
+        continue;
+      }
+      const image = images.get(inline.imageUUID);
+      if (image === undefined) {
+        items.push({ taskType: record.taskType, taskUUID: record.taskUUID, imageUUID: inline.imageUUID, status: 'error', error: { code: 'imageNotFound', message: 'the image is no longer kept by the server' } });
+        continue;
+      }
+      const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');
+      const { taskType, imageUUID, ...rest } = result.item;
+      const value = inline.field === 'imageDataURI' ? `data:${inline.mediaType};base64,${base64}` : base64;
+      items.push({ taskType, taskUUID: record.taskUUID, imageUUID, [inline.field]: value, ...rest, status: 'success' });
+    }
+    if (record.state === 'running') {
+      items.push({ taskType: record.taskType, taskUUID: record.taskUUID, status: 'processing', progress: record.progress });
+    } else if (record.state !== 'success') {
+      const first = record.errors?.[0];
+      const error: Record<string, string> = { code: first?.code ?? 'taskCancelled', message: first?.message ?? 'the task was cancelled' };
+      if (first?.parameter !== undefined) error.parameter = first.parameter;
+      items.push({ taskType: record.taskType, taskUUID: record.taskUUID, status: 'error', error });
+    }
+    return items;
+  }
+
+  /** Forgets finished records past their retention. */
+  sweep(now = Date.now()): void {
+    for (const record of this.#tasks.values()) if (record.state !== 'running' && record.expiresAt <= now) this.#forget(record);
+  }
+
+  clear(): void {
+    this.abortAll();
+    this.#tasks.clear();
+    this.#finished.clear();
+  }
+
+  /** Forgets a finished record. */
+  #forget(record: TaskRecord): void {
+    const key = keyOf(record.owner, record.taskUUID);
+    if (this.#tasks.get(key) === record) this.#tasks.delete(key);
+    this.#finished.delete(record);
+  }
+}

@@ -1,0 +1,313 @@
+// The transport-independent core: validates each task of a frame and runs it, for the WebSocket
+// face and the HTTP face alike (graphql-ws makeServer idea). Authentication and keepalive belong to
+// the transports; everything with a taskUUID is decided here.
+import type { Engine } from '../../engine/index.js';
+import {
+  cutText,
+  encodeErrorFrame,
+  errorBounds,
+  normalizeImageInference,
+  protocolError,
+  validateTask,
+  type CancelTask,
+  type ErrorCode,
+  type GetResponseTask,
+  type ImageInferenceTask,
+  type ImageUploadTask,
+  type ProtocolErrorItem,
+} from '../../protocol/index.js';
+import { errorMessage } from '../logger.js';
+import { FairSlots, type ReleaseSlot } from './fair-slots.js';
+import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
+import type { OutputTarget } from './output-target.js';
+import { TaskAbort, type TaskRecord } from './task-registry.js';
+import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps } from './task-runner.js';
+
+/** One connection's view of the router: who asks, and where answers go. */
+export interface TaskContext {
+  /** The key digest that owns the tasks. */
+  readonly owner: string;
+  /** Where task outputs go (a session, or an HTTP request's collector). */
+  readonly target: OutputTarget;
+  /** Direct answers that are not task outputs (getResponse answers, frame-level errors). */
+  reply(frame: ServerFrame): void;
+  /** Tasks of this connection still running; the router counts them. */
+  readonly connection: { inFlight: number };
+  /** True when this transport can deliver previews (WebSocket). */
+  readonly previews: boolean;
+  /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
+  readonly storeFinals?: boolean;
+}
+
+export interface RouterDeps extends RunnerDeps {
+  readonly engine: Engine;
+}
+
+export class TaskRouter {
+  readonly #deps: RouterDeps;
+  /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
+  readonly #slots: FairSlots;
+  /**
+   * Slots for tasks with input images, from the start of their fetches until they are on the engine:
+   * as many as engine slots, so the fetched inputs waiting for the engine stay bounded server-wide,
+   * and shared round robin too, so a key's slow URLs hold back only its own tasks' fetches.
+   */
+  readonly #inputSlots: FairSlots;
+  readonly #slotOptions: Pick<InferenceOptions, 'slot' | 'inputSlot'>;
+  #closing = false;
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+    this.#slots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#inputSlots = new FairSlots(deps.limits.maxConcurrentTasks);
+    this.#slotOptions = { slot: (record) => this.#lease(this.#slots, record), inputSlot: (record) => this.#lease(this.#inputSlots, record) };
+  }
+
+  /** Tasks waiting for an engine slot (their inputs already in). */
+  get queued(): number {
+    return this.#slots.waiting;
+  }
+
+  /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
+  setClosing(closing: boolean): void {
+    this.#closing = closing;
+  }
+
+  /**
+   * Validates and runs one task of a frame. Resolves when the task is answered: at its end for a
+   * sync task, at its acknowledgement for an async one. Never rejects: whatever is thrown on the
+   * way becomes an `internalServerError` item for the task, so a caller may `void` the promise.
+   */
+  async dispatch(entry: unknown, index: number, ctx: TaskContext): Promise<void> {
+    // A try around awaits costs nothing until something throws: the hot path allocates no handler.
+    try {
+      const result = validateTask(entry, index);
+      if (!result.ok) {
+        this.#refuse(result.errors, ctx);
+        return;
+      }
+      const task = result.task;
+      switch (task.taskType) {
+        case 'authentication':
+          ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
+          return;
+        case 'ping':
+          ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
+          return;
+        case 'imageInference':
+          await this.#imageInference(task, ctx);
+          return;
+        case 'imageUpload':
+          await this.#imageUpload(task, ctx);
+          return;
+        case 'getResponse':
+          this.#getResponse(task, ctx);
+          return;
+        case 'cancel':
+          this.#cancel(task, ctx);
+          return;
+        case 'enableExtensions':
+          // A WebSocket session handles it before the router; only the HTTP face gets here.
+          ctx.reply(errorsFrame([protocolError('webSocketOnly', 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', { parameter: 'taskType', type: 'string', taskType: 'enableExtensions' })]));
+          return;
+      }
+    } catch (error) {
+      this.#unexpected(error, entry, ctx);
+    }
+  }
+
+  /**
+   * Answers a task whose handling threw with `internalServerError`. The log line names the task and
+   * the error, never the entry, which may hold an API key; the answer itself may throw too (a
+   * target gone bad), and that is only logged.
+   */
+  #unexpected(error: unknown, entry: unknown, ctx: TaskContext): void {
+    const fields = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
+    const taskType = text(fields.taskType);
+    const taskUUID = text(fields.taskUUID);
+    this.#deps.logger.error('task handling failed unexpectedly', { taskType, task: taskUUID, error: cutText(errorMessage(error), 200) });
+    try {
+      const item = protocolError('internalServerError', 'the server failed to handle this task', { taskType, taskUUID });
+      if (taskUUID !== undefined) ctx.target.deliver(errorsFrame([item]));
+      else ctx.reply(errorsFrame([item]));
+    } catch (failed) {
+      this.#deps.logger.error('answering a failed task failed too', { task: taskUUID, error: cutText(errorMessage(failed), 200) });
+    }
+  }
+
+  /** Errors about a task go to its target (held and sequenced); frame-level ones are replies. */
+  #refuse(errors: readonly ProtocolErrorItem[], ctx: TaskContext): void {
+    if (errors[0]?.taskUUID !== undefined) ctx.target.deliver(errorsFrame(errors));
+    else ctx.reply(errorsFrame(errors));
+  }
+
+  #refuseTask(code: ErrorCode, message: string, task: { taskType: string; taskUUID: string }, ctx: TaskContext, parameter?: string): void {
+    const type = parameter === undefined ? undefined : 'string';
+    this.#refuse([protocolError(code, message, { parameter, type, taskType: task.taskType, taskUUID: task.taskUUID })], ctx);
+  }
+
+  /** Admission: shutdown, conflicts and in-flight limits; the record of an admitted task. */
+  #admit(task: { taskType: string; taskUUID: string }, ctx: TaskContext, async: boolean, check?: () => boolean): TaskRecord | undefined {
+    const { registry, limits } = this.#deps;
+    if (this.#closing) {
+      this.#refuseTask('serverShuttingDown', 'the server is shutting down and takes no new tasks', task, ctx);
+      return undefined;
+    }
+    if (registry.get(ctx.owner, task.taskUUID) !== undefined) {
+      this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, ctx, 'taskUUID');
+      return undefined;
+    }
+    if (check !== undefined && !check()) return undefined;
+    if (ctx.connection.inFlight >= limits.maxInFlightPerConnection) {
+      this.#refuseTask('tooManyTasksInFlight', `this connection already has ${limits.maxInFlightPerConnection} tasks in flight (limits.maxInFlightPerConnection)`, task, ctx);
+      return undefined;
+    }
+    if (registry.runningFor(ctx.owner) >= limits.maxInFlightPerKey) {
+      this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
+      return undefined;
+    }
+    if (this.#slots.waiting >= limits.maxQueuedTasks) {
+      this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
+      return undefined;
+    }
+    const record = registry.create(ctx.owner, task.taskUUID, task.taskType, { async, target: ctx.target });
+    if (record !== undefined) ctx.connection.inFlight++;
+    return record;
+  }
+
+  /**
+   * A slot of `slots` for a task: at once when one is free and nobody waits, else in its key's turn.
+   * A task cancelled while it waits leaves its line at once and the promise rejects with the abort;
+   * a cancelled task keeps a slot it holds until its work returns, which it does soon, as every
+   * phase watches its signal.
+   */
+  #lease(slots: FairSlots, record: TaskRecord): ReleaseSlot | Promise<ReleaseSlot> {
+    const now = slots.tryAcquire();
+    if (now !== undefined) return now;
+    return new Promise<ReleaseSlot>((resolve, reject) => {
+      const cancelRun = record.onCancel;
+      const ticket = slots.enqueue(record.owner, (release) => {
+        record.onCancel = cancelRun;
+        resolve(release);
+      });
+      record.onCancel = (abort) => {
+        slots.withdraw(ticket);
+        reject(abort);
+        cancelRun?.(abort);
+      };
+    });
+  }
+
+  /**
+   * Settles with the work's outcome, or at once with the abort when the task is cancelled in any
+   * phase; the work itself then stops soon, as every phase (fetches, the engine, uploads) watches the
+   * task's signal.
+   */
+  #work(record: TaskRecord, work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      record.onCancel = reject;
+      work().then(resolve, reject);
+    });
+  }
+
+  /** Runs admitted work (which asks for an engine slot itself when it needs one) and ends the task with its outcome. */
+  async #run(record: TaskRecord, ctx: TaskContext, work: () => Promise<void>, webhookURL?: string): Promise<void> {
+    const { registry, logger } = this.#deps;
+    try {
+      await this.#work(record, work);
+      registry.finish(record, 'success');
+    } catch (error) {
+      if (record.state !== 'running') {
+        // Cancelled or shut down: the task already ended and sends nothing more on a socket. An
+        // HTTP request still gets an answer, so it learns of the shutdown instead of an empty list.
+        if (!ctx.target.reattachable && error instanceof TaskAbort && error.reason === 'shutdown') ctx.target.deliver(errorsFrame(record.errors ?? []));
+        return;
+      }
+      const item = failureItem(error, record, (unexpected) => logger.error('task failed unexpectedly', { task: record.taskUUID, error: cutText(errorMessage(unexpected), 200) }));
+      try {
+        registry.emit(record, errorsFrame([item]));
+      } finally {
+        // Ended even when the answer throws (dispatch reports that), so the key's count stays right.
+        registry.finish(record, 'error', [item]);
+      }
+      if (webhookURL !== undefined) this.#deps.webhooks.send(webhookURL, encodeErrorFrame([item]), record.owner);
+    } finally {
+      record.onCancel = undefined;
+      ctx.connection.inFlight--;
+    }
+  }
+
+  async #imageInference(raw: ImageInferenceTask, ctx: TaskContext): Promise<void> {
+    const task = normalizeImageInference(raw);
+    const async = task.deliveryMethod === 'async';
+    const knownModel = (): boolean => {
+      if (this.#deps.engine.hasModel(task.model)) return true;
+      this.#refuseTask('unknownModel', `model ${task.model} is not one this server can run`, task, ctx, 'model');
+      return false;
+    };
+    const record = this.#admit(task, ctx, async, knownModel);
+    if (record === undefined) return;
+    // The acknowledgement goes out before any work starts, so it always comes first.
+    if (async) {
+      try {
+        ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+      } catch (error) {
+        // Admitted but never run: ended here, so it holds no in-flight place (dispatch answers it).
+        this.#deps.registry.finish(record, 'error');
+        ctx.connection.inFlight--;
+        throw error;
+      }
+    }
+    const { slot, inputSlot } = this.#slotOptions;
+    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot, inputSlot };
+    const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
+    if (!async) return done;
+    // Answered already (the acknowledgement); what is left must not become an unhandled rejection.
+    done.catch(this.#lostAsyncFailure);
+  }
+
+  /** An async task's run threw past its own handling: logged, as no one awaits it. */
+  readonly #lostAsyncFailure = (error: unknown): void => {
+    this.#deps.logger.error('async task failed unexpectedly', { error: cutText(errorMessage(error), 200) });
+  };
+
+  async #imageUpload(task: ImageUploadTask, ctx: TaskContext): Promise<void> {
+    const record = this.#admit(task, ctx, false);
+    if (record === undefined) return;
+    return this.#run(record, ctx, () => runImageUpload(this.#deps, record, task, this.#slotOptions.inputSlot));
+  }
+
+  #getResponse(task: GetResponseTask, ctx: TaskContext): void {
+    const { registry, images } = this.#deps;
+    const record = registry.get(ctx.owner, task.taskUUID);
+    if (record === undefined) {
+      ctx.reply(errorsFrame([protocolError('taskNotFound', `no task ${task.taskUUID} is known for this API key`, { parameter: 'taskUUID', type: 'string', taskType: 'getResponse', taskUUID: task.taskUUID })]));
+      return;
+    }
+    // Re-attach: a running sync task whose session is gone (or has no socket) follows the asker.
+    const current = record.target;
+    if (record.state === 'running' && !record.async && ctx.target.reattachable && current !== ctx.target && current?.reachable !== true) {
+      current?.forgetTask(record.taskUUID);
+      record.target = ctx.target;
+    }
+    ctx.reply({ kind: 'data', items: registry.responseItems(record, images) });
+  }
+
+  /** Cancels a task of `ctx.owner` at once, as a `cancel` task would (its answer goes to `ctx.target`). */
+  cancel(taskUUID: string, ctx: TaskContext): void {
+    this.#cancel({ taskType: 'cancel', taskUUID }, ctx);
+  }
+
+  #cancel(task: CancelTask, ctx: TaskContext): void {
+    const { registry } = this.#deps;
+    const record = registry.get(ctx.owner, task.taskUUID);
+    if (record === undefined) {
+      this.#refuseTask('taskNotFound', `no task ${task.taskUUID} is known for this API key`, task, ctx, 'taskUUID');
+      return;
+    }
+    const reason = protocolError('taskCancelled', 'the task was cancelled', { taskType: record.taskType, taskUUID: record.taskUUID });
+    const cancelled = registry.cancel(record, [reason], 'cancelled');
+    ctx.target.deliver(dataFrame({ taskType: 'cancel', taskUUID: task.taskUUID, cancelled }));
+  }
+}

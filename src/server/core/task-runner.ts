@@ -1,0 +1,238 @@
+// Runs one task's work: imageInference (inputs resolved in an input slot, then the engine in an
+// engine slot, previews, finals with outputs and uploads) and imageUpload (fetch and check in an
+// input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
+// and a re-attached one follows its new target.
+import { randomInt, randomUUID } from 'node:crypto';
+import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest } from '../../engine/index.js';
+import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
+import { extensionOf, sniffFormat, type ImageStore } from '../images/store.js';
+import { resolveImageInput, type ImageInputOptions } from '../images/inputs.js';
+import type { WebhookSender } from '../outbound/webhooks.js';
+import type { ServerLimits } from '../limits.js';
+import type { Logger } from '../logger.js';
+import type { OutboundPolicy } from '../outbound/policy.js';
+import { dataFrame, encodeServerFrame } from './server-frame.js';
+import { buildFinal, type FinalImage } from './results.js';
+import type { ReleaseSlot } from './fair-slots.js';
+import { FinalUploads } from './final-uploads.js';
+import { TaskFailure } from '../task-failure.js';
+import type { TaskRecord, TaskRegistry } from './task-registry.js';
+
+/** What the runner needs from the server. */
+export interface RunnerDeps {
+  readonly engine: Engine;
+  readonly registry: TaskRegistry;
+  readonly images: ImageStore;
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  /** Which URLs and addresses fetches and uploads may reach. */
+  readonly outbound: OutboundPolicy;
+  /** Base of image URLs, read at use (it is known only once the server listens). */
+  publicUrl(): string;
+  readonly webhooks: WebhookSender;
+}
+
+/** A random seed for a task that gave none: 1 to 2^31 - 1, as diffusion front-ends pick them. */
+export function randomSeed(): number {
+  return randomInt(1, 2 ** 31);
+}
+
+function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions {
+  const { limits } = deps;
+  return { images: deps.images, maxBytes: limits.maxUploadBytes, maxPixels: limits.maxInputPixels, fetchTimeoutMs: limits.fetchTimeoutMs, outbound: deps.outbound, logger: deps.logger, signal };
+}
+
+/** How a task gets an engine slot: at once when one is free, else a promise that settles in its turn (rejected with the abort when the task is cancelled meanwhile). */
+export type SlotRequest = (record: TaskRecord) => ReleaseSlot | Promise<ReleaseSlot>;
+
+/** How one imageInference task runs. */
+export interface InferenceOptions {
+  /** The transport can deliver previews. */
+  readonly previews: boolean;
+  /** Finals go into the image store (URLs, getResponse, reuse by imageUUID); the imagine endpoint keeps its image itself. */
+  readonly storeFinals: boolean;
+  /** An engine slot. */
+  readonly slot: SlotRequest;
+  /** A slot to resolve input images in and hold them until the engine slot (tasks without inputs take none). */
+  readonly inputSlot: SlotRequest;
+}
+
+/**
+ * Generates the images of an imageInference task, in three phases: its input images are resolved
+ * (in an input slot) before it asks for an engine slot, the engine slot is held only while the
+ * engine works, and finals for an uploadEndpoint are uploaded beside the engine and after it,
+ * outside the slot.
+ */
+export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
+  const request: EngineRequest = {
+    taskUUID: task.taskUUID,
+    model: task.model,
+    positivePrompt: task.positivePrompt,
+    width: task.width,
+    height: task.height,
+    steps: task.steps,
+    CFGScale: task.CFGScale,
+    // A bigint exactly when a result's seed would pass 2^53 - 1, so engines adding numbers stay exact.
+    seed: requestSeed(task.seed ?? randomSeed(), task.numberResults),
+    numberResults: task.numberResults,
+    strength: task.strength,
+    outputFormat: task.outputFormat,
+    outputQuality: task.outputQuality,
+    maxInputPixels: deps.limits.maxInputPixels,
+  };
+  if (task.negativePrompt !== undefined) request.negativePrompt = task.negativePrompt;
+  if (task.scheduler !== undefined) request.scheduler = task.scheduler;
+  if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
+  if (task.outpaint !== undefined) request.outpaint = task.outpaint;
+  // Previews cost encoding work: ask the engine only when they can reach someone who asked.
+  if (options.previews && !record.async && task.previews !== undefined) {
+    const { format, maxSide, count } = task.previews;
+    request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
+  }
+  let release: ReleaseSlot;
+  if (task.seedImage !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
+    const releaseInputs = await options.inputSlot(record);
+    try {
+      await resolveInputs(deps, record, task, request);
+      if (record.state !== 'running') return;
+      release = await options.slot(record);
+    } finally {
+      // On the engine the inputs are the running task's, bounded by the engine slots.
+      releaseInputs();
+    }
+  } else {
+    // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
+    const lease = options.slot(record);
+    release = typeof lease === 'function' ? lease : await lease;
+  }
+  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  try {
+    // The engine's loop is here, not in a function of its own: one async frame less per task.
+    if (record.state === 'running') {
+      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
+        if (record.state !== 'running') break;
+        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
+        if (event.kind === 'preview') {
+          emitPreview(deps, record, task, event);
+          continue;
+        }
+        const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
+        if (options.storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+        if (uploads === undefined) deliverFinal(deps, record, task, final);
+        else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
+      }
+    }
+  } catch (error) {
+    uploads?.stop(error);
+    throw error;
+  } finally {
+    // The slot goes to the next task as soon as the engine is done, uploads or not.
+    release();
+  }
+  if (uploads !== undefined) await uploads.done();
+  if (record.state === 'running' && record.results.length < task.numberResults) {
+    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+  }
+}
+
+/** Fetches or decodes the task's input images into the request; a cancel aborts a fetch in progress. */
+async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest): Promise<void> {
+  const inputs = inputOptions(deps, record.controller.signal);
+  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputs);
+  if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputs);
+  // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
+  for (const [index, entry] of task.controlNet.entries()) {
+    await resolveImageInput(entry.guideImage, { parameter: `controlNet[${index}].guideImage`, invalid: 'invalidControlNet' }, inputs);
+  }
+  for (const [index, entry] of task.ipAdapters.entries()) {
+    await resolveImageInput(entry.guideImage, { parameter: `ipAdapters[${index}].guideImage`, invalid: 'invalidIpAdapters' }, inputs);
+  }
+}
+
+/** The engine's options: the task's signal, which a failed upload also aborts. */
+function engineOptions(record: TaskRecord, uploads: FinalUploads | undefined): { readonly signal: AbortSignal } {
+  // An AbortSignal costs more to create than an instant engine spends on a task: made on first read.
+  let signal: AbortSignal | undefined;
+  return {
+    get signal(): AbortSignal {
+      signal ??= uploads === undefined ? record.controller.signal : AbortSignal.any([record.controller.signal, uploads.stopped]);
+      return signal;
+    },
+  };
+}
+
+/** Sends a preview to whoever can take it now (never held). */
+function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: Extract<EngineEvent, { kind: 'preview' }>): void {
+  record.progress = Math.floor((100 * (event.index * event.steps + event.step)) / (task.numberResults * event.steps));
+  deps.registry.emitPreview(
+    record,
+    dataFrame({
+      taskType: 'imageInference',
+      taskUUID: task.taskUUID,
+      preview: true,
+      index: event.index,
+      step: event.step,
+      steps: event.steps,
+      imageBase64Data: Buffer.from(event.image.buffer, event.image.byteOffset, event.image.byteLength).toString('base64'),
+      imageFormat: event.format,
+      width: event.width,
+      height: event.height,
+    }),
+  );
+}
+
+/** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */
+function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, final: FinalImage): void {
+  if (record.state !== 'running') return;
+  const built = buildFinal(task, final, deps.publicUrl());
+  record.results.push(built.stored);
+  record.progress = Math.floor((100 * record.results.length) / task.numberResults);
+  deps.registry.emit(record, built.frame);
+  if (task.webhookURL !== undefined) {
+    const body = encodeServerFrame(built.frame, { binary: false });
+    if (typeof body === 'string') deps.webhooks.send(task.webhookURL, body, record.owner);
+  }
+}
+
+/** Stores an uploaded image and answers with its imageUUID and URL. */
+export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task: ImageUploadTask, inputSlot: SlotRequest): Promise<void> {
+  // An input slot, not an engine slot: the fetch and the check hold bytes, but no engine work.
+  const release = await inputSlot(record);
+  let bytes: Uint8Array;
+  let format: ReturnType<typeof sniffFormat>;
+  try {
+    bytes = await resolveImageInput(task.image, { parameter: 'image', invalid: 'invalidImage' }, inputOptions(deps, record.controller.signal));
+    format = sniffFormat(bytes);
+    if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
+    const sharp = await loadSharp();
+    try {
+      // resolveImageInput checked the declared size; the bound here keeps sharp from trusting it blindly.
+      await sharp(bytes, { limitInputPixels: deps.limits.maxInputPixels }).metadata();
+    } catch (error) {
+      throw new TaskFailure('invalidImage', 'image could not be decoded', { parameter: 'image', type: 'string', cause: error });
+    }
+  } finally {
+    release();
+  }
+  if (record.state !== 'running') return;
+  const imageUUID = randomUUID();
+  deps.images.put(imageUUID, bytes, format, record.owner);
+  const item = { taskType: 'imageUpload', taskUUID: task.taskUUID, imageUUID, imageURL: `${deps.publicUrl()}/images/${imageUUID}.${extensionOf(format)}` };
+  record.results.push({ item });
+  deps.registry.emit(record, dataFrame(item));
+}
+
+/** The wire type of parameters engines name in their errors. */
+const parameterTypes: Readonly<Record<string, ParameterType>> = { outpaint: 'object', width: 'integer', height: 'integer', maskMargin: 'integer', strength: 'float' };
+
+/** Maps whatever a task's work threw to the protocol error item the client gets. */
+export function failureItem(error: unknown, record: TaskRecord, onUnexpected: (error: unknown) => void): ReturnType<typeof protocolError> {
+  const context = { taskType: record.taskType, taskUUID: record.taskUUID };
+  if (error instanceof TaskFailure) return error.item(record.taskType, record.taskUUID);
+  if (error instanceof EngineError) {
+    const type = error.parameter === undefined ? undefined : (parameterTypes[error.parameter] ?? 'string');
+    return protocolError(error.code, error.message, { ...context, parameter: error.parameter, type });
+  }
+  onUnexpected(error);
+  return protocolError('internalServerError', 'the server failed to run this task', context);
+}

@@ -1,0 +1,33 @@
+// Serves stored images at `GET /images/<imageUUID>.<ext>`, the URLs of outputType "URL" results and
+// of imageUpload answers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mediaTypeOf, type ImageStore } from '../images/store.js';
+
+const imagePath = /^\/images\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(png|jpg|jpeg|webp)$/i;
+
+/** True for a path this module serves. */
+export function isImagePath(pathname: string): boolean {
+  return imagePath.test(pathname);
+}
+
+/** Answers GET or HEAD of an image path: the bytes, or 404 when unknown or expired. */
+export function serveImage(pathname: string, req: IncomingMessage, res: ServerResponse, images: ImageStore): void {
+  const uuid = imagePath.exec(pathname)?.[1];
+  const image = uuid === undefined ? undefined : images.get(uuid);
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  if (image === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('image not found\n');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': mediaTypeOf(image.format),
+    'content-length': String(image.bytes.byteLength),
+    // An imageUUID always names the same bytes.
+    'cache-control': 'private, max-age=600, immutable',
+  });
+  if (req.method === 'HEAD') res.end();
+  else res.end(image.bytes);
+}

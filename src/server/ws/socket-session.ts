@@ -1,0 +1,543 @@
+// One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
+// closed, moved by one transition function), authentication and pipelining, keepalive, the session
+// extensions it turns on (enableExtensions), the authentication timer, the bounds before
+// authentication, the time of its last frame (the server's idle sweep reads it), and the writes of
+// its session's frames within the send buffer's bound. Everything it registers is undone on the way
+// to `closed`.
+import type { Duplex } from 'node:stream';
+import type { RawData, WebSocket } from 'ws';
+import {
+  decodeClientFrame,
+  extensionNames,
+  protocolError,
+  validateTask,
+  type AuthenticationTask,
+  type ProtocolErrorItem,
+} from '../../protocol/index.js';
+import { authError, type Authenticator } from '../auth/auth.js';
+import { closeCodes } from './close-codes.js';
+import type { AdmissionTicket, KeyConnections } from './connection-caps.js';
+import type { Faults } from '../faults.js';
+import type { ServerLimits } from '../limits.js';
+import { errorMessage, type Logger } from '../logger.js';
+import { dataFrame, encodeServerFrame, errorsFrame, type ServerFrame } from '../core/server-frame.js';
+import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
+import { flagsOf, namesOf, type Session, type SessionSocket, type SessionStore } from './session-store.js';
+import type { TaskContext, TaskRouter } from '../core/task-router.js';
+import type { WriteCoalescer } from '../../internal/write-coalescer.js';
+
+/** What a socket session needs from its server. */
+export interface SocketDeps {
+  readonly router: TaskRouter;
+  readonly sessions: SessionStore;
+  readonly authenticate: Authenticator;
+  readonly faults: Faults;
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  /** Merges each turn's writes to a socket into one system call. */
+  readonly writes: WriteCoalescer;
+  /** Authenticated sockets per key (`maxConnectionsPerKey`). */
+  readonly connections: KeyConnections;
+  /** Called once, when the socket reaches `closed`. */
+  closed(socket: SocketSession): void;
+}
+
+/** The socket's state, with the data that exists only in that state. */
+export type SocketState =
+  | { readonly name: 'awaitingAuth' }
+  | { readonly name: 'authenticating' }
+  | { readonly name: 'active'; readonly session: Session; readonly ctx: TaskContext }
+  | { readonly name: 'closing' }
+  | { readonly name: 'closed' };
+
+type StateName = SocketState['name'];
+
+/** The allowed edges; any other move is a bug and throws. */
+const edges: Readonly<Record<StateName, readonly StateName[]>> = {
+  awaitingAuth: ['authenticating', 'closing', 'closed'],
+  authenticating: ['awaitingAuth', 'active', 'closing', 'closed'],
+  active: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
+
+/** How long a closing socket may wait for the peer's close frame before it is cut. */
+const CLOSE_GRACE_MS = 1_000;
+/** Replies kept while a freeze fault is on; more are dropped, as a dead peer would lose them. */
+const MAX_FROZEN_REPLIES = 1_024;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Bytes of an encoded frame; a string's length in UTF-16 units (exact for the ASCII of base64 results, a lower bound otherwise) spares a scan of large results. */
+function sizeOf(data: string | Uint8Array): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
+
+function frameBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+const supportedExtensions = [...extensionNames];
+
+export class SocketSession implements SessionSocket {
+  readonly #ws: WebSocket;
+  /** The TCP socket under `#ws`, corked while a turn's frames are written. */
+  readonly #tcp: Duplex;
+  readonly #deps: SocketDeps;
+  readonly #peer: string;
+  #state: SocketState = { name: 'awaitingAuth' };
+  /** Entries of received frames not handled yet (pipelined behind an authentication). */
+  #pending: { entry: unknown; index: number }[] = [];
+  #failedAuths = 0;
+  /** performance.now() of the last frame received; the server's idle sweep reads it. */
+  #lastFrameAt = performance.now();
+  #authTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  /** Created on the first delayed pong (a fault hook), so an idle socket does not carry a Set. */
+  #pongTimers: Set<NodeJS.Timeout> | undefined;
+  #frozenReplies: (string | Uint8Array)[] = [];
+  /** Counts raw input until the socket authenticates; dropped then. */
+  #guard: PreAuthGuard | undefined;
+  /** This socket's place among the unauthenticated ones; given back when it authenticates or closes. */
+  #ticket: AdmissionTicket | undefined;
+  /** True while a task output waits because the send buffer is full ('drain' or the sweep retries it). */
+  #blocked = false;
+  /** The queue's size when a sweep last saw it shrink (or first saw it blocked), and when: how long the peer has read nothing. */
+  #stallMark: { readonly bytes: number; readonly at: number } | undefined;
+
+  constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string, ticket: AdmissionTicket | undefined) {
+    this.#ws = ws;
+    this.#tcp = tcp;
+    this.#deps = deps;
+    this.#peer = peer;
+    this.#ticket = ticket;
+    this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
+    ws.on('message', this.#socketOnMessage);
+    ws.on('close', this.#socketOnClose);
+    ws.on('error', this.#socketOnError);
+    // Added after the listener of `ws` (attached during the handshake), so it sees each chunk after `ws` parsed it.
+    const { maxUnauthenticatedFrameBytes, maxFrameBytes } = deps.limits;
+    this.#guard = new PreAuthGuard(tcp, maxUnauthenticatedFrameBytes, maxFrameBytes + maxUnauthenticatedFrameBytes, this.#preAuthExceeded);
+  }
+
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** Closes with 1000 "idle timeout" when nothing arrived since `since` (performance.now() time). */
+  closeIfSilentSince(since: number): void {
+    if (this.#lastFrameAt <= since && this.#state.name !== 'closing' && this.#state.name !== 'closed') this.close(closeCodes.normal, 'idle timeout');
+  }
+
+  get writable(): boolean {
+    return this.#state.name === 'active' && this.#ws.readyState === this.#ws.OPEN && !this.#deps.faults.frozen;
+  }
+
+  /** The one transition function: checks the edge, runs the exit step, then the entry step. */
+  #moveTo(next: SocketState): void {
+    const from = this.#state;
+    if (!edges[from.name].includes(next.name)) throw new Error(`internal: socket state ${from.name} -> ${next.name} is not allowed`);
+    if (from.name === 'active') {
+      from.session.detach(this);
+      this.#deps.connections.release(from.ctx.owner);
+    }
+    this.#state = next;
+    if (next.name === 'active' || next.name === 'closing' || next.name === 'closed') {
+      clearTimeout(this.#authTimer);
+      this.#authTimer = undefined;
+      this.#guard?.dispose();
+      this.#guard = undefined;
+      this.#ticket?.release();
+      this.#ticket = undefined;
+    } else {
+      this.#guard?.enter(next.name);
+    }
+    if (next.name === 'closing' || next.name === 'closed') {
+      for (const timer of this.#pongTimers ?? []) clearTimeout(timer);
+      this.#pongTimers = undefined;
+      this.#pending = [];
+      this.#frozenReplies = [];
+    }
+    if (next.name === 'closing') {
+      this.#graceTimer = setTimeout(() => this.terminate('close grace elapsed'), CLOSE_GRACE_MS).unref();
+    }
+    if (next.name === 'closing' || next.name === 'closed') {
+      this.#blocked = false;
+      this.#tcp.off('drain', this.#socketOnDrain);
+    }
+    if (next.name === 'closed') {
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = undefined;
+      this.#ws.off('message', this.#socketOnMessage);
+      this.#ws.off('close', this.#socketOnClose);
+      // What this turn holds is written out before any cut, so a dropAfterFrames fault still
+      // delivers the frames written before it.
+      this.#deps.writes.release(this.#tcp);
+      // The error listener stays: a late socket error must not become an uncaught exception.
+      this.#deps.closed(this);
+    }
+  }
+
+  // ---- socket events ----
+
+  readonly #socketOnMessage = (data: RawData): void => {
+    // A throw here would leave through the socket's 'data' event and end the process.
+    try {
+      this.#onMessage(data);
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  #onMessage(data: RawData): void {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    this.#lastFrameAt = performance.now();
+    this.#guard?.messageEnded();
+    const decoded = decodeClientFrame(frameBytes(data), this.#deps.limits);
+    if (!decoded.ok) {
+      this.#reply(errorsFrame([decoded.error]));
+      return;
+    }
+    if (state === 'authenticating' && this.#pending.length + decoded.entries.length > this.#deps.limits.maxTasksPerFrame) {
+      this.#reply(errorsFrame([protocolError('tooManyTasks', `at most ${this.#deps.limits.maxTasksPerFrame} tasks may wait for the authentication in progress`, { type: 'array' })]));
+      return;
+    }
+    decoded.entries.forEach((entry, index) => this.#pending.push({ entry, index }));
+    this.#drain();
+  }
+
+  readonly #socketOnClose = (): void => {
+    try {
+      if (this.#state.name !== 'closed') this.#moveTo({ name: 'closed' });
+    } catch (error) {
+      this.#deps.logger.error('socket close failed', { peer: this.#peer, error: errorMessage(error) });
+    }
+  };
+
+  /** The peer read output again: write what its session holds. */
+  readonly #socketOnDrain = (): void => {
+    try {
+      this.#stallMark = undefined;
+      this.#retryHeld();
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  readonly #preAuthExceeded = (phase: PreAuthPhase): void => {
+    try {
+      this.#deps.logger.info('unauthenticated input too large', { peer: this.#peer, phase });
+      this.close(closeCodes.messageTooBig, phase === 'awaitingAuth' ? 'frame too large before authentication' : 'too much input behind the authentication');
+      // Read no more: `ws` would otherwise buffer the rest of the announced frame while the close
+      // handshake runs. The close frame is followed by the end of our side; the grace timer cuts it.
+      this.#tcp.pause();
+      this.#tcp.end();
+    } catch (error) {
+      this.#internalFailure(error);
+    }
+  };
+
+  /** A bug met while handling this socket's input: logged, the socket closed with 1011, the process serving on. */
+  #internalFailure(error: unknown): void {
+    this.#deps.logger.error('socket input failed', { peer: this.#peer, error: errorMessage(error) });
+    try {
+      this.close(closeCodes.internalError, 'internal error');
+    } catch {
+      this.terminate('internal error');
+    }
+  }
+
+  readonly #socketOnError = (error: Error): void => {
+    this.#deps.logger.debug('socket error', { peer: this.#peer, error: error.message });
+  };
+
+  // ---- inbound ----
+
+  /** Handles pending entries in order; pauses while an authentication is being checked. */
+  #drain(): void {
+    while (this.#pending.length > 0) {
+      const state = this.#state;
+      if (state.name !== 'awaitingAuth' && state.name !== 'active') return;
+      const next = this.#pending.shift();
+      if (next === undefined) return;
+      const { entry, index } = next;
+      const taskType = isRecord(entry) ? entry.taskType : undefined;
+      if (taskType === 'ping') {
+        this.#ping(entry, index);
+      } else if (state.name === 'active' && taskType === 'enableExtensions') {
+        this.#enableExtensions(entry, index, state.session);
+      } else if (state.name === 'active') {
+        this.#deps.router.dispatch(entry, index, state.ctx).catch(this.#dispatchFailed);
+      } else if (taskType === 'authentication') {
+        this.#authenticate(entry, index).catch((error: unknown) => this.#internalFailure(error));
+      } else {
+        const context = isRecord(entry) ? entry : {};
+        this.#reply(
+          errorsFrame([
+            protocolError('notAuthenticated', 'authenticate first: the first task of a connection must be an authentication task', {
+              taskType: typeof context.taskType === 'string' ? context.taskType : undefined,
+              taskUUID: typeof context.taskUUID === 'string' ? context.taskUUID : undefined,
+            }),
+          ]),
+        );
+      }
+    }
+  }
+
+  /** The router answers every task itself; a rejection is a bug, logged, and the socket goes on. */
+  readonly #dispatchFailed = (error: unknown): void => {
+    this.#deps.logger.error('task dispatch failed', { peer: this.#peer, error: errorMessage(error) });
+    this.#reply(errorsFrame([protocolError('internalServerError', 'the server failed to handle this task')]));
+  };
+
+  #ping(entry: unknown, index: number): void {
+    const result = validateTask(entry, index);
+    if (!result.ok) {
+      this.#reply(errorsFrame(result.errors));
+      return;
+    }
+    const state = this.#state;
+    if (result.task.taskType === 'ping' && result.task.ack !== undefined && state.name === 'active' && state.session.flags.ack) {
+      state.session.acknowledge(result.task.ack);
+    }
+    const policy = this.#deps.faults.pongPolicy();
+    if (policy === 'withhold') return;
+    const pong = dataFrame({ taskType: 'ping', pong: true });
+    if (policy === 0) {
+      this.#reply(pong);
+      return;
+    }
+    const timers = (this.#pongTimers ??= new Set());
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      this.#reply(pong);
+    }, policy).unref();
+    timers.add(timer);
+  }
+
+  /** Sets the session's extensions; the tasks handled after it (this frame's rest included) get them. */
+  #enableExtensions(entry: unknown, index: number, session: Session): void {
+    const result = validateTask(entry, index);
+    if (!result.ok || result.task.taskType !== 'enableExtensions') {
+      this.#reply(errorsFrame(result.ok ? [] : result.errors));
+      return;
+    }
+    session.enable(flagsOf(result.task.extensions), result.task.ack);
+    this.#reply(dataFrame({ taskType: 'enableExtensions', enabledExtensions: namesOf(session.flags) }));
+  }
+
+  async #authenticate(entry: unknown, index: number): Promise<void> {
+    const result = validateTask(entry, index);
+    if (!result.ok || result.task.taskType !== 'authentication') {
+      this.#authFailed(result.ok ? [] : result.errors);
+      return;
+    }
+    const task: AuthenticationTask = result.task;
+    this.#moveTo({ name: 'authenticating' });
+    const outcome = await this.#deps.authenticate(task.apiKey);
+    if (this.#state.name !== 'authenticating') return;
+    if (!outcome.ok) {
+      this.#moveTo({ name: 'awaitingAuth' });
+      this.#deps.logger.info('authentication refused', { peer: this.#peer, code: outcome.code });
+      this.#authFailed([authError(outcome.code)]);
+      this.#drain();
+      return;
+    }
+    const owner = outcome.owner;
+    // Counted from here; given back when the socket leaves `active`, or below if it never gets there.
+    if (!this.#deps.connections.tryAcquire(owner)) {
+      this.#deps.logger.info('authentication refused', { peer: this.#peer, code: 'tooManyConnections' });
+      this.#reply(
+        errorsFrame([
+          protocolError('tooManyConnections', `this API key has ${this.#deps.limits.maxConnectionsPerKey} open connections, as many as the server allows; close one first`, { taskType: 'authentication' }),
+        ]),
+      );
+      this.close(closeCodes.policyViolation, 'too many connections for this key');
+      return;
+    }
+    const asked = task.connectionSessionUUID ?? undefined;
+    let session = asked === undefined ? undefined : this.#deps.sessions.find(asked, owner);
+    const resumed = session !== undefined;
+    session ??= this.#deps.sessions.create(owner);
+    if (session === undefined) {
+      this.#deps.connections.release(owner);
+      this.#moveTo({ name: 'awaitingAuth' });
+      this.#reply(errorsFrame([protocolError('sessionLimitReached', this.#deps.sessions.refusal(owner), { taskType: 'authentication' })]));
+      this.#drain();
+      return;
+    }
+    // Older clients ask for extensions here (for this socket); newer ones send enableExtensions.
+    const askedFlags = task.extensions === undefined ? undefined : flagsOf(task.extensions);
+    const reply: Record<string, unknown> & { taskType: string } = { taskType: 'authentication', connectionSessionUUID: session.uuid, resumed };
+    // Another key's session, an expired one and an unknown one look the same.
+    if (asked !== undefined && !resumed) reply.resumeError = 'sessionNotFound';
+    // Offered unasked: a client sends enableExtensions only to a server that lists them.
+    reply.extensions = supportedExtensions;
+    reply.enabledExtensions = namesOf(session.flagsOnAttach(askedFlags));
+    const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true };
+    this.#moveTo({ name: 'active', session, ctx });
+    this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed });
+    this.#reply(dataFrame(reply));
+    // Held frames follow the reply, in order, numbered under ack (an older client's resume acknowledges some first).
+    session.attach(this, askedFlags, resumed ? task.ack : undefined);
+    if (this.#deps.faults.takeCloseAfterAuth()) {
+      this.terminate('fault: closeAfterAuth');
+      return;
+    }
+    this.#drain();
+  }
+
+  #authFailed(errors: readonly ProtocolErrorItem[]): void {
+    if (errors.length > 0) this.#reply(errorsFrame(errors));
+    this.#failedAuths++;
+    if (this.#failedAuths >= this.#deps.limits.maxFailedAuths) this.close(closeCodes.policyViolation, 'too many failed authentications');
+  }
+
+  // ---- outbound ----
+
+  /** Writes a frame that is not a task output (auth reply, pong, getResponse answer, frame error). */
+  #reply(frame: ServerFrame): void {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    const binary = this.#state.name === 'active' && this.#state.session.flags.binary;
+    const data = encodeServerFrame(frame, { binary });
+    if (this.#deps.faults.frozen) {
+      if (this.#frozenReplies.length < MAX_FROZEN_REPLIES) this.#frozenReplies.push(data);
+      return;
+    }
+    this.#sendReply(data);
+  }
+
+  /** A reply is never queued beyond the send buffer's bound: a peer that does not read is closed. */
+  #sendReply(data: string | Uint8Array): void {
+    if (!this.#fits(data)) {
+      this.#sendBufferFull('a reply did not fit');
+      return;
+    }
+    this.#send(data);
+  }
+
+  /** True when `data` may be written now: nothing is queued, or it keeps the queue within maxSocketBufferedBytes. */
+  #fits(data: string | Uint8Array): boolean {
+    const buffered = this.#ws.bufferedAmount;
+    return buffered === 0 || buffered + sizeOf(data) <= this.#deps.limits.maxSocketBufferedBytes;
+  }
+
+  #sendBufferFull(why: string): void {
+    this.#deps.logger.info('send buffer full', { peer: this.#peer, buffered: this.#ws.bufferedAmount, why });
+    this.close(closeCodes.sendBufferFull, 'send buffer full');
+  }
+
+  /** The send buffer went down: write what the session holds, as far as it fits (it may block again). */
+  #retryHeld(): void {
+    if (!this.#blocked) return;
+    this.#blocked = false;
+    this.#tcp.off('drain', this.#socketOnDrain);
+    if (this.#state.name === 'active') this.#state.session.pump();
+  }
+
+  /**
+   * Called by the server's sweep with performance.now(). A socket whose task output waits for the
+   * send buffer is closed with 4001 once its queue has not gone down for `sendStallTimeoutMs` (the
+   * peer reads nothing); when it went down, the held frames are tried again ('drain' only comes
+   * once the queue is empty).
+   */
+  checkSendBuffer(now: number): void {
+    if (!this.#blocked) {
+      this.#stallMark = undefined;
+      return;
+    }
+    const mark = this.#stallMark;
+    if (mark !== undefined && this.#ws.bufferedAmount >= mark.bytes) {
+      if (now - mark.at >= this.#deps.limits.sendStallTimeoutMs) this.#sendBufferFull(`the peer read nothing for ${this.#deps.limits.sendStallTimeoutMs} ms`);
+      return;
+    }
+    this.#retryHeld();
+    this.#stallMark = { bytes: this.#ws.bufferedAmount, at: now };
+  }
+
+  #send(data: string | Uint8Array): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#deps.writes.beforeWrite(this.#tcp);
+    this.#ws.send(data, (error) => {
+      if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
+    });
+    this.#deps.writes.afterWrite(this.#tcp);
+  }
+
+  writeTaskFrame(frame: ServerFrame, seq: number | undefined): boolean {
+    const state = this.#state;
+    if (!this.writable || state.name !== 'active') return false;
+    if (this.#blocked) return false;
+    const data = encodeServerFrame(frame, { seq, binary: state.session.flags.binary });
+    if (!this.#fits(data)) {
+      // The frame stays held in the session; the peer's reading ('drain', or the sweep) writes it.
+      this.#blocked = true;
+      this.#tcp.once('drain', this.#socketOnDrain);
+      return false;
+    }
+    const fault = this.#deps.faults.nextFrame();
+    if (fault === 'dropBefore') {
+      this.terminate('fault: dropBeforeFrame');
+      return false;
+    }
+    this.#send(data);
+    if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
+    return true;
+  }
+
+  writePreview(frame: ServerFrame): void {
+    const state = this.#state;
+    if (!this.writable || state.name !== 'active') return;
+    // A slow reader skips previews rather than queueing them: the next one or the final supersedes it.
+    if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes || this.#blocked) return;
+    const data = encodeServerFrame(frame, { binary: false });
+    if (!this.#fits(data)) return;
+    const fault = this.#deps.faults.nextFrame();
+    if (fault === 'dropBefore') {
+      this.terminate('fault: dropBeforeFrame');
+      return;
+    }
+    this.#send(data);
+    if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
+  }
+
+  evict(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
+  /** A freeze fault ended: write the replies kept meanwhile, then the session's held frames. */
+  unfreeze(): void {
+    const replies = this.#frozenReplies;
+    this.#frozenReplies = [];
+    for (const data of replies) {
+      if (this.#state.name === 'closing' || this.#state.name === 'closed') return;
+      this.#sendReply(data);
+    }
+    if (this.#state.name === 'active') this.#state.session.pump();
+  }
+
+  // ---- ending ----
+
+  /** Closes with a close frame; the socket is cut if the peer does not answer within a second. */
+  close(code: number, reason: string): void {
+    const state = this.#state.name;
+    if (state === 'closing' || state === 'closed') return;
+    this.#deps.logger.debug('closing socket', { peer: this.#peer, code, reason });
+    this.#moveTo({ name: 'closing' });
+    this.#ws.close(code, reason);
+    this.#deps.writes.release(this.#tcp);
+  }
+
+  /** Cuts the socket at once, without a close frame (a network failure, or a fault). */
+  terminate(reason: string): void {
+    if (this.#state.name === 'closed') return;
+    this.#deps.logger.debug('terminating socket', { peer: this.#peer, reason });
+    this.#moveTo({ name: 'closed' });
+    this.#ws.terminate();
+  }
+}
