@@ -1,5 +1,6 @@
 // The owner of a group of timers and listeners: everything registered here is undone by one
-// dispose() call, which is the only teardown path of an attempt, a task or the client.
+// dispose() call, which is the only teardown path of what owns it (an attempt, a task or the client;
+// a socket, a webhook delivery or the server).
 import type { Clock, TimerHandle } from './clock.js';
 
 /** Something with the standard addEventListener/removeEventListener pair. */
@@ -43,6 +44,23 @@ export class Disposer {
       callback();
     }, ms);
     return cancel;
+  }
+
+  /**
+   * `callback` every `ms` while this disposer lives: one timeout, armed again before each run (a
+   * run's own time does not delay the next). The returned function stops it.
+   */
+  every(clock: Clock, ms: number, callback: () => void): () => void {
+    if (this.#disposed) return () => undefined;
+    let handle: TimerHandle | undefined = undefined;
+    const tick = (): void => {
+      handle = clock.setTimeout(tick, ms);
+      callback();
+    };
+    handle = clock.setTimeout(tick, ms);
+    return this.add(() => {
+      if (handle !== undefined) clock.clearTimeout(handle);
+    });
   }
 
   /** An event listener owned by this disposer; the returned function removes it. */

@@ -156,7 +156,7 @@ describe('re-attach', () => {
     await back.close();
   });
 
-  it('leaves a task with its session while that session has a live socket', async () => {
+  it('leaves a task with its session while that session has an attached socket', async () => {
     const engine = createGateEngine();
     server = await startTestServer({ engine });
     const owner = await RawClient.authenticated(server.url);
