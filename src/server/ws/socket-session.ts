@@ -79,6 +79,8 @@ function frameBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
+const noop = (): void => undefined;
+
 export class SocketSession implements SessionSocket {
   readonly #ws: WebSocket;
   /** The TCP socket under `#ws`, corked while a turn's frames are written. */
@@ -145,6 +147,8 @@ export class SocketSession implements SessionSocket {
     this.#state = next;
     if (next.name === 'active' || next.name === 'closing' || next.name === 'closed') {
       this.#cancelAuthDeadline();
+      // Not kept: the cancel function holds the timer, which an idle socket should not carry.
+      this.#cancelAuthDeadline = noop;
       this.#guard?.dispose();
       this.#guard = undefined;
       this.#ticket?.release();
