@@ -11,7 +11,8 @@ export interface ListenerTarget {
 
 /** Collects undo steps and runs each exactly once, newest first. */
 export class Disposer {
-  readonly #undo = new Set<() => void>();
+  /** Made on the first registration and let go when the last step is undone: an owner with nothing registered (an idle socket) carries no Set. */
+  #undo: Set<() => void> | undefined = undefined;
   #disposed = false;
 
   /** True once {@link dispose} ran; later registrations are undone at once. */
@@ -25,10 +26,13 @@ export class Disposer {
       undo();
       return () => undefined;
     }
+    const steps = (this.#undo ??= new Set());
     const once = () => {
-      if (this.#undo.delete(once)) undo();
+      if (!steps.delete(once)) return;
+      if (steps.size === 0 && this.#undo === steps) this.#undo = undefined;
+      undo();
     };
-    this.#undo.add(once);
+    steps.add(once);
     return once;
   }
 
@@ -76,7 +80,7 @@ export class Disposer {
     if (this.#disposed) return;
     this.#disposed = true;
     // Each step is a once-wrapper that removes itself from the set before running.
-    const steps = [...this.#undo].reverse();
+    const steps = [...(this.#undo ?? [])].reverse();
     for (const step of steps) {
       try {
         step();
@@ -88,6 +92,6 @@ export class Disposer {
 
   /** Number of registered undo steps (for leak tests). */
   get size(): number {
-    return this.#undo.size;
+    return this.#undo?.size ?? 0;
   }
 }
