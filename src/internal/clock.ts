@@ -1,5 +1,6 @@
 // Timers behind one small interface, so the policies that use them run on fake time in tests, and
-// so every timer of the client is unref'd in Node: only an explicit hold keeps a process alive.
+// so every timer of the client and the server is unref'd in Node: only an explicit hold keeps a
+// process alive.
 
 /** An opaque timer handle from {@link Clock.setTimeout}. */
 export type TimerHandle = ReturnType<typeof globalThis.setTimeout>;
@@ -13,6 +14,15 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * A clock that also reads monotonic time: the server's, which stamps expiries with the wall clock
+ * ({@link Clock.now}) but measures silence and stalls with a clock a wall-clock step cannot move.
+ */
+export interface MonotonicClock extends Clock {
+  /** Milliseconds that only ever go forward, from an arbitrary origin (performance.now by default). */
+  monotonic(): number;
+}
+
 interface Unrefable {
   unref?: () => unknown;
 }
@@ -21,8 +31,9 @@ interface Unrefable {
  * The global timers, unref'd where the platform allows it (Node). Looked up on every call, so
  * fake timers installed after the client was created still apply.
  */
-export const systemClock: Clock = {
+export const systemClock: MonotonicClock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout(callback, ms) {
     const handle = globalThis.setTimeout(callback, ms);
     (handle as Unrefable).unref?.();

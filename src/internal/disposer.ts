@@ -1,5 +1,6 @@
 // The owner of a group of timers and listeners: everything registered here is undone by one
-// dispose() call, which is the only teardown path of an attempt, a task or the client.
+// dispose() call, which is the only teardown path of what owns it (an attempt, a task or the client;
+// a socket, a webhook delivery or the server).
 import type { Clock, TimerHandle } from './clock.js';
 
 /** Something with the standard addEventListener/removeEventListener pair. */
@@ -10,7 +11,8 @@ export interface ListenerTarget {
 
 /** Collects undo steps and runs each exactly once, newest first. */
 export class Disposer {
-  readonly #undo = new Set<() => void>();
+  /** Made on the first registration and let go when the last step is undone: an owner with nothing registered (an idle socket) carries no Set. */
+  #undo: Set<() => void> | undefined = undefined;
   #disposed = false;
 
   /** True once {@link dispose} ran; later registrations are undone at once. */
@@ -24,10 +26,13 @@ export class Disposer {
       undo();
       return () => undefined;
     }
+    const steps = (this.#undo ??= new Set());
     const once = () => {
-      if (this.#undo.delete(once)) undo();
+      if (!steps.delete(once)) return;
+      if (steps.size === 0 && this.#undo === steps) this.#undo = undefined;
+      undo();
     };
-    this.#undo.add(once);
+    steps.add(once);
     return once;
   }
 
@@ -45,6 +50,23 @@ export class Disposer {
     return cancel;
   }
 
+  /**
+   * `callback` every `ms` while this disposer lives: one timeout, armed again before each run (a
+   * run's own time does not delay the next). The returned function stops it.
+   */
+  every(clock: Clock, ms: number, callback: () => void): () => void {
+    if (this.#disposed) return () => undefined;
+    let handle: TimerHandle | undefined = undefined;
+    const tick = (): void => {
+      handle = clock.setTimeout(tick, ms);
+      callback();
+    };
+    handle = clock.setTimeout(tick, ms);
+    return this.add(() => {
+      if (handle !== undefined) clock.clearTimeout(handle);
+    });
+  }
+
   /** An event listener owned by this disposer; the returned function removes it. */
   listen<E>(target: ListenerTarget, type: string, listener: (event: E) => void): () => void {
     if (this.#disposed) return () => undefined;
@@ -58,7 +80,7 @@ export class Disposer {
     if (this.#disposed) return;
     this.#disposed = true;
     // Each step is a once-wrapper that removes itself from the set before running.
-    const steps = [...this.#undo].reverse();
+    const steps = [...(this.#undo ?? [])].reverse();
     for (const step of steps) {
       try {
         step();
@@ -70,6 +92,6 @@ export class Disposer {
 
   /** Number of registered undo steps (for leak tests). */
   get size(): number {
-    return this.#undo.size;
+    return this.#undo?.size ?? 0;
   }
 }

@@ -1,6 +1,7 @@
 // The options of createServer, their defaults in one resolved object, and their checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/index.js';
+import { systemClock, type MonotonicClock } from '../internal/clock.js';
 import type { ApiKeys } from './auth/auth.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 import { silentLogger, stderrLogger, type Logger } from './logger.js';
@@ -74,6 +75,14 @@ export interface ServerOptions {
    * @default none
    */
   allowedOrigins?: readonly string[];
+  /**
+   * For tests: the time source and timers of everything the server schedules itself (its sweeps,
+   * the authentication deadline, close grace, delayed pongs, resume windows, task and image
+   * retention, imagine lifetimes, token expiry, webhook retries and deadlines, a stop's grace). A
+   * test moves it by hand; sockets, HTTP and the engine still run on real time.
+   * @default the global timers (unref'd), Date.now and performance.now
+   */
+  clock?: MonotonicClock;
 }
 
 /** The options with every default applied. */
@@ -95,6 +104,7 @@ export interface ResolvedServerOptions {
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
   readonly allowedOrigins: readonly string[];
+  readonly clock: MonotonicClock;
 }
 
 function milliseconds(value: number | undefined, fallback: number, name: string): number {
@@ -136,5 +146,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,
     allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
+    clock: options.clock ?? systemClock,
   };
 }

@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createProceduralEngine, type Engine } from '../engine/index.js';
+import { createProceduralEngine } from '../engine/index.js';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { createAuthenticator, type Authenticator } from './auth/auth.js';
 import { answerClientError, trackResponse } from './http/client-error.js';
@@ -15,7 +15,7 @@ import { Faults, type ServerFaults } from './faults.js';
 import { isImagePath, serveImage } from './http/images.js';
 import { handleHttpTasks } from './http/tasks.js';
 import { sendJson } from './http/json-response.js';
-import { ImageStore } from './images/store.js';
+import { MemoryImageStore, type ImageStore } from './images/store.js';
 import { errorMessage } from './logger.js';
 import { OpenAiError, sendOpenAiError } from './openai/errors.js';
 import { OpenAiFace } from './openai/face.js';
@@ -27,10 +27,11 @@ import { requestPath } from './http/request-target.js';
 import { handleTokenRequest } from './http/token-route.js';
 import { TokenIssuer } from './auth/tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { SessionStore } from './ws/session-store.js';
+import { MemorySessionStore, type SessionStore } from './ws/session-store.js';
 import { SocketSession, type SocketDeps } from './ws/socket-session.js';
 import { WriteCoalescer } from '../internal/write-coalescer.js';
-import { TaskRegistry } from './core/task-registry.js';
+import { Disposer } from '../internal/disposer.js';
+import { MemoryTaskRegistry, type TaskRegistry } from './core/task-registry.js';
 import { TaskRouter } from './core/task-router.js';
 import { WebhookSender } from './outbound/webhooks.js';
 
@@ -108,11 +109,35 @@ function refusalError(refusal: OriginRefusal): ProtocolErrorItem {
 /** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
 const HTTP_GRACE_MS = 1_000;
 
+/** The stores and the task core: what a restart without keepState clears and close() ends. */
+interface Core {
+  readonly tokens: TokenIssuer;
+  readonly authenticate: Authenticator;
+  readonly webhooks: WebhookSender;
+  readonly images: ImageStore;
+  readonly sessions: SessionStore;
+  readonly registry: TaskRegistry;
+  readonly router: TaskRouter;
+}
+
+/** Builds the stores (in this process's memory) and the task core on the server's clock. */
+function createCore(options: ResolvedServerOptions, publicUrl: () => string): Core {
+  const { logger, limits, clock } = options;
+  const engine = options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs });
+  const tokens = new TokenIssuer({ ...options.tokens, now: options.tokens.now ?? (() => clock.now()) });
+  const authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), tokens);
+  const webhooks = new WebhookSender({ limits, logger, policy: options.outbound, clock });
+  const images = new MemoryImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs, clock });
+  const sessions = new MemorySessionStore({ limits, logger, clock, resumeWindowMs: options.resumeWindowMs });
+  const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock });
+  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks });
+  return { tokens, authenticate, webhooks, images, sessions, registry, router };
+}
+
 type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';
 
 class ReferenceServer implements ImagewireServer {
   readonly #options: ResolvedServerOptions;
-  readonly #engine: Engine;
   readonly #authenticate: Authenticator;
   readonly #faults: Faults;
   readonly #images: ImageStore;
@@ -138,8 +163,8 @@ class ReferenceServer implements ImagewireServer {
   readonly #socketsGone: (() => void)[] = [];
   /** POST /v1 requests still being answered; a stop lets them finish (briefly) before cutting them. */
   readonly #httpPending = new Set<Promise<void>>();
-  readonly #sweepTimer: NodeJS.Timeout;
-  readonly #idleSweepTimer: NodeJS.Timeout;
+  /** Owns the server's own timers (the sweeps, a stop's grace); close() disposes it. */
+  readonly #timers = new Disposer();
   #http: Server | undefined;
   readonly #webhooks: WebhookSender;
   #wss: WebSocketServer | undefined;
@@ -150,10 +175,6 @@ class ReferenceServer implements ImagewireServer {
   constructor(options: ResolvedServerOptions) {
     this.#options = options;
     const { logger, limits } = options;
-    this.#engine = options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs });
-    this.#tokens = new TokenIssuer(options.tokens);
-    this.#authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), this.#tokens);
-    this.#page = options.page === undefined ? undefined : new PageRoute(options.page, this.#tokens);
     this.#unauthenticated = new UnauthenticatedSockets(limits.maxUnauthenticatedSockets, limits.maxUnauthenticatedSocketsPerAddress);
     this.#connections = new KeyConnections(limits.maxConnectionsPerKey);
     this.#faults = new Faults({
@@ -164,20 +185,16 @@ class ReferenceServer implements ImagewireServer {
         for (const socket of [...this.#sockets]) socket.unfreeze();
       },
     });
-    this.#webhooks = new WebhookSender(limits, logger, options.outbound);
-    this.#images = new ImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs });
-    this.#sessions = new SessionStore({ limits, logger, resumeWindowMs: options.resumeWindowMs });
-    this.#registry = new TaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey });
-    this.#router = new TaskRouter({
-      engine: this.#engine,
-      registry: this.#registry,
-      images: this.#images,
-      limits,
-      logger,
-      outbound: options.outbound,
-      publicUrl: () => this.#publicUrl(),
-      webhooks: this.#webhooks,
-    });
+    const publicUrl = (): string => this.#publicUrl();
+    const core = createCore(options, publicUrl);
+    this.#tokens = core.tokens;
+    this.#authenticate = core.authenticate;
+    this.#webhooks = core.webhooks;
+    this.#images = core.images;
+    this.#sessions = core.sessions;
+    this.#registry = core.registry;
+    this.#router = core.router;
+    this.#page = options.page === undefined ? undefined : new PageRoute(options.page, this.#tokens);
     this.#socketDeps = {
       router: this.#router,
       sessions: this.#sessions,
@@ -187,24 +204,32 @@ class ReferenceServer implements ImagewireServer {
       logger,
       writes: this.#writes,
       connections: this.#connections,
+      clock: options.clock,
       closed: (gone) => this.#socketClosed(gone),
     };
-    const publicUrl = (): string => this.#publicUrl();
-    this.#imagine = new ImagineEndpoint({ router: this.#router, limits, publicUrl });
+    this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl });
     this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl }), this.#imagine]);
-    const sweepMs = Math.min(60_000, Math.max(1_000, options.taskRetentionMs / 2));
-    this.#sweepTimer = setInterval(() => {
+    this.#startSweeps();
+  }
+
+  /**
+   * The server's two periodic sweeps, owned by its disposer: expired records and images, and every
+   * socket's silence and send buffer. One timer checks every socket instead of a timer per socket:
+   * an idle server may hold tens of thousands. A silent socket is closed within a quarter of the
+   * window (at most 1 s) after it; the same sweep closes sockets whose peer stopped reading (see
+   * checkSendBuffer).
+   */
+  #startSweeps(): void {
+    const { clock, logger, idleTimeoutMs } = this.#options;
+    const sweepMs = Math.min(60_000, Math.max(1_000, this.#options.taskRetentionMs / 2));
+    this.#timers.every(clock, sweepMs, () => {
       this.#registry.sweep();
       this.#images.sweep();
       this.#imagine.sweep();
-    }, sweepMs).unref();
-    // One timer checks every socket for silence, instead of a timer per socket: an idle server may
-    // hold tens of thousands. A silent socket is closed within a quarter of the window (at most 1 s)
-    // after it. The same sweep closes sockets whose peer stopped reading (see checkSendBuffer).
-    const idleMs = options.idleTimeoutMs;
-    this.#idleSweepTimer = setInterval(() => {
-      const now = performance.now();
-      const silentSince = now - idleMs;
+    });
+    this.#timers.every(clock, Math.max(10, Math.min(1_000, idleTimeoutMs / 4)), () => {
+      const now = clock.monotonic();
+      const silentSince = now - idleTimeoutMs;
       for (const socket of this.#sockets) {
         try {
           socket.closeIfSilentSince(silentSince);
@@ -213,7 +238,7 @@ class ReferenceServer implements ImagewireServer {
           logger.error('socket sweep failed', { error: errorMessage(error) });
         }
       }
-    }, Math.max(10, Math.min(1_000, idleMs / 4))).unref();
+    });
   }
 
   get url(): string {
@@ -449,12 +474,12 @@ class ReferenceServer implements ImagewireServer {
     wss?.close();
     // Requests whose tasks were just cancelled get their answer out; ones still waiting are cut.
     if (this.#httpPending.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
+      let endGrace = (): void => undefined;
       const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, HTTP_GRACE_MS);
+        endGrace = this.#timers.timeout(this.#options.clock, HTTP_GRACE_MS, resolve);
       });
       await Promise.race([Promise.allSettled([...this.#httpPending]), grace]);
-      clearTimeout(timer);
+      endGrace();
     }
     http?.closeAllConnections();
     await httpClosed;
@@ -489,11 +514,10 @@ class ReferenceServer implements ImagewireServer {
     await this.#stopListening(closeCodes.goingAway, 'server shutting down');
     await this.#webhooks.close();
     this.#registry.clear();
-    this.#sessions.clear();
+    this.#sessions.close();
     this.#images.clear();
     this.#imagine.clear();
-    clearInterval(this.#sweepTimer);
-    clearInterval(this.#idleSweepTimer);
+    this.#timers.dispose();
     this.#writes.close();
     this.#lifecycle = 'closed';
   }

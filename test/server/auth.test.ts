@@ -1,6 +1,7 @@
 // Authentication on the WebSocket face: the reply's exact shape, bad keys, open mode, tasks before
 // authentication, pipelining behind it, and the path/query routing official SDKs rely on.
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { isAbout, isFinal, itemOf, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -127,8 +128,12 @@ describe('authentication', () => {
   });
 
   it('closes a socket that never authenticates after authTimeoutMs with 1008', async () => {
-    server = await startTestServer({ limits: { authTimeoutMs: 50 } });
+    const clock = new FakeClock();
+    server = await startTestServer({ limits: { authTimeoutMs: 50 }, clock });
     const client = await RawClient.connect(server.url);
-    expect((await client.waitForClose()).code).toBe(1008);
+    clock.advance(49);
+    expect(server.stats().connections).toBe(1);
+    clock.advance(1);
+    expect(await client.waitForClose()).toEqual({ code: 1008, reason: 'authentication timeout' });
   });
 });

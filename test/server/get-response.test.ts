@@ -2,6 +2,7 @@
 // task to another session of the same key, and taskNotFound for anyone else.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerDataItem } from '../../src/protocol/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { finalItem, isErrorOf, isFinal, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -78,15 +79,16 @@ describe('getResponse', () => {
   });
 
   it('forgets finished tasks after taskRetentionMs, and the taskUUID can then be sent again', async () => {
-    server = await startTestServer({ taskRetentionMs: 30 });
+    const clock = new FakeClock();
+    server = await startTestServer({ taskRetentionMs: 30, clock });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask();
     client.send([task]);
     await client.waitFor((f) => isFinal(f, task.taskUUID));
-    for (let i = 0; i < 500; i++) {
-      const answer = await getResponse(client, task.taskUUID);
-      if (answer.errors[0]?.code === 'taskNotFound') break;
-    }
+    clock.advance(29);
+    expect((await getResponse(client, task.taskUUID)).items[0]?.status).toBe('success');
+    clock.advance(1);
+    expect((await getResponse(client, task.taskUUID)).errors[0]).toMatchObject({ code: 'taskNotFound', taskUUID: task.taskUUID });
     const from = client.frames.length;
     client.send([task]);
     await client.waitFor((f) => isFinal(f, task.taskUUID), { from });
@@ -156,7 +158,7 @@ describe('re-attach', () => {
     await back.close();
   });
 
-  it('leaves a task with its session while that session has a live socket', async () => {
+  it('leaves a task with its session while that session has an attached socket', async () => {
     const engine = createGateEngine();
     server = await startTestServer({ engine });
     const owner = await RawClient.authenticated(server.url);

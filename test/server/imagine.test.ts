@@ -1,7 +1,8 @@
 // The imagine endpoint: POST /v1/images/imagine answers the documented Image object; images belong
 // to their key; publish fills `url`, whose PNG anyone can fetch; the store's bounds.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImagineStore } from '../../src/server/imagine/store.js';
+import { systemClock } from '../../src/internal/clock.js';
+import { MemoryImagineStore, type ImagineStore } from '../../src/server/imagine/store.js';
 import { imaginePreset, lookModels } from '../../src/server/openai/model-presets.js';
 import { call, pngSize, recordingEngine } from '../helpers/images-api.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -196,7 +197,7 @@ describe('ImagineStore bounds', () => {
   const entry = (owner: string, name: string): Parameters<ImagineStore['add']>[0] => ({ owner, name, bytes: new Uint8Array([1, 2, 3]), width: 1024, height: 1024, format: 'png', createdAt: new Date() });
 
   it('refuses to publish beyond maxPublished and keeps every published image', () => {
-    const store = new ImagineStore({ maxPublished: 2, maxUnpublished: 10 });
+    const store = new MemoryImagineStore({ maxPublished: 2, maxUnpublished: 10 }, systemClock);
     const images = [1, 2, 3].map((i) => store.add(entry('o', `n${i}`)));
     expect(store.publish(images[0]?.id ?? '', 'o')).toMatchObject({ ok: true });
     expect(store.publish(images[1]?.id ?? '', 'o')).toMatchObject({ ok: true });
@@ -211,7 +212,7 @@ describe('ImagineStore bounds', () => {
   });
 
   it('drops the oldest unpublished images beyond maxUnpublished', () => {
-    const store = new ImagineStore({ maxPublished: 5, maxUnpublished: 3 });
+    const store = new MemoryImagineStore({ maxPublished: 5, maxUnpublished: 3 }, systemClock);
     const kept = store.add(entry('o', 'kept'));
     store.publish(kept.id, 'o');
     const drafts = [1, 2, 3, 4, 5].map((i) => store.add(entry('o', `d${i}`)));

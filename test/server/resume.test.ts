@@ -4,6 +4,7 @@
 // session takeover.
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { finalItem, isEnableAnswer, isFinal, itemOf, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -95,14 +96,20 @@ describe('resume without ack', () => {
   });
 
   it('forgets a session and its held results after resumeWindowMs', async () => {
-    server = await startTestServer({ resumeWindowMs: 50 });
+    const clock = new FakeClock();
+    server = await startTestServer({ resumeWindowMs: 50, clock });
     const first = await RawClient.authenticated(server.url);
     const task = inferenceTask();
     server.faults.dropBeforeFrame(1);
     first.client.send([task]);
     await first.client.waitForClose();
-    const live = server;
-    await eventually(() => live.stats(), (stats) => stats.sessions === 0 && stats.heldFrames === 0 && stats.tasksRunning === 0);
+    const running = server;
+    await eventually(() => running.stats(), (stats) => stats.tasksRunning === 0 && stats.connections === 0);
+    // The window runs from the drop: held to its last millisecond, gone at its end.
+    clock.advance(49);
+    expect(running.stats()).toMatchObject({ sessions: 1, heldFrames: 1 });
+    clock.advance(1);
+    expect(running.stats()).toMatchObject({ sessions: 0, heldFrames: 0, heldBytes: 0 });
     const second = await RawClient.connect(server.url);
     const auth = await second.authenticate('test-key', { connectionSessionUUID: first.auth.connectionSessionUUID });
     expect(auth).toMatchObject({ resumed: false, resumeError: 'sessionNotFound' });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { RawClient, finalItem, isErrorOf, isFinal } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -109,11 +110,18 @@ describe('webhookURL', () => {
 
   it('gives up after webhookAttempts, logs only the origin, and keeps serving', async () => {
     receiver = await startReceiver(() => 500);
-    server = await startTestServer({ allowPrivateNetwork: true, limits: { webhookAttempts: 2 } });
+    const clock = new FakeClock();
+    server = await startTestServer({ allowPrivateNetwork: true, limits: { webhookAttempts: 2 }, clock });
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ webhookURL: receiver.url });
     client.send([task]);
     await client.waitFor((f) => isFinal(f, task.taskUUID));
+    // The second POST waits 500 ms on the server's clock after the first one failed.
+    await eventually(() => clock.pending, (delays) => receiver!.hits.length === 1 && delays.includes(500));
+    clock.advance(499);
+    expect(clock.pending).toContain(1);
+    expect(receiver.hits).toHaveLength(1);
+    clock.advance(1);
     const logs = server.logs;
     await eventually(() => logs.lines.filter((line) => line.message === 'webhook not delivered').length, (n) => n === 1, 5_000);
     expect(receiver.hits).toHaveLength(2);

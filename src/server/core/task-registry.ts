@@ -2,6 +2,7 @@
 // outputs go (re-attachable), cancellation through an AbortController, and retention after the end,
 // with a per-key share of the finished records kept.
 import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import type { Clock } from '../../internal/clock.js';
 import type { ImageStore } from '../images/store.js';
 import type { ServerFrame } from './server-frame.js';
 import { OwnerShares, type ShareNode } from '../owner-shares.js';
@@ -53,7 +54,43 @@ function keyOf(owner: string, taskUUID: string): string {
   return `${owner}:${taskUUID.toLowerCase()}`;
 }
 
-export class TaskRegistry {
+/**
+ * The task records as the rest of the server uses them. A shared implementation (several processes
+ * behind one address) would keep what getResponse and conflict checks read (state, results, errors,
+ * expiry) in the shared store and what only the running process can hold (the AbortController, the
+ * output target) beside it: `create`, `get`, `finish` and `responseItems` would then answer
+ * promises, `emit` and `cancel` would reach the owning process. They are synchronous here because
+ * every task passes through them and the memory store needs no turn of the event loop.
+ */
+export interface TaskRegistry {
+  /** Tasks running now, server-wide. */
+  readonly running: number;
+  /** Tasks of `owner` running now. */
+  runningFor(owner: string): number;
+  /** The task `taskUUID` of `owner`, while running or retained. */
+  get(owner: string, taskUUID: string): TaskRecord | undefined;
+  /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
+  create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined;
+  /** Sends a task-output frame of a running sync task to its current target. */
+  emit(record: TaskRecord, frame: ServerFrame): void;
+  /** Sends a preview of a running sync task, best effort. */
+  emitPreview(record: TaskRecord, frame: ServerFrame): void;
+  /** Ends a task; its record stays for getResponse and conflict checks for the retention time. */
+  finish(record: TaskRecord, state: Exclude<TaskRecordState, 'running'>, errors?: readonly ProtocolErrorItem[]): void;
+  /** Cancels a running task: aborts its work and ends it; false when it was not running. */
+  cancel(record: TaskRecord, errors: readonly ProtocolErrorItem[], cause: 'cancelled' | 'shutdown'): boolean;
+  /** Aborts every running task (close, restart without keepState). */
+  abortAll(): void;
+  /** getResponse's items: every result so far with status success, then processing or the error. */
+  responseItems(record: TaskRecord, images: ImageStore): ServerDataItem[];
+  /** Forgets finished records past their retention; the server calls it now and then. */
+  sweep(): void;
+  /** Aborts every running task and forgets every record. */
+  clear(): void;
+}
+
+/** The task records in this process's memory. */
+export class MemoryTaskRegistry implements TaskRegistry {
   readonly #tasks = new Map<string, TaskRecord>();
   /**
    * Finished records by owner, oldest first: the maxTaskRecords bound and each key's share of it.
@@ -62,10 +99,12 @@ export class TaskRegistry {
   readonly #finished: OwnerShares<TaskRecord>;
   readonly #runningByOwner = new Map<string, number>();
   readonly #retentionMs: number;
+  readonly #clock: Clock;
   #running = 0;
 
-  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number }) {
+  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number; clock: Clock }) {
     this.#retentionMs = options.retentionMs;
+    this.#clock = options.clock;
     this.#finished = new OwnerShares({ total: options.maxRecords, perOwner: options.maxRecordsPerKey ?? options.maxRecords });
   }
 
@@ -79,14 +118,14 @@ export class TaskRegistry {
 
   /** The task `taskUUID` of `owner`, while running or retained. */
   get(owner: string, taskUUID: string): TaskRecord | undefined {
-    return this.#live(keyOf(owner, taskUUID));
+    return this.#kept(keyOf(owner, taskUUID));
   }
 
   /** The record under `key` unless it ended and its retention passed (then it is forgotten). */
-  #live(key: string): TaskRecord | undefined {
+  #kept(key: string): TaskRecord | undefined {
     const record = this.#tasks.get(key);
     if (record === undefined) return undefined;
-    if (record.state !== 'running' && record.expiresAt <= Date.now()) {
+    if (record.state !== 'running' && record.expiresAt <= this.#clock.now()) {
       this.#forget(record);
       return undefined;
     }
@@ -96,7 +135,7 @@ export class TaskRegistry {
   /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
   create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
     const key = keyOf(owner, taskUUID);
-    if (this.#live(key) !== undefined) return undefined;
+    if (this.#kept(key) !== undefined) return undefined;
     const record: TaskRecord = {
       owner,
       taskUUID,
@@ -138,7 +177,7 @@ export class TaskRegistry {
     record.state = state;
     if (errors !== undefined) record.errors = errors;
     record.target = undefined;
-    record.expiresAt = Date.now() + this.#retentionMs;
+    record.expiresAt = this.#clock.now() + this.#retentionMs;
     this.#running--;
     const left = this.runningFor(record.owner) - 1;
     if (left > 0) this.#runningByOwner.set(record.owner, left);
@@ -203,7 +242,8 @@ export class TaskRegistry {
   }
 
   /** Forgets finished records past their retention. */
-  sweep(now = Date.now()): void {
+  sweep(): void {
+    const now = this.#clock.now();
     for (const record of this.#tasks.values()) if (record.state !== 'running' && record.expiresAt <= now) this.#forget(record);
   }
 

@@ -1,16 +1,18 @@
 // The imagine endpoint as one face: its store of imagined images, its routes (POST
 // /v1/images/imagine; GET, DELETE and publish of /v1/images/{id}) and the public image URLs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../internal/clock.js';
 import type { TaskRouter } from '../core/task-router.js';
 import type { ServerLimits } from '../limits.js';
 import type { FaceRoute, FaceRoutes } from '../openai/face.js';
 import { handleDeleteImage, handleGetImage, handleImagine, handlePublish, publicImagePath, servePublishedImage, type ImagineDeps } from './routes.js';
-import { ImagineStore } from './store.js';
+import { MemoryImagineStore, type ImagineStore } from './store.js';
 
 /** What the endpoint needs from the server. */
 export interface ImagineEndpointDeps {
   readonly router: TaskRouter;
   readonly limits: ServerLimits;
+  readonly clock: Clock;
   /** Base of public URLs, read at use. */
   publicUrl(): string;
 }
@@ -21,15 +23,16 @@ export class ImagineEndpoint implements FaceRoutes {
   readonly #deps: ImagineDeps;
 
   constructor(deps: ImagineEndpointDeps) {
-    const { limits } = deps;
-    this.#store = new ImagineStore({
+    const { limits, clock } = deps;
+    const bounds = {
       maxPublished: limits.maxPublishedImages,
       maxPublishedPerKey: limits.maxPublishedImagesPerKey,
       maxUnpublished: limits.maxImaginedImages,
       maxUnpublishedPerKey: limits.maxImaginedImagesPerKey,
       publishedLifetimeMs: limits.publishedImageLifetimeMs,
-    });
-    this.#deps = { router: deps.router, limits, store: this.#store, publicUrl: () => deps.publicUrl() };
+    };
+    this.#store = new MemoryImagineStore(bounds, clock);
+    this.#deps = { router: deps.router, limits, store: this.#store, clock, publicUrl: () => deps.publicUrl() };
   }
 
   /** /v1/images and its sub-paths other than the images API's, and the public images. */
@@ -56,7 +59,7 @@ export class ImagineEndpoint implements FaceRoutes {
 
   servePublic(pathname: string, req: IncomingMessage, res: ServerResponse): boolean {
     if (!pathname.startsWith('/public/images/')) return false;
-    if (publicImagePath.test(pathname)) servePublishedImage(pathname, req, res, this.#store);
+    if (publicImagePath.test(pathname)) servePublishedImage(pathname, req, res, this.#store, this.#deps.clock.now());
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('image not found\n');
     return true;
   }

@@ -1,6 +1,7 @@
 // The imagine endpoint: POST /v1/images/imagine (a 1024x1024 PNG as an Image object), GET, DELETE and
 // publish of /v1/images/{id}, and the public URL that serves a published image to anyone until it expires.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../internal/clock.js';
 import type { ImageObject } from '../../protocol/index.js';
 import { abandonment, runImageJob } from '../core/image-job.js';
 import { sendJson } from '../http/json-response.js';
@@ -17,6 +18,8 @@ export interface ImagineDeps {
   readonly router: TaskRouter;
   readonly limits: ServerLimits;
   readonly store: ImagineStore;
+  /** Stamps `created_at`. */
+  readonly clock: Clock;
   /** Base of public URLs, read at use. */
   publicUrl(): string;
 }
@@ -94,7 +97,7 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
   if (gone.aborted) return;
   if (failure !== undefined) throw fromProtocolError(failure);
   if (bytes === undefined) throw new OpenAiError(500, 'the engine produced no image', { code: 'internal_server_error' });
-  const image = deps.store.add({ owner, name, bytes, width: IMAGINE_SIDE, height: IMAGINE_SIDE, format: 'png', createdAt: new Date() });
+  const image = deps.store.add({ owner, name, bytes, width: IMAGINE_SIDE, height: IMAGINE_SIDE, format: 'png', createdAt: new Date(deps.clock.now()) });
   sendJson(res, 201, imageObject(image, deps.publicUrl()));
 }
 
@@ -135,8 +138,8 @@ function durationText(ms: number): string {
   return `${ms} ms`;
 }
 
-/** GET or HEAD of a public image path: the PNG for anyone, 404 when unknown or not published. */
-export function servePublishedImage(pathname: string, req: IncomingMessage, res: ServerResponse, store: ImagineStore): void {
+/** GET or HEAD of a public image path: the PNG for anyone, 404 when unknown or not published. `now` is epoch ms. */
+export function servePublishedImage(pathname: string, req: IncomingMessage, res: ServerResponse, store: ImagineStore, now: number): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
@@ -149,7 +152,7 @@ export function servePublishedImage(pathname: string, req: IncomingMessage, res:
   }
   // An id always names the same bytes; caches keep them no longer than the server does (a restart
   // may forget them sooner, so never more than a day).
-  const maxAge = Math.max(0, Math.min(86_400, Math.floor((image.expiresAt - Date.now()) / 1000)));
+  const maxAge = Math.max(0, Math.min(86_400, Math.floor((image.expiresAt - now) / 1000)));
   res.writeHead(200, {
     'content-type': 'image/png',
     'content-length': String(image.bytes.byteLength),

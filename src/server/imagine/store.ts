@@ -2,6 +2,7 @@
 // bounded by counts in total and per key (publishing past a bound is refused; the oldest unpublished
 // image of the key over its share goes first), published ones expire, and an owner may delete its own.
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../internal/clock.js';
 import { OwnerShares, unshared, type ShareNode } from '../owner-shares.js';
 
 /** One imagined image. */
@@ -41,8 +42,32 @@ interface Kept extends ImaginedImage, ShareNode {}
 /** The outcome of a publish: the image, or why not (`full`: the total; `shareFull`: the key's share). */
 export type PublishResult = { ok: true; image: ImaginedImage } | { ok: false; reason: 'notFound' | 'full' | 'shareFull' };
 
-/** Imagined images by id, with their owners and the publish state. */
-export class ImagineStore {
+/**
+ * The imagined images as the imagine endpoint uses them. Every caller is an HTTP handler that
+ * already awaits, so a shared implementation may answer each method with a promise at no cost to
+ * the task path; the bounds are the store's own, as the per-key counts must be atomic there.
+ */
+export interface ImagineStore {
+  /** The bounds, with their defaults applied (error messages name them). */
+  readonly limits: Required<ImagineLimits>;
+  /** Stores a new, unpublished image and gives it an id; an older unpublished one may go to make room. */
+  add(image: Omit<ImaginedImage, 'id' | 'published' | 'expiresAt'>): ImaginedImage;
+  /** The image when `owner` made it; undefined otherwise (another key's image is "not found"). */
+  get(id: string, owner: string): ImaginedImage | undefined;
+  /** Makes an image public until its lifetime ends; publishing a published image again changes nothing. */
+  publish(id: string, owner: string): PublishResult;
+  /** Deletes an image of `owner`, published or not; false when it has none by that id. */
+  delete(id: string, owner: string): boolean;
+  /** A published image, for anyone. */
+  getPublished(id: string): ImaginedImage | undefined;
+  /** Forgets published images whose lifetime ended; the server calls it now and then. */
+  sweep(): void;
+  /** Forgets every image (a restart without keepState, or close). */
+  clear(): void;
+}
+
+/** Imagined images by id, with their owners and the publish state, in this process's memory. */
+export class MemoryImagineStore implements ImagineStore {
   readonly #images = new Map<string, Kept>();
   /** Unpublished images by owner, oldest first. */
   readonly #drafts: OwnerShares<Kept>;
@@ -51,9 +76,9 @@ export class ImagineStore {
   /** Published images in publish order, which is expiry order (one lifetime for all). */
   readonly #expiring = new Map<string, Kept>();
   readonly #limits: Required<ImagineLimits>;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(limits: ImagineLimits, now: () => number = Date.now) {
+  constructor(limits: ImagineLimits, clock: Clock) {
     this.#limits = {
       maxPublished: limits.maxPublished,
       maxPublishedPerKey: limits.maxPublishedPerKey ?? limits.maxPublished,
@@ -63,7 +88,7 @@ export class ImagineStore {
     };
     this.#drafts = new OwnerShares({ total: this.#limits.maxUnpublished, perOwner: this.#limits.maxUnpublishedPerKey });
     this.#published = new OwnerShares({ total: this.#limits.maxPublished, perOwner: this.#limits.maxPublishedPerKey });
-    this.#now = now;
+    this.#clock = clock;
   }
 
   get limits(): Required<ImagineLimits> {
@@ -120,7 +145,7 @@ export class ImagineStore {
     if (this.#published.total >= this.#limits.maxPublished) return { ok: false, reason: 'full' };
     if (this.#published.amountOf(owner) >= this.#limits.maxPublishedPerKey) return { ok: false, reason: 'shareFull' };
     image.published = true;
-    image.expiresAt = this.#now() + this.#limits.publishedLifetimeMs;
+    image.expiresAt = this.#clock.now() + this.#limits.publishedLifetimeMs;
     this.#drafts.delete(image);
     this.#published.add(owner, image, 1);
     this.#expiring.set(id, image);
@@ -156,7 +181,7 @@ export class ImagineStore {
   /** Forgets published images whose lifetime ended: the oldest first, so this stops at the first alive. */
   #expire(): void {
     if (this.#expiring.size === 0) return;
-    const now = this.#now();
+    const now = this.#clock.now();
     for (const [id, image] of this.#expiring) {
       if (image.expiresAt > now) return;
       this.#remove(id);

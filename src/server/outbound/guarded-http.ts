@@ -4,6 +4,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
+import { systemClock, type Clock } from '../../internal/clock.js';
 import { errorMessage } from '../logger.js';
 import type { OutboundKind, OutboundPolicy } from './policy.js';
 
@@ -29,6 +30,8 @@ export interface GuardedRequest {
   readonly maxBodyBytes: number;
   /** Time for the whole exchange: every hop, and the body. */
   readonly timeoutMs: number;
+  /** Times `timeoutMs` (the server's clock). @default systemClock */
+  readonly clock?: Clock;
   /** The caller's cancellation: when it aborts, its reason is thrown as is. */
   readonly signal: AbortSignal;
   /** @default systemResolver */
@@ -191,7 +194,8 @@ async function hop(url: URL, request: GuardedRequest, signal: AbortSignal, first
 export async function guardedRequest(url: string | URL, request: GuardedRequest): Promise<GuardedResponse> {
   const controller = new AbortController();
   const timeout = new OutboundFailure(`no answer within ${request.timeoutMs} ms`);
-  const timer = setTimeout(() => controller.abort(timeout), request.timeoutMs);
+  const clock = request.clock ?? systemClock;
+  const timer = clock.setTimeout(() => controller.abort(timeout), request.timeoutMs);
   const onAbort = (): void => controller.abort(request.signal.reason);
   request.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -213,7 +217,7 @@ export async function guardedRequest(url: string | URL, request: GuardedRequest)
     if (controller.signal.aborted) throw timeout;
     throw error;
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     request.signal.removeEventListener('abort', onAbort);
   }
 }

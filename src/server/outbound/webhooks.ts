@@ -2,6 +2,8 @@
 // task's webhookURL as the JSON the socket would carry, retried with backoff until a 2xx answer.
 // Deliveries run beside the task, never hold it up, go only where the outbound policy allows, are
 // bounded server-wide and per key (one key never pushes out another's), and stop on close.
+import type { Clock } from '../../internal/clock.js';
+import { Disposer } from '../../internal/disposer.js';
 import { guardedRequest, originOf, OutboundFailure } from './guarded-http.js';
 import type { Logger } from '../logger.js';
 import type { OutboundPolicy } from './policy.js';
@@ -28,6 +30,17 @@ interface Delivery {
   readonly controller: AbortController;
 }
 
+/** What a {@link WebhookSender} is built from. */
+export interface WebhookSenderOptions {
+  readonly limits: WebhookLimits;
+  readonly logger: Logger;
+  readonly policy: OutboundPolicy;
+  /** Times the retries and each POST's deadline. */
+  readonly clock: Clock;
+  /** Delay before retry n (1-based). @default 500 ms, doubling */
+  readonly retryDelayMs?: (attempt: number) => number;
+}
+
 /** Why a delivery stopped early; the reason is its outcome's. */
 class DeliveryStopped extends Error {}
 
@@ -40,14 +53,17 @@ export class WebhookSender {
   /** Deliveries in progress by owner, oldest first (a Set keeps insertion order). */
   readonly #byOwner = new Map<string, Set<Delivery>>();
   #count = 0;
-  /** Delay before retry n (1-based); tests shorten it. */
   readonly #retryDelayMs: (attempt: number) => number;
+  readonly #clock: Clock;
+  /** Owns the retry waits; close() disposes it. */
+  readonly #timers = new Disposer();
 
-  constructor(limits: WebhookLimits, logger: Logger, policy: OutboundPolicy, retryDelayMs: (attempt: number) => number = (attempt) => 500 * 2 ** (attempt - 1)) {
-    this.#limits = limits;
-    this.#logger = logger;
-    this.#policy = policy;
-    this.#retryDelayMs = retryDelayMs;
+  constructor(options: WebhookSenderOptions) {
+    this.#limits = options.limits;
+    this.#logger = options.logger;
+    this.#policy = options.policy;
+    this.#clock = options.clock;
+    this.#retryDelayMs = options.retryDelayMs ?? ((attempt) => 500 * 2 ** (attempt - 1));
   }
 
   /** Deliveries still in progress. */
@@ -150,6 +166,7 @@ export class WebhookSender {
           maxRedirects: 0,
           maxBodyBytes: 0,
           timeoutMs: this.#limits.webhookTimeoutMs,
+          clock: this.#clock,
           signal,
         });
         return { delivered: true, attempts: attempt };
@@ -172,14 +189,14 @@ export class WebhookSender {
         resolve(false);
         return;
       }
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
       const onAbort = (): void => {
-        clearTimeout(timer);
+        cancel();
         resolve(false);
       };
+      const cancel = this.#timers.timeout(this.#clock, ms, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      });
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -188,5 +205,6 @@ export class WebhookSender {
   async close(): Promise<void> {
     this.#closing.abort();
     await Promise.allSettled([...this.#pending]);
+    this.#timers.dispose();
   }
 }

@@ -1,20 +1,15 @@
 // One WebSocket connection: its state machine (awaitingAuth → authenticating → active → closing →
 // closed, moved by one transition function), authentication and pipelining, keepalive, the session
-// extensions it turns on (enableExtensions), the authentication timer, the bounds before
-// authentication, the time of its last frame (the server's idle sweep reads it), and the writes of
-// its session's frames within the send buffer's bound. Everything it registers is undone on the way
-// to `closed`.
+// extensions it turns on (enableExtensions), its timers (the authentication deadline, close grace,
+// delayed pongs; all owned by one Disposer), the bounds before authentication, the time of its last
+// frame (the server's idle sweep reads it), and the writes of its session's frames within the send
+// buffer's bound. Everything it registers is undone on the way to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import {
-  decodeClientFrame,
-  extensionNames,
-  protocolError,
-  validateTask,
-  type AuthenticationTask,
-  type ProtocolErrorItem,
-} from '../../protocol/index.js';
-import { authError, type Authenticator } from '../auth/auth.js';
+import { decodeClientFrame, protocolError, validateTask, type AuthenticationTask, type ProtocolErrorItem } from '../../protocol/index.js';
+import type { MonotonicClock } from '../../internal/clock.js';
+import { Disposer } from '../../internal/disposer.js';
+import { authError, type AuthOutcome, type Authenticator } from '../auth/auth.js';
 import { closeCodes } from './close-codes.js';
 import type { AdmissionTicket, KeyConnections } from './connection-caps.js';
 import type { Faults } from '../faults.js';
@@ -22,7 +17,9 @@ import type { ServerLimits } from '../limits.js';
 import { errorMessage, type Logger } from '../logger.js';
 import { dataFrame, encodeServerFrame, errorsFrame, type ServerFrame } from '../core/server-frame.js';
 import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
-import { flagsOf, namesOf, type Session, type SessionSocket, type SessionStore } from './session-store.js';
+import { negotiate, sessionToResume, type Negotiation } from './negotiation.js';
+import { flagsOf, namesOf, type SessionSocket } from './session-record.js';
+import type { Session, SessionStore } from './session-store.js';
 import type { TaskContext, TaskRouter } from '../core/task-router.js';
 import type { WriteCoalescer } from '../../internal/write-coalescer.js';
 
@@ -38,6 +35,8 @@ export interface SocketDeps {
   readonly writes: WriteCoalescer;
   /** Authenticated sockets per key (`maxConnectionsPerKey`). */
   readonly connections: KeyConnections;
+  /** The server's clock: the socket's timers, and the time of its last frame. */
+  readonly clock: MonotonicClock;
   /** Called once, when the socket reaches `closed`. */
   closed(socket: SocketSession): void;
 }
@@ -80,7 +79,7 @@ function frameBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
-const supportedExtensions = [...extensionNames];
+const noop = (): void => undefined;
 
 export class SocketSession implements SessionSocket {
   readonly #ws: WebSocket;
@@ -92,12 +91,12 @@ export class SocketSession implements SessionSocket {
   /** Entries of received frames not handled yet (pipelined behind an authentication). */
   #pending: { entry: unknown; index: number }[] = [];
   #failedAuths = 0;
-  /** performance.now() of the last frame received; the server's idle sweep reads it. */
-  #lastFrameAt = performance.now();
-  #authTimer: NodeJS.Timeout | undefined;
-  #graceTimer: NodeJS.Timeout | undefined;
-  /** Created on the first delayed pong (a fault hook), so an idle socket does not carry a Set. */
-  #pongTimers: Set<NodeJS.Timeout> | undefined;
+  /** The clock's monotonic time of the last frame received; the server's idle sweep reads it. */
+  #lastFrameAt: number;
+  /** Owns the socket's timers (authentication deadline, close grace, delayed pongs); disposed at `closed`. */
+  readonly #timers = new Disposer();
+  /** Ends the authentication deadline (on leaving the unauthenticated states). */
+  #cancelAuthDeadline: () => void;
   #frozenReplies: (string | Uint8Array)[] = [];
   /** Counts raw input until the socket authenticates; dropped then. */
   #guard: PreAuthGuard | undefined;
@@ -114,7 +113,8 @@ export class SocketSession implements SessionSocket {
     this.#deps = deps;
     this.#peer = peer;
     this.#ticket = ticket;
-    this.#authTimer = setTimeout(() => this.close(closeCodes.policyViolation, 'authentication timeout'), deps.limits.authTimeoutMs).unref();
+    this.#lastFrameAt = deps.clock.monotonic();
+    this.#cancelAuthDeadline = this.#timers.timeout(deps.clock, deps.limits.authTimeoutMs, () => this.close(closeCodes.policyViolation, 'authentication timeout'));
     ws.on('message', this.#socketOnMessage);
     ws.on('close', this.#socketOnClose);
     ws.on('error', this.#socketOnError);
@@ -127,7 +127,7 @@ export class SocketSession implements SessionSocket {
     return this.#state;
   }
 
-  /** Closes with 1000 "idle timeout" when nothing arrived since `since` (performance.now() time). */
+  /** Closes with 1000 "idle timeout" when nothing arrived since `since` (the clock's monotonic time). */
   closeIfSilentSince(since: number): void {
     if (this.#lastFrameAt <= since && this.#state.name !== 'closing' && this.#state.name !== 'closed') this.close(closeCodes.normal, 'idle timeout');
   }
@@ -141,13 +141,14 @@ export class SocketSession implements SessionSocket {
     const from = this.#state;
     if (!edges[from.name].includes(next.name)) throw new Error(`internal: socket state ${from.name} -> ${next.name} is not allowed`);
     if (from.name === 'active') {
-      from.session.detach(this);
+      this.#deps.sessions.detach(from.session, this);
       this.#deps.connections.release(from.ctx.owner);
     }
     this.#state = next;
     if (next.name === 'active' || next.name === 'closing' || next.name === 'closed') {
-      clearTimeout(this.#authTimer);
-      this.#authTimer = undefined;
+      this.#cancelAuthDeadline();
+      // Not kept: the cancel function holds the timer, which an idle socket should not carry.
+      this.#cancelAuthDeadline = noop;
       this.#guard?.dispose();
       this.#guard = undefined;
       this.#ticket?.release();
@@ -156,21 +157,19 @@ export class SocketSession implements SessionSocket {
       this.#guard?.enter(next.name);
     }
     if (next.name === 'closing' || next.name === 'closed') {
-      for (const timer of this.#pongTimers ?? []) clearTimeout(timer);
-      this.#pongTimers = undefined;
+      // A delayed pong that comes due now finds nothing to answer (#reply writes nothing from here on).
       this.#pending = [];
       this.#frozenReplies = [];
     }
     if (next.name === 'closing') {
-      this.#graceTimer = setTimeout(() => this.terminate('close grace elapsed'), CLOSE_GRACE_MS).unref();
+      this.#timers.timeout(this.#deps.clock, CLOSE_GRACE_MS, () => this.terminate('close grace elapsed'));
     }
     if (next.name === 'closing' || next.name === 'closed') {
       this.#blocked = false;
       this.#tcp.off('drain', this.#socketOnDrain);
     }
     if (next.name === 'closed') {
-      clearTimeout(this.#graceTimer);
-      this.#graceTimer = undefined;
+      this.#timers.dispose();
       this.#ws.off('message', this.#socketOnMessage);
       this.#ws.off('close', this.#socketOnClose);
       // What this turn holds is written out before any cut, so a dropAfterFrames fault still
@@ -195,7 +194,7 @@ export class SocketSession implements SessionSocket {
   #onMessage(data: RawData): void {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
-    this.#lastFrameAt = performance.now();
+    this.#lastFrameAt = this.#deps.clock.monotonic();
     this.#guard?.messageEnded();
     const decoded = decodeClientFrame(frameBytes(data), this.#deps.limits);
     if (!decoded.ok) {
@@ -302,7 +301,7 @@ export class SocketSession implements SessionSocket {
     }
     const state = this.#state;
     if (result.task.taskType === 'ping' && result.task.ack !== undefined && state.name === 'active' && state.session.flags.ack) {
-      state.session.acknowledge(result.task.ack);
+      this.#deps.sessions.acknowledge(state.session, result.task.ack);
     }
     const policy = this.#deps.faults.pongPolicy();
     if (policy === 'withhold') return;
@@ -311,12 +310,7 @@ export class SocketSession implements SessionSocket {
       this.#reply(pong);
       return;
     }
-    const timers = (this.#pongTimers ??= new Set());
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      this.#reply(pong);
-    }, policy).unref();
-    timers.add(timer);
+    this.#timers.timeout(this.#deps.clock, policy, () => this.#reply(pong));
   }
 
   /** Sets the session's extensions; the tasks handled after it (this frame's rest included) get them. */
@@ -326,7 +320,7 @@ export class SocketSession implements SessionSocket {
       this.#reply(errorsFrame(result.ok ? [] : result.errors));
       return;
     }
-    session.enable(flagsOf(result.task.extensions), result.task.ack);
+    this.#deps.sessions.enable(session, flagsOf(result.task.extensions), result.task.ack);
     this.#reply(dataFrame({ taskType: 'enableExtensions', enabledExtensions: namesOf(session.flags) }));
   }
 
@@ -340,50 +334,49 @@ export class SocketSession implements SessionSocket {
     this.#moveTo({ name: 'authenticating' });
     const outcome = await this.#deps.authenticate(task.apiKey);
     if (this.#state.name !== 'authenticating') return;
-    if (!outcome.ok) {
-      this.#moveTo({ name: 'awaitingAuth' });
-      this.#deps.logger.info('authentication refused', { peer: this.#peer, code: outcome.code });
-      this.#authFailed([authError(outcome.code)]);
-      this.#drain();
-      return;
-    }
-    const owner = outcome.owner;
+    if (outcome.ok) this.#admit(task, outcome.owner);
+    else this.#refuseKey(outcome.code);
+  }
+
+  /** A refused key: the socket may try again, up to maxFailedAuths. */
+  #refuseKey(code: Extract<AuthOutcome, { ok: false }>['code']): void {
+    this.#moveTo({ name: 'awaitingAuth' });
+    this.#deps.logger.info('authentication refused', { peer: this.#peer, code });
+    this.#authFailed([authError(code)]);
+    this.#drain();
+  }
+
+  /** An accepted key: counted against its connections, given its session (resumed or new), then active. */
+  #admit(task: AuthenticationTask, owner: string): void {
+    const { connections, sessions } = this.#deps;
     // Counted from here; given back when the socket leaves `active`, or below if it never gets there.
-    if (!this.#deps.connections.tryAcquire(owner)) {
+    if (!connections.tryAcquire(owner)) {
       this.#deps.logger.info('authentication refused', { peer: this.#peer, code: 'tooManyConnections' });
-      this.#reply(
-        errorsFrame([
-          protocolError('tooManyConnections', `this API key has ${this.#deps.limits.maxConnectionsPerKey} open connections, as many as the server allows; close one first`, { taskType: 'authentication' }),
-        ]),
-      );
+      const message = `this API key has ${this.#deps.limits.maxConnectionsPerKey} open connections, as many as the server allows; close one first`;
+      this.#reply(errorsFrame([protocolError('tooManyConnections', message, { taskType: 'authentication' })]));
       this.close(closeCodes.policyViolation, 'too many connections for this key');
       return;
     }
-    const asked = task.connectionSessionUUID ?? undefined;
-    let session = asked === undefined ? undefined : this.#deps.sessions.find(asked, owner);
-    const resumed = session !== undefined;
-    session ??= this.#deps.sessions.create(owner);
+    const wanted = sessionToResume(task);
+    const found = wanted === undefined ? undefined : sessions.find(wanted, owner);
+    const session = found ?? sessions.create(owner);
     if (session === undefined) {
-      this.#deps.connections.release(owner);
+      connections.release(owner);
       this.#moveTo({ name: 'awaitingAuth' });
-      this.#reply(errorsFrame([protocolError('sessionLimitReached', this.#deps.sessions.refusal(owner), { taskType: 'authentication' })]));
+      this.#reply(errorsFrame([protocolError('sessionLimitReached', sessions.refusal(owner), { taskType: 'authentication' })]));
       this.#drain();
       return;
     }
-    // Older clients ask for extensions here (for this socket); newer ones send enableExtensions.
-    const askedFlags = task.extensions === undefined ? undefined : flagsOf(task.extensions);
-    const reply: Record<string, unknown> & { taskType: string } = { taskType: 'authentication', connectionSessionUUID: session.uuid, resumed };
-    // Another key's session, an expired one and an unknown one look the same.
-    if (asked !== undefined && !resumed) reply.resumeError = 'sessionNotFound';
-    // Offered unasked: a client sends enableExtensions only to a server that lists them.
-    reply.extensions = supportedExtensions;
-    reply.enabledExtensions = namesOf(session.flagsOnAttach(askedFlags));
+    this.#activate(owner, session, negotiate(task, session, found !== undefined));
+  }
+
+  /** Answers the authentication, then the session's held frames follow, in order, numbered under ack. */
+  #activate(owner: string, session: Session, negotiation: Negotiation): void {
     const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true };
     this.#moveTo({ name: 'active', session, ctx });
-    this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed });
-    this.#reply(dataFrame(reply));
-    // Held frames follow the reply, in order, numbered under ack (an older client's resume acknowledges some first).
-    session.attach(this, askedFlags, resumed ? task.ack : undefined);
+    this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed: negotiation.reply.resumed });
+    this.#reply(dataFrame({ ...negotiation.reply }));
+    this.#deps.sessions.attach(session, this, negotiation.asked, negotiation.ack);
     if (this.#deps.faults.takeCloseAfterAuth()) {
       this.terminate('fault: closeAfterAuth');
       return;
@@ -437,11 +430,11 @@ export class SocketSession implements SessionSocket {
     if (!this.#blocked) return;
     this.#blocked = false;
     this.#tcp.off('drain', this.#socketOnDrain);
-    if (this.#state.name === 'active') this.#state.session.pump();
+    if (this.#state.name === 'active') this.#deps.sessions.writeHeld(this.#state.session);
   }
 
   /**
-   * Called by the server's sweep with performance.now(). A socket whose task output waits for the
+   * Called by the server's sweep with the clock's monotonic time. A socket whose task output waits for the
    * send buffer is closed with 4001 once its queue has not gone down for `sendStallTimeoutMs` (the
    * peer reads nothing); when it went down, the held frames are tried again ('drain' only comes
    * once the queue is empty).
@@ -518,7 +511,7 @@ export class SocketSession implements SessionSocket {
       if (this.#state.name === 'closing' || this.#state.name === 'closed') return;
       this.#sendReply(data);
     }
-    if (this.#state.name === 'active') this.#state.session.pump();
+    if (this.#state.name === 'active') this.#deps.sessions.writeHeld(this.#state.session);
   }
 
   // ---- ending ----
