@@ -6,6 +6,7 @@ import {
   cutText,
   encodeErrorFrame,
   errorBounds,
+  isRecord,
   normalizeImageInference,
   protocolError,
   validateTask,
@@ -122,7 +123,7 @@ export class TaskRouter {
    * target gone bad), and that is only logged.
    */
   #unexpected(error: unknown, entry: unknown, ctx: TaskContext): void {
-    const fields = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const fields = isRecord(entry) ? entry : {};
     const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
     const taskType = text(fields.taskType);
     const taskUUID = text(fields.taskUUID);
