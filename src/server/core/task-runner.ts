@@ -5,8 +5,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest } from '../../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
-import { extensionOf, sniffFormat, type ImageStore } from '../images/store.js';
-import { resolveImageInput, type ImageInputOptions } from '../images/inputs.js';
+import { bytesToBase64, sniffImageFormat } from '../../internal/bytes.js';
+import { extensionOf, type ImageStore } from '../images/store.js';
+import { checkImageBytes, resolveImageInput, type ImageInputOptions } from '../images/inputs.js';
 import type { WebhookSender } from '../outbound/webhooks.js';
 import type { ServerLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
@@ -45,6 +46,15 @@ function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions 
 /** How a task gets an engine slot: at once when one is free, else a promise that settles in its turn (rejected with the abort when the task is cancelled meanwhile). */
 export type SlotRequest = (record: TaskRecord) => ReleaseSlot | Promise<ReleaseSlot>;
 
+/**
+ * Input images an in-process face hands over as bytes, beside the task, so they are never
+ * base64-encoded into it and decoded back; the task then names no such image itself.
+ */
+export interface TaskInputs {
+  /** The encoded seed image (PNG, JPG or WEBP), bounded like a decoded data URI. */
+  readonly seedImage?: Uint8Array | undefined;
+}
+
 /** How one imageInference task runs. */
 export interface InferenceOptions {
   /** The transport can deliver previews. */
@@ -55,6 +65,8 @@ export interface InferenceOptions {
   readonly slot: SlotRequest;
   /** A slot to resolve input images in and hold them until the engine slot (tasks without inputs take none). */
   readonly inputSlot: SlotRequest;
+  /** Input images given as bytes. */
+  readonly inputs?: TaskInputs | undefined;
 }
 
 /**
@@ -90,10 +102,11 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
     request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
   }
   let release: ReleaseSlot;
-  if (task.seedImage !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
+  const seedBytes = options.inputs?.seedImage;
+  if (task.seedImage !== undefined || seedBytes !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
     const releaseInputs = await options.inputSlot(record);
     try {
-      await resolveInputs(deps, record, task, request);
+      await resolveInputs(deps, record, task, request, seedBytes);
       if (record.state !== 'running') return;
       release = await options.slot(record);
     } finally {
@@ -135,10 +148,12 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   }
 }
 
-/** Fetches or decodes the task's input images into the request; a cancel aborts a fetch in progress. */
-async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest): Promise<void> {
+/** Fetches or decodes the task's input images into the request (or checks the seed image given as bytes); a cancel aborts a fetch in progress. */
+async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, seedBytes: Uint8Array | undefined): Promise<void> {
   const inputs = inputOptions(deps, record.controller.signal);
-  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputs);
+  const seedRole = { parameter: 'seedImage', invalid: 'invalidSeedImage' } as const;
+  if (seedBytes !== undefined) request.seedImage = await checkImageBytes(seedBytes, seedRole, inputs);
+  else if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, seedRole, inputs);
   if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputs);
   // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
   for (const [index, entry] of task.controlNet.entries()) {
@@ -173,7 +188,7 @@ function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageIn
       index: event.index,
       step: event.step,
       steps: event.steps,
-      imageBase64Data: Buffer.from(event.image.buffer, event.image.byteOffset, event.image.byteLength).toString('base64'),
+      imageBase64Data: bytesToBase64(event.image),
       imageFormat: event.format,
       width: event.width,
       height: event.height,
@@ -199,10 +214,10 @@ export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task:
   // An input slot, not an engine slot: the fetch and the check hold bytes, but no engine work.
   const release = await inputSlot(record);
   let bytes: Uint8Array;
-  let format: ReturnType<typeof sniffFormat>;
+  let format: ReturnType<typeof sniffImageFormat>;
   try {
     bytes = await resolveImageInput(task.image, { parameter: 'image', invalid: 'invalidImage' }, inputOptions(deps, record.controller.signal));
-    format = sniffFormat(bytes);
+    format = sniffImageFormat(bytes);
     if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
     const sharp = await loadSharp();
     try {
