@@ -76,6 +76,37 @@ export interface InferenceOptions {
  * outside the slot.
  */
 export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
+  const request = engineRequestOf(deps, record, task, options.previews);
+  // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
+  const lease = takeSlots(deps, record, task, request, options);
+  const release = typeof lease === 'function' ? lease : await lease;
+  if (release === undefined) return;
+  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  try {
+    // The engine's loop is here, not in a function of its own: one async frame less per task.
+    if (record.state === 'running') {
+      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
+        if (record.state !== 'running') break;
+        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
+        if (event.kind === 'preview') emitPreview(deps, record, task, event);
+        else takeFinal(deps, record, task, event, uploads, options.storeFinals);
+      }
+    }
+  } catch (error) {
+    uploads?.stop(error);
+    throw error;
+  } finally {
+    // The slot goes to the next task as soon as the engine is done, uploads or not.
+    release();
+  }
+  if (uploads !== undefined) await uploads.done();
+  if (record.state === 'running' && record.results.length < task.numberResults) {
+    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+  }
+}
+
+/** The engine's request for a task; previews only when `previews` (the transport can deliver them) and someone asked. */
+function engineRequestOf(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, previews: boolean): EngineRequest {
   const request: EngineRequest = {
     taskUUID: task.taskUUID,
     model: task.model,
@@ -97,54 +128,33 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
   if (task.outpaint !== undefined) request.outpaint = task.outpaint;
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
-  if (options.previews && !record.async && task.previews !== undefined) {
+  if (previews && !record.async && task.previews !== undefined) {
     const { format, maxSide, count } = task.previews;
     request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
   }
-  let release: ReleaseSlot;
+  return request;
+}
+
+/**
+ * The task's engine slot: at once (no promise) when it has no input images and a slot is free;
+ * with input images, after they are resolved into `request` in an input slot. Undefined: the task
+ * ended while its inputs were resolved, and holds no slot.
+ */
+function takeSlots(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, options: InferenceOptions): ReleaseSlot | Promise<ReleaseSlot | undefined> {
   const seedBytes = options.inputs?.seedImage;
-  if (task.seedImage !== undefined || seedBytes !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
-    const releaseInputs = await options.inputSlot(record);
-    try {
-      await resolveInputs(deps, record, task, request, seedBytes);
-      if (record.state !== 'running') return;
-      release = await options.slot(record);
-    } finally {
-      // On the engine the inputs are the running task's, bounded by the engine slots.
-      releaseInputs();
-    }
-  } else {
-    // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
-    const lease = options.slot(record);
-    release = typeof lease === 'function' ? lease : await lease;
-  }
-  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  const hasInputs = task.seedImage !== undefined || seedBytes !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0;
+  return hasInputs ? slotAfterInputs(deps, record, task, request, options) : options.slot(record);
+}
+
+async function slotAfterInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, options: InferenceOptions): Promise<ReleaseSlot | undefined> {
+  const releaseInputs = await options.inputSlot(record);
   try {
-    // The engine's loop is here, not in a function of its own: one async frame less per task.
-    if (record.state === 'running') {
-      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
-        if (record.state !== 'running') break;
-        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
-        if (event.kind === 'preview') {
-          emitPreview(deps, record, task, event);
-          continue;
-        }
-        const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
-        if (options.storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
-        if (uploads === undefined) deliverFinal(deps, record, task, final);
-        else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
-      }
-    }
-  } catch (error) {
-    uploads?.stop(error);
-    throw error;
+    await resolveInputs(deps, record, task, request, options.inputs?.seedImage);
+    if (record.state !== 'running') return undefined;
+    return await options.slot(record);
   } finally {
-    // The slot goes to the next task as soon as the engine is done, uploads or not.
-    release();
-  }
-  if (uploads !== undefined) await uploads.done();
-  if (record.state === 'running' && record.results.length < task.numberResults) {
-    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+    // On the engine the inputs are the running task's, bounded by the engine slots.
+    releaseInputs();
   }
 }
 
@@ -194,6 +204,14 @@ function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageIn
       height: event.height,
     }),
   );
+}
+
+/** A final from the engine: stored (unless the face keeps it itself), then delivered, after its upload when there is an uploadEndpoint. */
+function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: Extract<EngineEvent, { kind: 'final' }>, uploads: FinalUploads | undefined, store: boolean): void {
+  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
+  if (store) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+  if (uploads === undefined) deliverFinal(deps, record, task, final);
+  else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
 }
 
 /** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */
