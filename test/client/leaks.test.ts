@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { systemClock, type Clock, type TimerHandle } from '../../src/internal/clock.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 /** The system clock, counting the timers that are armed and not yet fired or cleared. */
 function countingClock(): Clock & { readonly live: number } {
@@ -52,7 +53,7 @@ async function capturingWarnings(name: string, body: () => Promise<unknown>): Pr
 
 describe('leaks', () => {
   it('leaves no timer armed after close(), through tasks, drops, pings and a timeout', async () => {
-    const server = await startServer({ stepDelayMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 1 }));
     const clock = countingClock();
     const client = clientOf(server, { clock, keepAlive: { intervalMs: 50, pongTimeoutMs: 50 } });
     await client.imageInference(smallRequest({ numberResults: 2, previews: true })).result();
@@ -66,7 +67,7 @@ describe('leaks', () => {
   });
 
   it('removes its listener from a long-lived AbortSignal when each task ends', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const controller = new AbortController();
     // 50 tasks at once on one signal is past Node's leak warning (10 listeners): it is expected
@@ -84,7 +85,7 @@ describe('leaks', () => {
   });
 
   it('closes its socket: the server sees no connection after close()', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     await client.connect();
     expect(server.stats().connections).toBe(1);
@@ -126,7 +127,7 @@ describe('process lifetime', () => {
   }
 
   it('lets the process exit with an idle client that was never closed, and stays alive for a pending task', async () => {
-    const server = await startServer({ stepDelayMs: 5 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 5 }));
     const { code, output } = await runScript(
       `import { createClient } from 'IMAGEWIRE';
        const client = createClient({ apiKey: 'k', url: process.env.URL });
@@ -142,7 +143,7 @@ describe('process lifetime', () => {
   }, 30_000);
 
   it('keeps the process alive until close() has finished its closing handshake', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const { code, output } = await runScript(
       `import { createClient } from 'IMAGEWIRE';
        const client = createClient({ apiKey: 'k', url: process.env.URL });
