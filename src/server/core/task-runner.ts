@@ -146,6 +146,7 @@ function takeSlots(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInfe
   return hasInputs ? slotAfterInputs(deps, record, task, request, options) : options.slot(record);
 }
 
+/** Resolves the input images in an input slot, which is held until the engine slot is had: inputs wait in bounded numbers. */
 async function slotAfterInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, options: InferenceOptions): Promise<ReleaseSlot | undefined> {
   const releaseInputs = await options.inputSlot(record);
   try {
