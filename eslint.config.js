@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Packages that do I/O in Node, which only the server, the engine and Node entries may load. */
-const nodeOnly = ['ws', 'sharp', 'undici', 'ipaddr.js', 'node:*', 'isomorphic-ws'];
+const nodeOnly = ['ws', 'sharp', 'undici', 'ipaddr.js', 'node:*'];
 const browserForbidden = ['**/server/**', '**/engine/**', '**/cli/**', ...nodeOnly];
 const browserMessage = 'The client must stay browser-safe: no server, engine, CLI, ws or Node built-ins.';
 const serverForbidden = ['**/client/**', '**/cli/**', '**/web/**', '../index.js', '../../index.js', '../browser.js', '../../browser.js'];

@@ -1,9 +1,10 @@
 // Byte helpers that work in Node and browsers without importing either's modules: base64 both
-// ways (Buffer when present, it is much faster), UTF-8 length, and image format sniffing.
+// ways (Buffer when present, it is much faster), UTF-8 length, and encoded images: their format by
+// signature, their media type, and their inline forms (base64, data URI), for the client and server.
 
 interface BufferLike {
   from(data: string, encoding: 'base64'): Uint8Array;
-  from(data: Uint8Array): Uint8Array & { toString(encoding: 'base64'): string };
+  from(data: ArrayBufferLike, byteOffset: number, length: number): Uint8Array & { toString(encoding: 'base64'): string };
 }
 
 function nodeBuffer(): BufferLike | undefined {
@@ -26,7 +27,8 @@ export function base64ToBytes(base64: string): Uint8Array {
 /** Encodes bytes as standard base64. */
 export function bytesToBase64(bytes: Uint8Array): string {
   const buffer = nodeBuffer();
-  if (buffer !== undefined) return buffer.from(bytes).toString('base64');
+  // A view over the same memory: Buffer.from(bytes) would copy a multi-megabyte image first.
+  if (buffer !== undefined) return buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
@@ -49,10 +51,39 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** The image format from the first bytes of an encoded image, if it is PNG, JPG or WEBP. */
-export function sniffImageFormat(bytes: Uint8Array): 'PNG' | 'JPG' | 'WEBP' | undefined {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'PNG';
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'JPG';
-  if (bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46 && bytes[8] === 0x57 && bytes[9] === 0x45) return 'WEBP';
+/** The encoded image formats the package reads and writes. */
+export type EncodedImageFormat = 'PNG' | 'JPG' | 'WEBP';
+
+/**
+ * The format of encoded image bytes by their signature, or undefined for anything but PNG, JPG and
+ * WEBP. WEBP needs both `RIFF` at 0 and `WEBP` at 8: `RIFF` alone also starts WAV and AVI files.
+ */
+export function sniffImageFormat(bytes: Uint8Array): EncodedImageFormat | undefined {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'PNG';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'JPG';
+  if (bytes.length >= 12 && bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46 && bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 && bytes[11] === 0x50) {
+    return 'WEBP';
+  }
   return undefined;
+}
+
+const mediaTypes: Readonly<Record<EncodedImageFormat, string>> = { PNG: 'image/png', JPG: 'image/jpeg', WEBP: 'image/webp' };
+
+/** The media type of an encoded format, e.g. `image/png`. */
+export function imageMediaType(format: EncodedImageFormat): string {
+  return mediaTypes[format];
+}
+
+/** How an image travels inside JSON: bare base64, or a data URI that also names its media type. */
+export type InlineImageForm = 'base64' | 'dataURI';
+
+/** `data:<mediaType>;base64,<base64>`. */
+export function dataUri(mediaType: string, base64: string): string {
+  return `data:${mediaType};base64,${base64}`;
+}
+
+/** An encoded image in its inline form: its base64, or a data URI of `mediaType`. */
+export function inlineImage(bytes: Uint8Array, mediaType: string, form: InlineImageForm): string {
+  const base64 = bytesToBase64(bytes);
+  return form === 'dataURI' ? dataUri(mediaType, base64) : base64;
 }

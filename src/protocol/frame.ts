@@ -2,6 +2,7 @@
 // {"data":[...]} or {"errors":[...]}. Decoding never throws: bad input becomes error items.
 import { boundErrorItems } from './validate/error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
+import { isRecord } from './is-record.js';
 import { defaultJsonBounds, parseJson, parseJsonWithin } from './json-parse.js';
 import { stringifyJson } from './json-stringify.js';
 import type { ClientTask, ServerDataItem } from './tasks.js';
@@ -121,10 +122,6 @@ export function encodeErrorFrame(errors: readonly ProtocolErrorItem[], seq?: num
 export type DecodedServerFrame =
   | { ok: true; data: ServerDataItem[]; errors: ProtocolErrorItem[]; seq?: number }
   | { ok: false; reason: string };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function toErrorItems(value: unknown): ProtocolErrorItem[] {
   const list = Array.isArray(value) ? value : [value];

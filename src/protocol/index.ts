@@ -5,6 +5,7 @@ export * from './tasks.js';
 export * from './validate/rules.js';
 export * from './task-uuid.js';
 export * from './image-ref.js';
+export { isRecord } from './is-record.js';
 export { describeValue, cutText, quoteText, PREVIEW_LENGTH } from './validate/describe.js';
 export { boundErrorItems, boundErrorItem, leftOutItem, errorBounds, MAX_ERROR_ITEM_BYTES, MAX_ERROR_FRAME_BYTES } from './validate/error-bounds.js';
 export { parseJson, parseJsonWithin, defaultJsonBounds, type JsonBounds, type ParsedJson } from './json-parse.js';

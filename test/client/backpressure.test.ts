@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { QueueFullError } from '../../src/index.js';
 import { waitForState } from './helpers.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 describe('backpressure', () => {
   it('keeps a slow consumer bounded: one preview per index, finals kept', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const numberResults = 4;
     const task = client.imageInference(smallRequest({ numberResults, steps: 60, previews: { maxSide: 32 } }));
@@ -31,7 +32,7 @@ describe('backpressure', () => {
   });
 
   it('sends previews only when asked for', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const previews: number[] = [];
     for await (const event of client.imageInference(smallRequest({ steps: 6, previews: true }))) if (event.type === 'preview') previews.push(event.step);
@@ -43,7 +44,7 @@ describe('backpressure', () => {
   });
 
   it('caps the tasks in flight', async () => {
-    const server = await startServer({ stepDelayMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 1 }));
     const client = clientOf(server, { maxInFlight: 3 });
     let maxInFlight = 0;
     let maxServer = 0;
@@ -61,7 +62,7 @@ describe('backpressure', () => {
   });
 
   it('refuses beyond the waiting queue with QueueFullError when told to', async () => {
-    const server = await startServer({ stepDelayMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 1 }));
     const client = clientOf(server, { maxInFlight: 1, maxWaiting: 2 });
     const tasks = Array.from({ length: 6 }, () => client.imageInference(smallRequest()));
     const outcomes = await Promise.allSettled(tasks.map((task) => task.result()));
@@ -73,7 +74,7 @@ describe('backpressure', () => {
   });
 
   it('lets tasks wait for room when told to, and lets producers pace themselves', async () => {
-    const server = await startServer({ stepDelayMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 1 }));
     const client = clientOf(server, { maxInFlight: 1, maxWaiting: 2, whenFull: 'wait' });
     const tasks = Array.from({ length: 6 }, () => client.imageInference(smallRequest()));
     expect(client.stats().waiting).toBe(5);
@@ -92,7 +93,7 @@ describe('backpressure', () => {
   });
 
   it('frees the room of a waiting task that is aborted, at once, and wakes waitForRoom', async () => {
-    const server = await startServer({ stepDelayMs: 50 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 50 }));
     const client = clientOf(server, { maxInFlight: 1, maxWaiting: 1 });
     const running = client.imageInference(smallRequest({ steps: 20 }));
     const leave = new AbortController();
@@ -113,7 +114,7 @@ describe('backpressure', () => {
   });
 
   it('bounds the outbox while disconnected and refuses a frame that does not fit', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server, { outbox: { maxFrames: 100, maxBytes: 4_096 }, reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } });
     await client.connect();
     await server.close();

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, TimeoutError } from '../../src/index.js';
 import { nextEvent, waitForState } from './helpers.js';
-import { clientOf, smallRequest, startServer, type TestServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** Resolves when the server runs no task any more (the cancel reached it). */
 function serverIdle(server: TestServer): Promise<void> {
@@ -15,7 +16,7 @@ function serverIdle(server: TestServer): Promise<void> {
 
 describe('ending tasks', () => {
   it('rejects with the signal reason on abort and cancels the task on the server', async () => {
-    const server = await startServer({ stepDelayMs: 20 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 20 }));
     const client = clientOf(server);
     const controller = new AbortController();
     const task = client.imageInference(smallRequest({ steps: 50, previews: true, signal: controller.signal }));
@@ -33,7 +34,7 @@ describe('ending tasks', () => {
   });
 
   it('rejects at once for a signal that is already aborted, and sends nothing', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const task = client.imageInference(smallRequest({ signal: AbortSignal.abort('too late') }));
     await expect(task.result()).rejects.toBe('too late');
@@ -41,7 +42,7 @@ describe('ending tasks', () => {
   });
 
   it('cancels locally and on the server when the consumer leaves the loop', async () => {
-    const server = await startServer({ stepDelayMs: 20 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 20 }));
     const client = clientOf(server);
     const task = client.imageInference(smallRequest({ steps: 50, previews: true }));
     for await (const event of task) {
@@ -53,7 +54,7 @@ describe('ending tasks', () => {
   });
 
   it('times out a task with a TimeoutError of phase task, and cancels it on the server', async () => {
-    const server = await startServer({ stepDelayMs: 50 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 50 }));
     const client = clientOf(server);
     const task = client.imageInference(smallRequest({ steps: 50, timeoutMs: 200 }));
     await expect(task.result()).rejects.toBeInstanceOf(TimeoutError);
@@ -62,7 +63,7 @@ describe('ending tasks', () => {
   });
 
   it('times out a task that waits for a connection that never comes', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     await server.close();
     const client = clientOf(server, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
     const task = client.imageInference(smallRequest({ timeoutMs: 150 }));
@@ -71,7 +72,7 @@ describe('ending tasks', () => {
   });
 
   it('settles every open task with clientClosed on close() and never reconnects', async () => {
-    const server = await startServer({ stepDelayMs: 20 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 20 }));
     const client = clientOf(server);
     const tasks = Array.from({ length: 5 }, () => client.imageInference(smallRequest({ steps: 50 })));
     await nextEvent(client, 'connected');
@@ -88,7 +89,7 @@ describe('ending tasks', () => {
   });
 
   it('closes while reconnecting without a socket left behind', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server, { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
     await client.connect();
     server.faults.closeOnConnect(100);
@@ -99,7 +100,7 @@ describe('ending tasks', () => {
   });
 
   it('gives up after maxAttempts failures in a row and ends tasks with reconnectFailed', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     server.faults.closeOnConnect(100);
     const client = clientOf(server, { reconnect: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } });
     const task = client.imageInference(smallRequest());

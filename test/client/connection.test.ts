@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ValidationError, type StateName } from '../../src/index.js';
 import { expectNoEvent, nextEvent, waitForState } from './helpers.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 describe('client against the reference server', () => {
   it('connects lazily on the first task, through every state, and delivers each final once', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const states: StateName[] = [client.state];
     client.on('state', (change) => states.push(change.to));
@@ -28,7 +29,7 @@ describe('client against the reference server', () => {
   });
 
   it('turns on ack and binaryResults when the server offers them, and works without them', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const connected = nextEvent(client, 'connected');
     await client.connect();
@@ -45,7 +46,7 @@ describe('client against the reference server', () => {
   });
 
   it('ends in closed with an AuthenticationError for a refused key, without a reconnect loop', async () => {
-    const server = await startServer({ apiKeys: ['right'] });
+    const server = closeAfterTest(await startTestServer({ apiKeys: ['right'] }));
     const client = clientOf(server, { apiKey: 'wrong' });
     const task = client.imageInference(smallRequest());
     await expect(task.result()).rejects.toBeInstanceOf(AuthenticationError);
@@ -63,7 +64,7 @@ describe('client against the reference server', () => {
   });
 
   it('calls the key provider at every authentication', async () => {
-    const server = await startServer({ apiKeys: ['token-1', 'token-2'] });
+    const server = closeAfterTest(await startTestServer({ apiKeys: ['token-1', 'token-2'] }));
     const issued: string[] = [];
     const client = clientOf(server, {
       apiKey: async () => {
@@ -80,7 +81,7 @@ describe('client against the reference server', () => {
   });
 
   it('retries when the key provider fails, and reports the failure', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     let calls = 0;
     const client = clientOf(server, {
       apiKey: () => {
@@ -96,7 +97,7 @@ describe('client against the reference server', () => {
   });
 
   it('rejects a bad request at once with a ValidationError naming the parameter, sending nothing', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const task = client.imageInference(smallRequest({ width: 500 }));
     await expect(task.result()).rejects.toBeInstanceOf(ValidationError);
@@ -106,7 +107,7 @@ describe('client against the reference server', () => {
   });
 
   it('routes a server error only to its own task', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const bad = client.imageInference(smallRequest({ model: 'nosuch:1@1' }));
     const good = client.imageInference(smallRequest({ numberResults: 2 }));
@@ -115,7 +116,7 @@ describe('client against the reference server', () => {
   });
 
   it('uploads an image and uses it as a seed image', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const [source] = await client.imageInference(smallRequest()).result();
     const uploaded = await client.imageUpload({ image: source?.dataURI ?? '' });
@@ -125,7 +126,7 @@ describe('client against the reference server', () => {
   });
 
   it('answers getResponse and ping', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const task = client.imageInference(smallRequest({ numberResults: 2 }));
     await task.result();
@@ -138,7 +139,7 @@ describe('client against the reference server', () => {
   });
 
   it('runs a task object by its taskType', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     const images = await client.run({ taskType: 'imageInference', ...smallRequest() }).result();
     expect(images).toHaveLength(1);
@@ -146,7 +147,7 @@ describe('client against the reference server', () => {
   });
 
   it('closes the socket when idle and connects again for the next task', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server, { closeWhenIdleMs: 50 });
     await client.imageInference(smallRequest()).result();
     await waitForState(client, 'idle');
@@ -155,7 +156,7 @@ describe('client against the reference server', () => {
   });
 
   it('stays connected while idle by default', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server);
     await client.imageInference(smallRequest()).result();
     await expectNoEvent(client, 'state', 300);

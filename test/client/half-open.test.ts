@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { TimeoutError, type ImageInferenceEvent, type ImageResult, type TaskStream } from '../../src/index.js';
 import { nextEvent } from './helpers.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 async function finalsOf(task: TaskStream<ImageInferenceEvent, ImageResult[]>): Promise<number[]> {
   const finals: number[] = [];
@@ -13,7 +14,7 @@ async function finalsOf(task: TaskStream<ImageInferenceEvent, ImageResult[]>): P
 
 describe('half-open connections', () => {
   it('replaces a socket whose pongs are withheld', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server, { keepAlive: { intervalMs: 100, pongTimeoutMs: 100 } });
     await client.connect();
     const dead = nextEvent(client, 'disconnected');
@@ -27,7 +28,7 @@ describe('half-open connections', () => {
   });
 
   it('does not let a frozen peer swallow a task: the task completes after the socket is replaced', async () => {
-    const server = await startServer({ stepDelayMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 1 }));
     const client = clientOf(server, { keepAlive: { intervalMs: 100, pongTimeoutMs: 100 } });
     await client.connect();
     server.faults.freeze(true);
@@ -39,7 +40,7 @@ describe('half-open connections', () => {
   });
 
   it('checks a socket whose timers were frozen before writing to it', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const client = clientOf(server, { keepAlive: { intervalMs: 60_000, pongTimeoutMs: 100 } });
     await client.connect();
     server.faults.freeze(true);

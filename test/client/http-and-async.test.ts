@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, createHttpClient } from '../../src/index.js';
 import { newTaskUUID } from '../../src/protocol/index.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 describe('HTTP client', () => {
   it('runs imageInference, imageUpload, getResponse and ping over POST /v1', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const http = createHttpClient({ apiKey: 'k1', url: server.url });
     const task = http.imageInference(smallRequest({ numberResults: 2 }));
     const finals: number[] = [];
@@ -22,7 +23,7 @@ describe('HTTP client', () => {
   });
 
   it('fails with the server error of the task, and with AuthenticationError for a refused key', async () => {
-    const server = await startServer({ apiKeys: ['right'] });
+    const server = closeAfterTest(await startTestServer({ apiKeys: ['right'] }));
     const good = createHttpClient({ apiKey: 'right', url: server.httpUrl });
     await expect(good.imageInference(smallRequest({ model: 'nosuch:1@1' })).result()).rejects.toMatchObject({ name: 'ApiError', code: 'unknownModel' });
     const bad = createHttpClient({ apiKey: 'wrong', url: server.httpUrl });
@@ -32,7 +33,7 @@ describe('HTTP client', () => {
 
 describe('async delivery', () => {
   it('polls getResponse until every final arrived', async () => {
-    const server = await startServer({ stepDelayMs: 2 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 2 }));
     const client = clientOf(server, { pollIntervalMs: 20 });
     const images = await client.imageInference(smallRequest({ numberResults: 2, deliveryMethod: 'async', steps: 10 })).result();
     expect(images.map((image) => image.index)).toEqual([0, 1]);
@@ -41,7 +42,7 @@ describe('async delivery', () => {
 
 describe('idempotent submission', () => {
   it('collects a task the server already knows instead of running it twice', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     const first = clientOf(server);
     const taskUUID = newTaskUUID();
     const original = await first.imageInference(smallRequest({ taskUUID, numberResults: 2 })).result();

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { ImageInferenceEvent, ImagewireClient, TaskStream } from '../../src/index.js';
 import type { ImageResult } from '../../src/index.js';
 import { nextEvent } from './helpers.js';
-import { clientOf, smallRequest, startServer, type TestServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** Reads a task to the end; returns the final indices in arrival order. */
 async function finalsOf(task: TaskStream<ImageInferenceEvent, ImageResult[]>): Promise<number[]> {
@@ -33,7 +34,7 @@ const modes = [
 
 describe.each(modes)('resume $name', ({ extensions }) => {
   it('resumes after a drop in the middle of streaming and delivers every final once', async () => {
-    const server = await startServer({ stepDelayMs: 2 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 2 }));
     const client = clientOf(server, { extensions });
     await client.connect();
     const resumed = nextEvent(client, 'connected');
@@ -47,7 +48,7 @@ describe.each(modes)('resume $name', ({ extensions }) => {
   });
 
   it('hands over a final that was held because the socket died before it was written', async () => {
-    const server = await startServer({ stepDelayMs: 2 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 2 }));
     const client = clientOf(server, { extensions });
     await client.connect();
     server.faults.dropBeforeFrame(2);
@@ -56,7 +57,7 @@ describe.each(modes)('resume $name', ({ extensions }) => {
   });
 
   it('connects through drops before authentication', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     server.faults.closeOnConnect(3);
     const client = clientOf(server, { extensions });
     expect(await client.imageInference(smallRequest()).result()).toHaveLength(1);
@@ -64,7 +65,7 @@ describe.each(modes)('resume $name', ({ extensions }) => {
   });
 
   it('connects through drops right after authentication without a hot loop', async () => {
-    const server = await startServer();
+    const server = closeAfterTest(await startTestServer());
     server.faults.closeAfterAuth(3);
     const client = clientOf(server, { extensions, reconnect: { initialDelayMs: 20, maxDelayMs: 1_000 } });
     const delays: number[] = [];
@@ -83,7 +84,7 @@ describe.each(modes)('resume $name', ({ extensions }) => {
 
 describe('server restart', () => {
   it('recovers in-flight tasks after a restart that lost all state: getResponse, then the same taskUUID again', async () => {
-    const server = await startServer({ stepDelayMs: 20 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 20 }));
     const client = clientOf(server);
     await client.connect();
     const task = client.imageInference(smallRequest({ numberResults: 2, steps: 20 }));
@@ -103,7 +104,7 @@ describe('server restart', () => {
   });
 
   it('resumes the session across a restart that kept its state', async () => {
-    const server = await startServer({ stepDelayMs: 10 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 10 }));
     const client = clientOf(server);
     await client.connect();
     const task = client.imageInference(smallRequest({ numberResults: 3, steps: 10 }));
@@ -120,7 +121,7 @@ describe('server restart', () => {
 describe('lost sessions', () => {
   it('re-attaches a running task with getResponse when the session expired, without sending it again', async () => {
     // A resume window of 1 ms: by the time the client is back, its session is gone.
-    const server = await startServer({ stepDelayMs: 20, resumeWindowMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 20, resumeWindowMs: 1 }));
     const client = clientOf(server, { reconnect: { initialDelayMs: 50, maxDelayMs: 50 } });
     await client.connect();
     const task = client.imageInference(smallRequest({ numberResults: 2, steps: 20 }));
@@ -135,7 +136,7 @@ describe('lost sessions', () => {
   });
 
   it('collects a task that finished while the session was lost', async () => {
-    const server = await startServer({ stepDelayMs: 0, resumeWindowMs: 1 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 0, resumeWindowMs: 1 }));
     const client = clientOf(server, { extensions: { ack: false, binaryResults: false } });
     await client.connect();
     // The socket dies before the final is written, and the session expires before the client is back.
@@ -146,7 +147,7 @@ describe('lost sessions', () => {
   });
 
   it('gives up the session when another connection takes it over, and recovers its tasks', async () => {
-    const server = await startServer({ stepDelayMs: 10 });
+    const server = closeAfterTest(await startTestServer({ stepDelayMs: 10 }));
     const first = clientOf(server, { pollIntervalMs: 20 });
     await first.connect();
     const task = first.imageInference(smallRequest({ numberResults: 2, steps: 10 }));

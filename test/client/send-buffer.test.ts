@@ -9,7 +9,8 @@ import { eventually } from '../helpers/eventually.js';
 import { fixedImageEngine, randomImage } from '../helpers/fixed-engine.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { captureLogger } from '../helpers/test-server.js';
-import { clientOf, smallRequest, startServer } from './server.js';
+import { clientOf, closeAfterTest, smallRequest } from '../helpers/test-client.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 /** A `ws` WebSocket whose TCP sockets the test can pause, as a peer that stops reading would. */
 function pausableWebSocket(sockets: Socket[]): WebSocketConstructor {
@@ -43,7 +44,7 @@ describe.each(modes)('a client closed for reading too slowly ($name)', ({ extens
   it('reconnects, resumes and gets every final once', async () => {
     const engine = createGateEngine(fixedImageEngine(randomImage(1024 * 1024)));
     const logs = captureLogger();
-    const server = await startServer({ engine, logger: logs, limits: { maxSocketBufferedBytes: 512 * 1024, sendStallTimeoutMs: 300 } });
+    const server = closeAfterTest(await startTestServer({ engine, logger: logs, limits: { maxSocketBufferedBytes: 512 * 1024, sendStallTimeoutMs: 300 } }));
     const sockets: Socket[] = [];
     const client = clientOf(server, { extensions, WebSocket: pausableWebSocket(sockets) });
     const closes: (number | undefined)[] = [];

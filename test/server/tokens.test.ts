@@ -264,19 +264,11 @@ describe('TokenIssuer', () => {
     await expect(startTestServer({ apiKeys: ['good', 'iwt_key'] })).rejects.toThrow(/must not start with iwt_/);
   });
 
-  it('refuses short secrets and measures mint and verify', () => {
+  it('refuses short secrets; a token it mints verifies', () => {
     expect(() => new TokenIssuer({ secret: 'short' })).toThrow(RangeError);
     const issuer = new TokenIssuer();
     const owner = 'a'.repeat(64);
-    const rounds = 20_000;
-    let started = performance.now();
-    let token = '';
-    for (let i = 0; i < rounds; i++) token = issuer.mint(owner, 60).token;
-    const mintUs = ((performance.now() - started) * 1000) / rounds;
-    started = performance.now();
-    for (let i = 0; i < rounds; i++) expect(issuer.verify(token).ok).toBe(true);
-    const verifyUs = ((performance.now() - started) * 1000) / rounds;
-    console.log(`session tokens: mint ${mintUs.toFixed(1)} µs, verify ${verifyUs.toFixed(1)} µs (${token.length} chars)`);
+    const token = issuer.mint(owner, 60).token;
     expect(issuer.verify(token)).toEqual({ ok: true, owner });
   });
 });

@@ -4,6 +4,7 @@ import { TaskChecker } from './checker.js';
 import { cutText, describeValue, quoteText } from './describe.js';
 import { errorBounds } from './error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from '../error-codes.js';
+import { isRecord } from '../is-record.js';
 import { isUuid, isUuidV4 } from '../task-uuid.js';
 import { sessionExtensions, taskTypes, type ClientTask, type TaskType } from '../tasks.js';
 import { checkImageInference } from './validate-image-inference.js';
@@ -35,10 +36,6 @@ function shown(value: unknown): string {
 
 function isTaskType(value: string): value is TaskType {
   return (taskTypes as readonly string[]).includes(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A list of session extensions; a repeat is harmless, so the bound leaves room for one of each. */

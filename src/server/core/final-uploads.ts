@@ -3,7 +3,7 @@
 // failure stops the uploads after it and the engine.
 import type { ImageFormat } from '../../engine/index.js';
 import type { Logger } from '../logger.js';
-import { mediaTypeOf } from '../images/store.js';
+import { imageMediaType } from '../../internal/bytes.js';
 import { guardedRequest, originOf, OutboundFailure } from '../outbound/guarded-http.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { TaskFailure } from '../task-failure.js';
@@ -74,7 +74,7 @@ export async function uploadResult(endpoint: string, image: Uint8Array, format: 
       kind: 'upload',
       method: 'PUT',
       policy: options.outbound,
-      headers: { 'content-type': mediaTypeOf(format) },
+      headers: { 'content-type': imageMediaType(format) },
       body: image,
       maxRedirects: 0,
       maxBodyBytes: 0,

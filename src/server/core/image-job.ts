@@ -133,11 +133,8 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
   };
   if (job.negativePrompt !== undefined) task.negativePrompt = job.negativePrompt;
   if (job.seed !== undefined) task.seed = job.seed;
-  if (job.image !== undefined) {
-    const { bytes, strength } = job.image;
-    task.seedImage = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-    task.strength = strength;
-  }
+  // The input image goes beside the task as bytes: base64 in the task would only be decoded again.
+  if (job.image !== undefined) task.strength = job.image.strength;
   // With a count the engine encodes only the previews that are wanted, not one per step.
   if (job.previews !== undefined) task.previews = { maxSide: job.previews.side, format: 'JPG', count: job.previews.count };
   const abandoned = (): boolean => signal?.aborted === true;
@@ -146,7 +143,7 @@ export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: J
   const cancel = (): void => router.cancel(taskUUID, ctx);
   signal?.addEventListener('abort', cancel, { once: true });
   try {
-    await router.dispatch(task, 0, ctx);
+    await router.dispatch(task, 0, ctx, job.image === undefined ? undefined : { seedImage: job.image.bytes });
   } finally {
     signal?.removeEventListener('abort', cancel);
     target.reachable = false;

@@ -2,7 +2,8 @@
 // index, imageFormat, and the optional cost and NSFWContent.
 import type { ImageFormat, Seed } from '../../engine/index.js';
 import type { ResolvedImageInference, ServerDataItem } from '../../protocol/index.js';
-import { extensionOf, mediaTypeOf } from '../images/store.js';
+import { imageMediaType } from '../../internal/bytes.js';
+import { extensionOf } from '../images/store.js';
 import type { ServerFrame } from './server-frame.js';
 import type { StoredResult } from './task-registry.js';
 
@@ -55,7 +56,7 @@ export function buildFinal(task: ResolvedImageInference, image: FinalImage, publ
   if (task.previews !== undefined) item.final = true;
   if (task.outputType === 'URL') return { frame: { kind: 'data', items: [item] }, stored: { item } };
   const field = task.outputType === 'dataURI' ? 'imageDataURI' : 'imageBase64Data';
-  const mediaType = mediaTypeOf(image.format);
+  const mediaType = imageMediaType(image.format);
   return {
     frame: { kind: 'image', item, field, mediaType, image: image.image },
     stored: { item, inline: { field, imageUUID: image.imageUUID, mediaType } },

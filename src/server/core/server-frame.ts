@@ -2,6 +2,10 @@
 // result can go out as JSON or as a binary frame, with or without a sequence number, and be held
 // for resume without its image being base64-encoded first.
 import { boundErrorItems, encodeBinaryResult, encodeDataFrame, encodeErrorFrame, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import { inlineImage } from '../../internal/bytes.js';
+
+/** The field an inline image goes in, by outputType (base64Data or dataURI). */
+export type InlineField = 'imageBase64Data' | 'imageDataURI';
 
 /** The content of one server frame. */
 export type ServerFrame =
@@ -16,10 +20,13 @@ export type ServerFrame =
   | {
       readonly kind: 'image';
       readonly item: ServerDataItem;
-      readonly field: 'imageBase64Data' | 'imageDataURI';
+      readonly field: InlineField;
       readonly mediaType: string;
       readonly image: Uint8Array;
     };
+
+/** A frame carrying a final image. */
+export type ImageFrame = Extract<ServerFrame, { kind: 'image' }>;
 
 /** How a frame is encoded on one socket. */
 export interface EncodeOptions {
@@ -30,11 +37,14 @@ export interface EncodeOptions {
 }
 
 /** The image item with its inline field, placed after imageUUID as the protocol's examples do. */
-export function inlineImageItem(frame: Extract<ServerFrame, { kind: 'image' }>): ServerDataItem {
-  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
-  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
+export function inlineImageItem(frame: ImageFrame): ServerDataItem {
   const { taskType, imageUUID, ...rest } = frame.item;
-  return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: value, ...rest };
+  return { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: inlineFieldValue(frame.field, frame.mediaType, frame.image), ...rest };
+}
+
+/** An image as the value of its inline field. */
+export function inlineFieldValue(field: InlineField, mediaType: string, image: Uint8Array): string {
+  return inlineImage(image, mediaType, field === 'imageDataURI' ? 'dataURI' : 'base64');
 }
 
 /** Images smaller than this go through JSON.stringify whole. */
@@ -47,7 +57,7 @@ const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
  * The JSON data frame of an inline image. The item is stringified with a placeholder and the image
  * spliced in after, so JSON.stringify never walks megabytes of base64 (it needs no escaping).
  */
-function inlineImageFrame(frame: Extract<ServerFrame, { kind: 'image' }>, seq: number | undefined): string {
+function inlineImageFrame(frame: ImageFrame, seq: number | undefined): string {
   // Below a few KiB, stringifying the whole item costs less than the splice.
   if (frame.image.byteLength < SPLICE_MIN_BYTES) return encodeDataFrame([inlineImageItem(frame)], seq);
   const { taskType, imageUUID, ...rest } = frame.item;
@@ -57,10 +67,8 @@ function inlineImageFrame(frame: Extract<ServerFrame, { kind: 'image' }>, seq: n
   const needle = `"${frame.field}":"${IMAGE_PLACEHOLDER}"`;
   const at = text.indexOf(needle);
   if (at === -1) return encodeDataFrame([inlineImageItem(frame)], seq);
-  const base64 = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength).toString('base64');
-  const value = frame.field === 'imageDataURI' ? `data:${frame.mediaType};base64,${base64}` : base64;
   const valueAt = at + frame.field.length + 4;
-  return text.slice(0, valueAt) + value + text.slice(valueAt + IMAGE_PLACEHOLDER.length);
+  return text.slice(0, valueAt) + inlineFieldValue(frame.field, frame.mediaType, frame.image) + text.slice(valueAt + IMAGE_PLACEHOLDER.length);
 }
 
 /** Encodes a frame for the wire. */

@@ -4,7 +4,7 @@
 import { protocolError, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import type { Clock } from '../../internal/clock.js';
 import type { ImageStore } from '../images/store.js';
-import type { ServerFrame } from './server-frame.js';
+import { inlineFieldValue, type InlineField, type ServerFrame } from './server-frame.js';
 import { OwnerShares, type ShareNode } from '../owner-shares.js';
 import type { OutputTarget } from './output-target.js';
 
@@ -14,7 +14,7 @@ export type TaskRecordState = 'running' | 'success' | 'error' | 'cancelled';
 /** A result kept for getResponse: the item as sent, minus an inline image, which the image store keeps. */
 export interface StoredResult {
   readonly item: ServerDataItem;
-  readonly inline?: { readonly field: 'imageBase64Data' | 'imageDataURI'; readonly imageUUID: string; readonly mediaType: string };
+  readonly inline?: { readonly field: InlineField; readonly imageUUID: string; readonly mediaType: string };
 }
 
 /** One task the server accepted; once finished it counts in its key's share of the records kept. */
@@ -225,9 +225,8 @@ export class MemoryTaskRegistry implements TaskRegistry {
         items.push({ taskType: record.taskType, taskUUID: record.taskUUID, imageUUID: inline.imageUUID, status: 'error', error: { code: 'imageNotFound', message: 'the image is no longer kept by the server' } });
         continue;
       }
-      const base64 = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');
       const { taskType, imageUUID, ...rest } = result.item;
-      const value = inline.field === 'imageDataURI' ? `data:${inline.mediaType};base64,${base64}` : base64;
+      const value = inlineFieldValue(inline.field, inline.mediaType, image.bytes);
       items.push({ taskType, taskUUID: record.taskUUID, imageUUID, [inline.field]: value, ...rest, status: 'success' });
     }
     if (record.state === 'running') {

@@ -6,6 +6,7 @@ import {
   cutText,
   encodeErrorFrame,
   errorBounds,
+  isRecord,
   normalizeImageInference,
   protocolError,
   validateTask,
@@ -21,7 +22,7 @@ import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
-import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps } from './task-runner.js';
+import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
 
 /** One connection's view of the router: who asks, and where answers go. */
 export interface TaskContext {
@@ -77,8 +78,9 @@ export class TaskRouter {
    * Validates and runs one task of a frame. Resolves when the task is answered: at its end for a
    * sync task, at its acknowledgement for an async one. Never rejects: whatever is thrown on the
    * way becomes an `internalServerError` item for the task, so a caller may `void` the promise.
+   * `inputs` are an imageInference task's input images as bytes, from a face in this process.
    */
-  async dispatch(entry: unknown, index: number, ctx: TaskContext): Promise<void> {
+  async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
     // A try around awaits costs nothing until something throws: the hot path allocates no handler.
     try {
       const result = validateTask(entry, index);
@@ -95,7 +97,7 @@ export class TaskRouter {
           ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
           return;
         case 'imageInference':
-          await this.#imageInference(task, ctx);
+          await this.#imageInference(task, ctx, inputs);
           return;
         case 'imageUpload':
           await this.#imageUpload(task, ctx);
@@ -122,7 +124,7 @@ export class TaskRouter {
    * target gone bad), and that is only logged.
    */
   #unexpected(error: unknown, entry: unknown, ctx: TaskContext): void {
-    const fields = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const fields = isRecord(entry) ? entry : {};
     const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
     const taskType = text(fields.taskType);
     const taskUUID = text(fields.taskUUID);
@@ -238,7 +240,7 @@ export class TaskRouter {
     }
   }
 
-  async #imageInference(raw: ImageInferenceTask, ctx: TaskContext): Promise<void> {
+  async #imageInference(raw: ImageInferenceTask, ctx: TaskContext, inputs: TaskInputs | undefined): Promise<void> {
     const task = normalizeImageInference(raw);
     const async = task.deliveryMethod === 'async';
     const knownModel = (): boolean => {
@@ -260,7 +262,7 @@ export class TaskRouter {
       }
     }
     const { slot, inputSlot } = this.#slotOptions;
-    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot, inputSlot };
+    const options: InferenceOptions = { previews: ctx.previews, storeFinals: ctx.storeFinals !== false, slot, inputSlot, inputs };
     const done = this.#run(record, ctx, () => runImageInference(this.#deps, record, task, options), task.webhookURL);
     if (!async) return done;
     // Answered already (the acknowledgement); what is left must not become an unhandled rejection.

@@ -5,8 +5,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest } from '../../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
-import { extensionOf, sniffFormat, type ImageStore } from '../images/store.js';
-import { resolveImageInput, type ImageInputOptions } from '../images/inputs.js';
+import { bytesToBase64, sniffImageFormat } from '../../internal/bytes.js';
+import { extensionOf, type ImageStore } from '../images/store.js';
+import { checkImageBytes, resolveImageInput, type ImageInputOptions } from '../images/inputs.js';
 import type { WebhookSender } from '../outbound/webhooks.js';
 import type { ServerLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
@@ -45,6 +46,15 @@ function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions 
 /** How a task gets an engine slot: at once when one is free, else a promise that settles in its turn (rejected with the abort when the task is cancelled meanwhile). */
 export type SlotRequest = (record: TaskRecord) => ReleaseSlot | Promise<ReleaseSlot>;
 
+/**
+ * Input images an in-process face hands over as bytes, beside the task, so they are never
+ * base64-encoded into it and decoded back; the task then names no such image itself.
+ */
+export interface TaskInputs {
+  /** The encoded seed image (PNG, JPG or WEBP), bounded like a decoded data URI. */
+  readonly seedImage?: Uint8Array | undefined;
+}
+
 /** How one imageInference task runs. */
 export interface InferenceOptions {
   /** The transport can deliver previews. */
@@ -55,6 +65,8 @@ export interface InferenceOptions {
   readonly slot: SlotRequest;
   /** A slot to resolve input images in and hold them until the engine slot (tasks without inputs take none). */
   readonly inputSlot: SlotRequest;
+  /** Input images given as bytes. */
+  readonly inputs?: TaskInputs | undefined;
 }
 
 /**
@@ -64,6 +76,37 @@ export interface InferenceOptions {
  * outside the slot.
  */
 export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
+  const request = engineRequestOf(deps, record, task, options.previews);
+  // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
+  const lease = takeSlots(deps, record, task, request, options);
+  const release = typeof lease === 'function' ? lease : await lease;
+  if (release === undefined) return;
+  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  try {
+    // The engine's loop is here, not in a function of its own: one async frame less per task.
+    if (record.state === 'running') {
+      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
+        if (record.state !== 'running') break;
+        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
+        if (event.kind === 'preview') emitPreview(deps, record, task, event);
+        else takeFinal(deps, record, task, event, uploads, options.storeFinals);
+      }
+    }
+  } catch (error) {
+    uploads?.stop(error);
+    throw error;
+  } finally {
+    // The slot goes to the next task as soon as the engine is done, uploads or not.
+    release();
+  }
+  if (uploads !== undefined) await uploads.done();
+  if (record.state === 'running' && record.results.length < task.numberResults) {
+    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+  }
+}
+
+/** The engine's request for a task; previews only when `previews` (the transport can deliver them) and someone asked. */
+function engineRequestOf(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, previews: boolean): EngineRequest {
   const request: EngineRequest = {
     taskUUID: task.taskUUID,
     model: task.model,
@@ -85,60 +128,43 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
   if (task.outpaint !== undefined) request.outpaint = task.outpaint;
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
-  if (options.previews && !record.async && task.previews !== undefined) {
+  if (previews && !record.async && task.previews !== undefined) {
     const { format, maxSide, count } = task.previews;
     request.previews = count === undefined ? { format, maxSide } : { format, maxSide, steps: previewSteps(task.steps, count) };
   }
-  let release: ReleaseSlot;
-  if (task.seedImage !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0) {
-    const releaseInputs = await options.inputSlot(record);
-    try {
-      await resolveInputs(deps, record, task, request);
-      if (record.state !== 'running') return;
-      release = await options.slot(record);
-    } finally {
-      // On the engine the inputs are the running task's, bounded by the engine slots.
-      releaseInputs();
-    }
-  } else {
-    // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
-    const lease = options.slot(record);
-    release = typeof lease === 'function' ? lease : await lease;
-  }
-  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  return request;
+}
+
+/**
+ * The task's engine slot: at once (no promise) when it has no input images and a slot is free;
+ * with input images, after they are resolved into `request` in an input slot. Undefined: the task
+ * ended while its inputs were resolved, and holds no slot.
+ */
+function takeSlots(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, options: InferenceOptions): ReleaseSlot | Promise<ReleaseSlot | undefined> {
+  const seedBytes = options.inputs?.seedImage;
+  const hasInputs = task.seedImage !== undefined || seedBytes !== undefined || task.maskImage !== undefined || task.controlNet.length > 0 || task.ipAdapters.length > 0;
+  return hasInputs ? slotAfterInputs(deps, record, task, request, options) : options.slot(record);
+}
+
+/** Resolves the input images in an input slot, which is held until the engine slot is had: inputs wait in bounded numbers. */
+async function slotAfterInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, options: InferenceOptions): Promise<ReleaseSlot | undefined> {
+  const releaseInputs = await options.inputSlot(record);
   try {
-    // The engine's loop is here, not in a function of its own: one async frame less per task.
-    if (record.state === 'running') {
-      for await (const event of deps.engine.generate(request, engineOptions(record, uploads))) {
-        if (record.state !== 'running') break;
-        if (uploads?.stopped.aborted === true) throw uploads.stopped.reason;
-        if (event.kind === 'preview') {
-          emitPreview(deps, record, task, event);
-          continue;
-        }
-        const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
-        if (options.storeFinals) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
-        if (uploads === undefined) deliverFinal(deps, record, task, final);
-        else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
-      }
-    }
-  } catch (error) {
-    uploads?.stop(error);
-    throw error;
+    await resolveInputs(deps, record, task, request, options.inputs?.seedImage);
+    if (record.state !== 'running') return undefined;
+    return await options.slot(record);
   } finally {
-    // The slot goes to the next task as soon as the engine is done, uploads or not.
-    release();
-  }
-  if (uploads !== undefined) await uploads.done();
-  if (record.state === 'running' && record.results.length < task.numberResults) {
-    throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
+    // On the engine the inputs are the running task's, bounded by the engine slots.
+    releaseInputs();
   }
 }
 
-/** Fetches or decodes the task's input images into the request; a cancel aborts a fetch in progress. */
-async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest): Promise<void> {
+/** Fetches or decodes the task's input images into the request (or checks the seed image given as bytes); a cancel aborts a fetch in progress. */
+async function resolveInputs(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, request: EngineRequest, seedBytes: Uint8Array | undefined): Promise<void> {
   const inputs = inputOptions(deps, record.controller.signal);
-  if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, { parameter: 'seedImage', invalid: 'invalidSeedImage' }, inputs);
+  const seedRole = { parameter: 'seedImage', invalid: 'invalidSeedImage' } as const;
+  if (seedBytes !== undefined) request.seedImage = await checkImageBytes(seedBytes, seedRole, inputs);
+  else if (task.seedImage !== undefined) request.seedImage = await resolveImageInput(task.seedImage, seedRole, inputs);
   if (task.maskImage !== undefined) request.maskImage = await resolveImageInput(task.maskImage, { parameter: 'maskImage', invalid: 'invalidMaskImage' }, inputs);
   // Guide images steer nothing in the procedural engine, but a missing or unreachable one is still the caller's error.
   for (const [index, entry] of task.controlNet.entries()) {
@@ -173,12 +199,20 @@ function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageIn
       index: event.index,
       step: event.step,
       steps: event.steps,
-      imageBase64Data: Buffer.from(event.image.buffer, event.image.byteOffset, event.image.byteLength).toString('base64'),
+      imageBase64Data: bytesToBase64(event.image),
       imageFormat: event.format,
       width: event.width,
       height: event.height,
     }),
   );
+}
+
+/** A final from the engine: stored (unless the face keeps it itself), then delivered, after its upload when there is an uploadEndpoint. */
+function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: Extract<EngineEvent, { kind: 'final' }>, uploads: FinalUploads | undefined, store: boolean): void {
+  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
+  if (store) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+  if (uploads === undefined) deliverFinal(deps, record, task, final);
+  else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
 }
 
 /** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */
@@ -199,10 +233,10 @@ export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task:
   // An input slot, not an engine slot: the fetch and the check hold bytes, but no engine work.
   const release = await inputSlot(record);
   let bytes: Uint8Array;
-  let format: ReturnType<typeof sniffFormat>;
+  let format: ReturnType<typeof sniffImageFormat>;
   try {
     bytes = await resolveImageInput(task.image, { parameter: 'image', invalid: 'invalidImage' }, inputOptions(deps, record.controller.signal));
-    format = sniffFormat(bytes);
+    format = sniffImageFormat(bytes);
     if (format === undefined) throw new TaskFailure('invalidImage', 'image must be PNG, JPG or WEBP', { parameter: 'image', type: 'string' });
     const sharp = await loadSharp();
     try {

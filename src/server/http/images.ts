@@ -1,7 +1,8 @@
 // Serves stored images at `GET /images/<imageUUID>.<ext>`, the URLs of outputType "URL" results and
 // of imageUpload answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mediaTypeOf, type ImageStore } from '../images/store.js';
+import { imageMediaType } from '../../internal/bytes.js';
+import type { ImageStore } from '../images/store.js';
 
 const imagePath = /^\/images\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(png|jpg|jpeg|webp)$/i;
 
@@ -23,7 +24,7 @@ export function serveImage(pathname: string, req: IncomingMessage, res: ServerRe
     return;
   }
   res.writeHead(200, {
-    'content-type': mediaTypeOf(image.format),
+    'content-type': imageMediaType(image.format),
     'content-length': String(image.bytes.byteLength),
     // An imageUUID always names the same bytes.
     'cache-control': 'private, max-age=600, immutable',

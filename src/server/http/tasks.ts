@@ -3,7 +3,7 @@
 // all of them and is `{"data":[...]}`, or `{"errors":[...]}` (plus the `data` that did succeed)
 // with the status of the first error's code.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { boundErrorItems, decodeClientFrame, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import { boundErrorItems, decodeClientFrame, isRecord, protocolError, statusForCode, validateTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import { authError, bearerCredential, type Authenticator } from '../auth/auth.js';
 import type { ServerLimits } from '../limits.js';
 import { inlineImageItem, type ServerFrame } from '../core/server-frame.js';
@@ -82,7 +82,7 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
   let key = bearerCredential(req);
   let start = 0;
   const first = entries[0];
-  if (typeof first === 'object' && first !== null && (first as { taskType?: unknown }).taskType === 'authentication') {
+  if (isRecord(first) && first.taskType === 'authentication') {
     const auth = validateTask(first, 0);
     if (!auth.ok) {
       sendErrors(res, auth.errors);

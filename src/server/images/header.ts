@@ -1,7 +1,7 @@
 // What an input image declares about itself (format, width, height), read from its header alone,
 // so an image too large to decode is refused before anything decodes it.
 import { loadSharp, type ImageFormat } from '../../engine/index.js';
-import { sniffFormat } from './store.js';
+import { sniffImageFormat } from '../../internal/bytes.js';
 
 /** The declared format and size of an encoded image. */
 export interface ImageHeader {
@@ -16,7 +16,7 @@ export interface ImageHeader {
  * other formats never reach a parser at all.
  */
 export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader | undefined> {
-  const format = sniffFormat(bytes);
+  const format = sniffImageFormat(bytes);
   if (format === undefined) return undefined;
   const sharp = await loadSharp();
   try {

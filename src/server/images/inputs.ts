@@ -1,6 +1,7 @@
 // Resolves the image inputs of a task (seedImage, maskImage, guide images, imageUpload's image)
 // to encoded bytes: an earlier imageUUID from the image store, a data URI, raw base64, or an
 // http(s) URL fetched under the outbound policy with a size cap and a timeout; bounded by pixels.
+// Bytes an in-process face hands over directly get the same bounds.
 import { parseImageRef, type ErrorCode } from '../../protocol/index.js';
 import { guardedRequest, originOf, OutboundFailure } from '../outbound/guarded-http.js';
 import { readImageHeader } from './header.js';
@@ -84,6 +85,17 @@ async function fetchImage(url: string, role: InputRole, options: ImageInputOptio
     options.logger.warn('input image not fetched', { parameter: role.parameter, origin: originOf(url), reason: error.message });
     throw new TaskFailure('fetchFailed', `${role.parameter} could not be fetched from its URL`, { parameter: role.parameter, type: 'string' });
   }
+}
+
+/**
+ * Checks an input image given as bytes (an in-process face's, never base64-encoded on the way) by
+ * the bounds a decoded data URI gets: not empty, at most `maxBytes`, at most `maxPixels`.
+ */
+export async function checkImageBytes(bytes: Uint8Array, role: InputRole, options: Pick<ImageInputOptions, 'maxBytes' | 'maxPixels'>): Promise<Uint8Array> {
+  if (bytes.byteLength === 0) throw new TaskFailure(role.invalid, `${role.parameter} holds no image data`, { parameter: role.parameter, type: 'string' });
+  if (bytes.byteLength > options.maxBytes) throw tooLarge(role, options.maxBytes, String(bytes.byteLength));
+  await checkPixels(bytes, role, options.maxPixels);
+  return bytes;
 }
 
 /** The encoded bytes of an image input; throws TaskFailure with the role's parameter. */

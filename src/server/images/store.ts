@@ -36,25 +36,11 @@ interface KeptImage extends StoredImage, ShareNode {
   expiresAt: number;
 }
 
-const mediaTypes: Readonly<Record<ImageFormat, string>> = { PNG: 'image/png', JPG: 'image/jpeg', WEBP: 'image/webp' };
 const extensions: Readonly<Record<ImageFormat, string>> = { PNG: 'png', JPG: 'jpg', WEBP: 'webp' };
-
-/** The media type of an encoded format. */
-export function mediaTypeOf(format: ImageFormat): string {
-  return mediaTypes[format];
-}
 
 /** The file extension used in image URLs. */
 export function extensionOf(format: ImageFormat): string {
   return extensions[format];
-}
-
-/** The format of image bytes by their signature, or undefined for anything but PNG, JPG and WEBP. */
-export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'PNG';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'JPG';
-  if (bytes.length >= 12 && String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WEBP') return 'WEBP';
-  return undefined;
 }
 
 /** The image store in this process's memory. */

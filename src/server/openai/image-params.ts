@@ -1,6 +1,6 @@
 // The parameter rules of POST /v1/images/generations and /v1/images/edits: types, ranges, defaults,
 // form fields coerced from text. Every rule failure is a 400 naming its parameter.
-import { sniffFormat } from '../images/store.js';
+import { sniffImageFormat } from '../../internal/bytes.js';
 import { invalidParam } from './errors.js';
 import { defaultModelId, findPreset, lookModels, MAX_SEED_OFFSET, modelPresets, presetLooks, type ModelPreset, type PresetLook } from './model-presets.js';
 import { describeValue, ParamReader } from './param-reader.js';
@@ -87,7 +87,7 @@ function readImage(reader: ParamReader, maxBytes: number): Uint8Array {
   } else {
     throw invalidParam('image', `'image' must be a base64-encoded image, a data URI or a file; got ${describeValue(given)}`, 'invalid_type');
   }
-  if (sniffFormat(bytes) === undefined) throw invalidParam('image', "'image' must be a PNG, JPEG or WEBP image", 'invalid_image');
+  if (sniffImageFormat(bytes) === undefined) throw invalidParam('image', "'image' must be a PNG, JPEG or WEBP image", 'invalid_image');
   return bytes;
 }
 

@@ -1,9 +1,10 @@
 // POST /v1/images/generations and /v1/images/edits: one task on the engine, answered as
 // `{created, data:[{b64_json, url}]}` or as server-sent events in OpenAI's streaming image shapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dataUri, imageMediaType, inlineImage } from '../../internal/bytes.js';
 import { previewSteps } from '../../protocol/index.js';
-import { extensionOf, mediaTypeOf } from '../images/store.js';
-import { abandonment, runImageJob, type JobFinal, type JobPreview } from '../core/image-job.js';
+import { extensionOf } from '../images/store.js';
+import { abandonment, runImageJob, type ImageJob, type JobFinal, type JobPreview } from '../core/image-job.js';
 import { sendJson } from '../http/json-response.js';
 import type { ServerLimits } from '../limits.js';
 import { fromProtocolError } from './errors.js';
@@ -33,12 +34,9 @@ const noUsage = Object.freeze({ input_tokens: 0, input_tokens_details: Object.fr
 
 const eventPrefix: Readonly<Record<ImageOperation, string>> = { generation: 'image_generation', edit: 'image_edit' };
 
-function dataUri(mediaType: string, base64: string): string {
-  return `data:${mediaType};base64,${base64}`;
-}
-
-function base64Of(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+/** A final image as the data URI `b64_json` holds. */
+function finalDataUri(final: JobFinal): string {
+  return inlineImage(final.image, imageMediaType(final.format), 'dataURI');
 }
 
 /** The fields every streamed event of a request shares. */
@@ -54,83 +52,86 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
   const created = Math.floor(Date.now() / 1000);
   // The client leaving (a closed connection before the answer ended) cancels the task.
   const gone = abandonment(res);
+  if (request.stream) await streamImages(res, owner, request, deps, gone);
+  else await answerImages(res, owner, request, created, deps, gone);
+}
 
-  const urlOf = (final: JobFinal): string => `${deps.publicUrl()}/images/${final.imageUUID}.${extensionOf(final.format)}`;
+/** The job a request asks for; `previews` only when partial images are streamed. */
+function jobOf(request: ImageRequest, owner: string, previews: ImageJob['previews']): ImageJob {
+  return {
+    owner,
+    model: request.air,
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    width: request.width,
+    height: request.height,
+    steps: request.steps,
+    guidance: request.guidance,
+    seed: request.seed === undefined ? undefined : request.seed + seedOffset(request.preset.id),
+    count: request.n,
+    image: request.image === undefined ? undefined : { bytes: request.image, strength: request.strength },
+    previews,
+  };
+}
+
+/** The JSON answer: every final, in index order, once all are done. */
+async function answerImages(res: ServerResponse, owner: string, request: ImageRequest, created: number, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
   const finals: JobFinal[] = [];
-  const sse = request.stream ? new SseWriter(res) : undefined;
-  const prefix = eventPrefix[operation];
+  const failure = await runImageJob(deps.router, jobOf(request, owner, undefined), { final: (final) => void finals.push(final) }, gone);
+  if (gone.aborted) return;
+  if (failure !== undefined) throw fromProtocolError(failure);
+  finals.sort((a, b) => a.index - b.index);
+  const data: ImageDataEntry[] = finals.map((final) => ({
+    b64_json: request.responseFormat === 'b64_json' ? finalDataUri(final) : null,
+    url: `${deps.publicUrl()}/images/${final.imageUUID}.${extensionOf(final.format)}`,
+  }));
+  sendJson(res, 200, { created, data });
+}
+
+/** The streamed answer: partial images and each final as events, as they come. */
+async function streamImages(res: ServerResponse, owner: string, request: ImageRequest, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
+  const sse = new SseWriter(res);
+  const prefix = eventPrefix[request.operation];
   // The steps the engine encodes previews at (it is asked for this many); a preview's place among
   // them is its partial_image_index, which counts within one image.
   const partialSteps = previewSteps(request.steps, request.partialImages);
-
-  const onPreview = (preview: JobPreview): void => {
-    const partialIndex = partialSteps.indexOf(preview.step);
-    if (sse === undefined || partialIndex === -1) return;
-    const format = preview.format === 'WEBP' ? 'webp' : 'jpeg';
-    sse.event(`${prefix}.partial_image`, {
-      type: `${prefix}.partial_image`,
-      b64_json: dataUri(mediaTypeOf(preview.format), preview.base64),
-      created_at: Math.floor(Date.now() / 1000),
-      ...eventFields(request),
-      output_format: format,
-      partial_image_index: partialIndex,
-    });
+  const previews = partialSteps.length > 0 ? { side: Math.max(request.width, request.height), count: request.partialImages } : undefined;
+  const handlers = {
+    preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview),
+    final: (final: JobFinal): void => completedEvent(sse, prefix, request, final),
   };
-  const onFinal = (final: JobFinal): void => {
-    if (sse === undefined) {
-      finals.push(final);
-      return;
-    }
-    sse.event(`${prefix}.completed`, {
-      type: `${prefix}.completed`,
-      b64_json: dataUri(mediaTypeOf(final.format), base64Of(final.image)),
-      created_at: Math.floor(Date.now() / 1000),
-      ...eventFields(request),
-      output_format: extensionOf(final.format),
-      usage: noUsage,
-    });
-  };
-
-  const previews = sse !== undefined && partialSteps.length > 0 ? { side: Math.max(request.width, request.height), count: request.partialImages } : undefined;
-  const failure = await runImageJob(
-    deps.router,
-    {
-      owner,
-      model: request.air,
-      prompt: request.prompt,
-      negativePrompt: request.negativePrompt,
-      width: request.width,
-      height: request.height,
-      steps: request.steps,
-      guidance: request.guidance,
-      seed: request.seed === undefined ? undefined : request.seed + seedOffset(request.preset.id),
-      count: request.n,
-      image: request.image === undefined ? undefined : { bytes: request.image, strength: request.strength },
-      previews,
-    },
-    { preview: onPreview, final: onFinal },
-    gone,
-  );
+  const failure = await runImageJob(deps.router, jobOf(request, owner, previews), handlers, gone);
   if (gone.aborted) return;
-
   if (failure !== undefined) {
     const error = fromProtocolError(failure);
-    if (sse?.started === true) {
-      // Past the headers an error can only be an event; openai-node raises it from the stream.
-      sse.event('error', { type: 'error', ...error.body() });
-      sse.end();
-      return;
-    }
-    throw error;
+    if (!sse.started) throw error;
+    // Past the headers an error can only be an event; openai-node raises it from the stream.
+    sse.event('error', { type: 'error', ...error.body() });
   }
-  if (sse !== undefined) {
-    sse.end();
-    return;
-  }
-  finals.sort((a, b) => a.index - b.index);
-  const data: ImageDataEntry[] = finals.map((final) => ({
-    b64_json: request.responseFormat === 'b64_json' ? dataUri(mediaTypeOf(final.format), base64Of(final.image)) : null,
-    url: urlOf(final),
-  }));
-  sendJson(res, 200, { created, data });
+  sse.end();
+}
+
+/** `<prefix>.partial_image`, for a preview at one of the steps asked for (`partialIndex` -1: not one of them). */
+function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest, partialIndex: number, preview: JobPreview): void {
+  if (partialIndex === -1) return;
+  sse.event(`${prefix}.partial_image`, {
+    type: `${prefix}.partial_image`,
+    b64_json: dataUri(imageMediaType(preview.format), preview.base64),
+    created_at: Math.floor(Date.now() / 1000),
+    ...eventFields(request),
+    output_format: preview.format === 'WEBP' ? 'webp' : 'jpeg',
+    partial_image_index: partialIndex,
+  });
+}
+
+/** `<prefix>.completed`, for a final. */
+function completedEvent(sse: SseWriter, prefix: string, request: ImageRequest, final: JobFinal): void {
+  sse.event(`${prefix}.completed`, {
+    type: `${prefix}.completed`,
+    b64_json: finalDataUri(final),
+    created_at: Math.floor(Date.now() / 1000),
+    ...eventFields(request),
+    output_format: extensionOf(final.format),
+    usage: noUsage,
+  });
 }

@@ -6,7 +6,7 @@
 // buffer's bound. Everything it registers is undone on the way to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { decodeClientFrame, protocolError, validateTask, type AuthenticationTask, type ProtocolErrorItem } from '../../protocol/index.js';
+import { decodeClientFrame, isRecord, protocolError, validateTask, type AuthenticationTask, type ProtocolErrorItem } from '../../protocol/index.js';
 import type { MonotonicClock } from '../../internal/clock.js';
 import { Disposer } from '../../internal/disposer.js';
 import { authError, type AuthOutcome, type Authenticator } from '../auth/auth.js';
@@ -64,10 +64,6 @@ const edges: Readonly<Record<StateName, readonly StateName[]>> = {
 const CLOSE_GRACE_MS = 1_000;
 /** Replies kept while a freeze fault is on; more are dropped, as a dead peer would lose them. */
 const MAX_FROZEN_REPLIES = 1_024;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Bytes of an encoded frame; a string's length in UTF-16 units (exact for the ASCII of base64 results, a lower bound otherwise) spares a scan of large results. */
 function sizeOf(data: string | Uint8Array): number {

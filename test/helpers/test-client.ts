@@ -1,12 +1,7 @@
-// The reference server for client tests: a fresh one per test on port 0, zero step delay, small
-// images, and a client factory whose clients are closed when the test ends (leftovers never
-// cross tests).
+// Clients for tests against a server of startTestServer: test-friendly timings, a small fast
+// request, and closing after the test (clients first, then servers), so leftovers never cross tests.
 import { afterEach } from 'vitest';
-import { createServer } from '../../src/server/index.js';
 import { createClient, type ClientOptions, type ImageInferenceRequest, type ImagewireClient } from '../../src/index.js';
-
-export type TestServer = Awaited<ReturnType<typeof createServer>>;
-type ServerOptions = Parameters<typeof createServer>[0];
 
 const leftovers: { close(): Promise<void> }[] = [];
 
@@ -15,11 +10,10 @@ afterEach(async () => {
   await Promise.allSettled(pending.map((item) => item.close()));
 });
 
-/** Starts a server on 127.0.0.1, port 0; closed after the test. */
-export async function startServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const server = await createServer({ port: 0, stepDelayMs: 0, logger: false, ...options } as ServerOptions);
-  leftovers.push(server);
-  return server;
+/** Closes `item` (a server, say) when the current test ends; returns it. */
+export function closeAfterTest<T extends { close(): Promise<void> }>(item: T): T {
+  leftovers.push(item);
+  return item;
 }
 
 /** A client of `server` with test-friendly timings; closed after the test. */
