@@ -90,6 +90,19 @@ describe('EventBuffer', () => {
     expect(await drain(buffer)).toEqual(['p0@100', 'f1']);
   });
 
+  it('discards the unread events it is told to, and a later preview of a discarded key takes a new slot', async () => {
+    const buffer = new EventBuffer<string>();
+    buffer.push('old:start');
+    buffer.pushLatest(0, 'old:p0');
+    buffer.push('new:start');
+    buffer.discard((event) => event.startsWith('old:'));
+    expect(buffer.length).toBe(1);
+    buffer.pushLatest(0, 'new:p0');
+    buffer.pushLatest(0, 'new:p0b');
+    buffer.end();
+    expect(await drain(buffer)).toEqual(['new:start', 'new:p0b']);
+  });
+
   it('delivers what is buffered before the error, then throws it once', async () => {
     const buffer = new EventBuffer<string>();
     buffer.push('a');
