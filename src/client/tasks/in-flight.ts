@@ -1,4 +1,4 @@
-// The dispatcher's record of one task it admitted, until the task ends: waiting for a slot, in the
+// The dispatcher's record of one task it accepted, until the task ends: waiting for a slot, in the
 // outbox, or written on a socket attempt; whether the server has shown it knows the task; and
 // how its recovery stands (checks made, one out, polling). The dispatcher creates and owns it;
 // recovery reads it and changes it only through its methods. The run never sees it.
@@ -10,7 +10,7 @@ import type { AnyTaskRun, ServerView } from './task-run.js';
 /** Where a task is on the wire. */
 export type WirePhase = 'waiting' | 'outbox' | 'sent';
 
-/** One admitted task, as the dispatcher tracks it on the wire. */
+/** One accepted task, as the dispatcher tracks it on the wire. */
 export class InFlight extends OutgoingFrame {
   readonly run: AnyTaskRun;
   readonly #serverView: () => ServerView;
@@ -32,11 +32,13 @@ export class InFlight extends OutgoingFrame {
     this.#serverView = serverView;
   }
 
+  /** Waiting for a slot, queued in the outbox, or written on the socket of `sentOn`. */
   get phase(): WirePhase {
     if (!this.#admitted) return 'waiting';
     return this.sentOn === undefined ? 'outbox' : 'sent';
   }
 
+  /** The frame's size as last encoded, for the outbox's byte bound. */
   get bytes(): number {
     return this.#bytes;
   }
