@@ -1,9 +1,9 @@
-// ImagewireClient: the WebSocket client's public face. It wires the connection manager to the
-// task layer and offers the task methods, the events, connect() and close().
+// ImagewireClient: the WebSocket client's public face. It creates the task layer (which creates
+// the connection it drives) and offers the task methods, the events, connect() and close().
 import { onAbort } from '../internal/abort.js';
 import { deferred } from '../internal/deferred.js';
 import type { StateName } from './connection/connection-state.js';
-import { Connection, type ConnectionStats } from './connection/connection.js';
+import type { Connection, ConnectionStats } from './connection/connection.js';
 import { Dispatcher, type DispatcherStats } from './tasks/dispatcher.js';
 import { ConnectionError, errorFromItem, TimeoutError, type ImagewireError } from './errors.js';
 import { EventHub, type ClientEventName, type ClientEvents } from './connection/events.js';
@@ -48,14 +48,9 @@ export class ImagewireClient implements TaskApi, AsyncDisposable {
   constructor(options: ClientOptions, defaultWebSocket?: WebSocketConstructor) {
     this.#options = resolveClientOptions(options, defaultWebSocket);
     this.#events = new EventHub(this.#options.onListenerError);
-    const dispatcher = new Dispatcher(this.#options, this.#events, () => this.#connection);
-    this.#dispatcher = dispatcher;
-    this.#connection = new Connection(this.#options, this.#events, {
-      open: (info) => dispatcher.open(info),
-      inbound: (inbound) => dispatcher.inbound(inbound),
-      closed: (error) => dispatcher.closed(error),
-      unreachable: (error) => dispatcher.unreachable(error),
-    });
+    // The task layer creates the connection it drives and is its only listener.
+    this.#dispatcher = new Dispatcher(this.#options, this.#events);
+    this.#connection = this.#dispatcher.connection;
     // Not lazy: connect now, without holding the process (an idle client must let it exit).
     if (!this.#options.lazy) this.#connection.connect().catch(() => undefined);
   }
@@ -72,7 +67,7 @@ export class ImagewireClient implements TaskApi, AsyncDisposable {
 
   /** Extensions the server said it supports at the last authentication (empty for plain Runware). */
   get serverExtensions(): readonly string[] {
-    return [...(this.#connection.lastInfo?.serverExtensions ?? [])];
+    return [...(this.#connection.sessionInfo?.serverExtensions ?? [])];
   }
 
   /** Counters: attempts, duplicates dropped, recoveries, tasks open and waiting, outbox size. */

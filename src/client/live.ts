@@ -7,6 +7,7 @@ import { systemClock } from '../internal/clock.js';
 import type { PreviewsOption } from '../protocol/index.js';
 import type { ImagewireError } from './errors.js';
 import type { ImageResult } from './image-result.js';
+import { EventBuffer } from './tasks/event-buffer.js';
 import type { ImageInferenceEvent, ImageInferenceRequest } from './tasks/requests.js';
 import type { TaskStream } from './tasks/task-stream.js';
 
@@ -98,53 +99,6 @@ interface Running {
   readonly controller: AbortController;
 }
 
-/** Events waiting for the iterator; previews of the same index are replaced, never piled up. */
-class EventQueue {
-  readonly #items: LiveEvent[] = [];
-  #waiter: ((result: IteratorResult<LiveEvent>) => void) | undefined;
-  #ended = false;
-
-  push(event: LiveEvent): void {
-    if (this.#ended) return;
-    const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      waiter({ done: false, value: event });
-      return;
-    }
-    if (event.type === 'preview') {
-      const stale = this.#items.findIndex((item) => item.type === 'preview' && item.seq === event.seq && item.index === event.index);
-      if (stale !== -1) {
-        this.#items[stale] = event;
-        return;
-      }
-    }
-    this.#items.push(event);
-  }
-
-  /** Drops queued events of requests older than `seq`. */
-  dropBefore(seq: number): void {
-    for (let i = this.#items.length - 1; i >= 0; i--) if ((this.#items[i]?.seq ?? seq) < seq) this.#items.splice(i, 1);
-  }
-
-  next(): Promise<IteratorResult<LiveEvent>> {
-    const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve({ done: false, value: item });
-    if (this.#ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#items.length = 0;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.({ done: true, value: undefined });
-  }
-}
-
 /**
  * A live-generation session over a client. `update(params)` as the user types; iterate it (or pass
  * `onEvent`) for the latest request's `start`, `preview`, `final`, `done` and `error` events, each
@@ -160,7 +114,12 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
   readonly #previews: PreviewsOption;
   readonly #onEvent: ((event: LiveEvent) => void) | undefined;
   readonly #clock: Clock;
-  readonly #queue = new EventQueue();
+  /**
+   * Events waiting for the iterator; a preview replaces the unread one of its result index. It
+   * only ever holds the latest request's events (a new request discards the older ones first and
+   * a stale task emits nothing), so the result index alone is the key.
+   */
+  readonly #queue = new EventBuffer<LiveEvent>();
   #seq = 0;
   #pending: { seq: number; request: LiveRequest } | undefined;
   #timer: TimerHandle | undefined;
@@ -223,7 +182,7 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#supersede(abortError('The live session was closed'));
-    this.#queue.end();
+    this.#queue.clear();
   }
 
   /** `await using live = createLiveSession(...)` closes it at the end of the scope. */
@@ -272,7 +231,7 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
   #start(seq: number, request: LiveRequest): void {
     this.#supersede(abortError('A newer live request replaced this one'));
     // Queued events of older requests are of no use to anyone once a newer one runs.
-    this.#queue.dropBefore(seq);
+    this.#queue.discard((event) => event.seq < seq);
     const controller = new AbortController();
     let task: TaskStream<ImageInferenceEvent, ImageResult[]>;
     try {
@@ -316,7 +275,8 @@ export class LiveSession implements AsyncIterable<LiveEvent>, AsyncDisposable {
   #emit(event: LiveEvent): void {
     // Staleness is decided by the callers (`current()`); a closed session emits nothing.
     if (this.#closed) return;
-    this.#queue.push(event);
+    if (event.type === 'preview') this.#queue.pushLatest(event.index, event);
+    else this.#queue.push(event);
     try {
       this.#onEvent?.(event);
     } catch (error) {

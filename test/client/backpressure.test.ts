@@ -1,5 +1,5 @@
 // Backpressure against the real server: a slow consumer holds at most one preview per result
-// index plus the finals; p-queue caps the tasks in flight; the waiting queue and the outbox are
+// index plus the finals; maxInFlight caps the tasks in flight; the waiting queue and the outbox are
 // bounded, and a full one refuses (QueueFullError) or waits, as configured.
 import { describe, expect, it } from 'vitest';
 import { QueueFullError } from '../../src/index.js';

@@ -1,4 +1,4 @@
-// The bounded structures: the outbox (count and bytes, O(1) removal), the ack tracker (duplicates
+// The bounded structures: the outbox (count and bytes, O(1) removal, a failed flush kept in place), the ack tracker (duplicates
 // dropped, acknowledgement cadence), the event buffer (finals kept, previews latest-wins per index).
 import { describe, expect, it } from 'vitest';
 import { AckTracker } from '../../src/client/connection/ack-tracker.js';
@@ -30,6 +30,25 @@ describe('Outbox', () => {
     expect(outbox.bytes).toBe(2);
     expect(outbox.drain().map((e) => e.encode())).toEqual(['a', 'c']);
     expect([outbox.size, outbox.bytes]).toEqual([0, 0]);
+  });
+
+  it('keeps what a failed flush did not write in place, so its owners can still take it out', () => {
+    const outbox = new Outbox({ maxFrames: 10, maxBytes: 100 });
+    outbox.push(entry('a'));
+    const removeB = outbox.push(entry('bb'));
+    outbox.push(entry('c'));
+    const written: string[] = [];
+    // The socket fails at the second frame: it and the third wait for the next connection.
+    outbox.flush((next) => {
+      if (written.length === 1) return false;
+      written.push(next.encode());
+      return true;
+    });
+    expect(written).toEqual(['a']);
+    expect([outbox.size, outbox.bytes]).toEqual([2, 3]);
+    // The task of the second frame ended meanwhile: its frame must never be sent.
+    removeB();
+    expect(outbox.drain().map((e) => e.encode())).toEqual(['c']);
   });
 });
 
@@ -69,6 +88,19 @@ describe('EventBuffer', () => {
     buffer.dropLatest(1);
     buffer.end();
     expect(await drain(buffer)).toEqual(['p0@100', 'f1']);
+  });
+
+  it('discards the unread events it is told to, and a later preview of a discarded key takes a new slot', async () => {
+    const buffer = new EventBuffer<string>();
+    buffer.push('old:start');
+    buffer.pushLatest(0, 'old:p0');
+    buffer.push('new:start');
+    buffer.discard((event) => event.startsWith('old:'));
+    expect(buffer.length).toBe(1);
+    buffer.pushLatest(0, 'new:p0');
+    buffer.pushLatest(0, 'new:p0b');
+    buffer.end();
+    expect(await drain(buffer)).toEqual(['new:start', 'new:p0b']);
   });
 
   it('delivers what is buffered before the error, then throws it once', async () => {

@@ -11,9 +11,12 @@ import { SessionUuidStorage, type SessionStorageLike } from './session-storage.j
 /** The imagewire task that turns session extensions on after authentication. */
 export const ENABLE_EXTENSIONS: EnableExtensionsTask['taskType'] = 'enableExtensions';
 
-/** What the server said about the connection that just opened. */
-export interface OpenInfo {
-  readonly attempt: number;
+/**
+ * The session as the latest authentication left it: what the server offered and what is on. Kept
+ * while reconnecting and replaced at the next authentication; which socket attempt is open is a
+ * separate fact (the connection's `openAttempt`).
+ */
+export interface SessionInfo {
   readonly sessionUUID: string;
   readonly resumed: boolean;
   /** Every extension the server supports (empty for a plain Runware server). */
@@ -44,7 +47,7 @@ export class ClientSession {
   /** The session UUID sent in the latest authentication, to tell a resume. */
   #sentSession: string | undefined;
   #takenOver = false;
-  #info: OpenInfo | undefined;
+  #info: SessionInfo | undefined;
 
   constructor(config: ClientSessionConfig) {
     this.#config = config;
@@ -56,8 +59,8 @@ export class ClientSession {
     return this.#session.uuid;
   }
 
-  /** What the server said at the last authentication. */
-  get info(): OpenInfo | undefined {
+  /** The session as the latest authentication left it (undefined before the first). */
+  get info(): SessionInfo | undefined {
     return this.#info;
   }
 
@@ -93,14 +96,13 @@ export class ClientSession {
   }
 
   /** Reads an authentication reply. A plain server says nothing of `resumed`: same UUID means resumed. */
-  accept(attempt: number, reply: AuthenticationResult): OpenInfo {
+  accept(reply: AuthenticationResult): SessionInfo {
     const sent = this.#sentSession;
     const resumed = reply.resumed ?? (sent !== undefined && reply.connectionSessionUUID === sent);
     // A fresh session numbers its frames from 1 again (ably-js PR #540).
     if (!resumed) this.#ack.reset();
     this.#session.set(reply.connectionSessionUUID);
     this.#info = {
-      attempt,
       sessionUUID: reply.connectionSessionUUID,
       resumed,
       serverExtensions: new Set(Array.isArray(reply.extensions) ? reply.extensions : []),

@@ -10,17 +10,18 @@ import { Backoff } from './backoff.js';
 import { canTransition, holdsSocket, type ConnectionState } from './connection-state.js';
 import { ConnectionError, type ImagewireError } from '../errors.js';
 import type { EventHub } from './events.js';
-import { ENABLE_EXTENSIONS, ClientSession, type ClientSessionConfig, type OpenInfo } from './client-session.js';
+import { ENABLE_EXTENSIONS, ClientSession, type ClientSessionConfig, type SessionInfo } from './client-session.js';
 import type { Inbound } from '../socket/inbound.js';
 import type { WebSocketConstructor } from '../socket/socket.js';
 import type { KeepAliveOptions } from './keepalive.js';
 import type { ReconnectPolicy } from './backoff.js';
 import { defaultNetworkEventSources, watchNetwork, type NetworkEventSources, type NetworkHint } from './network-events.js';
 import { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
+import type { FrameSender } from './outgoing.js';
 import { Pings } from './pings.js';
 import { unreachableError } from './unreachable.js';
 
-export type { OpenInfo } from './client-session.js';
+export type { SessionInfo } from './client-session.js';
 
 /** What the connection needs of the client's options (the resolved options fit it). */
 export interface ConnectionConfig extends ClientSessionConfig {
@@ -40,8 +41,8 @@ export interface ConnectionConfig extends ClientSessionConfig {
 
 /** How the connection reports to the task layer. */
 export interface ConnectionHooks {
-  /** Authenticated; the outbox has been written. */
-  open(info: OpenInfo): void;
+  /** Authenticated on socket attempt `attempt`; the outbox has been written. */
+  open(attempt: number, session: SessionInfo): void;
   /** A frame or binary result after authentication (sequenced duplicates already dropped). */
   inbound(inbound: Inbound): void;
   /** Closed for good: every task must end with `error`. */
@@ -60,7 +61,7 @@ export interface ConnectionStats {
 }
 
 /** Owns the state machine, the socket attempts, reconnects, the outbox and the ack bookkeeping. */
-export class Connection {
+export class Connection implements FrameSender {
   readonly #options: ConnectionConfig;
   readonly #clock: Clock;
   readonly #events: EventHub;
@@ -97,13 +98,7 @@ export class Connection {
     this.#backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect, options.random);
     this.#outbox = new Outbox(options.outbox);
     this.#session = new ClientSession(options);
-    const currentAttempt = () => this.attemptId;
-    this.#pings = new Pings(options.clock, {
-      send: (entry) => this.send(entry),
-      get attemptId() {
-        return currentAttempt();
-      },
-    });
+    this.#pings = new Pings(options.clock, this);
     const sources = options.networkEvents === false ? undefined : (options.networkEvents ?? defaultNetworkEventSources());
     if (sources !== undefined) watchNetwork(sources, this.#lifetime, (hint) => this.#onNetworkHint(hint));
   }
@@ -112,18 +107,13 @@ export class Connection {
     return this.#state;
   }
 
-  /** The open connection's server info, while open. */
-  get info(): OpenInfo | undefined {
-    return this.#state.name === 'open' ? this.#session.info : undefined;
+  /** The id of the socket attempt that is open now; undefined unless open. */
+  get openAttempt(): number | undefined {
+    return this.#state.name === 'open' ? this.#state.attempt : undefined;
   }
 
-  /** The open attempt's id, while open. */
-  get attemptId(): number | undefined {
-    return this.#state.name === 'open' ? this.#attempt?.id : undefined;
-  }
-
-  /** What the server said at the last authentication (kept while reconnecting). */
-  get lastInfo(): OpenInfo | undefined {
+  /** The session as the latest authentication left it: kept while reconnecting, undefined before the first. */
+  get sessionInfo(): SessionInfo | undefined {
     return this.#session.info;
   }
 
@@ -222,7 +212,7 @@ export class Connection {
         this.#startAttempt();
         break;
       case 'open':
-        this.#enterOpen();
+        this.#enterOpen(next.attempt);
         break;
       case 'reconnecting':
         this.#waitScope.timeout(this.#clock, next.delayMs, () => this.#events.batch(() => this.#connectNow()));
@@ -317,12 +307,12 @@ export class Connection {
   }
 
   #onAuthenticated(attempt: Attempt, reply: AuthenticationResult): void {
-    const info = this.#session.accept(attempt.id, reply);
+    const info = this.#session.accept(reply);
     this.#backoff?.up(this.#clock.now());
     this.#transition({ name: 'open', attempt: attempt.id, sessionUUID: info.sessionUUID, resumed: info.resumed });
   }
 
-  #enterOpen(): void {
+  #enterOpen(attempt: number): void {
     this.#everOpened = true;
     this.#endFirstConnect();
     // Extensions the server offered go on before any task is written (a plain server offers none).
@@ -330,31 +320,25 @@ export class Connection {
     if (enable !== undefined) this.#attempt?.send(enable);
     const info = this.#session.info;
     if (info === undefined) return;
-    const entries = this.#outbox.drain();
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as OutboxEntry;
-      if (this.#write(entry)) continue;
-      // The socket failed while flushing; what was not written waits for the next connection.
-      for (const rest of entries.slice(i)) this.#outbox.push(rest);
-      break;
-    }
+    // If the socket fails while flushing, what was not written waits for the next connection.
+    this.#outbox.flush((entry) => this.#write(entry));
     this.#events.emit('connected', {
       resumed: info.resumed,
       sessionUUID: info.sessionUUID,
       serverExtensions: [...info.serverExtensions],
       enabledExtensions: [...info.enabledExtensions],
     });
-    this.#pings.reopened(info.attempt);
+    this.#pings.reopened(attempt);
     for (const waiter of this.#waiters) waiter.resolve();
     this.#waiters.clear();
-    this.#hooks.open(info);
+    this.#hooks.open(attempt, info);
     if (!this.#busy) this.#armIdleTimer();
   }
 
   #write(entry: OutboxEntry): boolean {
     const attempt = this.#attempt;
     if (attempt === undefined || !attempt.send(entry.encode())) return false;
-    entry.written?.();
+    entry.written?.(attempt.id);
     return true;
   }
 

@@ -23,17 +23,20 @@ export const defaultOutbox: Required<OutboxOptions> = { maxFrames: 1024, maxByte
 export interface OutboxEntry {
   /** Builds the frame text at write time. */
   encode(): string;
-  /** Size used for the byte bound (computed once, when queued). */
+  /** Size used for the byte bound (read once, when queued). */
   readonly bytes: number;
-  /** Called after the frame was written to a socket. */
-  written?(): void;
+  /** Called after the frame was written to the socket of attempt `attempt`. */
+  written?(attempt: number): void;
 }
 
-/** A FIFO of frames with O(1) removal, bounded by count and bytes. */
+/**
+ * A FIFO of frames with O(1) removal, bounded by count and bytes. Entries are kept by identity
+ * (with the bytes they were counted with), so a remover stays valid whatever happens to the
+ * entries around it.
+ */
 export class Outbox {
   readonly #limits: Required<OutboxOptions>;
-  readonly #entries = new Map<number, OutboxEntry>();
-  #nextId = 1;
+  readonly #entries = new Map<OutboxEntry, number>();
   #bytes = 0;
 
   constructor(limits: Required<OutboxOptions>) {
@@ -50,30 +53,42 @@ export class Outbox {
 
   /** Queues an entry; returns the function that takes it out again. Throws QueueFullError when full. */
   push(entry: OutboxEntry): () => void {
+    if (this.#entries.has(entry)) return () => this.#remove(entry);
     if (this.#entries.size >= this.#limits.maxFrames) {
       throw new QueueFullError('outbox', this.#limits.maxFrames, `the outbox already holds ${this.#limits.maxFrames} frames waiting for a connection (outbox.maxFrames)`);
     }
-    if (this.#bytes + entry.bytes > this.#limits.maxBytes) {
-      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${entry.bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
+    const bytes = entry.bytes;
+    if (this.#bytes + bytes > this.#limits.maxBytes) {
+      throw new QueueFullError('outbox', this.#limits.maxBytes, `the frame (${bytes} bytes) does not fit in the outbox: ${this.#bytes} of ${this.#limits.maxBytes} bytes are used (outbox.maxBytes)`);
     }
-    const id = this.#nextId++;
-    this.#entries.set(id, entry);
-    this.#bytes += entry.bytes;
-    return () => this.#remove(id);
+    this.#entries.set(entry, bytes);
+    this.#bytes += bytes;
+    return () => this.#remove(entry);
+  }
+
+  /**
+   * Hands the entries to `write`, oldest first, taking out each one it accepts; stops at the first
+   * it refuses (the socket failed), which stays queued with everything after it.
+   */
+  flush(write: (entry: OutboxEntry) => boolean): void {
+    for (const entry of this.#entries.keys()) {
+      if (!write(entry)) return;
+      this.#remove(entry);
+    }
   }
 
   /** Takes every entry out, oldest first. */
   drain(): OutboxEntry[] {
-    const entries = [...this.#entries.values()];
+    const entries = [...this.#entries.keys()];
     this.#entries.clear();
     this.#bytes = 0;
     return entries;
   }
 
-  #remove(id: number): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
-    this.#entries.delete(id);
-    this.#bytes -= entry.bytes;
+  #remove(entry: OutboxEntry): void {
+    const bytes = this.#entries.get(entry);
+    if (bytes === undefined) return;
+    this.#entries.delete(entry);
+    this.#bytes -= bytes;
   }
 }

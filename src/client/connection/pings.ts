@@ -2,34 +2,47 @@
 // on a socket (keepalive, ack or the caller's) takes a place in one queue, and a pong answers the
 // oldest. A caller's ping written on a socket that died is written again on the next one.
 import type { Clock } from '../../internal/clock.js';
-import { deferred, type Deferred } from '../../internal/deferred.js';
+import { deferred } from '../../internal/deferred.js';
 import { encodeClientFrame, type PingTask } from '../../protocol/index.js';
-import type { OutboxEntry } from './outbox.js';
+import { OutgoingFrame, type FrameSender } from './outgoing.js';
 
-interface CallerPing {
-  readonly answer: Deferred<number>;
-  sentAt: number;
-  sentOn: number | undefined;
-  unqueue: () => void;
-}
+const PING_FRAME = encodeClientFrame([{ taskType: 'ping', ping: true } satisfies PingTask]);
 
-export interface PingWire {
-  /** Writes now or queues (see Connection.send); returns the unqueue function. */
-  send(entry: OutboxEntry): () => void;
-  /** The id of the socket attempt a frame was just written on. */
-  readonly attemptId: number | undefined;
+/** One ping() of the caller's, from its first write to its pong. */
+class CallerPing extends OutgoingFrame {
+  readonly answer = deferred<number>();
+  sentAt = 0;
+  readonly #onWritten: (ping: CallerPing) => void;
+
+  constructor(onWritten: (ping: CallerPing) => void) {
+    super();
+    this.#onWritten = onWritten;
+  }
+
+  get bytes(): number {
+    return PING_FRAME.length;
+  }
+
+  encode(): string {
+    return PING_FRAME;
+  }
+
+  override written(attempt: number): void {
+    super.written(attempt);
+    this.#onWritten(this);
+  }
 }
 
 /** The pong queue of the current socket and the caller's pings in flight. */
 export class Pings {
   readonly #clock: Clock;
-  readonly #wire: PingWire;
+  readonly #sender: FrameSender;
   #order: (CallerPing | undefined)[] = [];
   readonly #callers = new Set<CallerPing>();
 
-  constructor(clock: Clock, wire: PingWire) {
+  constructor(clock: Clock, sender: FrameSender) {
     this.#clock = clock;
-    this.#wire = wire;
+    this.#sender = sender;
   }
 
   /** A new socket: no pong of the old one will come. */
@@ -51,21 +64,26 @@ export class Pings {
 
   /** The caller's ping: resolves with the round trip in ms. */
   ask(): { answer: Promise<number>; cancel(): void } {
-    const ping: CallerPing = { answer: deferred<number>(), sentAt: 0, sentOn: undefined, unqueue: () => undefined };
+    const ping = new CallerPing(this.#written);
     this.#callers.add(ping);
-    this.#write(ping);
+    try {
+      ping.send(this.#sender);
+    } catch (error) {
+      this.#callers.delete(ping);
+      throw error;
+    }
     return {
       answer: ping.answer.promise,
       cancel: () => {
-        ping.unqueue();
+        ping.withdraw();
         this.#callers.delete(ping);
       },
     };
   }
 
   /** A connection opened: write again the caller's pings that went out on an older socket. */
-  reopened(attemptId: number): void {
-    for (const ping of this.#callers) if (ping.sentOn !== undefined && ping.sentOn !== attemptId) this.#write(ping);
+  reopened(attempt: number): void {
+    for (const ping of this.#callers) if (ping.writtenBefore(attempt)) ping.send(this.#sender);
   }
 
   rejectAll(error: unknown): void {
@@ -74,17 +92,8 @@ export class Pings {
     this.#order = [];
   }
 
-  #write(ping: CallerPing): void {
-    const frame = encodeClientFrame([{ taskType: 'ping', ping: true } satisfies PingTask]);
-    ping.sentOn = undefined;
-    ping.unqueue = this.#wire.send({
-      encode: () => frame,
-      bytes: frame.length,
-      written: () => {
-        ping.sentAt = this.#clock.now();
-        ping.sentOn = this.#wire.attemptId;
-        this.#order.push(ping);
-      },
-    });
-  }
+  readonly #written = (ping: CallerPing): void => {
+    ping.sentAt = this.#clock.now();
+    this.#order.push(ping);
+  };
 }

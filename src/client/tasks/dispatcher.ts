@@ -1,16 +1,18 @@
-// The task layer of the WebSocket client: admits tasks (p-queue caps those in flight, a bounded
+// The task layer of the WebSocket client: admits tasks (a bounded number in flight, a bounded
 // wait beyond), writes them, routes every received item to its own task by taskUUID (one map
-// lookup), recovers tasks after a reconnect, and settles every task when the client closes.
-import PQueue from 'p-queue';
+// lookup), recovers tasks after a reconnect, and settles every task when the client closes. It
+// creates the connection it drives and is its only listener; per task it keeps one record of
+// where the task is on the wire (in-flight.ts).
 import { abortReason } from '../../internal/abort.js';
-import { utf8Length } from '../../internal/bytes.js';
 import { holdProcess } from '../../internal/clock.js';
 import { encodeClientFrame, type CancelTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
-import type { Connection, ConnectionHooks, OpenInfo } from '../connection/connection.js';
+import { Connection, type ConnectionHooks, type SessionInfo } from '../connection/connection.js';
 import { ImagewireError, QueueFullError, errorFromItem } from '../errors.js';
 import type { EventHub } from '../connection/events.js';
 import type { Inbound } from '../socket/inbound.js';
 import type { ResolvedClientOptions } from '../options.js';
+import { Admission } from './admission.js';
+import { InFlight } from './in-flight.js';
 import { Queries } from './queries.js';
 import { Recovery, unknownTaskCodes } from './recovery.js';
 import type { AnyTaskRun, EndKind, ServerView } from './task-run.js';
@@ -19,7 +21,7 @@ import type { AnyTaskRun, EndKind, ServerView } from './task-run.js';
 export interface DispatcherStats {
   /** Tasks open now (waiting, queued for a connection, or sent). */
   open: number;
-  /** Tasks in flight (admitted by the queue). */
+  /** Tasks in flight (holding one of maxInFlight slots). */
   inFlight: number;
   /** Tasks waiting for a slot. */
   waiting: number;
@@ -33,21 +35,19 @@ export interface DispatcherStats {
   resends: number;
 }
 
+const WITH_PREVIEWS: ServerView = { previews: true };
+const WITHOUT_PREVIEWS: ServerView = { previews: false };
+
 /** Routes tasks and their items. */
 export class Dispatcher implements ConnectionHooks {
+  /** The connection this dispatcher drives; it reports to the dispatcher alone. */
+  readonly connection: Connection;
   readonly #options: ResolvedClientOptions;
   readonly #events: EventHub;
-  readonly #connection: () => Connection;
-  readonly #queue: PQueue;
-  readonly #runs = new Map<string, AnyTaskRun>();
-  /** Tasks beyond maxWaiting, when whenFull is "wait": they wait for room in #waiting. */
-  readonly #roomWaiters = new Set<AnyTaskRun>();
-  /**
-   * Tasks waiting for a slot, oldest first (a Set keeps insertion order and deletes in O(1)).
-   * p-queue is handed a task only when it has a free slot, so a waiting task costs no queue entry
-   * and no AbortController, and an aborted one just leaves this set.
-   */
-  readonly #waiting = new Set<AnyTaskRun>();
+  /** Every open task by taskUUID. */
+  readonly #runs = new Map<string, InFlight>();
+  /** The tasks waiting for a slot (within maxWaiting, or beyond it under whenFull "wait") and the slots in use. */
+  readonly #admission: Admission<InFlight>;
   /** waitForRoom() callers: woken when room may have appeared, and when the client closes. */
   readonly #roomListeners = new Set<() => void>();
   readonly #queries: Queries;
@@ -57,24 +57,18 @@ export class Dispatcher implements ConnectionHooks {
   #demand = 0;
   #releaseProcess: (() => void) | undefined;
 
-  constructor(options: ResolvedClientOptions, events: EventHub, connection: () => Connection) {
+  constructor(options: ResolvedClientOptions, events: EventHub) {
     this.#options = options;
     this.#events = events;
-    this.#connection = connection;
-    this.#queue = new PQueue({ concurrency: options.maxInFlight });
-    this.#queue.on('next', this.#slotFreed);
-    this.#queries = new Queries({
-      send: (entry) => this.#connection().send(entry),
-      get attemptId() {
-        return connection().attemptId;
-      },
-    });
+    this.connection = new Connection(options, events, this);
+    this.#admission = new Admission(options.maxInFlight, (record) => this.#admitted(record));
+    this.#queries = new Queries(this.connection);
     this.#recovery = new Recovery({
       queries: this.#queries,
       clock: options.clock,
       pollIntervalMs: options.pollIntervalMs,
-      lastInfo: () => this.#connection().lastInfo,
-      resend: (run) => this.#write(run),
+      connection: this.connection,
+      resend: (record) => this.#write(record),
       stats: this.#stats,
     });
   }
@@ -84,7 +78,7 @@ export class Dispatcher implements ConnectionHooks {
   }
 
   get stats(): DispatcherStats {
-    return { ...this.#stats, open: this.#runs.size, inFlight: this.#queue.pending, waiting: this.#waiting.size + this.#roomWaiters.size };
+    return { ...this.#stats, open: this.#runs.size, inFlight: this.#admission.inUse, waiting: this.#admission.waiting };
   }
 
   /** The error new tasks end with once the client is closed. */
@@ -105,42 +99,24 @@ export class Dispatcher implements ConnectionHooks {
 
   /** Submits a task; it ends exactly once, whatever happens. */
   submit(run: AnyTaskRun, timeoutMs: number | undefined, signal: AbortSignal | undefined): void {
-    // Refusals first, so a task that cannot run never wakes the connection.
-    if (signal?.aborted === true) {
-      run.fail(abortReason(signal), 'aborted');
+    const refusal = this.#refusal(run, signal);
+    if (refusal !== undefined) {
+      run.fail(refusal.error, refusal.kind);
       return;
     }
-    if (this.#closedError !== undefined) {
-      run.fail(this.#closedError, 'closed');
-      return;
-    }
-    if (this.#runs.has(run.taskUUID)) {
-      run.fail(new ImagewireError('conflictTaskUUID', `taskUUID ${run.taskUUID} is already used by an open task of this client`));
-      return;
-    }
-    // Tasks already waiting for room go first.
-    const room = this.#waiting.size < this.#options.maxWaiting && this.#roomWaiters.size === 0;
-    if (!room && this.#options.whenFull === 'reject') {
-      run.fail(new QueueFullError('tasks', this.#options.maxWaiting, `${this.#options.maxWaiting} tasks already wait for one of ${this.#options.maxInFlight} slots (maxWaiting; whenFull is "reject")`));
-      return;
-    }
+    const record = new InFlight(run, this.#serverView);
     const release = this.hold();
     run.start(this.#options.clock, timeoutMs ?? this.#options.taskTimeoutMs, signal, (kind) => {
       release();
-      this.#onEnded(run, kind);
+      this.#onEnded(record, kind);
     });
-    this.#runs.set(run.taskUUID, run);
-    if (room) {
-      this.#enqueue(run);
-    } else {
-      run.phase = 'waiting';
-      this.#roomWaiters.add(run);
-    }
+    this.#runs.set(run.taskUUID, record);
+    this.#admission.add(record);
   }
 
   /** Resolves when a new task would be queued without waiting. */
   async waitForRoom(): Promise<void> {
-    while (this.#waiting.size + this.#roomWaiters.size >= this.#options.maxWaiting && this.#closedError === undefined) {
+    while (this.#admission.waiting >= this.#options.maxWaiting && this.#closedError === undefined) {
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.#roomListeners.delete(wake);
@@ -155,25 +131,22 @@ export class Dispatcher implements ConnectionHooks {
   shutdown(error: ImagewireError): void {
     if (this.#closedError !== undefined) return;
     this.#closedError = error;
-    const connection = this.#connection();
-    const canCancel = connection.info?.serverExtensions.has('cancel') === true;
-    for (const run of [...this.#runs.values()]) {
-      if (canCancel && run.phase === 'sent') this.#sendCancel(run.taskUUID);
-      run.fail(error, 'closed');
+    const connection = this.connection;
+    const canCancel = connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('cancel') === true;
+    this.#admission.close();
+    for (const record of [...this.#runs.values()]) {
+      if (canCancel && record.phase === 'sent') this.#sendCancel(record.run.taskUUID);
+      record.run.fail(error, 'closed');
     }
     this.#queries.rejectAll(error);
-    this.#waiting.clear();
-    this.#roomWaiters.clear();
-    this.#queue.clear();
-    this.#queue.off('next', this.#slotFreed);
-    for (const wake of [...this.#roomListeners]) wake();
+    this.#roomChanged();
   }
 
   // ---- ConnectionHooks ---------------------------------------------------------------------
 
-  open(info: OpenInfo): void {
-    this.#queries.reopened(info.attempt);
-    this.#recovery.reopened(info, [...this.#runs.values()]);
+  open(attempt: number, session: SessionInfo): void {
+    this.#queries.reopened(attempt);
+    this.#recovery.reopened(attempt, session, [...this.#runs.values()]);
   }
 
   closed(error: ImagewireError): void {
@@ -181,8 +154,11 @@ export class Dispatcher implements ConnectionHooks {
   }
 
   unreachable(error: ImagewireError): void {
-    // Not a shutdown: the client stays usable, and the next task tries to connect again.
-    for (const run of [...this.#runs.values()]) run.fail(error, 'failed');
+    // Not a shutdown: the client stays usable, and the next task tries to connect again. The
+    // waiting tasks end first, so no slot an ending task frees goes to one about to fail.
+    const records = [...this.#runs.values()];
+    for (const record of records) if (record.phase === 'waiting') record.run.fail(error, 'failed');
+    for (const record of records) record.run.fail(error, 'failed');
     this.#queries.rejectAll(error);
   }
 
@@ -192,13 +168,13 @@ export class Dispatcher implements ConnectionHooks {
       return;
     }
     if (inbound.kind === 'binary') {
-      const run = this.#runs.get(inbound.header.taskUUID);
-      if (run === undefined) {
+      const record = this.#runs.get(inbound.header.taskUUID);
+      if (record === undefined) {
         this.#stats.orphanItems++;
         return;
       }
-      run.confirmed = true;
-      run.handleBinary(inbound.header, inbound.image);
+      record.confirm();
+      record.run.handleBinary(inbound.header, inbound.image);
       return;
     }
     if (inbound.data.length > 0) this.#routeItems(inbound.data);
@@ -218,11 +194,12 @@ export class Dispatcher implements ConnectionHooks {
       else group.push(item);
     }
     for (const [taskUUID, group] of byTask) {
-      const run = this.#runs.get(taskUUID);
-      if (run !== undefined) {
-        run.confirmed = true;
+      const record = this.#runs.get(taskUUID);
+      if (record !== undefined) {
+        const run = record.run;
+        record.confirm();
         for (const item of group) run.handleItem(item);
-        if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(run);
+        if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(record);
       } else {
         this.#stats.orphanItems += group.length;
       }
@@ -243,111 +220,85 @@ export class Dispatcher implements ConnectionHooks {
       if (!this.#queries.answerError(taskUUID, item)) this.#events.emit('error', errorFromItem(item));
       return;
     }
-    const run = this.#runs.get(taskUUID);
-    if (run === undefined) {
+    const record = this.#runs.get(taskUUID);
+    if (record === undefined) {
       if (!this.#queries.answerError(taskUUID, item)) this.#stats.orphanItems++;
       return;
     }
     if (item.code === 'conflictTaskUUID') {
       // The server already has a task under this UUID (ours, sent before a drop): collect it.
-      run.confirmed = true;
-      this.#recovery.check(run);
+      record.confirm();
+      this.#recovery.check(record);
       return;
     }
     if (unknownTaskCodes.has(item.code) && this.#queries.answerError(taskUUID, item)) return;
-    run.fail(errorFromItem(item));
+    record.run.fail(errorFromItem(item));
   }
 
   // ---- admission and writing ---------------------------------------------------------------
 
-  #enqueue(run: AnyTaskRun): void {
-    run.phase = 'waiting';
-    this.#waiting.add(run);
-    this.#startWaiting();
-  }
-
-  /** Hands waiting tasks to p-queue while it has free slots; each starts at once. */
-  #startWaiting(): void {
-    for (const run of this.#waiting) {
-      if (this.#queue.pending + this.#queue.size >= this.#options.maxInFlight) return;
-      this.#waiting.delete(run);
-      this.#queue
-        .add(async () => {
-          if (run.ended) return;
-          this.#write(run);
-          // The slot stays taken until the task ends.
-          await run.result.then(noop, noop);
-        })
-        .catch(noop);
+  /** Why a task cannot even wait; checked first, so a task that cannot run never wakes the connection. */
+  #refusal(run: AnyTaskRun, signal: AbortSignal | undefined): { error: unknown; kind: Exclude<EndKind, 'completed'> } | undefined {
+    if (signal?.aborted === true) return { error: abortReason(signal), kind: 'aborted' };
+    if (this.#closedError !== undefined) return { error: this.#closedError, kind: 'closed' };
+    if (this.#runs.has(run.taskUUID)) {
+      return { error: new ImagewireError('conflictTaskUUID', `taskUUID ${run.taskUUID} is already used by an open task of this client`), kind: 'failed' };
     }
+    const { maxWaiting, maxInFlight, whenFull } = this.#options;
+    if (this.#admission.waiting >= maxWaiting && whenFull === 'reject') {
+      return { error: new QueueFullError('tasks', maxWaiting, `${maxWaiting} tasks already wait for one of ${maxInFlight} slots (maxWaiting; whenFull is "reject")`), kind: 'failed' };
+    }
+    return undefined;
   }
 
-  readonly #slotFreed = (): void => {
-    this.#startWaiting();
+  /** A waiting task got its slot: write it, and wake producers waiting for room. */
+  #admitted(record: InFlight): void {
+    this.#write(record);
     this.#roomChanged();
-  };
+  }
 
-  /** Room in #waiting may have appeared: move tasks waiting for room in, wake waitForRoom(). */
+  /** Room among the waiting tasks may have appeared (or the client closed): wake waitForRoom(). */
   #roomChanged(): void {
-    for (const run of this.#roomWaiters) {
-      if (this.#waiting.size >= this.#options.maxWaiting) break;
-      this.#roomWaiters.delete(run);
-      this.#enqueue(run);
-    }
+    if (this.#roomListeners.size === 0) return;
     for (const wake of [...this.#roomListeners]) wake();
   }
 
-  #write(run: AnyTaskRun): void {
-    const connection = this.#connection();
-    // Encoded once for the server as known now; again at write time only if that changed.
-    let encoded: { previews: boolean; text: string } | undefined;
-    const encode = (): string => {
-      const view = this.#serverView();
-      if (encoded?.previews !== view.previews) encoded = { previews: view.previews, text: encodeClientFrame([run.wireTask(view)]) };
-      return encoded.text;
-    };
-    run.phase = 'outbox';
-    run.confirmed = false;
+  #write(record: InFlight): void {
     try {
-      run.unqueue = connection.send({
-        encode,
-        bytes: utf8Length(encode()),
-        written: () => {
-          run.phase = 'sent';
-          run.sentOn = connection.attemptId;
-          run.unqueue = noop;
-        },
-      });
+      record.send(this.connection);
     } catch (error) {
-      run.fail(error);
+      record.run.fail(error);
       return;
     }
-    connection.checkHealthIfStale();
+    this.connection.checkHealthIfStale();
   }
 
-  #serverView(): ServerView {
-    return { previews: this.#connection().info?.serverExtensions.has('previews') === true };
-  }
+  /** What the open connection's server can do; a task is encoded again at write time if it changed. */
+  readonly #serverView = (): ServerView => {
+    const connection = this.connection;
+    return connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('previews') === true ? WITH_PREVIEWS : WITHOUT_PREVIEWS;
+  };
 
   #sendCancel(taskUUID: string): void {
     const frame = encodeClientFrame([{ taskType: 'cancel', taskUUID } satisfies CancelTask]);
     try {
-      this.#connection().send({ encode: () => frame, bytes: frame.length });
+      this.connection.send({ encode: () => frame, bytes: frame.length });
     } catch {
       // Best effort: an unsent cancel only costs the server some work.
     }
   }
 
-  #onEnded(run: AnyTaskRun, kind: EndKind): void {
-    if (this.#runs.get(run.taskUUID) === run) this.#runs.delete(run.taskUUID);
-    run.unqueue();
-    this.#roomWaiters.delete(run);
-    if (this.#waiting.delete(run) && this.#closedError === undefined) this.#roomChanged();
+  #onEnded(record: InFlight, kind: EndKind): void {
+    const run = record.run;
+    if (this.#runs.get(run.taskUUID) === record) this.#runs.delete(run.taskUUID);
+    record.withdraw();
     this.#stats.duplicateFinals += run.duplicates;
-    const info = this.#connection().lastInfo;
-    if ((kind === 'aborted' || kind === 'timedOut') && run.phase === 'sent' && info?.serverExtensions.has('cancel') === true && this.#closedError === undefined) {
-      this.#sendCancel(run.taskUUID);
-    }
+    if (this.#closedError !== undefined) return;
+    const cancel = this.connection.sessionInfo?.serverExtensions.has('cancel') === true;
+    // The cancel goes before the task that takes the freed slot, so the server never holds both.
+    if ((kind === 'aborted' || kind === 'timedOut') && record.phase === 'sent' && cancel) this.#sendCancel(run.taskUUID);
+    if (record.phase !== 'waiting') this.#admission.release();
+    else if (this.#admission.remove(record)) this.#roomChanged();
   }
 
   #setDemand(delta: number): void {
@@ -355,15 +306,11 @@ export class Dispatcher implements ConnectionHooks {
     this.#demand += delta;
     if (before === 0 && this.#demand > 0) {
       this.#releaseProcess = holdProcess();
-      if (this.#closedError === undefined) this.#connection().setBusy(true);
+      if (this.#closedError === undefined) this.connection.setBusy(true);
     } else if (before > 0 && this.#demand === 0) {
       this.#releaseProcess?.();
       this.#releaseProcess = undefined;
-      if (this.#closedError === undefined) this.#connection().setBusy(false);
+      if (this.#closedError === undefined) this.connection.setBusy(false);
     }
   }
-}
-
-function noop(): void {
-  // Intentionally empty.
 }

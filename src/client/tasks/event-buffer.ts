@@ -1,6 +1,6 @@
-// The bounded buffer between a task and its consumer. Kept events (final images) are never
-// dropped; "latest" events (previews) keep one slot per key, overwritten while unread, so a slow
-// consumer holds at most one preview per result index, not every step.
+// The bounded buffer between a task (or a live session) and its consumer. Kept events (final
+// images) are never dropped; "latest" events (previews) keep one slot per key, overwritten in O(1)
+// while unread, so a slow consumer holds at most one preview per result index, not every step.
 import { deferred, type Deferred } from '../../internal/deferred.js';
 
 interface Slot<T> {
@@ -50,6 +50,25 @@ export class EventBuffer<T> {
     this.#latest.delete(key);
     pending.live = false;
     this.#live--;
+  }
+
+  /** Discards every unread event `stale` picks (events no one wants any more). O(unread). */
+  discard(stale: (event: T) => boolean): void {
+    const kept: Slot<T>[] = [];
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const slot = this.#slots[i] as Slot<T>;
+      if (!slot.live) continue;
+      if (!stale(slot.event)) {
+        kept.push(slot);
+        continue;
+      }
+      slot.live = false;
+      this.#live--;
+      if (slot.key !== undefined && this.#latest.get(slot.key) === slot) this.#latest.delete(slot.key);
+    }
+    // Rebuilt, so a buffer nobody reads holds only what it still has to deliver.
+    this.#slots = kept;
+    this.#head = 0;
   }
 
   /** No more events; `error` is thrown to the consumer after the buffered events are read. */

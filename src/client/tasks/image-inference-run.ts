@@ -31,6 +31,7 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
   readonly #previews: boolean;
   readonly #delivered = new Set<string>();
   readonly #finals: ImageResult[] = [];
+  #duplicates = 0;
 
   constructor(task: ImageInferenceTask) {
     super(task.taskUUID, 'imageInference');
@@ -42,6 +43,11 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
   /** Results arrive through getResponse polling only (`deliveryMethod: "async"`). */
   override get async(): boolean {
     return this.#task.deliveryMethod === 'async';
+  }
+
+  /** Finals that arrived again (a replay, a resend's second run, a poll) and were dropped. */
+  override get duplicates(): number {
+    return this.#duplicates;
   }
 
   /** Finals delivered so far. */
@@ -98,7 +104,7 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
     const imageUUID = typeof item.imageUUID === 'string' ? item.imageUUID : undefined;
     const key = given !== undefined ? `i${given}` : imageUUID !== undefined ? `u${imageUUID}` : undefined;
     if (key !== undefined && this.#delivered.has(key)) {
-      this.duplicates++;
+      this.#duplicates++;
       return;
     }
     // Recorded before anything reaches user code, so a re-entrant or replayed copy is dropped.

@@ -4,34 +4,37 @@
 import { deferred, type Deferred } from '../../internal/deferred.js';
 import { utf8Length } from '../../internal/bytes.js';
 import { encodeClientFrame, type GetResponseTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
-import type { OutboxEntry } from '../connection/outbox.js';
+import { OutgoingFrame, type FrameSender } from '../connection/outgoing.js';
 
 /** How a getResponse was answered. */
 export type QueryAnswer =
   | { readonly kind: 'items'; readonly items: readonly ServerDataItem[] }
   | { readonly kind: 'error'; readonly error: ProtocolErrorItem };
 
-/** The connection, as far as queries need it. */
-export interface QueryWire {
-  /** Writes now or queues; returns the function that unqueues. Throws QueueFullError. */
-  send(entry: OutboxEntry): () => void;
-  /** The id of the open attempt, if open. */
-  readonly attemptId: number | undefined;
-}
-
 interface Query {
   readonly taskUUID: string;
   readonly answer: Deferred<QueryAnswer>;
-  /** The attempt it was written on; undefined while queued. */
-  sentOn: number | undefined;
-  /** The frame it travels in; the frame leaves the outbox once no query in it is wanted. */
-  frame: SharedFrame | undefined;
+  /** The frame it was last sent in; the frame leaves the outbox once no query in it is wanted. */
+  frame: QueryFrame | undefined;
 }
 
-/** One outbox entry carrying several queries. */
-interface SharedFrame {
+/** One frame carrying several queries. */
+class QueryFrame extends OutgoingFrame {
+  readonly #text: string;
+  readonly bytes: number;
+  /** Queries in it still waiting for their answer. */
   wanted: number;
-  unqueue: () => void;
+
+  constructor(batch: readonly Query[]) {
+    super();
+    this.#text = encodeClientFrame(batch.map((query): GetResponseTask => ({ taskType: 'getResponse', taskUUID: query.taskUUID })));
+    this.bytes = utf8Length(this.#text);
+    this.wanted = batch.length;
+  }
+
+  encode(): string {
+    return this.#text;
+  }
 }
 
 /** Most getResponse tasks in one frame (far under any server's tasks-per-frame limit). */
@@ -45,11 +48,11 @@ export interface PendingQuery {
 
 /** Every getResponse in flight. O(1) lookup by taskUUID; FIFO per taskUUID. */
 export class Queries {
-  readonly #wire: QueryWire;
+  readonly #sender: FrameSender;
   readonly #byTask = new Map<string, Query[]>();
 
-  constructor(wire: QueryWire) {
-    this.#wire = wire;
+  constructor(sender: FrameSender) {
+    this.#sender = sender;
   }
 
   get size(): number {
@@ -70,7 +73,7 @@ export class Queries {
 
   /** Sends one getResponse per taskUUID, together. Throws QueueFullError when the outbox is full (none is sent). */
   askMany(taskUUIDs: readonly string[]): PendingQuery[] {
-    const queries = taskUUIDs.map((taskUUID): Query => ({ taskUUID, answer: deferred<QueryAnswer>(), sentOn: undefined, frame: undefined }));
+    const queries = taskUUIDs.map((taskUUID): Query => ({ taskUUID, answer: deferred<QueryAnswer>(), frame: undefined }));
     // Registered before they are written, so even an answer that comes back at once finds its query.
     for (const query of queries) {
       const list = this.#byTask.get(query.taskUUID);
@@ -97,10 +100,10 @@ export class Queries {
   }
 
   /** A connection opened: write again, together, every query written on an older socket. */
-  reopened(attemptId: number): void {
+  reopened(attempt: number): void {
     const again: Query[] = [];
     for (const list of this.#byTask.values()) {
-      for (const query of list) if (query.sentOn !== undefined && query.sentOn !== attemptId) again.push(query);
+      for (const query of list) if (query.frame?.writtenBefore(attempt) === true) again.push(query);
     }
     if (again.length > 0) this.#write(again);
   }
@@ -120,22 +123,12 @@ export class Queries {
   #write(queries: readonly Query[]): void {
     for (let start = 0; start < queries.length; start += MAX_PER_FRAME) {
       const batch = queries.slice(start, start + MAX_PER_FRAME);
-      const tasks = batch.map((query): GetResponseTask => ({ taskType: 'getResponse', taskUUID: query.taskUUID }));
-      const text = encodeClientFrame(tasks);
-      const shared: SharedFrame = { wanted: batch.length, unqueue: () => undefined };
+      const frame = new QueryFrame(batch);
       for (const query of batch) {
         this.#release(query);
-        query.sentOn = undefined;
-        query.frame = shared;
+        query.frame = frame;
       }
-      shared.unqueue = this.#wire.send({
-        encode: () => text,
-        bytes: utf8Length(text),
-        written: () => {
-          const attemptId = this.#wire.attemptId;
-          for (const query of batch) if (query.frame === shared) query.sentOn = attemptId;
-        },
-      });
+      frame.send(this.#sender);
     }
   }
 
@@ -145,7 +138,7 @@ export class Queries {
     if (frame === undefined) return;
     query.frame = undefined;
     frame.wanted--;
-    if (frame.wanted === 0) frame.unqueue();
+    if (frame.wanted === 0) frame.withdraw();
   }
 
   #answer(taskUUID: string, answer: QueryAnswer): boolean {

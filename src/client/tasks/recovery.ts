@@ -4,9 +4,10 @@
 // it cannot be recovered. Also polls tasks whose results come only through getResponse (async
 // delivery, or a session the server did not resume).
 import type { Clock } from '../../internal/clock.js';
-import type { ServerDataItem } from '../../protocol/index.js';
-import type { OpenInfo } from '../connection/connection.js';
+import type { ProtocolErrorItem, ServerDataItem } from '../../protocol/index.js';
+import type { SessionInfo } from '../connection/connection.js';
 import { errorFromItem, SessionLostError } from '../errors.js';
+import type { InFlight } from './in-flight.js';
 import type { PendingQuery, Queries, QueryAnswer } from './queries.js';
 import type { AnyTaskRun } from './task-run.js';
 
@@ -22,15 +23,16 @@ const MAX_POLL_MS = 10_000;
  */
 export const unknownTaskCodes: ReadonlySet<string> = new Set(['taskNotFound', 'taskFailedOrNotFound']);
 
+/** What recovery needs around it. */
 export interface RecoveryContext {
   readonly queries: Queries;
   readonly clock: Clock;
   /** First polling interval, ms. */
   readonly pollIntervalMs: number;
-  /** What the server said at the last authentication. */
-  lastInfo(): OpenInfo | undefined;
+  /** The connection, for the session as the latest authentication left it. */
+  readonly connection: { readonly sessionInfo: SessionInfo | undefined };
   /** Writes the task's frame again, same taskUUID. */
-  resend(run: AnyTaskRun): void;
+  resend(task: InFlight): void;
   readonly stats: { checks: number; resends: number };
 }
 
@@ -47,7 +49,7 @@ export class Recovery {
   }
 
   /**
-   * A connection opened; which tasks written on an older socket need a check:
+   * Socket attempt `attempt` opened; which tasks written on an older socket need a check:
    * - resumed with `ack` on: only those the server never showed it received (the task frame itself
    *   may have died with the old socket); everything the server sent is replayed exactly;
    * - every other case (a plain server, resumed or not; an imagewire server without `ack`): all of
@@ -56,69 +58,62 @@ export class Recovery {
    *   old session UUID with nothing behind it; only getResponse tells. Finals that arrive twice are
    *   dropped by imageUUID and index.
    */
-  reopened(info: OpenInfo, runs: Iterable<AnyTaskRun>): void {
-    const ack = info.resumed && info.enabledExtensions.has('ack');
-    const due: AnyTaskRun[] = [];
-    for (const run of runs) {
-      if (run.ended || run.phase !== 'sent' || run.sentOn === info.attempt) continue;
-      if (run.polling && run.confirmed) continue;
-      if (ack && run.confirmed) continue;
-      due.push(run);
+  reopened(attempt: number, session: SessionInfo, tasks: Iterable<InFlight>): void {
+    const ack = session.resumed && session.enabledExtensions.has('ack');
+    const due: InFlight[] = [];
+    for (const task of tasks) {
+      if (task.run.ended || !task.writtenBefore(attempt)) continue;
+      if (task.polling && task.confirmed) continue;
+      if (ack && task.confirmed) continue;
+      due.push(task);
     }
     this.checkAll(due);
   }
 
   /** Asks the server what it knows about one task, and acts on the answer. */
-  check(run: AnyTaskRun): void {
-    this.checkAll([run]);
+  check(task: InFlight): void {
+    this.checkAll([task]);
   }
 
   /** Asks about several tasks in one frame, and acts on each answer. */
-  checkAll(runs: readonly AnyTaskRun[]): void {
-    const asking: AnyTaskRun[] = [];
-    for (const run of runs) {
-      if (run.ended || run.checking) continue;
-      run.checks++;
+  checkAll(tasks: readonly InFlight[]): void {
+    const asking: InFlight[] = [];
+    for (const task of tasks) {
+      const run = task.run;
+      if (run.ended || task.checking) continue;
       this.#context.stats.checks++;
-      if (run.checks > MAX_CHECKS) {
+      if (task.countCheck() > MAX_CHECKS) {
         run.fail(new SessionLostError(run.taskUUID, `task ${run.taskUUID} could not be recovered after ${MAX_CHECKS} getResponse checks in a row`), 'lost');
         continue;
       }
-      asking.push(run);
+      asking.push(task);
     }
     if (asking.length === 0) return;
     let pending: PendingQuery[];
     try {
-      pending = this.#context.queries.askMany(asking.map((run) => run.taskUUID));
+      pending = this.#context.queries.askMany(asking.map((task) => task.run.taskUUID));
     } catch (error) {
-      for (const run of asking) run.fail(error);
+      for (const task of asking) task.run.fail(error);
       return;
     }
-    asking.forEach((run, i) => {
+    asking.forEach((task, i) => {
       const query = pending[i];
-      if (query !== undefined) this.#await(run, query);
+      if (query !== undefined) this.#await(task, query);
     });
   }
 
-  #await(run: AnyTaskRun, query: PendingQuery): void {
-    run.checking = true;
+  #await(task: InFlight, query: PendingQuery): void {
+    task.checkSent();
+    const run = task.run;
     this.#answerOf(run, query).then(
       (result) => {
-        run.checking = false;
+        // An answer with items: the server knows the task, so the count of fruitless checks starts over.
+        task.checkAnswered(result?.kind === 'items' && !run.ended);
         if (run.ended || result === undefined) return;
         if (result.kind === 'error') {
-          if (unknownTaskCodes.has(result.error.code)) {
-            // The only case in which work may be sent again, and under the same taskUUID.
-            this.#context.stats.resends++;
-            this.#context.resend(run);
-          } else {
-            run.fail(new SessionLostError(run.taskUUID, `task ${run.taskUUID} could not be recovered: ${result.error.message}`, { cause: errorFromItem(result.error) }), 'lost');
-          }
+          this.#checkRefused(task, result.error);
           return;
         }
-        // The server knows the task: the count of fruitless checks starts over.
-        run.confirmed = true;
-        run.checks = 0;
         if (!stillRunning(result.items)) {
           run.serverDone();
           return;
@@ -126,14 +121,26 @@ export class Recovery {
         // The task runs on. An imagewire server re-attached it to this session and a resumed session
         // gets its output; a session that was not resumed on a plain server does not (its output goes
         // to the old one), and neither does one another connection took over: poll.
-        const info = this.#context.lastInfo();
-        if ((info?.imagewire !== true && info?.resumed !== true) || info?.afterTakeover === true) this.startPolling(run);
+        const session = this.#context.connection.sessionInfo;
+        if ((session?.imagewire !== true && session?.resumed !== true) || session?.afterTakeover === true) this.startPolling(task);
       },
       (error: unknown) => {
-        run.checking = false;
+        task.checkAnswered(false);
         this.#unanswerable(run, error);
       },
     );
+  }
+
+  /** A check answered with an error: send the task again only if the server does not know it. */
+  #checkRefused(task: InFlight, error: ProtocolErrorItem): void {
+    const run = task.run;
+    if (unknownTaskCodes.has(error.code)) {
+      // The only case in which work may be sent again, and under the same taskUUID.
+      this.#context.stats.resends++;
+      this.#context.resend(task);
+      return;
+    }
+    run.fail(new SessionLostError(run.taskUUID, `task ${run.taskUUID} could not be recovered: ${error.message}`, { cause: errorFromItem(error) }), 'lost');
   }
 
   /** A getResponse that failed on our side (not an answer of the server's): the run cannot be recovered. */
@@ -143,11 +150,11 @@ export class Recovery {
   }
 
   /** Polls getResponse until the task is done (async delivery, or no re-attach). */
-  startPolling(run: AnyTaskRun): void {
-    if (run.polling || run.ended) return;
-    run.polling = true;
+  startPolling(task: InFlight): void {
+    if (task.run.ended || !task.startPolling()) return;
     let delay = this.#context.pollIntervalMs;
-    const tick = () => {
+    const tick = (): void => {
+      const run = task.run;
       let query: PendingQuery;
       try {
         query = this.#context.queries.ask(run.taskUUID);
@@ -159,16 +166,10 @@ export class Recovery {
         (result) => {
           if (run.ended || result === undefined) return;
           if (result.kind === 'error') {
-            if (unknownTaskCodes.has(result.error.code) && !run.confirmed) {
-              run.polling = false;
-              this.check(run);
-            } else {
-              const lost = unknownTaskCodes.has(result.error.code);
-              run.fail(lost ? new SessionLostError(run.taskUUID, `the server no longer knows task ${run.taskUUID}`, { cause: errorFromItem(result.error) }) : errorFromItem(result.error), lost ? 'lost' : 'failed');
-            }
+            this.#pollRefused(task, result.error);
             return;
           }
-          run.confirmed = true;
+          task.confirm();
           if (!stillRunning(result.items)) {
             run.serverDone();
             return;
@@ -179,7 +180,19 @@ export class Recovery {
         (error: unknown) => this.#unanswerable(run, error),
       );
     };
-    run.scope.timeout(this.#context.clock, delay, tick);
+    task.run.scope.timeout(this.#context.clock, delay, tick);
+  }
+
+  /** A poll answered with an error: a task the server never confirmed is checked (and maybe sent again); any other ends. */
+  #pollRefused(task: InFlight, error: ProtocolErrorItem): void {
+    const run = task.run;
+    if (unknownTaskCodes.has(error.code) && !task.confirmed) {
+      task.stopPolling();
+      this.check(task);
+      return;
+    }
+    const lost = unknownTaskCodes.has(error.code);
+    run.fail(lost ? new SessionLostError(run.taskUUID, `the server no longer knows task ${run.taskUUID}`, { cause: errorFromItem(error) }) : errorFromItem(error), lost ? 'lost' : 'failed');
   }
 
   /** The answer of a getResponse owned by the task; never rejects (undefined: no answer, the client closed). */

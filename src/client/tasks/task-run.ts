@@ -1,6 +1,6 @@
 // The life of one task in the client: its deadline, its signal, its event buffer, its result, and
 // exactly one ending (completed, failed, cancelled, timed out, lost, or closed). Subclasses read
-// the items of one task type; the dispatcher owns where the task is on the wire.
+// the items of one task type. Where the task is on the wire is the dispatcher's (in-flight.ts).
 import { onAbort } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
 import { deferred } from '../../internal/deferred.js';
@@ -12,9 +12,6 @@ import type { TaskControl, TaskState } from './task-stream.js';
 
 /** How a task ended. `aborted` and `timedOut` are cancelled on the server when it can. */
 export type EndKind = 'completed' | 'failed' | 'aborted' | 'timedOut' | 'lost' | 'closed';
-
-/** Where a task is on the wire. */
-export type WirePhase = 'created' | 'waiting' | 'outbox' | 'sent';
 
 /** What the server can do, as far as encoding a task is concerned. */
 export interface ServerView {
@@ -28,22 +25,6 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   readonly buffer = new EventBuffer<TEvent>();
   /** Timers and listeners of this task: the deadline, the signal, polling. */
   readonly scope = new Disposer();
-  // Wire bookkeeping, owned by the dispatcher.
-  phase: WirePhase = 'created';
-  /** The server has shown it knows the task (an item or a getResponse answer arrived). */
-  confirmed = false;
-  /** The attempt the task's frame was last written on. */
-  sentOn: number | undefined;
-  /** getResponse checks made to recover this task. */
-  checks = 0;
-  /** A recovery getResponse is out. */
-  checking = false;
-  /** Results come through getResponse polling (async delivery, or a server that cannot re-attach). */
-  polling = false;
-  /** Results that arrived again and were dropped (image tasks count them). */
-  duplicates = 0;
-  /** Takes the task's frame out of the outbox while it waits there. */
-  unqueue: () => void = nothing;
   readonly #result = deferred<TResult>();
   #state: TaskState = 'running';
   #endKind: EndKind | undefined;
@@ -65,6 +46,14 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   /** True when results come only through getResponse polling (`deliveryMethod: "async"`). */
   get async(): boolean {
     return false;
+  }
+
+  /**
+   * Results that arrived again and were dropped. Only the run can tell a result it already
+   * delivered, so it counts them (image tasks do; the base never drops anything).
+   */
+  get duplicates(): number {
+    return 0;
   }
 
   /** How it ended, once it has. */
@@ -138,13 +127,8 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
     // An ended task may be kept a long time (its stream unread); it keeps nothing of the dispatcher.
     this.#onEnd = undefined;
     onEnd?.(kind);
-    this.unqueue = nothing;
     return true;
   }
-}
-
-function nothing(): void {
-  // The default of hooks that have nothing to undo.
 }
 
 /** Any task run, whatever it yields. */

@@ -1,0 +1,116 @@
+// The dispatcher's record of one task it accepted, until the task ends: waiting for a slot, in the
+// outbox, or written on a socket attempt; whether the server has shown it knows the task; and
+// how its recovery stands (checks made, one out, polling). The dispatcher creates and owns it;
+// recovery reads it and changes it only through its methods. The run never sees it.
+import { utf8Length } from '../../internal/bytes.js';
+import { encodeClientFrame } from '../../protocol/index.js';
+import { OutgoingFrame, type FrameSender } from '../connection/outgoing.js';
+import type { AnyTaskRun, ServerView } from './task-run.js';
+
+/** Where a task is on the wire. */
+export type WirePhase = 'waiting' | 'outbox' | 'sent';
+
+/** One accepted task, as the dispatcher tracks it on the wire. */
+export class InFlight extends OutgoingFrame {
+  readonly run: AnyTaskRun;
+  readonly #serverView: () => ServerView;
+  /** Given a slot (it has been sent at least once). */
+  #admitted = false;
+  /** The frame's text, and whether it was encoded for a server with previews. */
+  #text: string | undefined;
+  #withPreviews = false;
+  #bytes = 0;
+  #confirmed = false;
+  #checks = 0;
+  #checking = false;
+  #polling = false;
+
+  /** @param serverView what the server can do, read at every encoding. */
+  constructor(run: AnyTaskRun, serverView: () => ServerView) {
+    super();
+    this.run = run;
+    this.#serverView = serverView;
+  }
+
+  /** Waiting for a slot, queued in the outbox, or written on the socket of `sentOn`. */
+  get phase(): WirePhase {
+    if (!this.#admitted) return 'waiting';
+    return this.sentOn === undefined ? 'outbox' : 'sent';
+  }
+
+  /** The frame's size as last encoded, for the outbox's byte bound. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The server has shown it knows the task (an item or a getResponse answer arrived). */
+  get confirmed(): boolean {
+    return this.#confirmed;
+  }
+
+  /** A recovery getResponse is out. */
+  get checking(): boolean {
+    return this.#checking;
+  }
+
+  /** Results come through getResponse polling (async delivery, or a server that cannot re-attach). */
+  get polling(): boolean {
+    return this.#polling;
+  }
+
+  /** The task's frame for the server as known now; encoded again only when that changed. */
+  encode(): string {
+    const view = this.#serverView();
+    if (this.#text === undefined || this.#withPreviews !== view.previews) {
+      this.#withPreviews = view.previews;
+      this.#text = encodeClientFrame([this.run.wireTask(view)]);
+    }
+    return this.#text;
+  }
+
+  /**
+   * Writes the task, or queues it for the next connection: when it gets its slot, and again under
+   * the same taskUUID when the server said it does not know it. Throws QueueFullError.
+   */
+  override send(sender: FrameSender): void {
+    this.#admitted = true;
+    this.#confirmed = false;
+    this.#bytes = utf8Length(this.encode());
+    super.send(sender);
+  }
+
+  /** The server has shown it knows the task. */
+  confirm(): void {
+    this.#confirmed = true;
+  }
+
+  /** Counts a recovery check; returns the checks in a row that found no progress, this one included. */
+  countCheck(): number {
+    return ++this.#checks;
+  }
+
+  /** A recovery getResponse went out. */
+  checkSent(): void {
+    this.#checking = true;
+  }
+
+  /** It came back (or never will); `known`: the server knows the task, so the count starts over. */
+  checkAnswered(known: boolean): void {
+    this.#checking = false;
+    if (!known) return;
+    this.#confirmed = true;
+    this.#checks = 0;
+  }
+
+  /** Marks the task as polled; false when it already was. */
+  startPolling(): boolean {
+    if (this.#polling) return false;
+    this.#polling = true;
+    return true;
+  }
+
+  /** Polling stopped (the task is checked instead). */
+  stopPolling(): void {
+    this.#polling = false;
+  }
+}
