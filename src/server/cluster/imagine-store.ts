@@ -2,11 +2,22 @@
 // private ones; bounded as src/server/imagine/store.ts is, with a lifetime for unpublished ones too.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ImagineLimits } from '../imagine/store.js';
 import { guarded, RedisReplyError } from './errors.js';
 import { ClusterKeys } from './keys.js';
 import { defineScripts, list, num, str } from './scripts.js';
 import { IMAGINE_ADD, IMAGINE_DELETE, IMAGINE_PUBLISH, IMAGINE_SWEEP } from './imagine-scripts.js';
+
+/** The bounds of the imagine store, as the in-memory store takes them (imagine/store.ts ImagineLimits). */
+export interface ImagineLimits {
+  readonly maxPublished: number;
+  /** @default maxPublished */
+  readonly maxPublishedPerKey?: number;
+  readonly maxUnpublished: number;
+  /** @default maxUnpublished */
+  readonly maxUnpublishedPerKey?: number;
+  /** @default Infinity */
+  readonly publishedLifetimeMs?: number;
+}
 
 /** Options of {@link RedisImagineStore}. */
 export interface RedisImagineStoreOptions {
