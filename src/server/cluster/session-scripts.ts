@@ -148,7 +148,7 @@ local function s_append(s, o, now, h, b, size, task)
   if redis.call('EXISTS', key) == 0 then return 'dropped', seq end
   s_keep(s, o, now)
   local node = redis.call('HGET', key, 'node')
-  if node ~= '' then redis.call('PUBLISH', P .. 'n:' .. node, s) end
+  if node and node ~= '' then redis.call('PUBLISH', P .. 'n:' .. node, s) end
   return 'appended', seq
 end
 `;
