@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Packages that do I/O in Node, which only the server, the engine and Node entries may load. */
-const nodeOnly = ['ws', 'sharp', 'undici', 'ipaddr.js', 'node:*'];
+const nodeOnly = ['ws', 'sharp', 'undici', 'ipaddr.js', 'node:*', 'ioredis', 'bullmq'];
 const browserForbidden = ['**/server/**', '**/engine/**', '**/cli/**', ...nodeOnly];
 const browserMessage = 'The client must stay browser-safe: no server, engine, CLI, ws or Node built-ins.';
 const serverForbidden = ['**/client/**', '**/cli/**', '**/web/**', '../index.js', '../../index.js', '../browser.js', '../../browser.js'];
@@ -77,13 +77,14 @@ export default tseslint.config(
   layer(['src/client/tasks/**/*.ts'], [[browserForbidden, browserMessage], [['../http/*', '../live.js', '../client.js', '../index.js'], 'The task layer knows the connection, not the faces above it.']]),
   layer(['src/client/http/**/*.ts'], [[browserForbidden, browserMessage], [['../connection/*', '../socket/*', '../live.js', '../client.js', '../index.js'], 'The HTTP transport stands beside the WebSocket one, not on it.']]),
   layer(['src/server/**/*.ts'], [[serverForbidden, serverMessage]]),
-  serverLayer('outbound', ['core', 'images', 'ws', 'http', 'auth', 'openai', 'imagine', 'page'], 'Outbound requests are the bottom of the server: they know no task, image or face.'),
-  serverLayer('images', ['core', 'ws', 'http', 'auth', 'openai', 'imagine', 'page'], 'Images (store, inputs) sit under the task core.'),
-  serverLayer('auth', ['core', 'images', 'outbound', 'ws', 'http', 'openai', 'imagine', 'page'], 'Keys and tokens stand alone.'),
-  serverLayer('core', ['ws', 'http', 'auth', 'openai', 'imagine', 'page'], 'The task core is transport-independent: it knows no face.'),
+  serverLayer('outbound', ['core', 'images', 'ws', 'http', 'auth', 'openai', 'imagine', 'page', 'cluster'], 'Outbound requests are the bottom of the server: they know no task, image or face.'),
+  serverLayer('images', ['core', 'ws', 'http', 'auth', 'openai', 'imagine', 'page', 'cluster'], 'Images (store, inputs) sit under the task core.'),
+  serverLayer('auth', ['core', 'images', 'outbound', 'ws', 'http', 'openai', 'imagine', 'page', 'cluster'], 'Keys and tokens stand alone.'),
+  serverLayer('core', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'cluster'], 'The task core is transport-independent: it knows no face.'),
   serverLayer('http', ['ws', 'openai', 'imagine', 'page'], 'The HTTP face knows the core, not the other faces.'),
   serverLayer('openai', ['ws', 'imagine', 'page'], 'The images API knows the core and HTTP, not the other faces.'),
   serverLayer('imagine', ['ws', 'page'], 'The imagine endpoint builds on the OpenAI-style conventions, not on the other faces.'),
   serverLayer('page', ['ws', 'core', 'openai', 'imagine'], 'The live page hands out tokens; it runs no tasks.'),
   serverLayer('ws', ['http', 'openai', 'imagine', 'page'], 'The WebSocket face knows the core, not the other faces.'),
+  serverLayer('cluster', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'outbound'], 'The Redis stores keep what the core and the stores keep in memory: they know no face and make no outbound request.'),
 );
