@@ -58,6 +58,8 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
+  // Short functions: a newcomer reads one screen at a time (tests and benchmarks may tell longer stories).
+  { files: ['src/**/*.ts'], rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }] } },
   // The layers, as docs/architecture.md draws them: each folder names what it must never import.
   layer(['src/protocol/*.ts'], [[['../*', ...nodeOnly], 'src/protocol is pure: it imports nothing of ours outside itself and no I/O.']]),
   layer(['src/protocol/*/**/*.ts'], [[['../../*', ...nodeOnly], 'src/protocol is pure: it imports nothing of ours outside itself and no I/O.']]),

@@ -130,7 +130,7 @@ function createCore(options: ResolvedServerOptions, publicUrl: () => string): Co
   const images = new MemoryImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs, clock });
   const sessions = new MemorySessionStore({ limits, logger, clock, resumeWindowMs: options.resumeWindowMs });
   const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock });
-  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks });
+  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks, clock });
   return { tokens, authenticate, webhooks, images, sessions, registry, router };
 }
 
@@ -208,7 +208,7 @@ class ReferenceServer implements ImagewireServer {
       closed: (gone) => this.#socketClosed(gone),
     };
     this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl });
-    this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl }), this.#imagine]);
+    this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl, clock: options.clock }), this.#imagine]);
     this.#startSweeps();
   }
 

@@ -7,6 +7,7 @@ import { imageMediaType } from '../../internal/bytes.js';
 import { guardedRequest, originOf, OutboundFailure } from '../outbound/guarded-http.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { TaskFailure } from '../task-failure.js';
+import type { Clock } from '../../internal/clock.js';
 
 /** What every upload of a task shares: its deadline and the outbound rules it goes by. */
 export type UploadOptions = Omit<OneUpload, 'signal'>;
@@ -56,6 +57,8 @@ export class FinalUploads {
 /** What {@link uploadResult} needs besides the image. */
 export interface OneUpload {
   readonly timeoutMs: number;
+  /** Times `timeoutMs` (the server's clock). */
+  readonly clock: Clock;
   readonly signal: AbortSignal;
   /** Which URLs and addresses the server may PUT to. */
   readonly outbound: OutboundPolicy;
@@ -79,6 +82,7 @@ export async function uploadResult(endpoint: string, image: Uint8Array, format: 
       maxRedirects: 0,
       maxBodyBytes: 0,
       timeoutMs: options.timeoutMs,
+      clock: options.clock,
       signal: options.signal,
     });
   } catch (error) {

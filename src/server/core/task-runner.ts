@@ -18,6 +18,7 @@ import type { ReleaseSlot } from './fair-slots.js';
 import { FinalUploads } from './final-uploads.js';
 import { TaskFailure } from '../task-failure.js';
 import type { TaskRecord, TaskRegistry } from './task-registry.js';
+import type { Clock } from '../../internal/clock.js';
 
 /** What the runner needs from the server. */
 export interface RunnerDeps {
@@ -31,6 +32,8 @@ export interface RunnerDeps {
   /** Base of image URLs, read at use (it is known only once the server listens). */
   publicUrl(): string;
   readonly webhooks: WebhookSender;
+  /** Times input fetches and result uploads. */
+  readonly clock: Clock;
 }
 
 /** A random seed for a task that gave none: 1 to 2^31 - 1, as diffusion front-ends pick them. */
@@ -40,7 +43,7 @@ export function randomSeed(): number {
 
 function inputOptions(deps: RunnerDeps, signal: AbortSignal): ImageInputOptions {
   const { limits } = deps;
-  return { images: deps.images, maxBytes: limits.maxUploadBytes, maxPixels: limits.maxInputPixels, fetchTimeoutMs: limits.fetchTimeoutMs, outbound: deps.outbound, logger: deps.logger, signal };
+  return { images: deps.images, maxBytes: limits.maxUploadBytes, maxPixels: limits.maxInputPixels, fetchTimeoutMs: limits.fetchTimeoutMs, clock: deps.clock, outbound: deps.outbound, logger: deps.logger, signal };
 }
 
 /** How a task gets an engine slot: at once when one is free, else a promise that settles in its turn (rejected with the abort when the task is cancelled meanwhile). */
@@ -81,7 +84,7 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   const lease = takeSlots(deps, record, task, request, options);
   const release = typeof lease === 'function' ? lease : await lease;
   if (release === undefined) return;
-  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, outbound: deps.outbound, logger: deps.logger });
+  const uploads = task.uploadEndpoint === undefined ? undefined : new FinalUploads(task.uploadEndpoint, record.controller.signal, { timeoutMs: deps.limits.uploadTimeoutMs, clock: deps.clock, outbound: deps.outbound, logger: deps.logger });
   try {
     // The engine's loop is here, not in a function of its own: one async frame less per task.
     if (record.state === 'running') {

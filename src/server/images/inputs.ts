@@ -9,6 +9,7 @@ import type { ImageStore } from './store.js';
 import type { Logger } from '../logger.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { TaskFailure } from '../task-failure.js';
+import type { Clock } from '../../internal/clock.js';
 
 export interface ImageInputOptions {
   readonly images: ImageStore;
@@ -17,6 +18,8 @@ export interface ImageInputOptions {
   /** Largest width × height an input may declare (`imageDimensionsTooLarge`). */
   readonly maxPixels: number;
   readonly fetchTimeoutMs: number;
+  /** Times `fetchTimeoutMs` (the server's clock). */
+  readonly clock: Clock;
   /** Which URLs and addresses the server may fetch from. */
   readonly outbound: OutboundPolicy;
   /** Hears why a fetch failed; the client is only told that it did. */
@@ -76,6 +79,7 @@ async function fetchImage(url: string, role: InputRole, options: ImageInputOptio
       maxRedirects: maxInputRedirects,
       maxBodyBytes: options.maxBytes,
       timeoutMs: options.fetchTimeoutMs,
+      clock: options.clock,
       signal: options.signal,
     });
     if ((await readImageHeader(body)) === undefined) throw new OutboundFailure('the body is not a PNG, JPG or WEBP image');

@@ -13,6 +13,7 @@ import { seedOffset } from './model-presets.js';
 import { readRequestBody } from './request-body.js';
 import { SseWriter } from './sse.js';
 import type { TaskRouter } from '../core/task-router.js';
+import type { Clock } from '../../internal/clock.js';
 
 /** What the images face needs from the server. */
 export interface OpenAiImagesDeps {
@@ -20,6 +21,8 @@ export interface OpenAiImagesDeps {
   readonly limits: ServerLimits;
   /** Base of image URLs, read at use. */
   publicUrl(): string;
+  /** Stamps `created` (seconds since the epoch). */
+  readonly clock: Clock;
 }
 
 /** One entry of `data` in the answer, keys in the documented order. */
@@ -49,7 +52,7 @@ export async function handleImageRequest(req: IncomingMessage, res: ServerRespon
   // Edits take the image as a file part, as openai-node sends it; generations take JSON only.
   const body = await readRequestBody(req, deps.limits, operation === 'edit' ? ['application/json', 'multipart/form-data'] : ['application/json']);
   const request = parseImageRequest(body, operation, { maxImageBytes: deps.limits.maxUploadBytes, acceptsEventStream: acceptsEventStream(req.headers.accept) });
-  const created = Math.floor(Date.now() / 1000);
+  const created = Math.floor(deps.clock.now() / 1000);
   // The client leaving (a closed connection before the answer ended) cancels the task.
   const gone = abandonment(res);
   if (request.stream) await streamImages(res, owner, request, deps, gone);
@@ -97,8 +100,8 @@ async function streamImages(res: ServerResponse, owner: string, request: ImageRe
   const partialSteps = previewSteps(request.steps, request.partialImages);
   const previews = partialSteps.length > 0 ? { side: Math.max(request.width, request.height), count: request.partialImages } : undefined;
   const handlers = {
-    preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview),
-    final: (final: JobFinal): void => completedEvent(sse, prefix, request, final),
+    preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview, deps.clock),
+    final: (final: JobFinal): void => completedEvent(sse, prefix, request, final, deps.clock),
   };
   const failure = await runImageJob(deps.router, jobOf(request, owner, previews), handlers, gone);
   if (gone.aborted) return;
@@ -112,12 +115,12 @@ async function streamImages(res: ServerResponse, owner: string, request: ImageRe
 }
 
 /** `<prefix>.partial_image`, for a preview at one of the steps asked for (`partialIndex` -1: not one of them). */
-function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest, partialIndex: number, preview: JobPreview): void {
+function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest, partialIndex: number, preview: JobPreview, clock: Clock): void {
   if (partialIndex === -1) return;
   sse.event(`${prefix}.partial_image`, {
     type: `${prefix}.partial_image`,
     b64_json: dataUri(imageMediaType(preview.format), preview.base64),
-    created_at: Math.floor(Date.now() / 1000),
+    created_at: Math.floor(clock.now() / 1000),
     ...eventFields(request),
     output_format: preview.format === 'WEBP' ? 'webp' : 'jpeg',
     partial_image_index: partialIndex,
@@ -125,11 +128,11 @@ function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest
 }
 
 /** `<prefix>.completed`, for a final. */
-function completedEvent(sse: SseWriter, prefix: string, request: ImageRequest, final: JobFinal): void {
+function completedEvent(sse: SseWriter, prefix: string, request: ImageRequest, final: JobFinal, clock: Clock): void {
   sse.event(`${prefix}.completed`, {
     type: `${prefix}.completed`,
     b64_json: finalDataUri(final),
-    created_at: Math.floor(Date.now() / 1000),
+    created_at: Math.floor(clock.now() / 1000),
     ...eventFields(request),
     output_format: extensionOf(final.format),
     usage: noUsage,
