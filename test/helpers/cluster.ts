@@ -74,6 +74,8 @@ export interface Cluster extends AsyncDisposable {
   restartNode(index: number): Promise<ChildServer>;
   killWorker(index: number, signal?: NodeJS.Signals): Promise<ChildExit>;
   restartWorker(index: number): Promise<void>;
+  /** Starts one more worker in a new slot; resolves with its index once it is ready. */
+  addWorker(): Promise<number>;
   /** Workers alive now, by slot. */
   workersAlive(): boolean[];
   /** Kills Redis (SIGKILL by default), keeping its AOF. */
@@ -101,7 +103,7 @@ const crashPattern = /uncaught|unhandled|TypeError|ReferenceError|FATAL|Assertio
 /** Starts Redis, the nodes, the workers and the balancer; {@link Cluster.close} ends them all. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const nodeCount = options.nodes ?? 3;
-  const workerCount = options.workers ?? 2;
+  let workerCount = options.workers ?? 2;
   const stepDelay = String(options.stepDelayMs ?? 2);
   const redis = await startRedis();
   const started: Started[] = [];
@@ -204,6 +206,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     restartWorker: async (index) => {
       if (workers[index] !== undefined) throw new Error(`worker ${index} is running`);
       await startWorker(index);
+    },
+    addWorker: async () => {
+      const index = workerCount++;
+      await startWorker(index);
+      return index;
     },
     workersAlive: () => Array.from({ length: workerCount }, (_, i) => workers[i]?.alive() === true),
     killRedis: (signal) => redis.kill(signal),
