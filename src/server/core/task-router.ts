@@ -21,6 +21,7 @@ import { errorMessage } from '../logger.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
+import type { TaskCore } from './task-core.js';
 import { TaskAbort, type TaskRecord } from './task-registry.js';
 import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
 
@@ -44,7 +45,7 @@ export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
 }
 
-export class TaskRouter {
+export class TaskRouter implements TaskCore {
   readonly #deps: RouterDeps;
   /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
   readonly #slots: FairSlots;
