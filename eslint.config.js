@@ -88,5 +88,6 @@ export default tseslint.config(
   serverLayer('imagine', ['ws', 'page'], 'The imagine endpoint builds on the OpenAI-style conventions, not on the other faces.'),
   serverLayer('page', ['ws', 'core', 'openai', 'imagine'], 'The live page hands out tokens; it runs no tasks.'),
   serverLayer('ws', ['http', 'openai', 'imagine', 'page'], 'The WebSocket face knows the core, not the other faces.'),
-  serverLayer('cluster', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'outbound'], 'The Redis stores keep what the core and the stores keep in memory: they know no face and make no outbound request.'),
+  // outbound/ is allowed: the worker runs tasks, whose input fetches, uploads and webhooks go through the outbound policy.
+  serverLayer('cluster', ['ws', 'http', 'auth', 'openai', 'imagine', 'page'], 'The Redis stores and the worker keep and run what the core does in memory: they know no face.'),
 );
