@@ -127,6 +127,9 @@ export interface ResolvedServerOptions {
   readonly logger: Logger;
   /** Which URLs and addresses the server's own requests may reach. */
   readonly outbound: OutboundPolicy;
+  /** As given: a cluster node's own worker builds its policy from them. */
+  readonly allowPrivateNetwork: boolean;
+  readonly allowOutbound: ServerOptions['allowOutbound'];
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
@@ -175,6 +178,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
     outbound: new OutboundPolicy({ allowPrivateNetwork, allowOutbound: options.allowOutbound, allowInputUrl: options.allowInputUrl }),
+    allowPrivateNetwork,
+    allowOutbound: options.allowOutbound,
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,

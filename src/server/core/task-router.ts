@@ -18,11 +18,12 @@ import {
   type ProtocolErrorItem,
 } from '../../protocol/index.js';
 import { errorMessage } from '../logger.js';
+import type { ImageStore } from '../images/store.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
 import type { TaskCore } from './task-core.js';
-import { TaskAbort, type TaskRecord } from './task-registry.js';
+import { TaskAbort, type TaskRecord, type TaskRegistry } from './task-registry.js';
 import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
 
 /** One connection's view of the router: who asks, and where answers go. */
@@ -43,6 +44,8 @@ export interface TaskContext {
 
 export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
+  readonly registry: TaskRegistry;
+  readonly images: ImageStore;
 }
 
 export class TaskRouter implements TaskCore {

@@ -198,15 +198,10 @@ export class ClusterSessionStore implements SessionStore {
         session.discarded = true;
         session.socket?.evict(closeCodes.policyViolation, 'held results limit');
         return;
-      default:
-        // Kinds this node does not act on (previews come through preview()).
+      case 'preview':
+        session.deliverPreview(message.frame);
         return;
     }
-  }
-
-  /** A preview for a session attached here. */
-  preview(uuid: string, frame: ServerFrame): void {
-    this.#attached.get(uuid)?.deliverPreview(frame);
   }
 
   /** Pumps every attached session (after the channel reconnected: wake-ups may have been lost). */
