@@ -67,6 +67,11 @@ interface Admission {
 /** Every task of a cluster node. */
 export class ClusterTaskRouter implements TaskCore {
   readonly #deps: ClusterRouterDeps;
+  /**
+   * Per connection, the admission of its latest task: each task waits for the one before it to be
+   * admitted (not to end), so a getResponse or cancel pipelined behind a task sees it, as in memory.
+   */
+  readonly #admissions = new WeakMap<object, Promise<void>>();
   #closing = false;
 
   constructor(deps: ClusterRouterDeps) {
@@ -83,6 +88,20 @@ export class ClusterTaskRouter implements TaskCore {
   }
 
   async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
+    const previous = this.#admissions.get(ctx.connection);
+    let admitted = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (admitted = resolve));
+    this.#admissions.set(ctx.connection, mine);
+    try {
+      if (previous !== undefined) await previous;
+      await this.#handle(entry, index, ctx, inputs, admitted);
+    } finally {
+      admitted();
+      if (this.#admissions.get(ctx.connection) === mine) this.#admissions.delete(ctx.connection);
+    }
+  }
+
+  async #handle(entry: unknown, index: number, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
     try {
       const result = validateTask(entry, index);
       if (!result.ok) {
@@ -98,10 +117,10 @@ export class ClusterTaskRouter implements TaskCore {
           ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
           return;
         case 'imageInference':
-          await this.#accept(normalizeImageInference(task), ctx, inputs);
+          await this.#accept(normalizeImageInference(task), ctx, inputs, admitted);
           return;
         case 'imageUpload':
-          await this.#accept(task, ctx, undefined);
+          await this.#accept(task, ctx, undefined, admitted);
           return;
         case 'getResponse':
           await this.#getResponse(task, ctx);
@@ -165,7 +184,7 @@ export class ClusterTaskRouter implements TaskCore {
   }
 
   /** Accepts a task: a WebSocket session is its target; an HTTP request gets a transient one, read until the task ends. */
-  async #accept(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined): Promise<void> {
+  async #accept(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
     if (this.#locallyRefused(task, ctx)) return;
     const prepared = await this.#prepare(task, ctx.owner, inputs);
     const async = prepared.taskType === 'imageInference' && prepared.deliveryMethod === 'async';
@@ -179,7 +198,14 @@ export class ClusterTaskRouter implements TaskCore {
       await this.#admitAsyncDirect(ctx, prepared);
       return;
     }
-    await this.#deps.transients.run(ctx, (session, ended) => this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx));
+    await this.#deps.transients.run(ctx, async (session, ended) => {
+      try {
+        return await this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx);
+      } finally {
+        // The request's next task need not wait for this one's end.
+        admitted();
+      }
+    });
   }
 
   /**
