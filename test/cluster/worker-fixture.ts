@@ -30,8 +30,8 @@ export interface NodeSide {
   readonly queue: TaskQueue;
   /** A session of `owner` attached to node `node`. */
   session(owner: string, node?: string): Promise<string>;
-  /** Admits an imageInference task targeting `session` and enqueues its job. */
-  submit(owner: string, session: string, task: Partial<ImageInferenceTask> & { taskUUID: string }): Promise<void>;
+  /** Admits an imageInference task targeting `session` and enqueues its job (`admitted` is called in between). */
+  submit(owner: string, session: string, task: Partial<ImageInferenceTask> & { taskUUID: string }, admitted?: () => void): Promise<void>;
   /** Every frame held for `session`, oldest first. */
   held(session: string): Promise<HeldEntry[]>;
 }
@@ -59,11 +59,12 @@ export async function startWorkerFixture(): Promise<WorkerFixture> {
         await log.attach(created.session, owner, node);
         return created.session;
       },
-      submit: async (owner, session, fields) => {
+      submit: async (owner, session, fields, onAdmitted) => {
         const raw: ImageInferenceTask = { taskType: 'imageInference', positivePrompt: 'a lighthouse at dusk', model: 'runware:101@1', width: 128, height: 128, steps: 4, numberResults: 1, seed: 42, ...fields };
         const task = normalizeImageInference(raw);
         const admitted = await tasks.admit(owner, task.taskUUID, 'imageInference', { async: task.deliveryMethod === 'async', target: session });
         if (admitted.kind !== 'admitted') throw new Error(`admit: ${admitted.kind}`);
+        onAdmitted?.();
         await queue.enqueue(encodeTaskJob({ owner, task, previews: true, storeFinals: true, publicUrl: 'http://node.test' }));
       },
       held: (session) => log.read(session, 0, 1000),

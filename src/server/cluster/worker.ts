@@ -9,6 +9,7 @@ import { resolveLimits, type ServerLimits } from '../limits.js';
 import { errorMessage, silentLogger, stderrLogger, type Logger } from '../logger.js';
 import { OutboundPolicy, type OutboundTarget } from '../outbound/policy.js';
 import { WebhookSender } from '../outbound/webhooks.js';
+import { isUnavailable } from './errors.js';
 import { RedisImageStore } from './image-store.js';
 import { processTaskJob, runKey, type ProcessorDeps } from './job-processor.js';
 import { defaultKeyPrefix } from './keys.js';
@@ -81,10 +82,26 @@ function checkConcurrency(value: number | undefined): number {
   return concurrency;
 }
 
+/** How often the same Redis error is logged while an outage lasts (each reconnect attempt fails with it). */
+const repeatLogMs = 30_000;
+
+/** Logs a connection error once per role and message every {@link repeatLogMs}. */
+function connectionErrorLog(logger: Logger): (error: Error, role: string) => void {
+  const last = new Map<string, number>();
+  return (error, role) => {
+    const key = `${role} ${error.message}`;
+    const now = Date.now();
+    if (now - (last.get(key) ?? -Infinity) < repeatLogMs) return;
+    last.set(key, now);
+    if (last.size > 64) last.clear();
+    logger.warn('redis connection error (retrying)', { role, error: errorMessage(error) });
+  };
+}
+
 /** The connections, stores and shared state of a worker. */
 function buildParts(options: WorkerOptions, logger: Logger): Parts {
   const limits = resolveLimits(options.limits);
-  const connections = new RedisConnections({ redis: options.redis, name: options.name ?? 'imagewire-worker', onError: (error, role) => logger.warn('redis connection error', { role, error: errorMessage(error) }) });
+  const connections = new RedisConnections({ redis: options.redis, name: options.name ?? 'imagewire-worker', onError: connectionErrorLog(logger) });
   const redis = connections.create('command');
   const keyPrefix = options.keyPrefix ?? defaultKeyPrefix;
   const retentionMs = options.taskRetentionMs ?? 600_000;
@@ -128,7 +145,10 @@ export async function createWorker(options: WorkerOptions): Promise<ClusterWorke
     // A worker that lost Redis tries again soon after it is back, not after BullMQ's default 15 s.
     runRetryDelay: 1_000,
   });
-  worker.on('error', (error: Error) => logger.warn('queue worker error', { error: errorMessage(error) }));
+  // Connection failures are already logged by the connection; the queue's other errors are its own.
+  worker.on('error', (error: Error) => {
+    if (!isUnavailable(error)) logger.warn('queue worker error', { error: errorMessage(error) });
+  });
   worker.on('failed', (job: Job | undefined, error: Error) => {
     if (job !== undefined) logger.warn('task job failed', { job: job.id, attempt: job.attemptsMade, error: errorMessage(error) });
   });
