@@ -45,12 +45,14 @@ const listening = /imagewire listening on (ws:\/\/[^\s,]+)/;
 export interface SpawnOptions {
   /** Extra environment (IMAGEWIRE_API_KEYS is cleared unless given here). */
   readonly env?: Readonly<Record<string, string>>;
+  /** A node script to run instead of the CLI; then `args` are its arguments, as given. */
+  readonly script?: string;
 }
 
 /** Spawns `node dist/cli/main.js ...args` with its output collected; {@link ChildProcessHandle.kill} ends it. */
 export function spawnImagewire(args: readonly string[], options: SpawnOptions = {}): ChildProcessHandle & { readonly process: ChildProcess; readonly exited: Promise<void> } {
   // Node's default makes an unhandled rejection end the process, which is what the tests look for.
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IMAGEWIRE_API_KEYS: '', ...options.env } });
+  const child: ChildProcess = spawn(process.execPath, [options.script ?? cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IMAGEWIRE_API_KEYS: '', ...options.env } });
   let stderr = '';
   let stdout = '';
   let ended: ChildExit | undefined;
@@ -91,9 +93,12 @@ export function spawnImagewire(args: readonly string[], options: SpawnOptions = 
   };
 }
 
-/** Starts `imagewire serve --port 0` plus `args`, resolving once it prints its URL. */
+/**
+ * Starts `imagewire serve --port 0` plus `args` (or `options.script` with `args`), resolving once it
+ * prints its "imagewire listening on" line.
+ */
 export async function startChildServer(args: readonly string[] = [], options: SpawnOptions = {}): Promise<ChildServer> {
-  const handle = spawnImagewire(['serve', '--port', '0', ...args], options);
+  const handle = spawnImagewire(options.script === undefined ? ['serve', '--port', '0', ...args] : args, options);
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (): void => {
       const match = listening.exec(handle.stdout());
@@ -103,7 +108,7 @@ export async function startChildServer(args: readonly string[] = [], options: Sp
       }
     };
     handle.process.stdout?.on('data', onData);
-    handle.exited.then(() => reject(new Error(`imagewire serve exited before listening (${JSON.stringify(handle.exit())}): ${handle.stderr()}`)), reject);
+    handle.exited.then(() => reject(new Error(`the server process exited before listening (${JSON.stringify(handle.exit())}): ${handle.stderr()}`)), reject);
   });
   const { port } = new URL(url.replace(/^ws/, 'http'));
   return {

@@ -13,18 +13,24 @@ import { startRedis, type TestRedis } from './redis-server.js';
 export const QUEUE_NAME = 'iw-tasks';
 export const QUEUE_PREFIX = 'iw';
 
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The stand-in for `imagewire serve --redis` while the CLI lacks it: the built createServer({ redis }) in a process. */
+const nodeScript = fileURLToPath(new URL('./cluster-node.mjs', import.meta.url));
+
+/** True when the built CLI's `serve` takes `--redis` (else nodes run through {@link nodeScript}). */
+export function serveTakesRedis(): boolean {
+  return spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes('--redis');
+}
+
 /**
- * True when the built CLI has cluster mode (`serve --redis`, `worker`). In CI (`CI` set) its absence
- * is an error, so the cluster tests can never pass there by being skipped; elsewhere they are
- * skipped with a warning that names the reason.
+ * True when the build has cluster mode (the `imagewire worker` command, and createServer's
+ * `redis`). In CI (`CI` set) its absence is an error, so the cluster tests can never pass there by
+ * being skipped; elsewhere they are skipped with a warning that names the reason.
  */
 export function clusterModeBuilt(): boolean {
-  const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-  const serve = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
   const worker = spawnSync(process.execPath, [cli, 'worker', '--help'], { encoding: 'utf8' });
-  const missing = [serve.stdout.includes('--redis') ? '' : '`imagewire serve --redis`', worker.status === 0 ? '' : '`imagewire worker`'].filter((what) => what !== '');
-  if (missing.length === 0) return true;
-  const why = `the built CLI (dist/cli/main.js) has no ${missing.join(' and no ')}: run npm run build on a tree with cluster mode`;
+  if (worker.status === 0) return true;
+  const why = 'the built CLI (dist/cli/main.js) has no `imagewire worker`: run npm run build on a tree with cluster mode';
   if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') throw new Error(`Cluster tests cannot run in CI: ${why}`);
   console.warn(`Cluster tests skipped: ${why}`);
   return false;
@@ -42,7 +48,7 @@ export interface ClusterOptions {
   readonly stepDelayMs?: number;
   /** `--concurrency` of each worker. @default 4 */
   readonly concurrency?: number;
-  /** Extra arguments of every `serve`. */
+  /** Extra arguments of every `serve` (ignored while nodes run through the stand-in script). */
   readonly nodeArgs?: readonly string[];
   /** Extra arguments of every `worker`. */
   readonly workerArgs?: readonly string[];
@@ -117,7 +123,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const slots: { index: number; id: string; server: ChildServer | undefined; incarnation: number }[] = [];
   const workers: (ChildProcessHandle | undefined)[] = [];
   const workerStarts: number[] = [];
+  // First, so that every node can be given its address as the public URL (in open mode on loopback a
+  // node refuses a Host that is not one of its names, and image URLs should point at the balancer).
+  const lb = await startBalancer([]);
+  const publicUrl = `http://127.0.0.1:${lb.port}`;
   const nodeArgs = (id: string): string[] => [
+    '--public-url',
+    publicUrl,
     '--redis',
     redis.url,
     '--node-id',
@@ -126,9 +138,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.nodeEngine === true ? ['--step-delay', stepDelay] : ['--no-engine']),
     ...(options.nodeArgs ?? []),
   ];
+  const viaCli = serveTakesRedis();
   const startNode = async (index: number, incarnation: number): Promise<ChildServer> => {
     const id = `node-${index}.${incarnation}`;
-    const server = await startChildServer(nodeArgs(id), spawnOptions);
+    const server = viaCli
+      ? await startChildServer(nodeArgs(id), spawnOptions)
+      : await startChildServer([redis.url, id, options.nodeEngine === true ? 'engine' : 'no-engine', stepDelay, publicUrl], { ...spawnOptions, script: nodeScript });
     started.push({ label: id, handle: server });
     slots[index] = { index, id, server, incarnation };
     return server;
@@ -152,9 +167,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const livePorts = (): number[] => slots.flatMap((slot) => (slot.server?.alive() === true ? [slot.server.port] : []));
 
-  let balancer: Balancer | undefined;
   const close = async (): Promise<void> => {
-    await balancer?.close();
+    await lb.close();
     await Promise.all(started.map(({ handle }) => handle.kill('SIGKILL')));
     await queue.close().catch(() => undefined);
     command.disconnect();
@@ -163,12 +177,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     for (let i = 0; i < nodeCount; i++) await startNode(i, 0);
     for (let i = 0; i < workerCount; i++) await startWorker(i);
-    balancer = await startBalancer(livePorts());
+    lb.setBackends(livePorts());
   } catch (error) {
     await close();
     throw error;
   }
-  const lb = balancer;
   const slot = (index: number) => {
     const found = slots[index];
     if (found === undefined) throw new RangeError(`no node ${index}`);
