@@ -281,6 +281,30 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
     console.log(`raw ack session: ${resumes} resumes (${cuts.join(', ')}), ${seqs.length} finals, ${replays} unacknowledged frames replayed`);
   }, 90_000);
 
+  it('ack turned on right behind the authentication holds on every node: finals carry seq, and a resume elsewhere replays them', async () => {
+    // Two fresh sessions per node (round robin), each sending enableExtensions without waiting for
+    // the authentication's answer, as a pipelining client does: the node may still be attaching.
+    for (let round = 0; round < 6; round++) {
+      const first = await RawClient.connect(cluster.url);
+      first.send([{ taskType: 'authentication', apiKey: 'cluster-pipelined' }]);
+      first.send([{ taskType: 'enableExtensions', extensions: ['ack'] }]);
+      const taskUUID = crypto.randomUUID();
+      first.send([{ taskType: 'imageInference', taskUUID, ...request(1, 1) }]);
+      const auth = await first.waitFor((f) => f.kind === 'json' && f.data[0]?.taskType === 'authentication');
+      const session = auth.kind === 'json' ? String(auth.data[0]?.connectionSessionUUID) : '';
+      const final = await first.waitFor((f) => isFinal(f, taskUUID), { timeoutMs: 20_000 });
+      expect(final.seq, `round ${round}: a final without seq after enableExtensions ack was answered: ${first.describe()}`).toBeTypeOf('number');
+      first.terminate();
+      await first.closed;
+      const second = await RawClient.connect(cluster.url);
+      const resumed = await second.authenticate('cluster-pipelined', { connectionSessionUUID: session });
+      expect(resumed.enabledExtensions, `round ${round}: the session keeps ack`).toEqual(['ack']);
+      const again = await second.waitFor((f) => isFinal(f, taskUUID), { timeoutMs: 5_000 });
+      expect(again.seq).toBe(final.seq);
+      await second.close();
+    }
+  }, 90_000);
+
   it('without ack, a raw session gets each result index at most once across drops and node kills, and getResponse has every result', async () => {
     const { frames, tasks, resumes, cuts } = await rawSession(false);
     const live = new Map<string, number>();
