@@ -43,6 +43,8 @@ export class ClusterSessionStore implements SessionStore {
   readonly #attached = new Map<string, ClusterSession>();
   readonly #timers = new Disposer();
   readonly #refusals = new Map<string, 'perOwner' | 'total'>();
+  /** enableExtensions tasks that arrived while their session's attach was in flight: applied once it is confirmed. */
+  readonly #pendingEnables = new WeakMap<ClusterSession, { readonly flags: SessionFlags; readonly ack: number | undefined }>();
 
   constructor(options: ClusterSessionStoreOptions) {
     this.#options = options;
@@ -137,9 +139,18 @@ export class ClusterSessionStore implements SessionStore {
       return false;
     }
     if (!entry.confirm(socket, result.gen, result.flags, result.acknowledged)) {
+      this.#pendingEnables.delete(entry);
       this.#detachLate(entry, result.gen);
       if (entry.socket === socket) socket.evict(closeCodes.sessionTakenOver, 'session taken over');
       return false;
+    }
+    // Without this, confirm() would put back the log's flags and the log would never hear of the
+    // enable: a client told "ack enabled" would get frames without seq that no resume replays.
+    const pending = this.#pendingEnables.get(entry);
+    if (pending !== undefined) {
+      this.#pendingEnables.delete(entry);
+      entry.setFlags(pending.flags);
+      await this.#options.log.enable(entry.uuid, this.#options.nodeId, result.gen, pending.flags, pending.ack);
     }
     return true;
   }
@@ -161,7 +172,10 @@ export class ClusterSessionStore implements SessionStore {
   enable(session: Session, flags: SessionFlags, ack: number | undefined): void {
     const entry = this.#entryOf(session);
     entry.setFlags(flags);
-    if (entry.gen === 0) return;
+    if (entry.gen === 0) {
+      this.#pendingEnables.set(entry, { flags, ack });
+      return;
+    }
     this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, flags, ack).then(() => entry.wake(), this.#logFailure('session enable'));
   }
 
