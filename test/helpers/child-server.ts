@@ -1,9 +1,10 @@
 // Runs the built `imagewire` CLI (`serve`, or `worker` for the cluster tests) in a child process, so
 // a test can throw hostile input at a real server, kill it with a signal, and ask how it ended.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = join(packageRoot(), 'dist', 'cli', 'main.js');
 
 /** How a child process ended. */
 export interface ChildExit {

@@ -2,20 +2,21 @@
 // `imagewire serve --redis` nodes and M `imagewire worker` processes, behind a round-robin balancer.
 // Any of them can be killed (SIGKILL: a crash; SIGTERM: a graceful stop) and started again.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startBalancer, type Balancer } from './balancer.js';
 import { spawnImagewire, startChildServer, type ChildExit, type ChildProcessHandle, type ChildServer } from './child-server.js';
+import { packageRoot } from './package-root.js';
 import { startRedis, type TestRedis } from './redis-server.js';
 
 /** The BullMQ queue of cluster mode and its prefix (the key prefix without its colon). */
 export const QUEUE_NAME = 'iw-tasks';
 export const QUEUE_PREFIX = 'iw';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const cli = join(packageRoot(), 'dist', 'cli', 'main.js');
 /** The stand-in for `imagewire serve --redis` while the CLI lacks it: the built createServer({ redis }) in a process. */
-const nodeScript = fileURLToPath(new URL('./cluster-node.mjs', import.meta.url));
+const nodeScript = join(packageRoot(), 'test', 'helpers', 'cluster-node.mjs');
 
 /** True when the built CLI's `serve` takes `--redis` (else nodes run through {@link nodeScript}). */
 export function serveTakesRedis(): boolean {
