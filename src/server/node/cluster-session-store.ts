@@ -106,7 +106,12 @@ export class ClusterSessionStore implements SessionStore {
     const entry = this.#entryOf(session);
     this.#attachLog(entry, socket, asked, ack).then(
       (attached) => {
-        if (attached) entry.wake();
+        if (!attached) return;
+        const pending = entry.pendingEnable;
+        entry.pendingEnable = undefined;
+        // The frames wait for the enable: they are numbered (or not) under the flags it set.
+        if (pending === undefined) entry.wake();
+        else this.#sendEnable(entry, pending.flags, pending.ack);
       },
       (error: unknown) => {
         this.#options.logger.warn('session attach failed', { session: entry.uuid, error: errorMessage(error) });
@@ -150,18 +155,34 @@ export class ClusterSessionStore implements SessionStore {
   }
 
   detach(session: Session, socket: SessionSocket): void {
-    if (!(session instanceof ClusterSession)) return;
-    const gen = session.gen;
-    if (!session.end(socket)) return;
+    if (!(session instanceof ClusterSession) || !session.end(socket)) return;
     if (this.#attached.get(session.uuid) === session) this.#attached.delete(session.uuid);
+    const gen = session.gen;
     // gen 0: the attach is still in flight; its answer sees the socket gone and detaches then.
-    if (gen !== 0) this.#detachLate(session, gen);
+    if (gen === 0) return;
+    // A socket cut inside a write ends here before the pump counted that write: read after it.
+    queueMicrotask(() => {
+      const { written, untaken } = session.leftBehind();
+      const { log, nodeId } = this.#options;
+      // Sent before the detach on the same connection, so Redis runs them first.
+      if (written !== undefined) log.delivered(session.uuid, nodeId, gen, written).catch(this.#logFailure('session delivered'));
+      for (const entry of untaken) log.append(session.uuid, session.owner, entry.frame).catch(this.#logFailure('session re-append'));
+      this.#detachLate(session, gen);
+    });
   }
 
   enable(session: Session, flags: SessionFlags, ack: number | undefined): void {
     const entry = this.#entryOf(session);
     entry.setFlags(flags);
-    if (entry.gen === 0) return;
+    // Before the log confirmed the attachment, the enable waits for it (#sendEnable after confirm).
+    if (entry.gen === 0) {
+      entry.pendingEnable = { flags, ack };
+      return;
+    }
+    this.#sendEnable(entry, flags, ack);
+  }
+
+  #sendEnable(entry: ClusterSession, flags: SessionFlags, ack: number | undefined): void {
     this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, flags, ack).then(() => entry.wake(), this.#logFailure('session enable'));
   }
 
