@@ -42,7 +42,8 @@ export class ClusterSession implements Session {
   pendingEnable: { readonly flags: SessionFlags; readonly ack: number | undefined } | undefined = undefined;
   /** Frames taken (without ack) that the socket could not take yet; written first. */
   #leftovers: HeldEntry[] = [];
-  #pumping = false;
+  /** The pump in progress, if any. */
+  #running: Promise<void> | undefined = undefined;
   #again = false;
   /** Tasks in flight that target this session: while any, the node re-reads it every second. */
   busy = 0;
@@ -164,13 +165,23 @@ export class ClusterSession implements Session {
     this.pump().catch(() => undefined);
   }
 
-  /** Writes what the log holds for this session to its socket, in seq order, as far as the socket takes it. */
-  async pump(): Promise<void> {
-    if (this.#pumping) {
+  /**
+   * Writes what the log holds for this session to its socket, in seq order, as far as the socket
+   * takes it. A call during a pump joins it (and makes it read once more): the promise settles once
+   * everything the log held at the call was written. Never rejects.
+   */
+  pump(): Promise<void> {
+    if (this.#running !== undefined) {
       this.#again = true;
-      return;
+      return this.#running;
     }
-    this.#pumping = true;
+    this.#running = this.#pumpLoop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pumpLoop(): Promise<void> {
     try {
       do {
         this.#again = false;
@@ -178,8 +189,6 @@ export class ClusterSession implements Session {
       } while (this.#again);
     } catch (error) {
       this.#node.logger.warn('session pump failed', { session: this.uuid, error: errorMessage(error) });
-    } finally {
-      this.#pumping = false;
     }
   }
 
