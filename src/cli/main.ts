@@ -48,6 +48,9 @@ program
   .option('--allowed-origin <origin>', 'a browser origin (e.g. http://localhost:5173) whose pages may use the server (repeatable)', collect, [])
   .option('--no-page', 'do not serve the live page at /')
   .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
+  .option('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)')
+  .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
+  .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });

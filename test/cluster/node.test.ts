@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, finalItem, isFinal, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { call, parseEventStream, solidPng } from '../helpers/images-api.js';
 
 describe.runIf(redisAvailable())('two cluster nodes on one Redis', () => {
   let redis: TestRedis;
@@ -130,5 +131,30 @@ describe.runIf(redisAvailable())('two cluster nodes on one Redis', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { taskUUID: string; index: number }[] };
     expect(body.data.map((item) => item.index).sort()).toEqual([0, 1]);
+  });
+
+  it('answers the OpenAI-style images API (JSON, streamed and edits) and imagine on a node without an engine', async () => {
+    const a = await node();
+    const b = await node({ engine: false });
+    const generated = await call(b.httpUrl, 'POST', '/v1/images/generations', { key: 'k', body: { prompt: 'a blue whale', size: '256x256', response_format: 'url', seed: 3 } });
+    expect(generated.status).toBe(200);
+    const url = (generated.json as { data: { url: string }[] }).data[0]?.url ?? '';
+    expect((await fetch(url.replace(b.httpUrl, a.httpUrl))).status).toBe(200);
+    const streamed = await call(b.httpUrl, 'POST', '/v1/images/generations', { key: 'k', body: { prompt: 'a red fox', size: '256x256', stream: true, partial_images: 2 } });
+    const events = parseEventStream(streamed.text).map((event) => event.event);
+    expect(events.at(-1)).toBe('image_generation.completed');
+    const form = new FormData();
+    form.set('prompt', 'the same, at night');
+    form.set('size', '256x256');
+    form.set('image', new Blob([new Uint8Array(await solidPng(64, { r: 200, g: 40, b: 40 }))], { type: 'image/png' }), 'in.png');
+    const edited = await call(b.httpUrl, 'POST', '/v1/images/edits', { key: 'k', body: form });
+    expect(edited.status).toBe(200);
+    const imagined = await call(b.httpUrl, 'POST', '/v1/images/imagine', { key: 'k', body: { name: 'n', prompt: 'a lighthouse' } });
+    expect(imagined.status).toBe(201);
+    const id = (imagined.json as { id: string }).id;
+    expect((await call(a.httpUrl, 'GET', `/v1/images/${id}`, { key: 'k' })).status).toBe(200);
+    const published = await call(a.httpUrl, 'POST', `/v1/images/${id}/publish`, { key: 'k' });
+    const publicUrl = (published.json as { url: string }).url;
+    expect((await fetch(publicUrl.replace(a.httpUrl, b.httpUrl))).status).toBe(200);
   });
 });

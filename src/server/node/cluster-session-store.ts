@@ -43,8 +43,6 @@ export class ClusterSessionStore implements SessionStore {
   readonly #attached = new Map<string, ClusterSession>();
   readonly #timers = new Disposer();
   readonly #refusals = new Map<string, 'perOwner' | 'total'>();
-  /** enableExtensions tasks that arrived while their session's attach was in flight: applied once it is confirmed. */
-  readonly #pendingEnables = new WeakMap<ClusterSession, { readonly flags: SessionFlags; readonly ack: number | undefined }>();
 
   constructor(options: ClusterSessionStoreOptions) {
     this.#options = options;
@@ -108,7 +106,12 @@ export class ClusterSessionStore implements SessionStore {
     const entry = this.#entryOf(session);
     this.#attachLog(entry, socket, asked, ack).then(
       (attached) => {
-        if (attached) entry.wake();
+        if (!attached) return;
+        const pending = entry.pendingEnable;
+        entry.pendingEnable = undefined;
+        // The frames wait for the enable: they are numbered (or not) under the flags it set.
+        if (pending === undefined) entry.wake();
+        else this.#sendEnable(entry, pending.flags, pending.ack);
       },
       (error: unknown) => {
         this.#options.logger.warn('session attach failed', { session: entry.uuid, error: errorMessage(error) });
@@ -139,18 +142,9 @@ export class ClusterSessionStore implements SessionStore {
       return false;
     }
     if (!entry.confirm(socket, result.gen, result.flags, result.acknowledged)) {
-      this.#pendingEnables.delete(entry);
       this.#detachLate(entry, result.gen);
       if (entry.socket === socket) socket.evict(closeCodes.sessionTakenOver, 'session taken over');
       return false;
-    }
-    // Without this, confirm() would put back the log's flags and the log would never hear of the
-    // enable: a client told "ack enabled" would get frames without seq that no resume replays.
-    const pending = this.#pendingEnables.get(entry);
-    if (pending !== undefined) {
-      this.#pendingEnables.delete(entry);
-      entry.setFlags(pending.flags);
-      await this.#options.log.enable(entry.uuid, this.#options.nodeId, result.gen, pending.flags, pending.ack);
     }
     return true;
   }
@@ -161,21 +155,34 @@ export class ClusterSessionStore implements SessionStore {
   }
 
   detach(session: Session, socket: SessionSocket): void {
-    if (!(session instanceof ClusterSession)) return;
-    const gen = session.gen;
-    if (!session.end(socket)) return;
+    if (!(session instanceof ClusterSession) || !session.end(socket)) return;
     if (this.#attached.get(session.uuid) === session) this.#attached.delete(session.uuid);
+    const gen = session.gen;
     // gen 0: the attach is still in flight; its answer sees the socket gone and detaches then.
-    if (gen !== 0) this.#detachLate(session, gen);
+    if (gen === 0) return;
+    // A socket cut inside a write ends here before the pump counted that write: read after it.
+    queueMicrotask(() => {
+      const { written, untaken } = session.leftBehind();
+      const { log, nodeId } = this.#options;
+      // Sent before the detach on the same connection, so Redis runs them first.
+      if (written !== undefined) log.delivered(session.uuid, nodeId, gen, written).catch(this.#logFailure('session delivered'));
+      for (const entry of untaken) log.append(session.uuid, session.owner, entry.frame).catch(this.#logFailure('session re-append'));
+      this.#detachLate(session, gen);
+    });
   }
 
   enable(session: Session, flags: SessionFlags, ack: number | undefined): void {
     const entry = this.#entryOf(session);
     entry.setFlags(flags);
+    // Before the log confirmed the attachment, the enable waits for it (#sendEnable after confirm).
     if (entry.gen === 0) {
-      this.#pendingEnables.set(entry, { flags, ack });
+      entry.pendingEnable = { flags, ack };
       return;
     }
+    this.#sendEnable(entry, flags, ack);
+  }
+
+  #sendEnable(entry: ClusterSession, flags: SessionFlags, ack: number | undefined): void {
     this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, flags, ack).then(() => entry.wake(), this.#logFailure('session enable'));
   }
 

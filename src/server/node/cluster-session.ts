@@ -36,9 +36,14 @@ export class ClusterSession implements Session {
   #evictedAt = 0;
   /** The last seq written to the socket (under ack: frames after it are read; without: taken). */
   #cursor = 0;
+  /** Under ack, the last seq the log was told was written (`delivered`): acks are clamped to it. */
+  #marked = 0;
+  /** An enableExtensions task met before the log confirmed the attachment: sent to the log once it does. */
+  pendingEnable: { readonly flags: SessionFlags; readonly ack: number | undefined } | undefined = undefined;
   /** Frames taken (without ack) that the socket could not take yet; written first. */
   #leftovers: HeldEntry[] = [];
-  #pumping = false;
+  /** The pump in progress, if any. */
+  #running: Promise<void> | undefined = undefined;
   #again = false;
   /** Tasks in flight that target this session: while any, the node re-reads it every second. */
   busy = 0;
@@ -101,6 +106,7 @@ export class ClusterSession implements Session {
     this.#gen = 0;
     this.#evictedAt = 0;
     this.#leftovers = [];
+    this.pendingEnable = undefined;
     this.#flags = flagsOnAttach(asked, this.#carried);
     if (asked !== undefined) this.#carried = noFlags;
     return previous;
@@ -110,7 +116,9 @@ export class ClusterSession implements Session {
   confirm(socket: SessionSocket, gen: number, flags: LogFlags, acknowledged: number): boolean {
     if (this.#socket !== socket) return false;
     this.#gen = gen;
-    this.#flags = flags;
+    this.#marked = acknowledged;
+    // An enableExtensions task already set this socket's flags; the log gets them next.
+    if (this.pendingEnable === undefined) this.#flags = flags;
     this.#cursor = acknowledged;
     return this.#evictedAt <= gen;
   }
@@ -125,12 +133,25 @@ export class ClusterSession implements Session {
     return gen > this.#gen;
   }
 
-  /** `socket` went away; false when it was not the one attached. */
+  /** `socket` went away; false when it was not the one attached (see {@link leftBehind}). */
   end(socket: SessionSocket): boolean {
     if (this.#socket !== socket) return false;
     this.#socket = undefined;
-    this.#leftovers = [];
     return true;
+  }
+
+  /**
+   * After an end (read once the write that cut the socket returned): what the log must still hear
+   * before the detach. Under ack, the last seq written (a frame written just before the cut counts,
+   * so the client's ack for it is not clamped); without, the frames taken but never written (they go
+   * back to the log rather than being lost).
+   */
+  leftBehind(): { readonly written: number | undefined; readonly untaken: readonly HeldEntry[] } {
+    const written = this.#flags.ack && this.#cursor > this.#marked ? this.#cursor : undefined;
+    this.#marked = this.#cursor;
+    const untaken = this.#leftovers;
+    this.#leftovers = [];
+    return { written, untaken };
   }
 
   /** An enableExtensions task on this node's socket. */
@@ -144,13 +165,23 @@ export class ClusterSession implements Session {
     this.pump().catch(() => undefined);
   }
 
-  /** Writes what the log holds for this session to its socket, in seq order, as far as the socket takes it. */
-  async pump(): Promise<void> {
-    if (this.#pumping) {
+  /**
+   * Writes what the log holds for this session to its socket, in seq order, as far as the socket
+   * takes it. A call during a pump joins it (and makes it read once more): the promise settles once
+   * everything the log held at the call was written. Never rejects.
+   */
+  pump(): Promise<void> {
+    if (this.#running !== undefined) {
       this.#again = true;
-      return;
+      return this.#running;
     }
-    this.#pumping = true;
+    this.#running = this.#pumpLoop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pumpLoop(): Promise<void> {
     try {
       do {
         this.#again = false;
@@ -158,8 +189,6 @@ export class ClusterSession implements Session {
       } while (this.#again);
     } catch (error) {
       this.#node.logger.warn('session pump failed', { session: this.uuid, error: errorMessage(error) });
-    } finally {
-      this.#pumping = false;
     }
   }
 
@@ -177,20 +206,21 @@ export class ClusterSession implements Session {
   async #pumpRead(socket: SessionSocket, gen: number): Promise<boolean> {
     const entries = await this.#node.log.read(this.uuid, this.#cursor, PAGE);
     if (this.#socket !== socket || this.#gen !== gen) return false;
-    let written = this.#cursor;
+    const from = this.#cursor;
     let blocked = false;
     for (const entry of entries) {
-      if (entry.seq <= written) continue;
+      if (entry.seq <= this.#cursor) continue;
+      // A write may cut the socket (a fault, or a failed write); the cursor then says what went out.
       if (!socket.writeTaskFrame(entry.frame, entry.seq)) {
         blocked = true;
         break;
       }
-      written = entry.seq;
+      this.#cursor = entry.seq;
       this.#node.written(this, entry.frame);
     }
-    if (written > this.#cursor) {
-      this.#cursor = written;
-      await this.#node.log.delivered(this.uuid, this.#node.nodeId, gen, written);
+    if (this.#cursor > from && this.#socket === socket) {
+      this.#marked = this.#cursor;
+      await this.#node.log.delivered(this.uuid, this.#node.nodeId, gen, this.#cursor);
     }
     return !blocked && entries.length === PAGE;
   }

@@ -2,6 +2,7 @@
 // sockets hold, and previews (`p <session> <frame JSON>`) from workers; after a reconnect, every
 // attached session is read again, since wake-ups sent meanwhile were lost.
 import type { Redis } from 'ioredis';
+import { guarded } from '../cluster/errors.js';
 import { parseNodeMessage } from '../cluster/session-log.js';
 import { errorMessage, type Logger } from '../logger.js';
 import type { ClusterSessionStore } from './cluster-session-store.js';
@@ -25,7 +26,7 @@ export async function listenOnNodeChannel(subscriber: Redis, channel: string, se
   };
   subscriber.on('message', onMessage);
   subscriber.on('ready', onReady);
-  await subscriber.subscribe(channel);
+  await guarded('node channel subscribe', () => subscriber.subscribe(channel));
   return () => {
     subscriber.off('message', onMessage);
     subscriber.off('ready', onReady);
