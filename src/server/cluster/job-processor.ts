@@ -3,10 +3,10 @@
 // as the in-memory router does. A Redis failure is thrown to the queue (the job is retried); a task
 // that was cancelled or ended meanwhile is left alone.
 import { createHash } from 'node:crypto';
-import { WaitingError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Engine } from '../../engine/index.js';
 import type { Clock } from '../../internal/clock.js';
-import { cutText, encodeErrorFrame, stringifyJson, type ProtocolErrorItem } from '../../protocol/index.js';
+import { cutText, encodeErrorFrame, protocolError, stringifyJson, type ProtocolErrorItem } from '../../protocol/index.js';
 import { errorMessage } from '../logger.js';
 import type { ServerLimits } from '../limits.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
@@ -16,7 +16,7 @@ import type { ReleaseSlot } from '../core/fair-slots.js';
 import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from '../core/task-runner.js';
 import { isUnavailable } from './errors.js';
 import { TaskRun, type RunContextDeps } from './run-context.js';
-import { decodeTaskJob, type JobTask, type TaskJobFields } from './task-job.js';
+import { decodeTaskJob, TaskJobError, type JobTask, type TaskJobFields } from './task-job.js';
 
 /** What the processor of every job of a worker shares. */
 export interface ProcessorDeps extends RunContextDeps {
@@ -99,7 +99,7 @@ async function fail(deps: ProcessorDeps, run: TaskRun, task: JobTask, error: unk
  * failure when Redis was away, so BullMQ retries the job; a worker leaving puts the job back.
  */
 export async function processTaskJob(deps: ProcessorDeps, job: Job, token: string | undefined): Promise<void> {
-  const fields = decodeTaskJob(job.data);
+  const fields = decodeJob(job);
   const task = fixedSeed(fields);
   const key = runKey(fields.owner, task.taskUUID);
   if (deps.runs.has(key)) return;
@@ -152,4 +152,36 @@ async function leave(job: Job, token: string | undefined): Promise<never> {
     // Redis away or the lock lost: the job stalls and the stalled check hands it to another worker.
   }
   throw new WaitingError();
+}
+
+/** The job's task; data no node wrote is not retried. */
+function decodeJob(job: Job): TaskJobFields {
+  try {
+    return decodeTaskJob(job.data);
+  } catch (error) {
+    if (error instanceof TaskJobError) throw new UnrecoverableError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * A job the queue gave up on (its last attempt failed, each time because Redis was away): the
+ * task ends with `internalServerError` if Redis takes it now, so it neither stays running nor
+ * leaves its client waiting. Best effort: logged when even that fails.
+ */
+export async function giveUp(deps: ProcessorDeps, job: Job): Promise<void> {
+  if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+  let fields: TaskJobFields;
+  try {
+    fields = decodeTaskJob(job.data);
+  } catch {
+    return;
+  }
+  const { owner, task } = fields;
+  const item = protocolError('internalServerError', 'the server could not run this task', { taskType: task.taskType, taskUUID: task.taskUUID });
+  try {
+    await deps.tasks.finish(owner, task.taskUUID, 'error', { errors: stringifyJson([item]), frame: errorsFrame([item]) });
+  } catch (error) {
+    deps.logger.error('a task the queue gave up on could not be ended', { task: task.taskUUID, error: cutText(errorMessage(error), 200) });
+  }
 }

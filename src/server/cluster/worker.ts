@@ -11,7 +11,7 @@ import { OutboundPolicy, type OutboundTarget } from '../outbound/policy.js';
 import { WebhookSender } from '../outbound/webhooks.js';
 import { isUnavailable } from './errors.js';
 import { RedisImageStore } from './image-store.js';
-import { processTaskJob, runKey, type ProcessorDeps } from './job-processor.js';
+import { giveUp, processTaskJob, runKey, type ProcessorDeps } from './job-processor.js';
 import { defaultKeyPrefix } from './keys.js';
 import { describeRedisOption, RedisConnections, type RedisOption } from './redis-options.js';
 import type { TaskRun } from './run-context.js';
@@ -150,7 +150,9 @@ export async function createWorker(options: WorkerOptions): Promise<ClusterWorke
     if (!isUnavailable(error)) logger.warn('queue worker error', { error: errorMessage(error) });
   });
   worker.on('failed', (job: Job | undefined, error: Error) => {
-    if (job !== undefined) logger.warn('task job failed', { job: job.id, attempt: job.attemptsMade, error: errorMessage(error) });
+    if (job === undefined) return;
+    logger.warn('task job failed', { job: job.id, attempt: job.attemptsMade, error: errorMessage(error) });
+    giveUp(deps, job).catch(() => undefined);
   });
   try {
     await worker.waitUntilReady();
