@@ -46,14 +46,12 @@ const listening = /imagewire listening on (ws:\/\/[^\s,]+)/;
 export interface SpawnOptions {
   /** Extra environment (IMAGEWIRE_API_KEYS is cleared unless given here). */
   readonly env?: Readonly<Record<string, string>>;
-  /** A node script to run instead of the CLI; then `args` are its arguments, as given. */
-  readonly script?: string;
 }
 
 /** Spawns `node dist/cli/main.js ...args` with its output collected; {@link ChildProcessHandle.kill} ends it. */
 export function spawnImagewire(args: readonly string[], options: SpawnOptions = {}): ChildProcessHandle & { readonly process: ChildProcess; readonly exited: Promise<void> } {
   // Node's default makes an unhandled rejection end the process, which is what the tests look for.
-  const child: ChildProcess = spawn(process.execPath, [options.script ?? cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IMAGEWIRE_API_KEYS: '', ...options.env } });
+  const child: ChildProcess = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IMAGEWIRE_API_KEYS: '', ...options.env } });
   let stderr = '';
   let stdout = '';
   let ended: ChildExit | undefined;
@@ -94,12 +92,9 @@ export function spawnImagewire(args: readonly string[], options: SpawnOptions = 
   };
 }
 
-/**
- * Starts `imagewire serve --port 0` plus `args` (or `options.script` with `args`), resolving once it
- * prints its "imagewire listening on" line.
- */
+/** Starts `imagewire serve --port 0` plus `args`, resolving once it prints its "imagewire listening on" line. */
 export async function startChildServer(args: readonly string[] = [], options: SpawnOptions = {}): Promise<ChildServer> {
-  const handle = spawnImagewire(options.script === undefined ? ['serve', '--port', '0', ...args] : args, options);
+  const handle = spawnImagewire(['serve', '--port', '0', ...args], options);
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (): void => {
       const match = listening.exec(handle.stdout());

@@ -15,23 +15,17 @@ export const QUEUE_NAME = 'iw-tasks';
 export const QUEUE_PREFIX = 'iw';
 
 const cli = join(packageRoot(), 'dist', 'cli', 'main.js');
-/** The stand-in for `imagewire serve --redis` while the CLI lacks it: the built createServer({ redis }) in a process. */
-const nodeScript = join(packageRoot(), 'test', 'helpers', 'cluster-node.mjs');
-
-/** True when the built CLI's `serve` takes `--redis` (else nodes run through {@link nodeScript}). */
-export function serveTakesRedis(): boolean {
-  return spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes('--redis');
-}
-
 /**
- * True when the build has cluster mode (the `imagewire worker` command, and createServer's
- * `redis`). In CI (`CI` set) its absence is an error, so the cluster tests can never pass there by
- * being skipped; elsewhere they are skipped with a warning that names the reason.
+ * True when the built CLI has cluster mode (`imagewire serve --redis`, `imagewire worker`). In CI
+ * (`CI` set) its absence is an error, so the cluster tests can never pass there by being skipped;
+ * elsewhere they are skipped with a warning that names the reason.
  */
 export function clusterModeBuilt(): boolean {
+  const serve = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' });
   const worker = spawnSync(process.execPath, [cli, 'worker', '--help'], { encoding: 'utf8' });
-  if (worker.status === 0) return true;
-  const why = 'the built CLI (dist/cli/main.js) has no `imagewire worker`: run npm run build on a tree with cluster mode';
+  const missing = [serve.stdout.includes('--redis') ? '' : '`imagewire serve --redis`', worker.status === 0 ? '' : '`imagewire worker`'].filter((what) => what !== '');
+  if (missing.length === 0) return true;
+  const why = `the built CLI (dist/cli/main.js) has no ${missing.join(' and no ')}: run npm run build on a tree with cluster mode`;
   if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') throw new Error(`Cluster tests cannot run in CI: ${why}`);
   console.warn(`Cluster tests skipped: ${why}`);
   return false;
@@ -49,7 +43,7 @@ export interface ClusterOptions {
   readonly stepDelayMs?: number;
   /** `--concurrency` of each worker. @default 4 */
   readonly concurrency?: number;
-  /** Extra arguments of every `serve` (ignored while nodes run through the stand-in script). */
+  /** Extra arguments of every `serve`. */
   readonly nodeArgs?: readonly string[];
   /** Extra arguments of every `worker`. */
   readonly workerArgs?: readonly string[];
@@ -139,12 +133,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...(options.nodeEngine === true ? ['--step-delay', stepDelay] : ['--no-engine']),
     ...(options.nodeArgs ?? []),
   ];
-  const viaCli = serveTakesRedis();
   const startNode = async (index: number, incarnation: number): Promise<ChildServer> => {
     const id = `node-${index}.${incarnation}`;
-    const server = viaCli
-      ? await startChildServer(nodeArgs(id), spawnOptions)
-      : await startChildServer([redis.url, id, options.nodeEngine === true ? 'engine' : 'no-engine', stepDelay, publicUrl], { ...spawnOptions, script: nodeScript });
+    const server = await startChildServer(nodeArgs(id), spawnOptions);
     started.push({ label: id, handle: server });
     slots[index] = { index, id, server, incarnation };
     return server;

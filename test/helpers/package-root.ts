@@ -1,5 +1,5 @@
-// The package's root folder, found from this file upwards, so helpers find dist/ and their own
-// scripts both from test/helpers and from a benchmark that esbuild bundled into node_modules/.cache.
+// The package's root folder, found from this file upwards, so helpers find dist/ both from
+// test/helpers and from a benchmark that esbuild bundled into node_modules/.cache.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
