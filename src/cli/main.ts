@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The `imagewire` command: `generate` images over a session, `serve` the reference server.
+// The `imagewire` command: `generate` images over a session, `serve` the reference server, `worker`
+// to run the engine for a cluster's nodes.
 import { Command, CommanderError } from 'commander';
 import { collect, parseFormat, parseInteger, parseNumber, parsePort, parseSize } from './args.js';
 import { exitCodes } from './exit-codes.js';
 import { runGenerate, type GenerateOptions } from './generate.js';
 import { runServeCommand, type ServeCommandOptions } from './serve-command.js';
+import { runWorkerCommand, type WorkerCommandOptions } from './worker-command.js';
 
 const program = new Command()
   .name('imagewire')
@@ -46,8 +48,22 @@ program
   .option('--allowed-origin <origin>', 'a browser origin (e.g. http://localhost:5173) whose pages may use the server (repeatable)', collect, [])
   .option('--no-page', 'do not serve the live page at /')
   .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
+  .option('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)')
+  .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
+  .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
+  });
+
+program
+  .command('worker')
+  .description('run the engine for tasks that serve --redis nodes accepted (any number of workers share the queue)')
+  .requiredOption('--redis <url>', 'Redis of the cluster: redis://host:port, rediss://host:port or unix:/path.sock')
+  .option('--concurrency <n>', 'tasks run at the same time', parseInteger, 8)
+  .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
+  .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
+  .action(async (options: WorkerCommandOptions) => {
+    process.exitCode = await runWorkerCommand(options);
   });
 
 try {

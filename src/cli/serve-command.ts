@@ -1,6 +1,7 @@
 // `imagewire serve` as a command: maps the parsed flags onto runServe. The listening server keeps
 // the process alive; SIGINT or SIGTERM close it gracefully and the process then ends by itself.
 import { exitCodes, type ExitCode } from './exit-codes.js';
+import type { ServerOptions } from '../server/index.js';
 import { runServe } from './serve.js';
 
 export interface ServeCommandOptions {
@@ -15,6 +16,21 @@ export interface ServeCommandOptions {
   allowPrivateNetwork?: boolean;
   /** --allowed-origin, repeatable. */
   allowedOrigin: string[];
+  /** --redis: cluster mode. */
+  redis?: string;
+  /** False with --no-engine. */
+  engine?: boolean;
+  /** --node-id. */
+  nodeId?: string;
+}
+
+/** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
+function clusterOptions(options: ServeCommandOptions): { server?: ServerOptions } {
+  if (options.redis === undefined) {
+    if (options.engine === false || options.nodeId !== undefined) throw new RangeError('--no-engine and --node-id need --redis');
+    return {};
+  }
+  return { server: { redis: options.redis, ...(options.engine === false ? { engine: false } : {}), ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }) } };
 }
 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
@@ -29,6 +45,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
+      ...clusterOptions(options),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

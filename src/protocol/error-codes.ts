@@ -111,6 +111,7 @@ export const errorCodes = {
   imageDimensionsTooLarge: { status: 413, description: 'An input image declares more pixels than the server decodes (limits.maxInputPixels).' },
   missingDependency: { status: 500, description: 'An optional server dependency (such as sharp) is not installed.' },
   serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
+  serviceUnavailable: { status: 503, description: 'A cluster node cannot reach its shared state (Redis) right now; nothing was accepted. Retryable: send the task again shortly.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

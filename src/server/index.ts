@@ -2,6 +2,7 @@
 // pieces a self-hoster needs to plug in a renderer of their own.
 export { createServer, type ImagewireServer, type ServerStats } from './server.js';
 export type { ServerOptions } from './options.js';
+export { createWorker, type ClusterWorker, type WorkerOptions } from './cluster/worker.js';
 export type { OutboundKind, OutboundTarget } from './outbound/policy.js';
 export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';

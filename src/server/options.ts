@@ -1,5 +1,7 @@
 // The options of createServer, their defaults in one resolved object, and their checks.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RedisOptions } from 'ioredis';
 import type { Engine } from '../engine/index.js';
 import { systemClock, type MonotonicClock } from '../internal/clock.js';
 import type { ApiKeys } from './auth/auth.js';
@@ -22,8 +24,29 @@ export interface ServerOptions {
    * constant time and never logged.
    */
   apiKeys?: ApiKeys;
-  /** The renderer. @default createProceduralEngine({ stepDelayMs }) */
-  engine?: Engine;
+  /**
+   * The renderer. With `redis`, `false` makes a node that runs no engine work itself (workers on
+   * the same Redis do: `imagewire worker`); without `redis` it must not be false.
+   * @default createProceduralEngine({ stepDelayMs })
+   */
+  engine?: Engine | false;
+  /**
+   * Cluster mode: the Redis that holds sessions, task records, images and the task queue, shared by
+   * any number of nodes behind any load balancer (no sticky sessions) and by workers. A URL
+   * (`redis://[user:password@]host[:port][/db]`, `rediss://...`), `unix:/path/to.sock`, or ioredis
+   * options (without `keyPrefix`: use {@link ServerOptions.keyPrefix}). A client resumes its session
+   * on any node; getResponse, conflictTaskUUID, image URLs and per-key limits hold across nodes.
+   * Without it (the default) everything stays in this process and no Redis module is loaded.
+   * See docs/cluster.md. @default undefined
+   */
+  redis?: string | RedisOptions;
+  /**
+   * This node's id in the cluster (its PUB/SUB channel `<keyPrefix>n:<nodeId>`); unique per running
+   * node. Only with `redis`. @default a random UUID per start
+   */
+  nodeId?: string;
+  /** Prefix of every Redis key and channel of the cluster (the queue's is the same without its colon). Only with `redis`. @default "iw:" */
+  keyPrefix?: string;
   /** Per-step delay of the default procedural engine, ms. @default 40 */
   stepDelayMs?: number;
   /** A socket that sends nothing for this long is closed (1000, "idle timeout"). @default 120_000 */
@@ -90,7 +113,11 @@ export interface ResolvedServerOptions {
   readonly host: string;
   readonly port: number;
   readonly apiKeys: ApiKeys | undefined;
-  readonly engine: Engine | undefined;
+  readonly engine: Engine | false | undefined;
+  /** Cluster mode's Redis; undefined: everything in memory. */
+  readonly redis: string | RedisOptions | undefined;
+  readonly nodeId: string;
+  readonly keyPrefix: string;
   readonly stepDelayMs: number;
   readonly idleTimeoutMs: number;
   readonly resumeWindowMs: number;
@@ -100,6 +127,9 @@ export interface ResolvedServerOptions {
   readonly logger: Logger;
   /** Which URLs and addresses the server's own requests may reach. */
   readonly outbound: OutboundPolicy;
+  /** As given: a cluster node's own worker builds its policy from them. */
+  readonly allowPrivateNetwork: boolean;
+  readonly allowOutbound: ServerOptions['allowOutbound'];
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
   readonly page: PageOptions | undefined;
@@ -129,11 +159,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (Array.isArray(options.apiKeys) && options.apiKeys.some((key) => key.startsWith(TOKEN_PREFIX))) {
     throw new RangeError(`API keys must not start with ${TOKEN_PREFIX}: credentials that do are read as session tokens`);
   }
+  if (options.redis === undefined && options.engine === false) throw new RangeError('engine: false needs redis: a server without a cluster must run its engine itself');
+  const nodeId = options.nodeId ?? randomUUID();
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(nodeId)) throw new RangeError('nodeId must be 1 to 100 letters, digits, dots, colons, underscores or dashes');
   return {
     host: options.host ?? '127.0.0.1',
     port,
     apiKeys: options.apiKeys,
     engine: options.engine,
+    redis: options.redis,
+    nodeId,
+    keyPrefix: options.keyPrefix ?? 'iw:',
     stepDelayMs: milliseconds(options.stepDelayMs, 40, 'stepDelayMs'),
     idleTimeoutMs: milliseconds(options.idleTimeoutMs, 120_000, 'idleTimeoutMs'),
     resumeWindowMs: milliseconds(options.resumeWindowMs, 120_000, 'resumeWindowMs'),
@@ -142,6 +178,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
     outbound: new OutboundPolicy({ allowPrivateNetwork, allowOutbound: options.allowOutbound, allowInputUrl: options.allowInputUrl }),
+    allowPrivateNetwork,
+    allowOutbound: options.allowOutbound,
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
     page: options.page === true ? {} : options.page === false ? undefined : options.page,

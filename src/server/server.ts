@@ -5,7 +5,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createProceduralEngine } from '../engine/index.js';
 import { protocolError, statusForCode, type ProtocolErrorItem } from '../protocol/index.js';
 import { createAuthenticator, type Authenticator } from './auth/auth.js';
 import { answerClientError, trackResponse } from './http/client-error.js';
@@ -15,7 +14,6 @@ import { Faults, type ServerFaults } from './faults.js';
 import { isImagePath, serveImage } from './http/images.js';
 import { handleHttpTasks } from './http/tasks.js';
 import { sendJson } from './http/json-response.js';
-import { MemoryImageStore, type ImageStore } from './images/store.js';
 import { errorMessage } from './logger.js';
 import { OpenAiError, sendOpenAiError } from './openai/errors.js';
 import { OpenAiFace } from './openai/face.js';
@@ -27,12 +25,13 @@ import { requestPath } from './http/request-target.js';
 import { handleTokenRequest } from './http/token-route.js';
 import { TokenIssuer } from './auth/tokens.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { MemorySessionStore, type SessionStore } from './ws/session-store.js';
+import type { SessionStore } from './ws/session-store.js';
 import { SocketSession, type SocketDeps } from './ws/socket-session.js';
 import { WriteCoalescer } from '../internal/write-coalescer.js';
 import { Disposer } from '../internal/disposer.js';
-import { MemoryTaskRegistry, type TaskRegistry } from './core/task-registry.js';
-import { TaskRouter } from './core/task-router.js';
+import type { TaskCore } from './core/task-core.js';
+import type { ServerBackend } from './backend.js';
+import { createMemoryBackend } from './memory-backend.js';
 import { WebhookSender } from './outbound/webhooks.js';
 
 /** Counters of what the server holds right now. */
@@ -109,29 +108,26 @@ function refusalError(refusal: OriginRefusal): ProtocolErrorItem {
 /** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
 const HTTP_GRACE_MS = 1_000;
 
-/** The stores and the task core: what a restart without keepState clears and close() ends. */
-interface Core {
+/** What every backend shares: keys and tokens, and webhook deliveries. */
+interface Shared {
   readonly tokens: TokenIssuer;
   readonly authenticate: Authenticator;
   readonly webhooks: WebhookSender;
-  readonly images: ImageStore;
-  readonly sessions: SessionStore;
-  readonly registry: TaskRegistry;
-  readonly router: TaskRouter;
 }
 
-/** Builds the stores (in this process's memory) and the task core on the server's clock. */
-function createCore(options: ResolvedServerOptions, publicUrl: () => string): Core {
+function createShared(options: ResolvedServerOptions): Shared {
   const { logger, limits, clock } = options;
-  const engine = options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs });
   const tokens = new TokenIssuer({ ...options.tokens, now: options.tokens.now ?? (() => clock.now()) });
   const authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), tokens);
   const webhooks = new WebhookSender({ limits, logger, policy: options.outbound, clock });
-  const images = new MemoryImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs, clock });
-  const sessions = new MemorySessionStore({ limits, logger, clock, resumeWindowMs: options.resumeWindowMs });
-  const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock });
-  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks, clock });
-  return { tokens, authenticate, webhooks, images, sessions, registry, router };
+  return { tokens, authenticate, webhooks };
+}
+
+/** The memory backend, or (with `redis`) a cluster node's, loaded only then so the default stays light. */
+async function createBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender): Promise<ServerBackend> {
+  if (options.redis === undefined) return createMemoryBackend(options, publicUrl, webhooks);
+  const { createClusterBackend } = await import('./node/cluster-node.js');
+  return createClusterBackend(options, options.redis, publicUrl);
 }
 
 type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';
@@ -140,10 +136,9 @@ class ReferenceServer implements ImagewireServer {
   readonly #options: ResolvedServerOptions;
   readonly #authenticate: Authenticator;
   readonly #faults: Faults;
-  readonly #images: ImageStore;
+  readonly #backend: ServerBackend;
   readonly #sessions: SessionStore;
-  readonly #registry: TaskRegistry;
-  readonly #router: TaskRouter;
+  readonly #router: TaskCore;
   /** The OpenAI-style images API and the imagine endpoint, on the same router and engine. */
   readonly #openai: OpenAiFace;
   readonly #imagine: ImagineEndpoint;
@@ -172,7 +167,7 @@ class ReferenceServer implements ImagewireServer {
   #lifecycle: Lifecycle = 'listening';
   #closed: Promise<void> | undefined;
 
-  constructor(options: ResolvedServerOptions) {
+  constructor(options: ResolvedServerOptions, shared: Shared, backend: ServerBackend) {
     this.#options = options;
     const { logger, limits } = options;
     this.#unauthenticated = new UnauthenticatedSockets(limits.maxUnauthenticatedSockets, limits.maxUnauthenticatedSocketsPerAddress);
@@ -186,14 +181,12 @@ class ReferenceServer implements ImagewireServer {
       },
     });
     const publicUrl = (): string => this.#publicUrl();
-    const core = createCore(options, publicUrl);
-    this.#tokens = core.tokens;
-    this.#authenticate = core.authenticate;
-    this.#webhooks = core.webhooks;
-    this.#images = core.images;
-    this.#sessions = core.sessions;
-    this.#registry = core.registry;
-    this.#router = core.router;
+    this.#tokens = shared.tokens;
+    this.#authenticate = shared.authenticate;
+    this.#webhooks = shared.webhooks;
+    this.#backend = backend;
+    this.#sessions = backend.sessions;
+    this.#router = backend.router;
     this.#page = options.page === undefined ? undefined : new PageRoute(options.page, this.#tokens);
     this.#socketDeps = {
       router: this.#router,
@@ -207,7 +200,7 @@ class ReferenceServer implements ImagewireServer {
       clock: options.clock,
       closed: (gone) => this.#socketClosed(gone),
     };
-    this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl });
+    this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl, store: backend.imagine });
     this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl, clock: options.clock }), this.#imagine]);
     this.#startSweeps();
   }
@@ -223,8 +216,7 @@ class ReferenceServer implements ImagewireServer {
     const { clock, logger, idleTimeoutMs } = this.#options;
     const sweepMs = Math.min(60_000, Math.max(1_000, this.#options.taskRetentionMs / 2));
     this.#timers.every(clock, sweepMs, () => {
-      this.#registry.sweep();
-      this.#images.sweep();
+      this.#backend.sweep();
       this.#imagine.sweep();
     });
     this.#timers.every(clock, Math.max(10, Math.min(1_000, idleTimeoutMs / 4)), () => {
@@ -265,13 +257,18 @@ class ReferenceServer implements ImagewireServer {
     return this.#options.publicUrl ?? this.httpUrl;
   }
 
+  /** The base of image URLs (`publicUrl`, else this server's HTTP address). */
+  get publicBase(): string {
+    return this.#publicUrl();
+  }
+
   stats(): ServerStats {
     return {
       connections: this.#sockets.size,
       sessions: this.#sessions.size,
       heldFrames: this.#sessions.heldFrames,
       heldBytes: this.#sessions.heldBytes,
-      tasksRunning: this.#registry.running,
+      tasksRunning: this.#backend.running(),
     };
   }
 
@@ -435,7 +432,7 @@ class ReferenceServer implements ImagewireServer {
         return;
       }
       if (isImagePath(pathname)) {
-        serveImage(pathname, req, res, this.#images);
+        await serveImage(pathname, req, res, this.#backend.images);
         return;
       }
       if (this.#openai.handles(pathname)) {
@@ -491,9 +488,7 @@ class ReferenceServer implements ImagewireServer {
     try {
       await this.#stopListening(closeCodes.goingAway, 'server restarting');
       if (options.keepState !== true) {
-        this.#registry.clear();
-        this.#sessions.clear();
-        this.#images.clear();
+        this.#backend.clear();
         this.#imagine.clear();
       }
       await this.listen(this.#port);
@@ -510,12 +505,10 @@ class ReferenceServer implements ImagewireServer {
   async #close(): Promise<void> {
     this.#lifecycle = 'closing';
     this.#router.setClosing(true);
-    this.#registry.abortAll();
+    this.#backend.abortAll();
     await this.#stopListening(closeCodes.goingAway, 'server shutting down');
     await this.#webhooks.close();
-    this.#registry.clear();
-    this.#sessions.close();
-    this.#images.clear();
+    await this.#backend.close();
     this.#imagine.clear();
     this.#timers.dispose();
     this.#writes.close();
@@ -539,7 +532,13 @@ class ReferenceServer implements ImagewireServer {
  */
 export async function createServer(options: ServerOptions = {}): Promise<ImagewireServer> {
   const resolved = resolveServerOptions(options);
-  const server = new ReferenceServer(resolved);
+  const shared = createShared(resolved);
+  // The backend is made before the server, which gives image URLs their base once it listens.
+  const built: { server?: ReferenceServer } = {};
+  const publicUrl = (): string => built.server?.publicBase ?? '';
+  const backend = await createBackend(resolved, publicUrl, shared.webhooks);
+  const server = new ReferenceServer(resolved, shared, backend);
+  built.server = server;
   try {
     await server.listen(resolved.port);
   } catch (error) {

@@ -2,6 +2,7 @@
 // can check that no key leaks into them). Dispose it with `await using` or `close()`.
 import { createServer, type ImagewireServer, type Logger, type ServerOptions } from '../../src/server/index.js';
 import { newTaskUUID } from '../../src/protocol/index.js';
+import { clusterOptions } from './cluster-mode.js';
 
 /** One captured log line. */
 export interface LogLine {
@@ -26,10 +27,11 @@ export function captureLogger(): Logger & { readonly lines: LogLine[]; text(): s
 
 export type TestServer = ImagewireServer & { readonly logs: ReturnType<typeof captureLogger> };
 
-/** A server on 127.0.0.1:0 with stepDelayMs 0 and captured logs; options override. */
+/** A server on 127.0.0.1:0 with stepDelayMs 0 and captured logs; options override. In cluster mode (cluster-mode.ts) it is a cluster node on its own key prefix. */
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const logs = captureLogger();
-  const server = await createServer({ stepDelayMs: 0, logger: logs, ...options });
+  const cluster = options.redis === undefined ? await clusterOptions() : undefined;
+  const server = await createServer({ stepDelayMs: 0, logger: logs, ...cluster, ...options });
   return Object.assign(server, { logs });
 }
 

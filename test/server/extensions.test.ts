@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { finalItem, isAbout, isEnableAnswer, isErrorOf, isFinal, itemOf, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { clusterMode } from '../helpers/cluster-mode.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -21,7 +22,8 @@ const isPong = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskTyp
 const answerText = (enabled: string[]): string => JSON.stringify({ data: [{ taskType: 'enableExtensions', enabledExtensions: enabled }] });
 
 describe('negotiation: offered in the authentication reply, turned on with enableExtensions', () => {
-  it('turns nothing on for an authentication with only the protocol fields, and everything asked for by enableExtensions', async () => {
+  // Memory only: also asserts stats(); and in cluster mode frames sent before ack was on take sequence numbers too (the numbering has a gap; see docs/cluster.md).
+  it.skipIf(clusterMode)('turns nothing on for an authentication with only the protocol fields, and everything asked for by enableExtensions', async () => {
     server = await startTestServer();
     const client = await RawClient.connect(server.url);
     client.send([{ taskType: 'authentication', apiKey: 'k' }]);
@@ -67,7 +69,8 @@ describe('negotiation: offered in the authentication reply, turned on with enabl
     await client.close();
   });
 
-  it('turns every session extension off with an empty list, forgetting frames written and never acknowledged', async () => {
+  // Memory only: asserts this process's held-frame counters (stats()); in cluster mode they live in Redis (test/cluster/session-log.test.ts).
+  it.skipIf(clusterMode)('turns every session extension off with an empty list, forgetting frames written and never acknowledged', async () => {
     server = await startTestServer();
     const { client } = await RawClient.authenticated(server.url);
     await client.enableExtensions(['ack', 'binaryResults']);
@@ -87,7 +90,8 @@ describe('negotiation: offered in the authentication reply, turned on with enabl
     await client.close();
   });
 
-  it('forgets the frames up to its ack, and clamps an ack beyond anything written', async () => {
+  // Memory only: asserts this process's held-frame counters (stats()); in cluster mode they live in Redis (test/cluster/session-log.test.ts).
+  it.skipIf(clusterMode)('forgets the frames up to its ack, and clamps an ack beyond anything written', async () => {
     server = await startTestServer();
     const { client } = await RawClient.authenticated(server.url);
     // Nothing is written yet: this ack must not swallow frames numbered later.
@@ -214,7 +218,8 @@ describe('negotiation: older clients ask in the authentication task', () => {
 });
 
 describe('previews', () => {
-  it('sends one preview per result and step, small, then finals marked final', async () => {
+  // Memory only: expects every preview, in step order before the final; cluster previews are best effort over pub/sub (test/cluster/node.test.ts covers them).
+  it.skipIf(clusterMode)('sends one preview per result and step, small, then finals marked final', async () => {
     server = await startTestServer();
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ numberResults: 2, steps: 3, width: 256, height: 128, previews: { maxSide: 64, format: 'WEBP' } });
@@ -243,7 +248,8 @@ describe('previews', () => {
     await client.close();
   });
 
-  it('sends at most previews.count previews per result, spread over the steps', async () => {
+  // Memory only: expects every preview, in step order before the final; cluster previews are best effort over pub/sub (test/cluster/node.test.ts covers them).
+  it.skipIf(clusterMode)('sends at most previews.count previews per result, spread over the steps', async () => {
     server = await startTestServer();
     const { client } = await RawClient.authenticated(server.url);
     const task = inferenceTask({ numberResults: 2, steps: 10, width: 128, height: 128, previews: { maxSide: 32, count: 3 } });

@@ -77,16 +77,42 @@ export interface HeldEntry {
 export type NodeMessage =
   | { readonly kind: 'wake'; readonly session: string }
   | { readonly kind: 'evict'; readonly session: string; readonly gen: number }
-  | { readonly kind: 'drop'; readonly session: string; readonly reason: string };
+  | { readonly kind: 'drop'; readonly session: string; readonly reason: string }
+  /** A worker's preview for the session's socket: best effort, never held. */
+  | { readonly kind: 'preview'; readonly session: string; readonly frame: ServerFrame };
 
-/** Reads a node channel message: a bare session UUID (frames to write), `evict S gen`, `drop S reason`. */
+/** Largest preview message a worker publishes: previews are small images; pub/sub must stay small. */
+export const maxPreviewMessageBytes = 256 * 1024;
+
+/** The node channel message of a preview (`p S <frame>`), or undefined when it is larger than {@link maxPreviewMessageBytes}. */
+export function previewMessage(session: string, frame: ServerFrame): string | undefined {
+  const message = `p ${session} ${encodeFrame(frame).h}`;
+  // Characters bound the bytes from below: most messages are decided without counting bytes.
+  if (message.length > maxPreviewMessageBytes || Buffer.byteLength(message) > maxPreviewMessageBytes) return undefined;
+  return message;
+}
+
+/** Reads a node channel message: a bare session UUID (frames to write), `evict S gen`, `drop S reason`, `p S <frame>`. */
 export function parseNodeMessage(message: string): NodeMessage | undefined {
+  if (message.startsWith('p ')) return parsePreview(message);
   const parts = message.split(' ');
   const session = parts[1] ?? '';
   if (parts.length === 1 && message !== '') return { kind: 'wake', session: message };
   if (parts[0] === 'evict' && parts.length === 3) return { kind: 'evict', session, gen: Number(parts[2]) };
   if (parts[0] === 'drop' && parts.length === 3) return { kind: 'drop', session, reason: parts[2] ?? '' };
   return undefined;
+}
+
+/** A `p S <frame>` message; undefined when its frame is not one the codec writes, or not a data frame. */
+function parsePreview(message: string): NodeMessage | undefined {
+  const space = message.indexOf(' ', 2);
+  if (space <= 2) return undefined;
+  try {
+    const frame = decodeFrame(message.slice(space + 1), undefined);
+    return frame.kind === 'data' ? { kind: 'preview', session: message.slice(2, space), frame } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const flagText = (flags: LogFlags): string => `${flags.ack ? 1 : 0}${flags.binary ? 1 : 0}`;

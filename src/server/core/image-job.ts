@@ -1,4 +1,4 @@
-// Runs one image task of the OpenAI-style faces through the shared TaskRouter (validation, limits,
+// Runs one image task of the OpenAI-style faces through the task core (TaskCore) (validation, limits,
 // queue, shutdown) and hands its previews and finals to callbacks instead of frames.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -6,7 +6,8 @@ import type { ImageFormat } from '../../engine/index.js';
 import type { ProtocolErrorItem, ServerDataItem } from '../../protocol/index.js';
 import type { ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
-import type { TaskContext, TaskRouter } from './task-router.js';
+import type { TaskContext } from './task-router.js';
+import type { TaskCore } from './task-core.js';
 
 /** What to render. */
 export interface ImageJob {
@@ -113,7 +114,7 @@ export function abandonment(res: ServerResponse): AbortSignal {
  * was delivered. When `signal` aborts (the client went away) the task is cancelled on the router,
  * which stops the engine. Never rejects.
  */
-export async function runImageJob(router: TaskRouter, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
+export async function runImageJob(router: TaskCore, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
   const taskUUID = randomUUID();
   const target = new JobTarget(handlers);
   const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined, storeFinals: job.storeFinals !== false };

@@ -18,10 +18,12 @@ import {
   type ProtocolErrorItem,
 } from '../../protocol/index.js';
 import { errorMessage } from '../logger.js';
+import type { ImageStore } from '../images/store.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
-import { TaskAbort, type TaskRecord } from './task-registry.js';
+import type { TaskCore } from './task-core.js';
+import { TaskAbort, type TaskRecord, type TaskRegistry } from './task-registry.js';
 import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
 
 /** One connection's view of the router: who asks, and where answers go. */
@@ -42,9 +44,11 @@ export interface TaskContext {
 
 export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
+  readonly registry: TaskRegistry;
+  readonly images: ImageStore;
 }
 
-export class TaskRouter {
+export class TaskRouter implements TaskCore {
   readonly #deps: RouterDeps;
   /** The engine's slots, shared round robin between keys; a task asks for one once its inputs are in. */
   readonly #slots: FairSlots;

@@ -20,18 +20,22 @@ import { TaskFailure } from '../task-failure.js';
 import type { TaskRecord, TaskRegistry } from './task-registry.js';
 import type { Clock } from '../../internal/clock.js';
 
+/** Where the runner sends a task's outputs: the registry's output methods (a cluster worker's writes them to Redis). */
+export type TaskOutputs = Pick<TaskRegistry, 'emit' | 'emitPreview'>;
+
 /** What the runner needs from the server. */
 export interface RunnerDeps {
   readonly engine: Engine;
-  readonly registry: TaskRegistry;
-  readonly images: ImageStore;
+  readonly registry: TaskOutputs;
+  /** Finals are put here; input images named by imageUUID are read here. */
+  readonly images: Pick<ImageStore, 'put' | 'get'>;
   readonly limits: ServerLimits;
   readonly logger: Logger;
   /** Which URLs and addresses fetches and uploads may reach. */
   readonly outbound: OutboundPolicy;
   /** Base of image URLs, read at use (it is known only once the server listens). */
   publicUrl(): string;
-  readonly webhooks: WebhookSender;
+  readonly webhooks: Pick<WebhookSender, 'send'>;
   /** Times input fetches and result uploads. */
   readonly clock: Clock;
 }

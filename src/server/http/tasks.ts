@@ -11,10 +11,11 @@ import { sendJson } from './json-response.js';
 import { acceptedBodyType, mediaType } from './media-type.js';
 import { readBounded } from './read-bounded.js';
 import type { OutputTarget } from '../core/output-target.js';
-import type { TaskContext, TaskRouter } from '../core/task-router.js';
+import type { TaskContext } from '../core/task-router.js';
+import type { TaskCore } from '../core/task-core.js';
 
 export interface HttpTaskDeps {
-  readonly router: TaskRouter;
+  readonly router: TaskCore;
   readonly authenticate: Authenticator;
   readonly limits: ServerLimits;
 }

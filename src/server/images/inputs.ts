@@ -12,7 +12,8 @@ import { TaskFailure } from '../task-failure.js';
 import type { Clock } from '../../internal/clock.js';
 
 export interface ImageInputOptions {
-  readonly images: ImageStore;
+  /** Where images named by imageUUID are read. */
+  readonly images: Pick<ImageStore, 'get'>;
   /** Largest input, decoded bytes (`imageTooLarge`; over a URL, `fetchFailed`). */
   readonly maxBytes: number;
   /** Largest width × height an input may declare (`imageDimensionsTooLarge`). */

@@ -2,7 +2,7 @@
 // /v1/images/imagine; GET, DELETE and publish of /v1/images/{id}) and the public image URLs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../internal/clock.js';
-import type { TaskRouter } from '../core/task-router.js';
+import type { TaskCore } from '../core/task-core.js';
 import type { ServerLimits } from '../limits.js';
 import type { FaceRoute, FaceRoutes } from '../openai/face.js';
 import { handleDeleteImage, handleGetImage, handleImagine, handlePublish, publicImagePath, servePublishedImage, type ImagineDeps } from './routes.js';
@@ -10,11 +10,13 @@ import { MemoryImagineStore, type ImagineStore } from './store.js';
 
 /** What the endpoint needs from the server. */
 export interface ImagineEndpointDeps {
-  readonly router: TaskRouter;
+  readonly router: TaskCore;
   readonly limits: ServerLimits;
   readonly clock: Clock;
   /** Base of public URLs, read at use. */
   publicUrl(): string;
+  /** Where the images are kept (a cluster's Redis); undefined: in memory. */
+  readonly store?: ImagineStore | undefined;
 }
 
 /** The imagine endpoint of one server, with the images it keeps. */
@@ -31,7 +33,7 @@ export class ImagineEndpoint implements FaceRoutes {
       maxUnpublishedPerKey: limits.maxImaginedImagesPerKey,
       publishedLifetimeMs: limits.publishedImageLifetimeMs,
     };
-    this.#store = new MemoryImagineStore(bounds, clock);
+    this.#store = deps.store ?? new MemoryImagineStore(bounds, clock);
     this.#deps = { router: deps.router, limits, store: this.#store, clock, publicUrl: () => deps.publicUrl() };
   }
 
@@ -57,9 +59,9 @@ export class ImagineEndpoint implements FaceRoutes {
     return undefined;
   }
 
-  servePublic(pathname: string, req: IncomingMessage, res: ServerResponse): boolean {
+  async servePublic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (!pathname.startsWith('/public/images/')) return false;
-    if (publicImagePath.test(pathname)) servePublishedImage(pathname, req, res, this.#store, this.#deps.clock.now());
+    if (publicImagePath.test(pathname)) await servePublishedImage(pathname, req, res, this.#store, this.#deps.clock.now());
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('image not found\n');
     return true;
   }

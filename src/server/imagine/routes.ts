@@ -11,11 +11,11 @@ import { imaginePreset, lookModels } from '../openai/model-presets.js';
 import { fromProtocolError, OpenAiError } from '../openai/errors.js';
 import { ParamReader } from '../openai/param-reader.js';
 import { readRequestBody } from '../openai/request-body.js';
-import type { TaskRouter } from '../core/task-router.js';
+import type { TaskCore } from '../core/task-core.js';
 
 /** What the imagine endpoint needs from the server. */
 export interface ImagineDeps {
-  readonly router: TaskRouter;
+  readonly router: TaskCore;
   readonly limits: ServerLimits;
   readonly store: ImagineStore;
   /** Stamps `created_at`. */
@@ -97,20 +97,20 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
   if (gone.aborted) return;
   if (failure !== undefined) throw fromProtocolError(failure);
   if (bytes === undefined) throw new OpenAiError(500, 'the engine produced no image', { code: 'internal_server_error' });
-  const image = deps.store.add({ owner, name, bytes, width: IMAGINE_SIDE, height: IMAGINE_SIDE, format: 'png', createdAt: new Date(deps.clock.now()) });
+  const image = await deps.store.add({ owner, name, bytes, width: IMAGINE_SIDE, height: IMAGINE_SIDE, format: 'png', createdAt: new Date(deps.clock.now()) });
   sendJson(res, 201, imageObject(image, deps.publicUrl()));
 }
 
 /** GET /v1/images/{id}. */
-export function handleGetImage(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): void {
-  const image = deps.store.get(id, owner);
+export async function handleGetImage(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): Promise<void> {
+  const image = await deps.store.get(id, owner);
   if (image === undefined) throw notFound(id);
   sendJson(res, 200, imageObject(image, deps.publicUrl()));
 }
 
 /** POST /v1/images/{id}/publish: fills `url`. Publishing twice is harmless. */
-export function handlePublish(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): void {
-  const result = deps.store.publish(id, owner);
+export async function handlePublish(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): Promise<void> {
+  const result = await deps.store.publish(id, owner);
   if (!result.ok && result.reason === 'notFound') throw notFound(id);
   if (!result.ok) {
     const { maxPublished, maxPublishedPerKey } = deps.store.limits;
@@ -125,8 +125,8 @@ export function handlePublish(res: ServerResponse, id: string, owner: string, de
 }
 
 /** DELETE /v1/images/{id}: the owner removes an image, published or not; its public URL then 404s. */
-export function handleDeleteImage(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): void {
-  if (!deps.store.delete(id, owner)) throw notFound(id);
+export async function handleDeleteImage(res: ServerResponse, id: string, owner: string, deps: ImagineDeps): Promise<void> {
+  if (!(await deps.store.delete(id, owner))) throw notFound(id);
   sendJson(res, 200, { id, object: 'image', deleted: true });
 }
 
@@ -139,13 +139,13 @@ function durationText(ms: number): string {
 }
 
 /** GET or HEAD of a public image path: the PNG for anyone, 404 when unknown or not published. `now` is epoch ms. */
-export function servePublishedImage(pathname: string, req: IncomingMessage, res: ServerResponse, store: ImagineStore, now: number): void {
+export async function servePublishedImage(pathname: string, req: IncomingMessage, res: ServerResponse, store: ImagineStore, now: number): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
   }
   const id = publicImagePath.exec(pathname)?.[1];
-  const image = id === undefined ? undefined : store.getPublished(id);
+  const image = id === undefined ? undefined : await store.getPublished(id);
   if (image === undefined) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('image not found\n');
     return;

@@ -44,22 +44,22 @@ export type PublishResult = { ok: true; image: ImaginedImage } | { ok: false; re
 
 /**
  * The imagined images as the imagine endpoint uses them. Every caller is an HTTP handler that
- * already awaits, so a shared implementation may answer each method with a promise at no cost to
- * the task path; the bounds are the store's own, as the per-key counts must be atomic there.
+ * already awaits, so a shared implementation (cluster mode) answers with promises at no cost to the
+ * task path; the bounds are the store's own, as the per-key counts must be atomic there.
  */
 export interface ImagineStore {
   /** The bounds, with their defaults applied (error messages name them). */
   readonly limits: Required<ImagineLimits>;
   /** Stores a new, unpublished image and gives it an id; an older unpublished one may go to make room. */
-  add(image: Omit<ImaginedImage, 'id' | 'published' | 'expiresAt'>): ImaginedImage;
+  add(image: Omit<ImaginedImage, 'id' | 'published' | 'expiresAt'>): ImaginedImage | Promise<ImaginedImage>;
   /** The image when `owner` made it; undefined otherwise (another key's image is "not found"). */
-  get(id: string, owner: string): ImaginedImage | undefined;
+  get(id: string, owner: string): ImaginedImage | undefined | Promise<ImaginedImage | undefined>;
   /** Makes an image public until its lifetime ends; publishing a published image again changes nothing. */
-  publish(id: string, owner: string): PublishResult;
+  publish(id: string, owner: string): PublishResult | Promise<PublishResult>;
   /** Deletes an image of `owner`, published or not; false when it has none by that id. */
-  delete(id: string, owner: string): boolean;
+  delete(id: string, owner: string): boolean | Promise<boolean>;
   /** A published image, for anyone. */
-  getPublished(id: string): ImaginedImage | undefined;
+  getPublished(id: string): ImaginedImage | undefined | Promise<ImaginedImage | undefined>;
   /** Forgets published images whose lifetime ended; the server calls it now and then. */
   sweep(): void;
   /** Forgets every image (a restart without keepState, or close). */

@@ -19,7 +19,7 @@ export interface FaceRoutes {
   /** The route of a path this face owns, or undefined when there is none. */
   route(pathname: string): FaceRoute | undefined;
   /** Answers a path that needs no key (a published image) and returns true; false for any other. */
-  servePublic?(pathname: string, req: IncomingMessage, res: ServerResponse): boolean;
+  servePublic?(pathname: string, req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
 }
 
 /** What the faces share from the server. */
@@ -46,7 +46,7 @@ export class OpenAiFace {
   /** Answers one request on a path {@link handles} accepted. Never rejects. */
   async handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     try {
-      for (const face of this.#faces) if (face.servePublic?.(pathname, req, res) === true) return;
+      for (const face of this.#faces) if ((await face.servePublic?.(pathname, req, res)) === true) return;
       const route = this.#faces.find((face) => face.handles(pathname))?.route(pathname);
       const method = req.method ?? 'GET';
       if (route === undefined) throw new OpenAiError(404, `Invalid URL (${method} ${pathname})`, { code: 'unknown_url' });

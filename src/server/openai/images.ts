@@ -12,12 +12,12 @@ import { acceptsEventStream, parseImageRequest, type ImageOperation, type ImageR
 import { seedOffset } from './model-presets.js';
 import { readRequestBody } from './request-body.js';
 import { SseWriter } from './sse.js';
-import type { TaskRouter } from '../core/task-router.js';
+import type { TaskCore } from '../core/task-core.js';
 import type { Clock } from '../../internal/clock.js';
 
 /** What the images face needs from the server. */
 export interface OpenAiImagesDeps {
-  readonly router: TaskRouter;
+  readonly router: TaskCore;
   readonly limits: ServerLimits;
   /** Base of image URLs, read at use. */
   publicUrl(): string;

@@ -28,10 +28,11 @@ export interface Session extends OutputTarget {
 /**
  * The sessions and their held frames, as the WebSocket face and the server use them. Every change
  * to a session goes through here, so the store alone keeps the byte and count accounts and the
- * resume windows. A shared implementation would answer `create` and `find` (an authentication,
- * already awaited) with promises and keep the held frames where a socket that resumes from another
- * process can read them; `attach`, `writeHeld` and the deliveries write to a socket of this process
- * and stay synchronous.
+ * resume windows. A shared implementation (cluster mode) answers `create` and `find` (an
+ * authentication, already awaited) with promises, may reject them with {@link SessionStoreUnavailable},
+ * and keeps the held frames where a socket that resumes on another node can read them; `attach`,
+ * `writeHeld` and the deliveries write to a socket of this process and stay synchronous. The memory
+ * store answers synchronously, so its authentication path costs no turn of the event loop.
  */
 export interface SessionStore {
   /** Sessions kept, with a socket or held for resume. */
@@ -44,11 +45,11 @@ export interface SessionStore {
    * A new session for `owner`, its resume window running until a socket attaches. Older sessions
    * without a socket may go to make room; undefined when none may (see {@link refusal}).
    */
-  create(owner: string): Session | undefined;
+  create(owner: string): Session | undefined | Promise<Session | undefined>;
   /** Why {@link create} refused `owner` a session, for the `sessionLimitReached` error. */
   refusal(owner: string): string;
   /** The session `uuid` if it is still kept and belongs to `owner`; another key's session is not found. */
-  find(uuid: string, owner: string): Session | undefined;
+  find(uuid: string, owner: string): Session | undefined | Promise<Session | undefined>;
   /**
    * Attaches a socket that authenticated with `session`: its resume window stops, a socket already
    * attached is taken over (closed with 4000), the flags become {@link flagsOnAttach}`(asked)`,
@@ -68,6 +69,16 @@ export interface SessionStore {
   clear(): void;
   /** Drops every session and stops every timer; the store is not used again. */
   close(): void;
+}
+
+/** A shared session store could not be reached: the authentication is answered `serviceUnavailable` (retryable). */
+export class SessionStoreUnavailable extends Error {
+  readonly code = 'serviceUnavailable';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SessionStoreUnavailable';
+  }
 }
 
 /** A session's entry in one of the store's per-key accounts (a session counts in two). */

@@ -19,13 +19,14 @@ import { dataFrame, encodeServerFrame, errorsFrame, type ServerFrame } from '../
 import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
 import { negotiate, sessionToResume, type Negotiation } from './negotiation.js';
 import { flagsOf, namesOf, type SessionSocket } from './session-record.js';
-import type { Session, SessionStore } from './session-store.js';
-import type { TaskContext, TaskRouter } from '../core/task-router.js';
+import { SessionStoreUnavailable, type Session, type SessionStore } from './session-store.js';
+import type { TaskContext } from '../core/task-router.js';
+import type { TaskCore } from '../core/task-core.js';
 import type { WriteCoalescer } from '../../internal/write-coalescer.js';
 
 /** What a socket session needs from its server. */
 export interface SocketDeps {
-  readonly router: TaskRouter;
+  readonly router: TaskCore;
   readonly sessions: SessionStore;
   readonly authenticate: Authenticator;
   readonly faults: Faults;
@@ -76,6 +77,12 @@ function frameBytes(data: RawData): Uint8Array {
 }
 
 const noop = (): void => undefined;
+
+/** The session an authentication got, and whether it is the one it asked to resume. */
+interface OpenedSession {
+  readonly session: Session | undefined;
+  readonly resumed: boolean;
+}
 
 export class SocketSession implements SessionSocket {
   readonly #ws: WebSocket;
@@ -344,7 +351,7 @@ export class SocketSession implements SessionSocket {
 
   /** An accepted key: counted against its connections, given its session (resumed or new), then active. */
   #admit(task: AuthenticationTask, owner: string): void {
-    const { connections, sessions } = this.#deps;
+    const { connections } = this.#deps;
     // Counted from here; given back when the socket leaves `active`, or below if it never gets there.
     if (!connections.tryAcquire(owner)) {
       this.#deps.logger.info('authentication refused', { peer: this.#peer, code: 'tooManyConnections' });
@@ -353,9 +360,37 @@ export class SocketSession implements SessionSocket {
       this.close(closeCodes.policyViolation, 'too many connections for this key');
       return;
     }
-    const wanted = sessionToResume(task);
+    const opened = this.#openSession(owner, sessionToResume(task));
+    // The memory store answers at once: no turn of the event loop on its path.
+    if (!(opened instanceof Promise)) {
+      this.#opened(task, owner, opened);
+      return;
+    }
+    opened.then(
+      (result) => this.#opened(task, owner, result),
+      (error: unknown) => this.#openFailed(owner, error),
+    );
+  }
+
+  /** The session an authentication gets: the one it resumes when kept for this key, else a new one. */
+  #openSession(owner: string, wanted: string | undefined): OpenedSession | Promise<OpenedSession> {
+    const { sessions } = this.#deps;
+    const created = (): OpenedSession | Promise<OpenedSession> => {
+      const session = sessions.create(owner);
+      return session instanceof Promise ? session.then((value) => ({ session: value, resumed: false })) : { session, resumed: false };
+    };
     const found = wanted === undefined ? undefined : sessions.find(wanted, owner);
-    const session = found ?? sessions.create(owner);
+    if (found instanceof Promise) return found.then((value) => (value === undefined ? created() : { session: value, resumed: true }));
+    return found === undefined ? created() : { session: found, resumed: true };
+  }
+
+  /** The session is had (or refused); a socket that went away meanwhile gives its connection back. */
+  #opened(task: AuthenticationTask, owner: string, { session, resumed }: OpenedSession): void {
+    const { connections, sessions } = this.#deps;
+    if (this.#state.name !== 'authenticating') {
+      connections.release(owner);
+      return;
+    }
     if (session === undefined) {
       connections.release(owner);
       this.#moveTo({ name: 'awaitingAuth' });
@@ -363,7 +398,21 @@ export class SocketSession implements SessionSocket {
       this.#drain();
       return;
     }
-    this.#activate(owner, session, negotiate(task, session, found !== undefined));
+    this.#activate(owner, session, negotiate(task, session, resumed));
+  }
+
+  /** The shared session store was unreachable: a retryable error, and the socket may authenticate again. */
+  #openFailed(owner: string, error: unknown): void {
+    this.#deps.connections.release(owner);
+    if (this.#state.name !== 'authenticating') return;
+    if (!(error instanceof SessionStoreUnavailable)) {
+      this.#internalFailure(error);
+      return;
+    }
+    this.#deps.logger.warn('session store unavailable', { peer: this.#peer, error: errorMessage(error) });
+    this.#moveTo({ name: 'awaitingAuth' });
+    this.#reply(errorsFrame([protocolError('serviceUnavailable', 'the server cannot reach its session store right now; authenticate again shortly', { taskType: 'authentication' })]));
+    this.#drain();
   }
 
   /** Answers the authentication, then the session's held frames follow, in order, numbered under ack. */

@@ -1,0 +1,199 @@
+// One task as a cluster worker runs it: a local task record (its AbortController), and the runner's
+// registry, image store and webhook sender backed by Redis. Writes run one at a time in the order the
+// runner made them, so finals reach the task record in index order and an image is stored before
+// the final that names it; previews are published best effort to the node holding the session.
+import type { Redis } from 'ioredis';
+import { parseImageRef, type ImageUploadTask } from '../../protocol/index.js';
+import type { ImageFormat } from '../../engine/index.js';
+import type { ImageStore, StoredImage } from '../images/store.js';
+import type { Logger } from '../logger.js';
+import { errorMessage } from '../logger.js';
+import type { WebhookSender } from '../outbound/webhooks.js';
+import type { ServerFrame } from '../core/server-frame.js';
+import { TaskAbort, type TaskRecord } from '../core/task-registry.js';
+import type { TaskOutputs } from '../core/task-runner.js';
+import type { RedisImageStore } from './image-store.js';
+import type { ClusterKeys } from './keys.js';
+import { encodeStoredResult, resultIndexOf, storedResultOf } from './result-codec.js';
+import { previewMessage } from './session-log.js';
+import type { TaskStore } from './task-store.js';
+import type { JobTask } from './task-job.js';
+
+/** What every task run of a worker shares. */
+export interface RunContextDeps {
+  readonly tasks: TaskStore;
+  readonly images: RedisImageStore;
+  readonly keys: ClusterKeys;
+  /** A command connection: preview lookups and their PUBLISH. */
+  readonly redis: Redis;
+  readonly webhooks: Pick<WebhookSender, 'send'>;
+  readonly logger: Logger;
+}
+
+/** A new local record of a running task (the runner reads and updates it; Redis keeps the real one). */
+function localRecord(owner: string, taskUUID: string, taskType: string, async: boolean): TaskRecord {
+  return {
+    owner,
+    taskUUID,
+    taskType,
+    async,
+    controller: new AbortController(),
+    onCancel: undefined,
+    state: 'running',
+    target: undefined,
+    results: [],
+    errors: undefined,
+    progress: 0,
+    expiresAt: Number.POSITIVE_INFINITY,
+    shareAccount: undefined,
+    sharePrev: undefined,
+    shareNext: undefined,
+    sharePinned: false,
+    shareAmount: 0,
+  };
+}
+
+/** The input images a task names by imageUUID (the worker reads them from Redis before it runs). */
+export function imageUuidsOf(task: JobTask): string[] {
+  const refs = task.taskType === 'imageUpload' ? [(task as ImageUploadTask).image] : [task.seedImage, task.maskImage, ...task.controlNet.map((entry) => entry.guideImage), ...task.ipAdapters.map((entry) => entry.guideImage)];
+  const uuids = new Set<string>();
+  for (const ref of refs) {
+    if (ref === undefined) continue;
+    const parsed = parseImageRef(ref);
+    if (parsed.kind === 'uuid') uuids.add(parsed.uuid.toLowerCase());
+  }
+  return [...uuids];
+}
+
+/**
+ * One running task on a worker. `registry`, `images` and `webhooks` are the runner's deps for it.
+ * A Redis failure in a write stops the run (its signal aborts) and is rethrown by {@link settled},
+ * so the job is retried rather than the task failed; a re-run's finals for recorded indexes are
+ * dropped by TaskStore.emitFinal, and so are their webhooks.
+ */
+export class TaskRun {
+  readonly record: TaskRecord;
+  readonly #deps: RunContextDeps;
+  readonly #inputs = new Map<string, StoredImage>();
+  #chain: Promise<void> = Promise.resolve();
+  #failure: { readonly error: unknown } | undefined;
+  /** The newest preview not yet published, and whether a write is queued to publish it. */
+  #preview: ServerFrame | undefined;
+  #previewQueued = false;
+  /** Whether the last final written was new (its webhook goes out) or a re-run's duplicate. */
+  #lastFinalNew = false;
+  /** Set when the worker stops the run to leave (the job goes back to the queue). */
+  shutdown = false;
+
+  constructor(deps: RunContextDeps, owner: string, taskUUID: string, taskType: string, async: boolean) {
+    this.#deps = deps;
+    this.record = localRecord(owner, taskUUID, taskType, async);
+  }
+
+  /** The Redis failure that stopped the run, if one did. */
+  get failure(): { readonly error: unknown } | undefined {
+    return this.#failure;
+  }
+
+  /** Reads the input images the task names by imageUUID, so the runner finds them at once. */
+  async loadInputs(task: JobTask): Promise<void> {
+    for (const uuid of imageUuidsOf(task)) {
+      const image = await this.#deps.images.get(uuid);
+      if (image !== undefined) this.#inputs.set(uuid, image);
+    }
+  }
+
+  /** Ends the run here: cancelled (or ended elsewhere), or the worker leaves (`shutdown`). */
+  abort(reason: 'cancelled' | 'shutdown', cause?: unknown): void {
+    if (reason === 'shutdown') this.shutdown = true;
+    if (this.record.state !== 'running') return;
+    this.record.state = 'cancelled';
+    const abort = cause ?? new TaskAbort(reason);
+    const onCancel = this.record.onCancel;
+    this.record.onCancel = undefined;
+    onCancel?.(abort instanceof TaskAbort ? abort : new TaskAbort(reason));
+    this.record.controller.abort(abort);
+  }
+
+  /** Waits for every write queued so far; rethrows the Redis failure that stopped the run. */
+  async settled(): Promise<void> {
+    await this.#chain;
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  /** Queues a write after the others; after a failure nothing more is written. */
+  #queue(write: () => Promise<void>): void {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure !== undefined) return;
+      try {
+        await write();
+      } catch (error) {
+        this.#failure = { error };
+        this.abort('cancelled', error);
+      }
+    });
+  }
+
+  readonly registry: TaskOutputs = {
+    emit: (record, frame) => {
+      if (record.state === 'running') this.#queue(() => this.#writeFinal(frame));
+    },
+    emitPreview: (record, frame) => {
+      if (record.state !== 'running') return;
+      // Latest wins: one queued publish at a time, so previews never pile up behind a slow Redis.
+      this.#preview = frame;
+      if (this.#previewQueued) return;
+      this.#previewQueued = true;
+      this.#queue(() => this.#publishPreview());
+    },
+  };
+
+  readonly images: Pick<ImageStore, 'put' | 'get'> = {
+    put: (uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string) => {
+      this.#queue(async () => {
+        await this.#deps.images.put(uuid, bytes, format, owner);
+      });
+    },
+    get: (uuid: string) => this.#inputs.get(uuid.toLowerCase()),
+  };
+
+  readonly webhooks: Pick<WebhookSender, 'send'> = {
+    // The runner sends a final's webhook right after the final: it goes out only if that final was new.
+    send: (url, json, owner) => {
+      this.#queue(async () => {
+        if (this.#lastFinalNew) this.#deps.webhooks.send(url, json, owner);
+      });
+    },
+  };
+
+  async #writeFinal(frame: ServerFrame): Promise<void> {
+    const { owner, taskUUID } = this.record;
+    const result = storedResultOf(frame);
+    const outcome = await this.#deps.tasks.emitFinal(owner, taskUUID, resultIndexOf(result), encodeStoredResult(result), frame);
+    this.#lastFinalNew = outcome.kind !== 'duplicate' && outcome.kind !== 'notRunning';
+    if (this.#lastFinalNew) return;
+    // A re-run's copy (or one after the end): its image, stored just before, is nobody's.
+    const imageUUID = result.item.imageUUID;
+    if (typeof imageUUID === 'string') await this.#deps.images.delete(imageUUID);
+    if (outcome.kind === 'notRunning') this.abort('cancelled');
+  }
+
+  /** Publishes the newest preview to the node the task's session is attached to, if any; failures are dropped. */
+  async #publishPreview(): Promise<void> {
+    const frame = this.#preview;
+    this.#preview = undefined;
+    this.#previewQueued = false;
+    if (frame === undefined || this.record.state !== 'running') return;
+    const { redis, keys, logger } = this.#deps;
+    try {
+      const session = await redis.hget(keys.task(this.record.owner, this.record.taskUUID), 'tg');
+      if (session === null || session === '') return;
+      const node = await redis.hget(keys.session(session), 'node');
+      if (node === null || node === '') return;
+      const message = previewMessage(session, frame);
+      if (message !== undefined) await redis.publish(keys.nodeChannel(node), message);
+    } catch (error) {
+      logger.debug('preview not published', { task: this.record.taskUUID, error: errorMessage(error) });
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The task queue's producer side: a node adds each accepted task as a BullMQ job on `iw-tasks`,
+// with an id per owner and taskUUID and the retry/cleanup options every job of the cluster shares.
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { defaultKeyPrefix } from './keys.js';
+import { RedisUnavailableError } from './errors.js';
+import { defaultCommandTimeoutMs } from './redis-options.js';
+import { jobIdOf, type TaskJob } from './task-job.js';
+
+/** The BullMQ queue name of the cluster's tasks. */
+export const taskQueueName = 'iw-tasks';
+
+/** BullMQ's key prefix for a store key prefix: the same namespace without its trailing colon (`iw:` → `iw`). */
+export function queuePrefixOf(keyPrefix: string): string {
+  return keyPrefix.endsWith(':') ? keyPrefix.slice(0, -1) : keyPrefix;
+}
+
+/**
+ * Options of every task job: three attempts (a processor that threw because Redis was away runs
+ * again), a short backoff, and nothing kept after the end (the task record keeps the outcome).
+ */
+export const taskJobOptions: Readonly<JobsOptions> = Object.freeze({
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: true,
+  removeOnFail: true,
+});
+
+/** BullMQ's events stream is bounded short: nothing here reads it, it only costs memory. */
+export const taskQueueStreams = { events: { maxLen: 100 } } as const;
+
+/** Options of {@link TaskQueue}. */
+export interface TaskQueueOptions {
+  /** A `queue` connection of RedisConnections (BullMQ needs `maxRetriesPerRequest: null`); the caller closes it. */
+  readonly connection: Redis;
+  /** The stores' key prefix; the queue's keys go under it without its colon. @default "iw:" */
+  readonly keyPrefix?: string;
+  /** How long an add may wait for Redis before it fails with RedisUnavailableError, ms. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
+/** Adds accepted tasks to the cluster's queue; any worker on the same Redis and prefix runs them. */
+export class TaskQueue {
+  readonly #queue: Queue;
+  readonly #timeoutMs: number;
+
+  constructor(options: TaskQueueOptions) {
+    this.#queue = new Queue(taskQueueName, { connection: options.connection, prefix: queuePrefixOf(options.keyPrefix ?? defaultKeyPrefix), streams: taskQueueStreams });
+    this.#timeoutMs = options.timeoutMs ?? defaultCommandTimeoutMs;
+    // The connection's own error listener reports; this one keeps BullMQ's re-emit from being unhandled.
+    this.#queue.on('error', () => undefined);
+  }
+
+  /**
+   * Adds a task's job (once: a second add with the same owner and taskUUID is a no-op). Rejects
+   * with {@link RedisUnavailableError} when Redis does not take it within the timeout; the add
+   * may still land later, which is harmless: a worker runs only tasks whose record is running.
+   */
+  async enqueue(job: TaskJob): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis is unavailable (task enqueue): no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      await Promise.race([this.#queue.add(job.taskType, job, { ...taskJobOptions, jobId: jobIdOf(job.owner, job.taskUUID) }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Jobs waiting for a worker (for health and tests). */
+  async waiting(): Promise<number> {
+    return this.#queue.getWaitingCount();
+  }
+
+  /** Closes the queue (not the connection it was given). */
+  async close(): Promise<void> {
+    await this.#queue.close();
+  }
+}

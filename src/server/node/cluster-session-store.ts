@@ -1,0 +1,255 @@
+// The WebSocket face's SessionStore on the session log: a session resumes on any node, the node
+// that holds its socket pumps its frames on wake-ups (and re-reads busy ones every second), takes
+// over from and is evicted by other nodes by attachment generation, and renews its resume windows.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../internal/clock.js';
+import { Disposer } from '../../internal/disposer.js';
+import { isUnavailable } from '../cluster/errors.js';
+import type { NodeMessage, SessionLog } from '../cluster/session-log.js';
+import type { ServerLimits } from '../limits.js';
+import { errorMessage, type Logger } from '../logger.js';
+import type { ServerFrame } from '../core/server-frame.js';
+import { closeCodes } from '../ws/close-codes.js';
+import { noFlags, type SessionFlags, type SessionSocket } from '../ws/session-record.js';
+import { SessionStoreUnavailable, type Session, type SessionStore } from '../ws/session-store.js';
+import { ClusterSession, type SessionNode } from './cluster-session.js';
+
+/** How often a session with tasks in flight is re-read without a wake-up (a lost one only delays). */
+export const BUSY_POLL_MS = 1_000;
+/** How often the resume windows of attached sessions are renewed (and each is re-read once). */
+export const REFRESH_MS = 30_000;
+
+/** Options of {@link ClusterSessionStore}. */
+export interface ClusterSessionStoreOptions {
+  readonly log: SessionLog;
+  readonly nodeId: string;
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Every task-output frame written to a socket of this node. */
+  readonly written: (session: ClusterSession, frame: ServerFrame) => void;
+}
+
+/** Turns a Redis failure into the face's typed one; anything else is a bug and stays as it is. */
+function unavailable(error: unknown): unknown {
+  return isUnavailable(error) ? new SessionStoreUnavailable(errorMessage(error), { cause: error }) : error;
+}
+
+/** The sessions of every node, as this node's sockets use them. */
+export class ClusterSessionStore implements SessionStore {
+  readonly #options: ClusterSessionStoreOptions;
+  readonly #node: SessionNode;
+  /** Sessions with a socket of this node attached (or attaching). */
+  readonly #attached = new Map<string, ClusterSession>();
+  readonly #timers = new Disposer();
+  readonly #refusals = new Map<string, 'perOwner' | 'total'>();
+
+  constructor(options: ClusterSessionStoreOptions) {
+    this.#options = options;
+    this.#node = { log: options.log, nodeId: options.nodeId, logger: options.logger, written: options.written };
+    this.#timers.every(options.clock, BUSY_POLL_MS, () => this.#pumpWhere((session) => session.busy > 0));
+    this.#timers.every(options.clock, REFRESH_MS, () => this.#refreshAll());
+  }
+
+  get size(): number {
+    return this.#attached.size;
+  }
+
+  /** Held frames live in Redis, counted there (SessionLog.info); this node holds none. */
+  get heldFrames(): number {
+    return 0;
+  }
+
+  get heldBytes(): number {
+    return 0;
+  }
+
+  /** A session of this node's sockets, by UUID. */
+  attachedSession(uuid: string): ClusterSession | undefined {
+    return this.#attached.get(uuid.toLowerCase());
+  }
+
+  async create(owner: string): Promise<Session | undefined> {
+    const result = await this.#options.log.create(owner, randomUUID()).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    if (result.kind === 'full') {
+      this.#refusals.set(owner, result.bound);
+      return undefined;
+    }
+    if (result.kind === 'exists') throw new Error('internal: a new session UUID is taken');
+    return this.#sessionOf(result.session, owner, noFlags);
+  }
+
+  refusal(owner: string): string {
+    const bound = this.#refusals.get(owner);
+    this.#refusals.delete(owner);
+    const { maxHeldSessionsPerKey, maxHeldSessions } = this.#options.limits;
+    if (bound === 'perOwner') return `this API key has ${maxHeldSessionsPerKey} sessions, each with an open connection, and may keep at most ${maxHeldSessionsPerKey} (limits.maxHeldSessionsPerKey); close one first`;
+    return `the cluster keeps at most ${maxHeldSessions} sessions (limits.maxHeldSessions) and every one it could drop has an open connection; try again later`;
+  }
+
+  async find(uuid: string, owner: string): Promise<Session | undefined> {
+    const info = await this.#options.log.info(uuid.toLowerCase()).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    if (info === undefined || info.owner !== owner) return undefined;
+    return this.#sessionOf(uuid.toLowerCase(), owner, info.flagsSetBy === 'enableExtensions' ? info.flags : noFlags);
+  }
+
+  /** The one object of a session on this node: a resume on the node that holds it reuses it. */
+  #sessionOf(uuid: string, owner: string, carried: SessionFlags): ClusterSession {
+    return this.#attached.get(uuid) ?? new ClusterSession(this.#node, uuid, owner, carried);
+  }
+
+  attach(session: Session, socket: SessionSocket, asked: SessionFlags | undefined, ack: number | undefined): void {
+    const entry = this.#entryOf(session);
+    this.#attachLog(entry, socket, asked, ack).then(
+      (attached) => {
+        if (!attached) return;
+        const pending = entry.pendingEnable;
+        entry.pendingEnable = undefined;
+        // The frames wait for the enable: they are numbered (or not) under the flags it set.
+        if (pending === undefined) entry.wake();
+        else this.#sendEnable(entry, pending.flags, pending.ack);
+      },
+      (error: unknown) => {
+        this.#options.logger.warn('session attach failed', { session: entry.uuid, error: errorMessage(error) });
+        socket.evict(closeCodes.internalError, 'session store unavailable');
+      },
+    );
+  }
+
+  /** Attaches a socket of this node's own (a transient session's collector) and waits for the log; rejects when Redis is away. */
+  async attachNow(session: ClusterSession, socket: SessionSocket): Promise<void> {
+    if (!(await this.#attachLog(session, socket, undefined, undefined))) throw new Error('internal: a transient session was lost at attach');
+  }
+
+  /**
+   * Attaches in the log: the socket is the session's at once (a socket of this node attached before
+   * is taken over), frames follow once the log confirmed; false when the socket was evicted instead.
+   */
+  async #attachLog(entry: ClusterSession, socket: SessionSocket, asked: SessionFlags | undefined, ack: number | undefined): Promise<boolean> {
+    const previous = entry.begin(socket, asked);
+    this.#attached.set(entry.uuid, entry);
+    previous?.evict(closeCodes.sessionTakenOver, 'session taken over');
+    const options = { ...(ack === undefined ? {} : { ack }), ...(asked === undefined ? {} : { asked }) };
+    const result = await this.#options.log.attach(entry.uuid, entry.owner, this.#options.nodeId, options);
+    if (!result.found || !result.ownerMatches) {
+      // Expired between the authentication's lookup and now: the client starts a new session.
+      if (entry.end(socket)) this.#attached.delete(entry.uuid);
+      socket.evict(closeCodes.policyViolation, 'session expired');
+      return false;
+    }
+    if (!entry.confirm(socket, result.gen, result.flags, result.acknowledged)) {
+      this.#detachLate(entry, result.gen);
+      if (entry.socket === socket) socket.evict(closeCodes.sessionTakenOver, 'session taken over');
+      return false;
+    }
+    return true;
+  }
+
+  /** An attachment confirmed after its socket left: the log is told, so the session waits for a resume. */
+  #detachLate(entry: ClusterSession, gen: number): void {
+    this.#options.log.detach(entry.uuid, this.#options.nodeId, gen).catch(this.#logFailure('session detach'));
+  }
+
+  detach(session: Session, socket: SessionSocket): void {
+    if (!(session instanceof ClusterSession) || !session.end(socket)) return;
+    if (this.#attached.get(session.uuid) === session) this.#attached.delete(session.uuid);
+    const gen = session.gen;
+    // gen 0: the attach is still in flight; its answer sees the socket gone and detaches then.
+    if (gen === 0) return;
+    // A socket cut inside a write ends here before the pump counted that write: read after it.
+    queueMicrotask(() => {
+      const { written, untaken } = session.leftBehind();
+      const { log, nodeId } = this.#options;
+      // Sent before the detach on the same connection, so Redis runs them first.
+      if (written !== undefined) log.delivered(session.uuid, nodeId, gen, written).catch(this.#logFailure('session delivered'));
+      for (const entry of untaken) log.append(session.uuid, session.owner, entry.frame).catch(this.#logFailure('session re-append'));
+      this.#detachLate(session, gen);
+    });
+  }
+
+  enable(session: Session, flags: SessionFlags, ack: number | undefined): void {
+    const entry = this.#entryOf(session);
+    entry.setFlags(flags);
+    // Before the log confirmed the attachment, the enable waits for it (#sendEnable after confirm).
+    if (entry.gen === 0) {
+      entry.pendingEnable = { flags, ack };
+      return;
+    }
+    this.#sendEnable(entry, flags, ack);
+  }
+
+  #sendEnable(entry: ClusterSession, flags: SessionFlags, ack: number | undefined): void {
+    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, flags, ack).then(() => entry.wake(), this.#logFailure('session enable'));
+  }
+
+  acknowledge(session: Session, seq: number): void {
+    this.#options.log.acknowledge(session.uuid, seq).catch(this.#logFailure('session acknowledge'));
+  }
+
+  writeHeld(session: Session): void {
+    if (session instanceof ClusterSession) session.wake();
+  }
+
+  /** A restart without keepState: the state is the cluster's, not this node's; nothing is dropped. */
+  clear(): void {
+    this.#attached.clear();
+  }
+
+  close(): void {
+    this.#attached.clear();
+    this.#timers.dispose();
+  }
+
+  /** Acts on a message of this node's channel. */
+  onMessage(message: NodeMessage): void {
+    const session = this.#attached.get(message.session);
+    if (session === undefined) return;
+    switch (message.kind) {
+      case 'wake':
+        session.wake();
+        return;
+      case 'evict':
+        if (session.takenOverAt(message.gen)) session.socket?.evict(closeCodes.sessionTakenOver, 'session taken over');
+        return;
+      case 'drop':
+        session.discarded = true;
+        session.socket?.evict(closeCodes.policyViolation, 'held results limit');
+        return;
+      case 'preview':
+        session.deliverPreview(message.frame);
+        return;
+    }
+  }
+
+  /** Pumps every attached session (after the channel reconnected: wake-ups may have been lost). */
+  pumpAll(): void {
+    this.#pumpWhere(() => true);
+  }
+
+  #pumpWhere(predicate: (session: ClusterSession) => boolean): void {
+    for (const session of this.#attached.values()) if (predicate(session)) session.wake();
+  }
+
+  #refreshAll(): void {
+    const { log, nodeId } = this.#options;
+    for (const session of this.#attached.values()) {
+      if (session.gen === 0) continue;
+      log.refresh(session.uuid, nodeId, session.gen).catch(this.#logFailure('session refresh'));
+      session.wake();
+    }
+    log.sweep().catch(this.#logFailure('session sweep'));
+  }
+
+  #entryOf(session: Session): ClusterSession {
+    if (!(session instanceof ClusterSession)) throw new Error('internal: a session this store did not give out');
+    return session;
+  }
+
+  #logFailure(what: string): (error: unknown) => void {
+    return (error) => this.#options.logger.warn(`${what} failed`, { error: errorMessage(error) });
+  }
+}

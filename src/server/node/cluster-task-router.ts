@@ -1,0 +1,310 @@
+// The task core of a cluster node: validates like TaskRouter, admits in Redis (conflicts and the
+// per-key bound across nodes), fixes the seed and queues the task for any worker; answers getResponse
+// and cancel from the shared records. Redis being away is a typed, retryable `serviceUnavailable`.
+import { randomUUID } from 'node:crypto';
+import type { Engine } from '../../engine/index.js';
+import {
+  cutText,
+  errorBounds,
+  isRecord,
+  normalizeImageInference,
+  protocolError,
+  stringifyJson,
+  validateTask,
+  type CancelTask,
+  type ErrorCode,
+  type GetResponseTask,
+  type ProtocolErrorItem,
+  type ResolvedImageInference,
+} from '../../protocol/index.js';
+import { sniffImageFormat } from '../../internal/bytes.js';
+import { isUnavailable } from '../cluster/errors.js';
+import type { RedisImageStore } from '../cluster/image-store.js';
+import type { SessionLog } from '../cluster/session-log.js';
+import { encodeTaskJob, type JobTask, type TaskJob } from '../cluster/task-job.js';
+import type { TaskStore } from '../cluster/task-store.js';
+import type { ServerLimits } from '../limits.js';
+import { errorMessage, type Logger } from '../logger.js';
+import { dataFrame, errorsFrame } from '../core/server-frame.js';
+import type { TaskCore } from '../core/task-core.js';
+import type { TaskContext } from '../core/task-router.js';
+import { randomSeed, type TaskInputs } from '../core/task-runner.js';
+import { ClusterSession } from './cluster-session.js';
+import { responseItems } from './responses.js';
+import type { TaskWatch } from './task-watch.js';
+import type { TransientTargets } from './transient-target.js';
+
+/** Where accepted tasks go: the cluster's queue. */
+export interface JobQueue {
+  enqueue(job: TaskJob): Promise<void>;
+}
+
+/** What the cluster router needs from its node. */
+export interface ClusterRouterDeps {
+  readonly tasks: TaskStore;
+  readonly log: SessionLog;
+  readonly images: RedisImageStore;
+  readonly queue: JobQueue;
+  readonly watch: TaskWatch;
+  readonly transients: TransientTargets;
+  /** Checks model names at admission when the node knows its engine; undefined: the worker does. */
+  readonly engine: Engine | undefined;
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  publicUrl(): string;
+}
+
+/** An accepted task on its way into the queue. */
+interface Admission {
+  readonly task: JobTask;
+  readonly async: boolean;
+  readonly session: ClusterSession;
+  /** Finals expected (an upload answers once). */
+  readonly finals: number;
+  readonly ended?: () => void;
+}
+
+/** Every task of a cluster node. */
+export class ClusterTaskRouter implements TaskCore {
+  readonly #deps: ClusterRouterDeps;
+  /**
+   * Per connection, the admission of its latest task: each task waits for the one before it to be
+   * admitted (not to end), so a getResponse or cancel pipelined behind a task sees it, as in memory.
+   */
+  readonly #admissions = new WeakMap<object, Promise<void>>();
+  #closing = false;
+
+  constructor(deps: ClusterRouterDeps) {
+    this.#deps = deps;
+  }
+
+  /** Waiting work is the queue's, on Redis: this node holds none. */
+  get queued(): number {
+    return 0;
+  }
+
+  setClosing(closing: boolean): void {
+    this.#closing = closing;
+  }
+
+  async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
+    const previous = this.#admissions.get(ctx.connection);
+    let admitted = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (admitted = resolve));
+    this.#admissions.set(ctx.connection, mine);
+    try {
+      if (previous !== undefined) await previous;
+      await this.#handle(entry, index, ctx, inputs, admitted);
+    } finally {
+      admitted();
+      if (this.#admissions.get(ctx.connection) === mine) this.#admissions.delete(ctx.connection);
+    }
+  }
+
+  async #handle(entry: unknown, index: number, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
+    try {
+      const result = validateTask(entry, index);
+      if (!result.ok) {
+        this.#refuse(result.errors, ctx);
+        return;
+      }
+      const task = result.task;
+      switch (task.taskType) {
+        case 'authentication':
+          ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
+          return;
+        case 'ping':
+          ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
+          return;
+        case 'imageInference':
+          await this.#accept(normalizeImageInference(task), ctx, inputs, admitted);
+          return;
+        case 'imageUpload':
+          await this.#accept(task, ctx, undefined, admitted);
+          return;
+        case 'getResponse':
+          await this.#getResponse(task, ctx);
+          return;
+        case 'cancel':
+          await this.#cancel(task, ctx);
+          return;
+        case 'enableExtensions':
+          ctx.reply(errorsFrame([protocolError('webSocketOnly', 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', { parameter: 'taskType', type: 'string', taskType: 'enableExtensions' })]));
+          return;
+      }
+    } catch (error) {
+      this.#failed(error, entry, ctx);
+    }
+  }
+
+  /** A failure on the way: Redis away is `serviceUnavailable` (retryable), anything else `internalServerError`. */
+  #failed(error: unknown, entry: unknown, ctx: TaskContext): void {
+    const fields = isRecord(entry) ? entry : {};
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
+    const context = { taskType: text(fields.taskType), taskUUID: text(fields.taskUUID) };
+    try {
+      if (isUnavailable(error)) {
+        this.#deps.logger.warn('task refused: Redis unavailable', { ...context, error: cutText(errorMessage(error), 200) });
+        ctx.reply(errorsFrame([protocolError('serviceUnavailable', 'the server cannot reach its shared state right now; the task was not accepted, send it again shortly', context)]));
+        return;
+      }
+      this.#deps.logger.error('task handling failed unexpectedly', { ...context, error: cutText(errorMessage(error), 200) });
+      ctx.reply(errorsFrame([protocolError('internalServerError', 'the server failed to handle this task', context)]));
+    } catch (failed) {
+      this.#deps.logger.error('answering a failed task failed too', { task: context.taskUUID, error: cutText(errorMessage(failed), 200) });
+    }
+  }
+
+  #refuse(errors: readonly ProtocolErrorItem[], ctx: TaskContext): void {
+    if (errors[0]?.taskUUID !== undefined) ctx.target.deliver(errorsFrame(errors));
+    else ctx.reply(errorsFrame(errors));
+  }
+
+  #refuseTask(code: ErrorCode, message: string, task: { taskType: string; taskUUID: string }, ctx: TaskContext, parameter?: string): void {
+    const type = parameter === undefined ? undefined : 'string';
+    this.#refuse([protocolError(code, message, { parameter, type, taskType: task.taskType, taskUUID: task.taskUUID })], ctx);
+  }
+
+  /** The checks this node makes alone: shutdown, the model, the connection's bound. */
+  #locallyRefused(task: JobTask, ctx: TaskContext): boolean {
+    const { limits, engine } = this.#deps;
+    if (this.#closing) {
+      this.#refuseTask('serverShuttingDown', 'the server is shutting down and takes no new tasks', task, ctx);
+      return true;
+    }
+    if (task.taskType === 'imageInference' && engine !== undefined && !engine.hasModel(task.model)) {
+      this.#refuseTask('unknownModel', `model ${task.model} is not one this server can run`, task, ctx, 'model');
+      return true;
+    }
+    if (ctx.connection.inFlight >= limits.maxInFlightPerConnection) {
+      this.#refuseTask('tooManyTasksInFlight', `this connection already has ${limits.maxInFlightPerConnection} tasks in flight (limits.maxInFlightPerConnection)`, task, ctx);
+      return true;
+    }
+    return false;
+  }
+
+  /** Accepts a task: a WebSocket session is its target; an HTTP request gets a transient one, read until the task ends. */
+  async #accept(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
+    if (this.#locallyRefused(task, ctx)) return;
+    const prepared = await this.#prepare(task, ctx.owner, inputs);
+    const async = prepared.taskType === 'imageInference' && prepared.deliveryMethod === 'async';
+    const finals = prepared.taskType === 'imageInference' ? prepared.numberResults : 1;
+    if (ctx.target instanceof ClusterSession) {
+      await this.#admit(ctx, { task: prepared, async, session: ctx.target, finals });
+      return;
+    }
+    if (async) {
+      // Nothing of an async task goes to its target after the acknowledgement: no session needed.
+      await this.#admitAsyncDirect(ctx, prepared);
+      return;
+    }
+    await this.#deps.transients.run(ctx, async (session, ended) => {
+      try {
+        return await this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx);
+      } finally {
+        // The request's next task need not wait for this one's end.
+        admitted();
+      }
+    });
+  }
+
+  /**
+   * The task as a worker gets it: its seed fixed (a re-run after a worker crash makes the same
+   * images), and input image bytes a face handed over stored by imageUUID (a job carries no bytes).
+   */
+  async #prepare(task: JobTask, owner: string, inputs: TaskInputs | undefined): Promise<JobTask> {
+    if (task.taskType !== 'imageInference') return task;
+    const fixed: ResolvedImageInference = { ...task, seed: task.seed ?? randomSeed() };
+    const bytes = inputs?.seedImage;
+    const format = bytes === undefined ? undefined : sniffImageFormat(bytes);
+    if (bytes === undefined || format === undefined) return fixed;
+    const uuid = randomUUID();
+    await this.#deps.images.put(uuid, bytes, format, owner);
+    return { ...fixed, seedImage: uuid };
+  }
+
+  /** Admission in Redis, then (async) the acknowledgement in the session's log, then the queue. */
+  async #admit(ctx: TaskContext, admission: Admission, refuseTo: TaskContext = ctx): Promise<boolean> {
+    const { tasks, limits, watch } = this.#deps;
+    const { task, async, session } = admission;
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid });
+    if (admitted.kind === 'conflict') {
+      this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, refuseTo, 'taskUUID');
+      return false;
+    }
+    if (admitted.kind === 'tooManyInFlight') {
+      this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, refuseTo);
+      return false;
+    }
+    try {
+      if (async) await this.#deps.log.append(session.uuid, ctx.owner, dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+      await this.#deps.queue.enqueue(this.#jobOf(ctx, task));
+    } catch (error) {
+      // Accepted but never queued: ended here, so it holds no in-flight place; the caller answers.
+      await tasks.finish(ctx.owner, task.taskUUID, 'error', { errors: stringifyJson([protocolError('serviceUnavailable', 'the task could not be queued', { taskType: task.taskType, taskUUID: task.taskUUID })]) }).catch(() => undefined);
+      throw error;
+    }
+    watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: async ? undefined : session, connection: ctx.connection, remaining: admission.finals, ended: admission.ended });
+    if (async) session.wake();
+    return true;
+  }
+
+  /** An async task over HTTP: admitted without a target, acknowledged straight to the request. */
+  async #admitAsyncDirect(ctx: TaskContext, task: JobTask): Promise<void> {
+    const { tasks, limits, watch } = this.#deps;
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '' });
+    if (admitted.kind !== 'admitted') {
+      const conflict = admitted.kind === 'conflict';
+      const message = conflict ? `taskUUID ${task.taskUUID} is already used by another task` : `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`;
+      this.#refuseTask(conflict ? 'conflictTaskUUID' : 'tooManyTasksInFlight', message, task, ctx, conflict ? 'taskUUID' : undefined);
+      return;
+    }
+    try {
+      await this.#deps.queue.enqueue(this.#jobOf(ctx, task));
+    } catch (error) {
+      await tasks.finish(ctx.owner, task.taskUUID, 'error').catch(() => undefined);
+      throw error;
+    }
+    ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+    watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: undefined, connection: ctx.connection, remaining: 1, ended: undefined });
+  }
+
+  #jobOf(ctx: TaskContext, task: JobTask): TaskJob {
+    return encodeTaskJob({ owner: ctx.owner, task, previews: ctx.previews, storeFinals: ctx.storeFinals !== false, publicUrl: this.#deps.publicUrl() });
+  }
+
+  async #getResponse(task: GetResponseTask, ctx: TaskContext): Promise<void> {
+    const { tasks, log, images, watch } = this.#deps;
+    const stored = await tasks.get(ctx.owner, task.taskUUID);
+    if (stored === undefined) {
+      ctx.reply(errorsFrame([protocolError('taskNotFound', `no task ${task.taskUUID} is known for this API key`, { parameter: 'taskUUID', type: 'string', taskType: 'getResponse', taskUUID: task.taskUUID })]));
+      return;
+    }
+    // Re-attach: a running sync task whose session has no socket (or is gone) follows the asker.
+    const here = ctx.target;
+    if (stored.state === 'running' && !stored.async && here instanceof ClusterSession && stored.target !== here.uuid) {
+      const current = stored.target === '' ? undefined : await log.info(stored.target);
+      if ((current === undefined || current.node === '') && (await tasks.retarget(ctx.owner, task.taskUUID, here.uuid))) watch.retarget(ctx.owner, task.taskUUID, here);
+    }
+    ctx.reply({ kind: 'data', items: await responseItems(stored, images) });
+  }
+
+  /** Cancels a task of `ctx.owner` at once, as a `cancel` task would (its answer goes to `ctx.target`). */
+  cancel(taskUUID: string, ctx: TaskContext): void {
+    this.#cancel({ taskType: 'cancel', taskUUID }, ctx).catch((error: unknown) => this.#failed(error, { taskType: 'cancel', taskUUID }, ctx));
+  }
+
+  async #cancel(task: CancelTask, ctx: TaskContext): Promise<void> {
+    const { tasks, watch } = this.#deps;
+    const stored = await tasks.get(ctx.owner, task.taskUUID);
+    if (stored === undefined) {
+      this.#refuseTask('taskNotFound', `no task ${task.taskUUID} is known for this API key`, task, ctx, 'taskUUID');
+      return;
+    }
+    const reason = protocolError('taskCancelled', 'the task was cancelled', { taskType: stored.taskType, taskUUID: task.taskUUID });
+    // The workers hear it on the cancel channel; the record refuses every later result.
+    const cancelled = await tasks.cancel(ctx.owner, task.taskUUID, { errors: stringifyJson([reason]) });
+    if (cancelled) watch.end(ctx.owner, task.taskUUID);
+    ctx.target.deliver(dataFrame({ taskType: 'cancel', taskUUID: task.taskUUID, cancelled }));
+  }
+}
