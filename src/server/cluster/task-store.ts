@@ -45,6 +45,8 @@ export interface StoredTask {
   /** Target session ('' none: async, or ended). */
   readonly target: string;
   readonly progress: number;
+  /** How many results the task makes (0 when not said at admission). */
+  readonly expected: number;
   /** The errors JSON given at the end, as given. */
   readonly errors: string | undefined;
   /** Results by index, in index order, each the JSON given to emitFinal. */
@@ -106,9 +108,9 @@ export class TaskStore {
    * the retention time), `tooManyInFlight` when the key has maxInFlightPerKey tasks in flight on
    * any node; else a running record, counted in flight until it ends or its lease lapses.
    */
-  async admit(owner: string, taskUUID: string, taskType: string, options: { readonly async: boolean; readonly target: string }): Promise<AdmitResult> {
+  async admit(owner: string, taskUUID: string, taskType: string, options: { readonly async: boolean; readonly target: string; readonly expected?: number }): Promise<AdmitResult> {
     const keys = [this.#task(owner, taskUUID), this.#sessions.keys.inflight(owner)];
-    const reply = list(await guarded('task admit', () => this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs)));
+    const reply = list(await guarded('task admit', () => this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs, options.expected ?? 0)));
     const kind = str(reply[0]);
     if (kind === 'admitted' || kind === 'conflict') return { kind };
     if (kind === 'tooMany') return { kind: 'tooManyInFlight', inFlight: num(reply[1]) };
@@ -182,6 +184,7 @@ export class TaskStore {
       state,
       target: fields.tg ?? '',
       progress: Number(fields.pr ?? 0),
+      expected: Number(fields.n ?? 0),
       errors: fields.er,
       results,
     };

@@ -227,7 +227,7 @@ export class ClusterTaskRouter implements TaskCore {
   async #admit(ctx: TaskContext, admission: Admission, refuseTo: TaskContext = ctx): Promise<boolean> {
     const { tasks, limits, watch } = this.#deps;
     const { task, async, session } = admission;
-    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid });
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid, expected: expectedResults(task) });
     if (admitted.kind === 'conflict') {
       this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, refuseTo, 'taskUUID');
       return false;
@@ -252,7 +252,7 @@ export class ClusterTaskRouter implements TaskCore {
   /** An async task over HTTP: admitted without a target, acknowledged straight to the request. */
   async #admitAsyncDirect(ctx: TaskContext, task: JobTask): Promise<void> {
     const { tasks, limits, watch } = this.#deps;
-    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '' });
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '', expected: expectedResults(task) });
     if (admitted.kind !== 'admitted') {
       const conflict = admitted.kind === 'conflict';
       const message = conflict ? `taskUUID ${task.taskUUID} is already used by another task` : `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`;
@@ -307,4 +307,9 @@ export class ClusterTaskRouter implements TaskCore {
     if (cancelled) watch.end(ctx.owner, task.taskUUID);
     ctx.target.deliver(dataFrame({ taskType: 'cancel', taskUUID: task.taskUUID, cancelled }));
   }
+}
+
+/** How many results a task makes: getResponse answers a task with all of them in as ended. */
+function expectedResults(task: JobTask): number {
+  return task.taskType === 'imageInference' ? task.numberResults : 1;
 }

@@ -48,9 +48,11 @@ export async function responseItems(task: StoredTask, images: RedisImageStore): 
     const result = resultOf(json);
     if (result !== undefined) items.push(await resultItem(task, result, images));
   }
-  if (task.state === 'running') {
+  // Every result in while the worker has yet to end the task (two steps in Redis, one in memory): answered as ended.
+  const complete = task.expected > 0 && task.results.length >= task.expected;
+  if (task.state === 'running' && !complete) {
     items.push({ taskType: task.taskType, taskUUID: task.taskUUID, status: 'processing', progress: task.progress });
-  } else if (task.state !== 'success') {
+  } else if (task.state !== 'success' && task.state !== 'running') {
     const first = firstError(task.errors);
     const error: Record<string, string> = { code: first?.code ?? 'taskCancelled', message: first?.message ?? 'the task was cancelled' };
     if (first?.parameter !== undefined) error.parameter = first.parameter;
