@@ -118,6 +118,20 @@ if ARGV[10] == 'cancelled' then redis.call('PUBLISH', P .. 'cancel', O .. ' ' ..
 return { 1, status, seq }
 `;
 
+/**
+ * withdraw: KEYS task, inflight. Takes back an admission whose job could not be queued: a running
+ * record with no result yet is deleted with its in-flight place. -> 1 | 0 (ended, or has results)
+ */
+export const TASK_WITHDRAW = `${LUA_TASK}
+if redis.call('HGET', KEYS[1], 'st') ~= 'running' then return 0 end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 2) == 'r:' then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], T)
+return 1
+`;
+
 /** retarget: KEYS task; ARGV[10] session. getResponse moves a running sync task's outputs. -> 1 | 0 */
 export const TASK_RETARGET = `${LUA_TASK}
 local h = redis.call('HMGET', KEYS[1], 'st', 'as')

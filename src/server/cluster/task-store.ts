@@ -8,7 +8,7 @@ import { guarded, RedisReplyError } from './errors.js';
 import { encodeFrame } from './frame-codec.js';
 import { appendResult, type AppendResult, type SessionLog } from './session-log.js';
 import { defineScripts, list, num, str, type ScriptArg } from './scripts.js';
-import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_RETARGET } from './task-scripts.js';
+import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
 
 /** The bounds the task store enforces. */
 export type TaskStoreLimits = Pick<ServerLimits, 'maxInFlightPerKey' | 'maxTaskRecords' | 'maxTaskRecordsPerKey'>;
@@ -90,6 +90,7 @@ export class TaskStore {
       finish: { keys: 2, lua: TASK_FINISH },
       retarget: { keys: 1, lua: TASK_RETARGET },
       progress: { keys: 1, lua: TASK_PROGRESS },
+      withdraw: { keys: 2, lua: TASK_WITHDRAW },
     });
   }
 
@@ -113,6 +114,16 @@ export class TaskStore {
     if (kind === 'admitted' || kind === 'conflict') return { kind };
     if (kind === 'tooMany') return { kind: 'tooManyInFlight', inFlight: num(reply[1]) };
     throw new RedisReplyError(`task admit answered ${kind}`);
+  }
+
+  /**
+   * Takes back an admission whose job could not be queued: the running record and its in-flight
+   * place are deleted, so getResponse answers taskNotFound and the same taskUUID can be admitted
+   * again. False (nothing changed) when the task ended or recorded a result: then it did run.
+   */
+  async withdraw(owner: string, taskUUID: string): Promise<boolean> {
+    const keys = [this.#task(owner, taskUUID), this.#sessions.keys.inflight(owner)];
+    return num(await guarded('task withdraw', () => this.#scripts.withdraw.call(...keys, ...this.#args(owner, taskUUID)))) === 1;
   }
 
   /** Renews a running task's lease in the in-flight set (the worker, every lease / 3). */

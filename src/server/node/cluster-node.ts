@@ -4,7 +4,7 @@
 import { createProceduralEngine, type Engine } from '../../engine/index.js';
 import type { ServerBackend } from '../backend.js';
 import { RedisImageStore } from '../cluster/image-store.js';
-import { RedisConnections, type RedisOption } from '../cluster/redis-options.js';
+import { defaultCommandTimeoutMs, RedisConnections, type RedisOption } from '../cluster/redis-options.js';
 import { SessionLog } from '../cluster/session-log.js';
 import { TaskQueue } from '../cluster/task-queue.js';
 import { TaskStore } from '../cluster/task-store.js';
@@ -61,6 +61,8 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       clear: () => sessions.clear(),
       abortAll: () => undefined,
       close: async () => {
+        // Admissions under way are queued (or taken back) before the connections they need close.
+        await router.drain(defaultCommandTimeoutMs);
         watch.close();
         sessions.close();
         unlisten();
