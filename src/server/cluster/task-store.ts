@@ -8,7 +8,7 @@ import { guarded, RedisReplyError } from './errors.js';
 import { encodeFrame } from './frame-codec.js';
 import { appendResult, type AppendResult, type SessionLog } from './session-log.js';
 import { defineScripts, list, num, str, type ScriptArg } from './scripts.js';
-import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
+import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_LAPSED, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
 
 /** The bounds the task store enforces. */
 export type TaskStoreLimits = Pick<ServerLimits, 'maxInFlightPerKey' | 'maxTaskRecords' | 'maxTaskRecordsPerKey'>;
@@ -91,6 +91,7 @@ export class TaskStore {
       retarget: { keys: 1, lua: TASK_RETARGET },
       progress: { keys: 1, lua: TASK_PROGRESS },
       withdraw: { keys: 2, lua: TASK_WITHDRAW },
+      lapsed: { keys: 0, lua: TASK_LAPSED },
     });
   }
 
@@ -196,6 +197,18 @@ export class TaskStore {
       errors: fields.er,
       results,
     };
+  }
+
+  /**
+   * Running tasks of any owner whose lease lapsed (at most `limit`): nothing renewed them for a
+   * lease, so each is only waiting in the queue, or orphaned (its job never added, or given up).
+   * Each comes back at most once per lease.
+   */
+  async lapsed(limit: number): Promise<{ readonly owner: string; readonly taskUUID: string }[]> {
+    const reply = list(await guarded('task lapsed', () => this.#scripts.lapsed.call(...this.#sessions.bounds, '', '', limit, this.leaseMs)));
+    const out: { owner: string; taskUUID: string }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push({ owner: str(reply[i]), taskUUID: str(reply[i + 1]) });
+    return out;
   }
 
   /** Tasks of `owner` in flight across the cluster (leases not lapsed). */

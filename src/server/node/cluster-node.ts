@@ -15,6 +15,7 @@ import { ClusterSessionStore } from './cluster-session-store.js';
 import { ClusterTaskRouter } from './cluster-task-router.js';
 import { startLocalWorker } from './local-worker.js';
 import { listenOnNodeChannel } from './node-channel.js';
+import { sweepOrphans } from './orphan-sweep.js';
 import { TaskWatch } from './task-watch.js';
 import { TransientTargets } from './transient-target.js';
 
@@ -53,8 +54,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       sweep: () => {
         if (sweeping) return;
         sweeping = true;
-        images
-          .sweep()
+        Promise.all([images.sweep(), sweepOrphans(tasks, queue, logger)])
           .catch((error: unknown) => logger.warn('cluster sweep failed', { error: errorMessage(error) }))
           .finally(() => (sweeping = false));
       },
