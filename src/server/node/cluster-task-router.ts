@@ -73,7 +73,7 @@ export class ClusterTaskRouter implements TaskCore {
    */
   readonly #admissions = new WeakMap<object, Promise<void>>();
   /** Admissions between TaskStore.admit and the queue: the node's connections stay open until they settle. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new Set<Promise<void>>();
   #closing = false;
 
   constructor(deps: ClusterRouterDeps) {
@@ -106,14 +106,18 @@ export class ClusterTaskRouter implements TaskCore {
     }
   }
 
-  /** Runs one admission counted in {@link drain}. */
-  async #tracked<T>(admission: Promise<T>): Promise<T> {
-    this.#inFlight.add(admission);
-    try {
-      return await admission;
-    } finally {
-      this.#inFlight.delete(admission);
-    }
+  /**
+   * Counts an admission in {@link drain} from the moment it passed the closing check: the returned
+   * function (idempotent) ends it once the task is queued, taken back or refused.
+   */
+  #hold(): () => void {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.#inFlight.add(held);
+    return () => {
+      this.#inFlight.delete(held);
+      release();
+    };
   }
 
   async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
@@ -215,23 +219,34 @@ export class ClusterTaskRouter implements TaskCore {
   /** Accepts a task: a WebSocket session is its target; an HTTP request gets a transient one, read until the task ends. */
   async #accept(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
     if (this.#locallyRefused(task, ctx)) return;
+    const release = this.#hold();
+    try {
+      await this.#acceptHeld(task, ctx, inputs, admitted, release);
+    } finally {
+      release();
+    }
+  }
+
+  /** The rest of {@link #accept}, counted in the drain; `release` ends that count once admitted. */
+  async #acceptHeld(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void, release: () => void): Promise<void> {
     const prepared = await this.#prepare(task, ctx.owner, inputs);
     const async = prepared.taskType === 'imageInference' && prepared.deliveryMethod === 'async';
     const finals = prepared.taskType === 'imageInference' ? prepared.numberResults : 1;
     if (ctx.target instanceof ClusterSession) {
-      await this.#tracked(this.#admit(ctx, { task: prepared, async, session: ctx.target, finals }));
+      await this.#admit(ctx, { task: prepared, async, session: ctx.target, finals });
       return;
     }
     if (async) {
       // Nothing of an async task goes to its target after the acknowledgement: no session needed.
-      await this.#tracked(this.#admitAsyncDirect(ctx, prepared));
+      await this.#admitAsyncDirect(ctx, prepared);
       return;
     }
     await this.#deps.transients.run(ctx, async (session, ended) => {
       try {
-        return await this.#tracked(this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx));
+        return await this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx);
       } finally {
-        // The request's next task need not wait for this one's end.
+        // The request's next task (and a closing node) need not wait for this one's end.
+        release();
         admitted();
       }
     });
