@@ -60,6 +60,24 @@ describe.runIf(redisAvailable())('SessionLog on Redis', () => {
     await expectEveryKeyExpires(a, prefix);
   });
 
+  it('keeps a 64-bit seed exact through append and read (text and image frames)', async () => {
+    const [one] = logs();
+    const created = await one.create('owner');
+    if (created.kind !== 'created') throw new Error(created.kind);
+    const s = created.session;
+    const seed = 9223372036854775806n;
+    const item = { taskType: 'imageInference', taskUUID: 't', imageUUID: 'u', seed };
+    const frames: ServerFrame[] = [
+      { kind: 'data', items: [item] },
+      { kind: 'image', item, field: 'imageBase64Data', mediaType: 'image/png', image: Buffer.alloc(8, 1) },
+    ];
+    for (const frame of frames) await one.append(s, 'owner', frame);
+    const read = await one.read(s, 0, 10);
+    const seeds = read.map((entry) => (entry.frame.kind === 'image' ? entry.frame.item.seed : entry.frame.kind === 'data' ? entry.frame.items[0]?.seed : undefined));
+    // Read back through a double, the seed would be 9223372036854775808.
+    expect(seeds).toEqual([seed, seed]);
+  });
+
   it('hands a session to another node: previous node, new generation, the old detach a no-op', async () => {
     const [one, two, prefix] = logs();
     const created = await one.create('owner');

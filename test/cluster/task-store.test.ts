@@ -35,8 +35,15 @@ describe.runIf(redisAvailable())('TaskStore on Redis', () => {
     return { one: new TaskStore({ redis: a, sessions: log, limits, retentionMs }), two: new TaskStore({ redis: b, sessions: logB, limits, retentionMs }), log, prefix: keyPrefix };
   }
 
-  /** Running tasks are the keys allowed to have no TTL. */
-  const running = (store: TaskStore) => async (key: string) => key.includes(':t:{') && (await store.get(key.split('{')[1]?.split(':')[0] ?? '', key.split(':').at(-1)?.replace('}', '') ?? ''))?.state === 'running';
+  /** Running tasks (their records, and their index while it holds only running ones) are the keys allowed to have no TTL. */
+  const running = (store: TaskStore) => async (key: string) => {
+    if (key.endsWith(':tr')) {
+      const members = await a.zrange(key, '0', '-1');
+      const states = await Promise.all(members.map(async (m) => (await store.get(m.split(' ')[0] ?? '', m.split(' ')[1] ?? ''))?.state));
+      return states.every((state) => state === 'running');
+    }
+    return key.includes(':t:{') && (await store.get(key.split('{')[1]?.split(':')[0] ?? '', key.split(':').at(-1)?.replace('}', '') ?? ''))?.state === 'running';
+  };
 
   it('refuses a taskUUID the key already used, from any node, and the per-key bound across connections', async () => {
     const { one, two, prefix } = stores({ ...taskLimits, maxInFlightPerKey: 3 });

@@ -1,6 +1,6 @@
 // A ServerFrame as the fields of one session stream entry and back: `h`, the frame's JSON without
 // its image, and `b`, the image bytes as they are (binary-safe, never base64 in Redis).
-import { parseJson, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import { parseJsonWithin, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import { heldSize, taskOf, type ServerFrame } from '../core/server-frame.js';
 import { RedisReplyError } from './errors.js';
 
@@ -36,9 +36,19 @@ export function encodeFrame(frame: ServerFrame): EncodedFrame {
   }
 }
 
-/** The frame of stream fields written by {@link encodeFrame}; RedisReplyError for anything else. */
+/**
+ * Nesting a held frame may have. The store wrote it, so it bounds nothing hostile; the value count
+ * is bounded by the text's length anyway.
+ */
+const heldFrameDepth = 64;
+
+/**
+ * The frame of stream fields written by {@link encodeFrame}; RedisReplyError for anything else.
+ * Integers beyond 2^53 - 1 (a seed of up to 64 bits) come back as the exact bigints encodeFrame
+ * wrote, as the protocol's frame parser reads them.
+ */
 export function decodeFrame(h: string, b: Buffer | undefined): ServerFrame {
-  const parsed = parseJson(h);
+  const parsed = parseJsonWithin(h, { maxDepth: heldFrameDepth, maxValues: h.length + 1 });
   if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null) throw new RedisReplyError('a held frame is not the JSON the store writes');
   const head = parsed.value as Partial<Record<string, unknown>>;
   switch (head.k) {

@@ -3,7 +3,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defaultKeyPrefix } from './keys.js';
-import { RedisUnavailableError } from './errors.js';
+import { guarded, RedisUnavailableError } from './errors.js';
 import { defaultCommandTimeoutMs } from './redis-options.js';
 import { jobIdOf, type TaskJob } from './task-job.js';
 
@@ -66,6 +66,11 @@ export class TaskQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Whether the queue holds the job of a task (waiting, delayed or running): false once it ended or was given up. */
+  async hasJob(owner: string, taskUUID: string): Promise<boolean> {
+    return (await guarded('task job lookup', () => this.#queue.getJob(jobIdOf(owner, taskUUID)))) !== undefined;
   }
 
   /** Jobs waiting for a worker (for health and tests). */

@@ -6,7 +6,9 @@ import { LUA_SESSION } from './session-scripts.js';
  * Task helpers, after {@link LUA_SESSION} (the task scripts append to sessions, so they take the
  * session bounds as ARGV[2..7]). Task HASH fields: o owner, u taskUUID, st state, tt taskType,
  * as async '0'/'1', tg target session ('' none), pr progress, er errors JSON, ct/ft created and
- * finished (ms), r:<index> a result's JSON. Store `td` counts finished records by owner: ordered
+ * finished (ms), r:<index> a result's JSON. ZSET `tr` indexes running tasks across owners (member
+ * '<owner> <taskUUID>', score its lease expiry) for the sweeper of orphans; it is empty, so gone,
+ * when nothing runs. Store `td` counts finished records by owner: ordered
  * okey(O,'done') (taskUUID -> finish time) and the expiry index `td:exp`.
  *
  * Every task script's ARGV[8] is the owner, [9] the taskUUID (lower case).
@@ -55,6 +57,7 @@ redis.call('HSET', KEYS[1], 'o', O, 'u', T, 'st', 'running', 'tt', ARGV[10], 'as
 local lease = tonumber(ARGV[14])
 redis.call('ZADD', KEYS[2], now + lease, T)
 if redis.call('PTTL', KEYS[2]) < lease then redis.call('PEXPIRE', KEYS[2], lease) end
+redis.call('ZADD', P .. 'tr', now + lease, O .. ' ' .. T)
 return { 'admitted' }
 `;
 
@@ -62,8 +65,10 @@ return { 'admitted' }
 export const TASK_RENEW = `${LUA_TASK}
 if redis.call('HGET', KEYS[1], 'st') ~= 'running' then return 0 end
 local lease = tonumber(ARGV[10])
-redis.call('ZADD', KEYS[2], now_ms() + lease, T)
+local now = now_ms()
+redis.call('ZADD', KEYS[2], now + lease, T)
 if redis.call('PTTL', KEYS[2]) < lease then redis.call('PEXPIRE', KEYS[2], lease) end
+redis.call('ZADD', P .. 'tr', now + lease, O .. ' ' .. T)
 return 1
 `;
 
@@ -104,6 +109,7 @@ redis.call('HSET', KEYS[1], 'st', ARGV[10], 'ft', now, 'tg', '')
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'er', ARGV[11]) end
 redis.call('PEXPIRE', KEYS[1], retention)
 redis.call('ZREM', KEYS[2], T)
+redis.call('ZREM', P .. 'tr', O .. ' ' .. T)
 t_expire(now, 64)
 if redis.call('ZADD', okey(O, 'done'), now, T) == 1 then account('td', O, 1) end
 redis.call('ZADD', P .. 'td:exp', now + retention, O .. ' ' .. T)
@@ -116,6 +122,43 @@ keep_keys(retention, { okey(O, 'done') })
 keep_store('td', retention)
 if ARGV[10] == 'cancelled' then redis.call('PUBLISH', P .. 'cancel', O .. ' ' .. T) end
 return { 1, status, seq }
+`;
+
+/**
+ * withdraw: KEYS task, inflight. Takes back an admission whose job could not be queued: a running
+ * record with no result yet is deleted with its in-flight place. -> 1 | 0 (ended, or has results)
+ */
+export const TASK_WITHDRAW = `${LUA_TASK}
+if redis.call('HGET', KEYS[1], 'st') ~= 'running' then return 0 end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 2) == 'r:' then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], T)
+redis.call('ZREM', P .. 'tr', O .. ' ' .. T)
+return 1
+`;
+
+/**
+ * lapsed: no KEYS; ARGV[10] limit, [11] lease ms. Running tasks whose lease lapsed (no node or
+ * worker renewed it), at most 'limit'; each is pushed a lease ahead, so concurrent sweepers and the
+ * next sweep do not look at it again at once. Entries of records no longer running are dropped.
+ * -> { owner, taskUUID, ... }
+ */
+export const TASK_LAPSED = `${LUA_TASK}
+local now = now_ms()
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'tr', '-inf', now, 'LIMIT', 0, tonumber(ARGV[10]))) do
+  local o, t = split2(m)
+  if redis.call('HGET', tkey(o, t), 'st') == 'running' then
+    redis.call('ZADD', P .. 'tr', now + tonumber(ARGV[11]), m)
+    out[#out + 1] = o
+    out[#out + 1] = t
+  else
+    redis.call('ZREM', P .. 'tr', m)
+  end
+end
+return out
 `;
 
 /** retarget: KEYS task; ARGV[10] session. getResponse moves a running sync task's outputs. -> 1 | 0 */

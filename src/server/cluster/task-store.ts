@@ -8,7 +8,7 @@ import { guarded, RedisReplyError } from './errors.js';
 import { encodeFrame } from './frame-codec.js';
 import { appendResult, type AppendResult, type SessionLog } from './session-log.js';
 import { defineScripts, list, num, str, type ScriptArg } from './scripts.js';
-import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_RETARGET } from './task-scripts.js';
+import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_LAPSED, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
 
 /** The bounds the task store enforces. */
 export type TaskStoreLimits = Pick<ServerLimits, 'maxInFlightPerKey' | 'maxTaskRecords' | 'maxTaskRecordsPerKey'>;
@@ -92,6 +92,8 @@ export class TaskStore {
       finish: { keys: 2, lua: TASK_FINISH },
       retarget: { keys: 1, lua: TASK_RETARGET },
       progress: { keys: 1, lua: TASK_PROGRESS },
+      withdraw: { keys: 2, lua: TASK_WITHDRAW },
+      lapsed: { keys: 0, lua: TASK_LAPSED },
     });
   }
 
@@ -115,6 +117,16 @@ export class TaskStore {
     if (kind === 'admitted' || kind === 'conflict') return { kind };
     if (kind === 'tooMany') return { kind: 'tooManyInFlight', inFlight: num(reply[1]) };
     throw new RedisReplyError(`task admit answered ${kind}`);
+  }
+
+  /**
+   * Takes back an admission whose job could not be queued: the running record and its in-flight
+   * place are deleted, so getResponse answers taskNotFound and the same taskUUID can be admitted
+   * again. False (nothing changed) when the task ended or recorded a result: then it did run.
+   */
+  async withdraw(owner: string, taskUUID: string): Promise<boolean> {
+    const keys = [this.#task(owner, taskUUID), this.#sessions.keys.inflight(owner)];
+    return num(await guarded('task withdraw', () => this.#scripts.withdraw.call(...keys, ...this.#args(owner, taskUUID)))) === 1;
   }
 
   /** Renews a running task's lease in the in-flight set (the worker, every lease / 3). */
@@ -188,6 +200,18 @@ export class TaskStore {
       errors: fields.er,
       results,
     };
+  }
+
+  /**
+   * Running tasks of any owner whose lease lapsed (at most `limit`): nothing renewed them for a
+   * lease, so each is only waiting in the queue, or orphaned (its job never added, or given up).
+   * Each comes back at most once per lease.
+   */
+  async lapsed(limit: number): Promise<{ readonly owner: string; readonly taskUUID: string }[]> {
+    const reply = list(await guarded('task lapsed', () => this.#scripts.lapsed.call(...this.#sessions.bounds, '', '', limit, this.leaseMs)));
+    const out: { owner: string; taskUUID: string }[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push({ owner: str(reply[i]), taskUUID: str(reply[i + 1]) });
+    return out;
   }
 
   /** Tasks of `owner` in flight across the cluster (leases not lapsed). */

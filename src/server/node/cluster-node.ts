@@ -4,7 +4,7 @@
 import { createProceduralEngine, type Engine } from '../../engine/index.js';
 import type { ServerBackend } from '../backend.js';
 import { RedisImageStore } from '../cluster/image-store.js';
-import { RedisConnections, type RedisOption } from '../cluster/redis-options.js';
+import { defaultCommandTimeoutMs, RedisConnections, type RedisOption } from '../cluster/redis-options.js';
 import { SessionLog } from '../cluster/session-log.js';
 import { TaskQueue } from '../cluster/task-queue.js';
 import { TaskStore } from '../cluster/task-store.js';
@@ -15,6 +15,7 @@ import { ClusterSessionStore } from './cluster-session-store.js';
 import { ClusterTaskRouter } from './cluster-task-router.js';
 import { startLocalWorker } from './local-worker.js';
 import { listenOnNodeChannel } from './node-channel.js';
+import { sweepOrphans } from './orphan-sweep.js';
 import { TaskWatch } from './task-watch.js';
 import { TransientTargets } from './transient-target.js';
 
@@ -53,14 +54,15 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       sweep: () => {
         if (sweeping) return;
         sweeping = true;
-        images
-          .sweep()
+        Promise.all([images.sweep(), sweepOrphans(tasks, queue, logger)])
           .catch((error: unknown) => logger.warn('cluster sweep failed', { error: errorMessage(error) }))
           .finally(() => (sweeping = false));
       },
       clear: () => sessions.clear(),
       abortAll: () => undefined,
       close: async () => {
+        // Admissions under way are queued (or taken back) before the connections they need close.
+        await router.drain(defaultCommandTimeoutMs);
         watch.close();
         sessions.close();
         unlisten();

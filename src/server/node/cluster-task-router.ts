@@ -72,6 +72,8 @@ export class ClusterTaskRouter implements TaskCore {
    * admitted (not to end), so a getResponse or cancel pipelined behind a task sees it, as in memory.
    */
   readonly #admissions = new WeakMap<object, Promise<void>>();
+  /** Admissions between TaskStore.admit and the queue: the node's connections stay open until they settle. */
+  readonly #inFlight = new Set<Promise<void>>();
   #closing = false;
 
   constructor(deps: ClusterRouterDeps) {
@@ -85,6 +87,37 @@ export class ClusterTaskRouter implements TaskCore {
 
   setClosing(closing: boolean): void {
     this.#closing = closing;
+  }
+
+  /**
+   * Stops admitting and waits (at most `timeoutMs`) for the admissions already under way to be
+   * queued or taken back, so a node that closes its Redis connections next never leaves a running
+   * record without a job.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      await Promise.race([Promise.allSettled([...this.#inFlight]), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Counts an admission in {@link drain} from the moment it passed the closing check: the returned
+   * function (idempotent) ends it once the task is queued, taken back or refused.
+   */
+  #hold(): () => void {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.#inFlight.add(held);
+    return () => {
+      this.#inFlight.delete(held);
+      release();
+    };
   }
 
   async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
@@ -186,6 +219,16 @@ export class ClusterTaskRouter implements TaskCore {
   /** Accepts a task: a WebSocket session is its target; an HTTP request gets a transient one, read until the task ends. */
   async #accept(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
     if (this.#locallyRefused(task, ctx)) return;
+    const release = this.#hold();
+    try {
+      await this.#acceptHeld(task, ctx, inputs, admitted, release);
+    } finally {
+      release();
+    }
+  }
+
+  /** The rest of {@link #accept}, counted in the drain; `release` ends that count once admitted. */
+  async #acceptHeld(task: JobTask, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void, release: () => void): Promise<void> {
     const prepared = await this.#prepare(task, ctx.owner, inputs);
     const async = prepared.taskType === 'imageInference' && prepared.deliveryMethod === 'async';
     const finals = prepared.taskType === 'imageInference' ? prepared.numberResults : 1;
@@ -202,7 +245,8 @@ export class ClusterTaskRouter implements TaskCore {
       try {
         return await this.#admit({ ...ctx, target: session }, { task: prepared, async, session, finals, ended }, ctx);
       } finally {
-        // The request's next task need not wait for this one's end.
+        // The request's next task (and a closing node) need not wait for this one's end.
+        release();
         admitted();
       }
     });
@@ -236,14 +280,9 @@ export class ClusterTaskRouter implements TaskCore {
       this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, refuseTo);
       return false;
     }
-    try {
-      if (async) await this.#deps.log.append(session.uuid, ctx.owner, dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-      await this.#deps.queue.enqueue(this.#jobOf(ctx, task));
-    } catch (error) {
-      // Accepted but never queued: ended here, so it holds no in-flight place; the caller answers.
-      await tasks.finish(ctx.owner, task.taskUUID, 'error', { errors: stringifyJson([protocolError('serviceUnavailable', 'the task could not be queued', { taskType: task.taskType, taskUUID: task.taskUUID })]) }).catch(() => undefined);
-      throw error;
-    }
+    // Queued before the acknowledgement: a client never hears `processing` of a task taken back.
+    await this.#enqueueOrTakeBack(ctx, task);
+    if (async) await this.#deps.log.append(session.uuid, ctx.owner, dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
     watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: async ? undefined : session, connection: ctx.connection, remaining: admission.finals, ended: admission.ended });
     if (async) session.wake();
     return true;
@@ -259,14 +298,34 @@ export class ClusterTaskRouter implements TaskCore {
       this.#refuseTask(conflict ? 'conflictTaskUUID' : 'tooManyTasksInFlight', message, task, ctx, conflict ? 'taskUUID' : undefined);
       return;
     }
+    await this.#enqueueOrTakeBack(ctx, task);
+    ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
+    watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: undefined, connection: ctx.connection, remaining: 1, ended: undefined });
+  }
+
+  /**
+   * Queues an admitted task. When the queue fails, the admission is taken back (record and
+   * in-flight place deleted) and the failure rethrown, so the client's `serviceUnavailable` means
+   * what it says: not accepted, getResponse answers taskNotFound, and the same taskUUID can be sent
+   * again. Ending the record with an error instead would make that resend a conflictTaskUUID.
+   * Nothing is lost: a result recorded meanwhile (the add landed after its timeout and a worker ran
+   * it) keeps the record, and the task counts as accepted. When Redis cannot even take the
+   * admission back, the node's sweeper ends the job-less record once its lease lapses.
+   */
+  async #enqueueOrTakeBack(ctx: TaskContext, task: JobTask): Promise<void> {
     try {
       await this.#deps.queue.enqueue(this.#jobOf(ctx, task));
     } catch (error) {
-      await tasks.finish(ctx.owner, task.taskUUID, 'error').catch(() => undefined);
-      throw error;
+      let withdrawn: boolean;
+      try {
+        withdrawn = await this.#deps.tasks.withdraw(ctx.owner, task.taskUUID);
+      } catch (failed) {
+        this.#deps.logger.warn('an admission could not be taken back; the sweeper ends it', { task: task.taskUUID, error: cutText(errorMessage(failed), 200) });
+        throw error;
+      }
+      if (withdrawn) throw error;
+      this.#deps.logger.warn('a task whose queueing failed has results already: kept as accepted', { task: task.taskUUID });
     }
-    ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
-    watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: undefined, connection: ctx.connection, remaining: 1, ended: undefined });
   }
 
   #jobOf(ctx: TaskContext, task: JobTask): TaskJob {
