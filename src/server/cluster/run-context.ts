@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { WebhookSender } from '../outbound/webhooks.js';
 import type { ServerFrame } from '../core/server-frame.js';
-import { TaskAbort, type TaskRecord } from '../core/task-registry.js';
+import { newTaskRecord, TaskAbort, type TaskRecord } from '../core/task-registry.js';
 import type { TaskOutputs } from '../core/task-runner.js';
 import type { RedisImageStore } from './image-store.js';
 import type { ClusterKeys } from './keys.js';
@@ -32,25 +32,7 @@ export interface RunContextDeps {
 
 /** A new local record of a running task (the runner reads and updates it; Redis keeps the real one). */
 function localRecord(owner: string, taskUUID: string, taskType: string, async: boolean): TaskRecord {
-  return {
-    owner,
-    taskUUID,
-    taskType,
-    async,
-    controller: new AbortController(),
-    onCancel: undefined,
-    state: 'running',
-    target: undefined,
-    results: [],
-    errors: undefined,
-    progress: 0,
-    expiresAt: Number.POSITIVE_INFINITY,
-    shareAccount: undefined,
-    sharePrev: undefined,
-    shareNext: undefined,
-    sharePinned: false,
-    shareAmount: 0,
-  };
+  return newTaskRecord(owner, taskUUID, taskType, async, undefined);
 }
 
 /** The input images a task names by imageUUID (the worker reads them from Redis before it runs). */

@@ -136,25 +136,7 @@ export class MemoryTaskRegistry implements TaskRegistry {
   create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
     const key = keyOf(owner, taskUUID);
     if (this.#kept(key) !== undefined) return undefined;
-    const record: TaskRecord = {
-      owner,
-      taskUUID,
-      taskType,
-      async: options.async,
-      controller: new AbortController(),
-      onCancel: undefined,
-      state: 'running',
-      target: options.async ? undefined : options.target,
-      results: [],
-      errors: undefined,
-      progress: 0,
-      expiresAt: Number.POSITIVE_INFINITY,
-      shareAccount: undefined,
-      sharePrev: undefined,
-      shareNext: undefined,
-      sharePinned: false,
-      shareAmount: 0,
-    };
+    const record = newTaskRecord(owner, taskUUID, taskType, options.async, options.async ? undefined : options.target);
     this.#tasks.set(key, record);
     this.#running++;
     this.#runningByOwner.set(owner, this.runningFor(owner) + 1);
@@ -258,4 +240,27 @@ export class MemoryTaskRegistry implements TaskRegistry {
     if (this.#tasks.get(key) === record) this.#tasks.delete(key);
     this.#finished.delete(record);
   }
+}
+
+/** A running task's record as the runner reads and updates it: no results yet, not in any share. */
+export function newTaskRecord(owner: string, taskUUID: string, taskType: string, async: boolean, target: OutputTarget | undefined): TaskRecord {
+  return {
+    owner,
+    taskUUID,
+    taskType,
+    async,
+    controller: new AbortController(),
+    onCancel: undefined,
+    state: 'running',
+    target,
+    results: [],
+    errors: undefined,
+    progress: 0,
+    expiresAt: Number.POSITIVE_INFINITY,
+    shareAccount: undefined,
+    sharePrev: undefined,
+    shareNext: undefined,
+    sharePinned: false,
+    shareAmount: 0,
+  };
 }
