@@ -115,6 +115,20 @@ describe.runIf(redisAvailable())('image stores on Redis', () => {
     await expectEveryKeyExpires(redis, keyPrefix, (key) => publishedKeys.has(key) || /(ip:(amt|tot|exp)|:pub)$/.test(key));
   });
 
+  it('evicts in the order of arrival even when many arrive within one millisecond', async () => {
+    const keyPrefix = fresh();
+    const images = new RedisImageStore({ redis, limits: { maxStoredImageBytes: 1_000, maxStoredImageBytesPerKey: 300 }, keyPrefix });
+    const drafts = new RedisImagineStore({ redis, limits: { maxPublished: 10, maxUnpublished: 100, maxUnpublishedPerKey: 3 }, keyPrefix });
+    // Sent together, so Redis runs them back to back, mostly within the same millisecond.
+    const uuids = Array.from({ length: 40 }, (_, index) => `burst-${index}`);
+    await Promise.all(uuids.map((uuid) => images.put(uuid, Buffer.alloc(100), 'PNG', 'A')));
+    const ids = await Promise.all(Array.from({ length: 40 }, () => drafts.add({ owner: 'A', name: 'x', bytes: Buffer.from([1]), width: 1, height: 1, createdAt: new Date() })));
+    const kept = await Promise.all(uuids.map(async (uuid) => (await images.get(uuid)) !== undefined));
+    expect(kept).toEqual(uuids.map((_, index) => index >= 37));
+    const keptDrafts = await Promise.all(ids.map(async (id) => (await drafts.get(id, 'A')) !== undefined));
+    expect(keptDrafts).toEqual(ids.map((_, index) => index >= 37));
+  });
+
   it('imagine: a published lifetime gives published images a TTL', async () => {
     const keyPrefix = fresh();
     const store = new RedisImagineStore({ redis, limits: { maxPublished: 3, maxUnpublished: 4, publishedLifetimeMs: 60_000 }, keyPrefix });

@@ -50,7 +50,7 @@ i_delete(u)
 local size = #ARGV[6]
 redis.call('HSET', KEYS[1], 'f', ARGV[5], 'o', o, 'd', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], RETENTION)
-redis.call('ZADD', okey(o, 'img'), now, u)
+redis.call('ZADD', okey(o, 'img'), order_after(okey(o, 'img'), now), u)
 redis.call('HSET', okey(o, 'imgsz'), u, size)
 account('ib', o, size)
 redis.call('ZADD', P .. 'ib:exp', now + RETENTION, o .. ' ' .. u)
@@ -71,7 +71,7 @@ local o = redis.call('HGET', KEYS[1], 'o')
 if not o then return 0 end
 local now = now_ms()
 redis.call('PEXPIRE', KEYS[1], RETENTION)
-redis.call('ZADD', okey(o, 'img'), 'XX', now, ARGV[3])
+redis.call('ZADD', okey(o, 'img'), 'XX', order_after(okey(o, 'img'), now), ARGV[3])
 redis.call('ZADD', P .. 'ib:exp', 'XX', now + RETENTION, o .. ' ' .. ARGV[3])
 i_keep(o)
 return 1

@@ -58,7 +58,7 @@ local now = now_ms()
 m_expire(now, 64)
 redis.call('HSET', KEYS[1], 'o', o, 'name', ARGV[6], 'w', ARGV[7], 'h', ARGV[8], 'c', ARGV[9], 'p', '0', 'x', '', 'd', ARGV[10])
 redis.call('PEXPIRE', KEYS[1], DRAFT_LIFE)
-if redis.call('ZADD', okey(o, 'drafts'), now, i) == 1 then account('id', o, 1) end
+if redis.call('ZADD', okey(o, 'drafts'), order_after(okey(o, 'drafts'), now), i) == 1 then account('id', o, 1) end
 redis.call('ZADD', P .. 'id:exp', now + DRAFT_LIFE, o .. ' ' .. i)
 local evicted = 0
 for _ = 1, 100000 do
@@ -89,7 +89,7 @@ if PUB_LIFE > 0 then until_ = now + PUB_LIFE end
 redis.call('HSET', KEYS[1], 'p', '1', 'x', until_)
 if PUB_LIFE > 0 then redis.call('PEXPIRE', KEYS[1], PUB_LIFE) else redis.call('PERSIST', KEYS[1]) end
 m_forget(o, i, false)
-if redis.call('ZADD', okey(o, 'pub'), now, i) == 1 then account('ip', o, 1) end
+if redis.call('ZADD', okey(o, 'pub'), order_after(okey(o, 'pub'), now), i) == 1 then account('ip', o, 1) end
 if PUB_LIFE > 0 then redis.call('ZADD', P .. 'ip:exp', now + PUB_LIFE, o .. ' ' .. i) end
 m_keep(o)
 return { 'ok', tostring(until_) }

@@ -16,6 +16,13 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function okey(o, name) return P .. 'k:{' .. o .. '}:' .. name end
+-- The score that puts a member last in an ordered ZSET: now, or just after the newest member when
+-- that one is as new (many adds in one millisecond would otherwise order by member, not by age).
+local function order_after(key, now)
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2]
+  if newest and tonumber(newest) >= now then return tonumber(newest) + 1 / 1024 end
+  return now
+end
 local function split2(m)
   local at = string.find(m, ' ', 1, true)
   return string.sub(m, 1, at - 1), string.sub(m, at + 1)

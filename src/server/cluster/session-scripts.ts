@@ -170,7 +170,7 @@ for _ = 1, 100000 do
 end
 redis.call('HSET', KEYS[1], 'o', o, 'seq', 0, 'ack', '0', 'bin', '0', 'by', 'a', 'node', '', 'gen', 0, 'held', 0, 'app', 0, 'fr', 0, 'ak', 0, 'sent', 0, 'ep', ARGV[9])
 redis.call('ZADD', okey(o, 'sessions'), now + WINDOW, s)
-redis.call('ZADD', okey(o, 'detached'), now, s)
+redis.call('ZADD', okey(o, 'detached'), order_after(okey(o, 'detached'), now), s)
 redis.call('ZADD', P .. 'sc:exp', now + WINDOW, o .. ' ' .. s)
 account('sc', o, 1)
 s_keep(s, o, now)
@@ -279,7 +279,7 @@ local h = redis.call('HMGET', KEYS[1], 'o', 'node', 'gen')
 if h[1] == false or h[2] ~= ARGV[8] or h[3] ~= ARGV[9] then return 0 end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'node', '')
-redis.call('ZADD', okey(h[1], 'detached'), now, s)
+redis.call('ZADD', okey(h[1], 'detached'), order_after(okey(h[1], 'detached'), now), s)
 s_keep(s, h[1], now)
 s_check_bytes(h[1])
 return 1

@@ -111,7 +111,7 @@ redis.call('PEXPIRE', KEYS[1], retention)
 redis.call('ZREM', KEYS[2], T)
 redis.call('ZREM', P .. 'tr', O .. ' ' .. T)
 t_expire(now, 64)
-if redis.call('ZADD', okey(O, 'done'), now, T) == 1 then account('td', O, 1) end
+if redis.call('ZADD', okey(O, 'done'), order_after(okey(O, 'done'), now), T) == 1 then account('td', O, 1) end
 redis.call('ZADD', P .. 'td:exp', now + retention, O .. ' ' .. T)
 for _ = 1, 100000 do
   local r = room('td', 'done', O, 0, tonumber(ARGV[13]), tonumber(ARGV[14]))
