@@ -1,0 +1,37 @@
+// One redis-server shared by a contract suite's Redis runs, each store in a namespace of its own, so
+// a contract test starts from an empty store without restarting Redis.
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { startStoreFixture, type StoreFixture } from '../cluster/store-fixture.js';
+
+/** The Redis of the current file, started before its suites and stopped after them. */
+export interface SharedRedis {
+  /** The command connection (valid inside tests). */
+  readonly redis: Redis;
+  /** A key prefix no other store of this file uses. */
+  prefix(): string;
+}
+
+/** Starts a redis-server for the file's suites (call at the top level of a describe). */
+export function useRedis(name: string): SharedRedis {
+  let fixture: StoreFixture | undefined;
+  let redis: Redis | undefined;
+  let prefixes = 0;
+  beforeAll(async () => {
+    fixture = await startStoreFixture();
+    redis = fixture.connect();
+  });
+  afterAll(async () => fixture?.close());
+  return {
+    get redis(): Redis {
+      if (redis === undefined) throw new Error('the Redis fixture has not started');
+      return redis;
+    },
+    prefix: () => `${name}${++prefixes}:`,
+  };
+}
+
+/** Real time passing, for what Redis expires on its own clock. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,40 @@
+// The session store contract run against the in-memory store (on a fake clock) and, when
+// redis-server is installed, a cluster node's store on the session log (real time: the log's keys
+// expire in Redis).
+import { randomUUID } from 'node:crypto';
+import { describe } from 'vitest';
+import { systemClock } from '../../src/internal/clock.js';
+import { SessionLog } from '../../src/server/cluster/session-log.js';
+import { defaultLimits } from '../../src/server/limits.js';
+import { silentLogger } from '../../src/server/logger.js';
+import { ClusterSessionStore } from '../../src/server/node/cluster-session-store.js';
+import { MemorySessionStore } from '../../src/server/ws/session-store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { redisAvailable } from '../helpers/redis-server.js';
+import { describeSessionStoreContract } from './session-store.contract.js';
+import { sleep, useRedis } from './redis-fixture.js';
+
+describeSessionStoreContract(
+  'in memory',
+  async (bounds, resumeWindowMs) => {
+    const clock = new FakeClock();
+    const store = new MemorySessionStore({ limits: { ...defaultLimits, ...bounds }, logger: silentLogger, clock, resumeWindowMs });
+    return { store, elapse: async (ms) => clock.advance(ms), settle: async () => undefined, close: async () => store.close() };
+  },
+  { shortWindowMs: 1_000 },
+);
+
+describe.runIf(redisAvailable())('on Redis', () => {
+  const shared = useRedis('contract-sessions');
+  describeSessionStoreContract(
+    'Redis',
+    async (bounds, resumeWindowMs) => {
+      const limits = { ...defaultLimits, ...bounds };
+      const log = new SessionLog({ redis: shared.redis, limits, keyPrefix: shared.prefix(), resumeWindowMs });
+      const store = new ClusterSessionStore({ log, nodeId: randomUUID(), limits, logger: silentLogger, clock: systemClock, written: () => undefined });
+      // Appends, attachments and pumps run in the background on one connection: a short wait lets them land.
+      return { store, elapse: (ms) => sleep(ms), settle: () => sleep(40), close: async () => store.close() };
+    },
+    { shortWindowMs: 200 },
+  );
+});
