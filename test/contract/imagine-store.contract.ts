@@ -143,10 +143,10 @@ export function describeImagineStoreContract(name: string, makeStore: (limits: I
       const kept = await store.add(draft('owner-a'));
       const published = await store.publish(kept.id, 'owner-a');
       expect(published.ok && published.image.expiresAt).toBe(Number.POSITIVE_INFINITY);
-      await store.add(draft('owner-a'));
-      await store.add(draft('owner-a'));
-      await store.add(draft('owner-a'));
+      const drafts = [await store.add(draft('owner-a')), await store.add(draft('owner-a')), await store.add(draft('owner-a'))];
       expect(await store.getPublished(kept.id)).toBeDefined();
+      // The published one does not count: only the oldest draft made room.
+      expect(await Promise.all(drafts.map(async (d) => (await store.get(d.id, 'owner-a')) !== undefined))).toEqual([false, true, true]);
     });
 
     it('matches the model of the eviction rule for unpublished images over random adds, publishes and deletes (small bounds)', async () => {
