@@ -8,6 +8,8 @@ import { startStoreFixture, type StoreFixture } from '../cluster/store-fixture.j
 export interface SharedRedis {
   /** The command connection (valid inside tests). */
   readonly redis: Redis;
+  /** A new subscriber connection (a node's channel), closed with the fixture. */
+  subscriber(): Redis;
   /** A key prefix no other store of this file uses. */
   prefix(): string;
 }
@@ -26,6 +28,10 @@ export function useRedis(name: string): SharedRedis {
     get redis(): Redis {
       if (redis === undefined) throw new Error('the Redis fixture has not started');
       return redis;
+    },
+    subscriber: () => {
+      if (fixture === undefined) throw new Error('the Redis fixture has not started');
+      return fixture.connections.create('subscriber');
     },
     prefix: () => `${name}${++prefixes}:`,
   };

@@ -3,9 +3,11 @@
 // attaches, sequence numbers and acknowledgements under ack, the session count bounds per key and in
 // total with their eviction rule, and the resume window.
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJsonWithin, stringifyJson } from '../../src/protocol/index.js';
-import type { ServerFrame } from '../../src/server/core/server-frame.js';
+import { heldSize, type ServerFrame } from '../../src/server/core/server-frame.js';
+import { closeCodes } from '../../src/server/ws/close-codes.js';
 import type { ServerLimits } from '../../src/server/limits.js';
 import type { SessionFlags, SessionSocket } from '../../src/server/ws/session-record.js';
 import type { Session, SessionStore } from '../../src/server/ws/session-store.js';
@@ -21,6 +23,8 @@ export interface SessionStoreUnderTest {
   elapse(ms: number): Promise<void>;
   /** Lets work the store started in the background land (nothing to wait for in memory). */
   settle(): Promise<void>;
+  /** Resolves once a socket attached to (or detached from) `session` counts as such in the store's bounds. */
+  attached(session: Session, yes: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,10 @@ let tasks = 0;
 const final = (): ServerFrame => ({ kind: 'data', items: [{ taskType: 'imageInference', taskUUID: randomUUID(), imageUUID: randomUUID(), imageURL: `http://127.0.0.1:1/i/${++tasks}.png`, seed: 2n ** 63n - 1n - BigInt(tasks) }] });
 const imageFinal = (): ServerFrame => ({ kind: 'image', item: { taskType: 'imageInference', taskUUID: randomUUID(), imageUUID: randomUUID(), seed: 2n ** 53n + 1n }, field: 'imageBase64Data', mediaType: 'image/png', image: Uint8Array.from([0x89, 0x50, 0x00, 0xff, 0xed, 0xa0, 0x80, 0x0d, 0x0a]) });
 const ack: SessionFlags = { ack: true, binary: false };
+
+/** A final of a known held size (every one the same), for the byte bounds. */
+const sizedFinal = (): ServerFrame => ({ kind: 'image', item: { taskType: 'imageInference', taskUUID: randomUUID(), imageUUID: randomUUID() }, field: 'imageBase64Data', mediaType: 'image/png', image: new Uint8Array(1_000).fill(9) });
+const frameBytes = heldSize(sizedFinal());
 
 /** Waits until `socket` holds `count` frames, then lets the store settle and checks that no more came. */
 async function expectWritten(made: SessionStoreUnderTest, socket: RecordingSocket, count: number): Promise<void> {
@@ -239,6 +247,131 @@ export function describeSessionStoreContract(name: string, makeStore: (bounds: S
       for (const [session, owner] of [[a2, 'owner-a'], [b2, 'owner-b'], [c1, 'owner-c']] as const) expect(await store.find(session.uuid, owner)).toBeDefined();
     });
 
+    it('held bytes per session: past maxHeldBytesPerSession a session is dropped (not found, its socket closed with 1008); written frames awaiting an ack go first', async () => {
+      const made = await make({ maxHeldBytesPerSession: Math.floor(frameBytes * 2.5) });
+      const { store } = made;
+      const idle = await create(store, 'owner-a');
+      idle.deliver(sizedFinal());
+      idle.deliver(sizedFinal());
+      await made.settle();
+      expect(await store.find(idle.uuid, 'owner-a')).toBeDefined();
+      idle.deliver(sizedFinal());
+      await made.settle();
+      expect(await store.find(idle.uuid, 'owner-a')).toBeUndefined();
+      // A socket that takes nothing (a stalled client): dropped with the session, closed with 1008.
+      const stalled = await create(store, 'owner-a');
+      const frozen = new RecordingSocket();
+      frozen.writable = false;
+      store.attach(stalled, frozen, undefined, undefined);
+      await made.settle();
+      for (let i = 0; i < 3; i++) stalled.deliver(sizedFinal());
+      await eventually(() => frozen.evicted, (evicted) => evicted !== undefined, 3_000);
+      expect(frozen.evicted?.code).toBe(closeCodes.policyViolation);
+      expect(await store.find(stalled.uuid, 'owner-a')).toBeUndefined();
+      // Under ack, written frames wait for their acknowledgement: past the bound they go first, then the session.
+      const acked = await create(store, 'owner-a');
+      const socket = new RecordingSocket();
+      store.attach(acked, socket, ack, undefined);
+      await made.settle();
+      // One at a time: a frame counts as written once the socket has it (a cluster node writes a moment after the append).
+      for (let i = 1; i <= 3; i++) {
+        acked.deliver(sizedFinal());
+        await expectWritten(made, socket, i);
+      }
+      expect(socket.evicted).toBeUndefined();
+      expect(await store.find(acked.uuid, 'owner-a')).toBeDefined();
+    });
+
+    it("held bytes per key: past its share a key's oldest session without a socket holding results goes, never another key's", async () => {
+      const made = await make({ maxHeldBytesPerKey: Math.floor(frameBytes * 2.5) });
+      const { store } = made;
+      const [b1, a1, a2] = [await create(store, 'owner-b'), await create(store, 'owner-a'), await create(store, 'owner-a')];
+      b1.deliver(sizedFinal());
+      b1.deliver(sizedFinal());
+      a1.deliver(sizedFinal());
+      a1.deliver(sizedFinal());
+      await made.settle();
+      a2.deliver(sizedFinal());
+      await made.settle();
+      expect(await store.find(a1.uuid, 'owner-a')).toBeUndefined();
+      expect(await store.find(a2.uuid, 'owner-a')).toBeDefined();
+      expect(await store.find(b1.uuid, 'owner-b')).toBeDefined();
+    });
+
+    it('held bytes in total: the key holding the most gives way if it holds more than the adder; a session with a socket is never dropped for another key', async () => {
+      const made = await make({ maxHeldBytesTotal: Math.floor(frameBytes * 3.5) });
+      const { store } = made;
+      const [a1, b1] = [await create(store, 'owner-a'), await create(store, 'owner-b')];
+      for (let i = 0; i < 3; i++) a1.deliver(sizedFinal());
+      await made.settle();
+      b1.deliver(sizedFinal());
+      await made.settle();
+      expect(await store.find(a1.uuid, 'owner-a')).toBeUndefined();
+      expect(await store.find(b1.uuid, 'owner-b')).toBeDefined();
+      // C's session holds written frames awaiting an ack: B past the total cannot drop it.
+      const c1 = await create(store, 'owner-c');
+      const socket = new RecordingSocket();
+      store.attach(c1, socket, ack, undefined);
+      await made.settle();
+      for (let i = 1; i <= 3; i++) {
+        c1.deliver(sizedFinal());
+        await expectWritten(made, socket, i);
+      }
+      const b2 = await create(store, 'owner-b');
+      b2.deliver(sizedFinal());
+      await made.settle();
+      expect(socket.evicted).toBeUndefined();
+      expect(await store.find(c1.uuid, 'owner-c')).toBeDefined();
+    });
+
+    it('matches the model of the session count bounds over random creates, attaches and detaches by three keys (small bounds)', async () => {
+      type Op = { readonly op: 'create'; readonly owner: string } | { readonly op: 'attach' | 'detach'; readonly pick: number };
+      const owner = fc.constantFrom('owner-a', 'owner-b', 'owner-c');
+      const op: fc.Arbitrary<Op> = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ op: fc.constant('create' as const), owner }) },
+        { weight: 2, arbitrary: fc.record({ op: fc.constant('attach' as const), pick: fc.nat() }) },
+        { weight: 1, arbitrary: fc.record({ op: fc.constant('detach' as const), pick: fc.nat() }) },
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 5 }), fc.array(op, { minLength: 1, maxLength: 14 }), async (perKey, total, ops) => {
+          const made = await make({ maxHeldSessionsPerKey: perKey, maxHeldSessions: total });
+          const { store } = made;
+          const model = new SessionCountModel(perKey, total);
+          const sessions = new Map<string, { session: Session; socket: RecordingSocket | undefined }>();
+          for (const step of ops) {
+            if (step.op === 'create') {
+              const before = model.ids();
+              const session = await store.create(step.owner);
+              const present = new Set<string>();
+              for (const id of before) if ((await store.find(id, model.ownerOf(id) ?? '')) !== undefined) present.add(id);
+              const expected = model.create(step.owner, session?.uuid, present);
+              expect(session === undefined ? 'refused' : 'created').toBe(expected);
+              if (session !== undefined) sessions.set(session.uuid, { session, socket: undefined });
+              expect([...present, ...(session === undefined ? [] : [session.uuid])].sort()).toEqual(model.ids().sort());
+              continue;
+            }
+            const candidates = model.ids().filter((id) => model.isAttached(id) === (step.op === 'detach'));
+            const id = candidates[step.pick % Math.max(1, candidates.length)];
+            const held = id === undefined ? undefined : sessions.get(id);
+            if (id === undefined || held === undefined) continue;
+            if (step.op === 'attach') {
+              const socket = new RecordingSocket();
+              store.attach(held.session, socket, undefined, undefined);
+              held.socket = socket;
+              await made.attached(held.session, true);
+              model.attach(id);
+            } else if (held.socket !== undefined) {
+              store.detach(held.session, held.socket);
+              held.socket = undefined;
+              await made.attached(held.session, false);
+              model.detach(id);
+            }
+          }
+        }),
+        { numRuns: 20 },
+      );
+    });
+
     it('the resume window: a session without a socket is kept for it, then not found; one with a socket stays', async () => {
       const windowMs = options.shortWindowMs;
       const made = await make({}, windowMs);
@@ -259,4 +392,84 @@ export function describeSessionStoreContract(name: string, makeStore: (bounds: S
       expect(socket.evicted).toBeUndefined();
     });
   });
+}
+
+/**
+ * The session count bounds as a plain model: sessions with a socket count but never go; the others
+ * go oldest first (by creation, or by when their socket left). Room is made before a session is
+ * added; when nothing may go, the create is refused.
+ */
+class SessionCountModel {
+  readonly #perKey: number;
+  readonly #total: number;
+  /** Sessions in eviction order among those without a socket. */
+  readonly #entries: { readonly id: string; readonly owner: string; attached: boolean }[] = [];
+
+  constructor(perKey: number, total: number) {
+    this.#perKey = perKey;
+    this.#total = total;
+  }
+
+  ids(): string[] {
+    return this.#entries.map((e) => e.id);
+  }
+
+  ownerOf(id: string): string | undefined {
+    return this.#entries.find((e) => e.id === id)?.owner;
+  }
+
+  isAttached(id: string): boolean {
+    return this.#entries.find((e) => e.id === id)?.attached === true;
+  }
+
+  attach(id: string): void {
+    const entry = this.#entries.find((e) => e.id === id);
+    if (entry !== undefined) entry.attached = true;
+  }
+
+  /** Its socket left: it may go now, as the newest of its key. */
+  detach(id: string): void {
+    const at = this.#entries.findIndex((e) => e.id === id);
+    const [entry] = at < 0 ? [] : this.#entries.splice(at, 1);
+    if (entry === undefined) return;
+    entry.attached = false;
+    this.#entries.push(entry);
+  }
+
+  /** What a create does: 'created' (after making room), or 'refused'. `present`: what the store kept, for ties. */
+  create(owner: string, id: string | undefined, present: ReadonlySet<string>): 'created' | 'refused' {
+    for (;;) {
+      const from = this.#pressed(owner, present);
+      if (from === undefined) break;
+      const victim = this.#oldest(from) ?? (from === owner ? undefined : this.#oldest(owner));
+      if (victim === undefined) return 'refused';
+      this.#entries.splice(this.#entries.findIndex((e) => e.id === victim), 1);
+    }
+    this.#entries.push({ id: id ?? `refused-${this.#entries.length}`, owner, attached: false });
+    return 'created';
+  }
+
+  #count(owner: string): number {
+    return this.#entries.filter((e) => e.owner === owner).length;
+  }
+
+  #oldest(owner: string): string | undefined {
+    return this.#entries.find((e) => e.owner === owner && !e.attached)?.id;
+  }
+
+  /** The key that gives way before `owner` adds one; undefined when it fits. */
+  #pressed(owner: string, present: ReadonlySet<string>): string | undefined {
+    const holds = this.#count(owner);
+    if (holds + 1 > this.#perKey) return owner;
+    if (this.#entries.length + 1 <= this.#total) return undefined;
+    const owners = [...new Set(this.#entries.map((e) => e.owner))];
+    const top = Math.max(...owners.map((o) => this.#count(o)));
+    if (top <= holds) return owner;
+    const largest = owners.filter((o) => this.#count(o) === top);
+    // The rule does not say which of several largest holders gives way: the one the store chose.
+    return largest.find((o) => {
+      const oldest = this.#oldest(o);
+      return oldest !== undefined && !present.has(oldest);
+    }) ?? largest[0];
+  }
 }

@@ -8,7 +8,8 @@ import { SessionLog } from '../../src/server/cluster/session-log.js';
 import { defaultLimits } from '../../src/server/limits.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { ClusterSessionStore } from '../../src/server/node/cluster-session-store.js';
-import { MemorySessionStore } from '../../src/server/ws/session-store.js';
+import { listenOnNodeChannel } from '../../src/server/node/node-channel.js';
+import { MemorySessionStore, type Session } from '../../src/server/ws/session-store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { redisAvailable } from '../helpers/redis-server.js';
 import { describeSessionStoreContract } from './session-store.contract.js';
@@ -19,7 +20,7 @@ describeSessionStoreContract(
   async (bounds, resumeWindowMs) => {
     const clock = new FakeClock();
     const store = new MemorySessionStore({ limits: { ...defaultLimits, ...bounds }, logger: silentLogger, clock, resumeWindowMs });
-    return { store, elapse: async (ms) => clock.advance(ms), settle: async () => undefined, close: async () => store.close() };
+    return { store, elapse: async (ms) => clock.advance(ms), settle: async () => undefined, attached: async () => undefined, close: async () => store.close() };
   },
   { shortWindowMs: 1_000 },
 );
@@ -31,9 +32,27 @@ describe.runIf(redisAvailable())('on Redis', () => {
     async (bounds, resumeWindowMs) => {
       const limits = { ...defaultLimits, ...bounds };
       const log = new SessionLog({ redis: shared.redis, limits, keyPrefix: shared.prefix(), resumeWindowMs });
-      const store = new ClusterSessionStore({ log, nodeId: randomUUID(), limits, logger: silentLogger, clock: systemClock, written: () => undefined });
+      const nodeId = randomUUID();
+      const store = new ClusterSessionStore({ log, nodeId, limits, logger: silentLogger, clock: systemClock, written: () => undefined });
+      // The node's channel, as a node listens on it: wake-ups, take-overs and drops.
+      const subscriber = shared.subscriber();
+      const unlisten = await listenOnNodeChannel(subscriber, log.keys.nodeChannel(nodeId), store, silentLogger);
       // Appends, attachments and pumps run in the background on one connection: a short wait lets them land.
-      return { store, elapse: (ms) => sleep(ms), settle: () => sleep(40), close: async () => store.close() };
+      const close = async (): Promise<void> => {
+        unlisten();
+        store.close();
+        subscriber.disconnect();
+      };
+      // An attachment counts once the log names this node for the session; a detachment once it names none.
+      const attached = async (session: Session, yes: boolean): Promise<void> => {
+        for (const deadline = Date.now() + 3_000; ; ) {
+          const node = (await log.info(session.uuid))?.node;
+          if ((node === nodeId) === yes) return;
+          if (Date.now() > deadline) throw new Error(`session ${session.uuid} is still ${yes ? 'not ' : ''}attached`);
+          await sleep(5);
+        }
+      };
+      return { store, elapse: (ms) => sleep(ms), settle: () => sleep(40), attached, close };
     },
     { shortWindowMs: 200 },
   );
