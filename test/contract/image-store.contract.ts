@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImageFormat } from '../../src/engine/index.js';
+import { whileBefore } from './redis-fixture.js';
 import { SharesModel, seenTieBreak } from './shares-model.js';
 
 /** An image as read back: the fields every implementation returns. */
@@ -25,6 +26,8 @@ export interface ImageStoreUnderTest {
   sweep(): Promise<void>;
   /** Lets `ms` pass for retention: a fake clock moves, or real time passes (keep it short). */
   elapse(ms: number): Promise<void>;
+  /** The clock retention runs on. */
+  now(): number;
   close(): Promise<void>;
 }
 
@@ -118,16 +121,22 @@ export function describeImageStoreContract(name: string, makeStore: (bounds: Ima
     it('keeps an image one retention time after its last use, then forgets it', async () => {
       const retentionMs = options.shortRetentionMs;
       const store = await make({ retentionMs });
+      const now = (): number => store.now();
       const used = nextUuid();
       const unused = nextUuid();
+      const putAt = now();
       await store.put(used, sized(3), 'PNG', 'owner-a');
       await store.put(unused, sized(3), 'PNG', 'owner-a');
-      await store.elapse(retentionMs * 0.6);
-      expect(await store.get(used)).toBeDefined();
-      await store.elapse(retentionMs * 0.6);
+      const putDone = now();
+      await store.elapse(retentionMs * 0.5);
+      const touchedAt = now();
+      const read = await store.get(used);
+      await whileBefore(now, putAt + retentionMs, async () => expect(read).toBeDefined());
+      await store.elapse(retentionMs * 0.7);
+      expect(now()).toBeGreaterThan(putDone + retentionMs);
       expect(await store.get(unused)).toBeUndefined();
-      expect(await store.get(used)).toBeDefined();
-      await store.elapse(retentionMs * 1.2);
+      if (read !== undefined) await whileBefore(now, touchedAt + retentionMs, async () => expect(await store.get(used)).toBeDefined());
+      await store.elapse(retentionMs * 1.1);
       await store.sweep();
       expect(await store.get(used)).toBeUndefined();
     });

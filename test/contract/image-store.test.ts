@@ -23,6 +23,7 @@ describeImageStoreContract(
       },
       sweep: async () => store.sweep(),
       elapse: async (ms) => clock.advance(ms),
+      now: () => clock.now(),
       close: async () => store.clear(),
     };
   },
@@ -45,6 +46,7 @@ describe.runIf(redisAvailable())('on Redis', () => {
           await store.sweep();
         },
         elapse: (ms) => sleep(ms),
+        now: () => Date.now(),
         close: async () => undefined,
       };
     },

@@ -14,7 +14,7 @@ describeImagineStoreContract(
   async (limits) => {
     const clock = new FakeClock();
     const store = new MemoryImagineStore(limits, clock);
-    return { store, elapse: async (ms) => clock.advance(ms), close: async () => store.clear() };
+    return { store, elapse: async (ms) => clock.advance(ms), now: () => clock.now(), close: async () => store.clear() };
   },
   { shortLifetimeMs: 1_000 },
 );
@@ -36,7 +36,7 @@ describe.runIf(redisAvailable())('on Redis', () => {
           publishedImageLifetimeMs: limits.publishedLifetimeMs ?? Number.POSITIVE_INFINITY,
         },
       };
-      return { store: new ClusterImagineStore(shared.redis, options), elapse: (ms) => sleep(ms), close: async () => undefined };
+      return { store: new ClusterImagineStore(shared.redis, options), elapse: (ms) => sleep(ms), now: () => Date.now(), close: async () => undefined };
     },
     { shortLifetimeMs: 250 },
   );

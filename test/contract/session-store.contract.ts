@@ -12,6 +12,7 @@ import type { ServerLimits } from '../../src/server/limits.js';
 import type { SessionFlags, SessionSocket } from '../../src/server/ws/session-record.js';
 import type { Session, SessionStore } from '../../src/server/ws/session-store.js';
 import { eventually } from '../helpers/eventually.js';
+import { whileBefore } from './redis-fixture.js';
 
 /** The bounds of the session store. */
 export type SessionBounds = Pick<ServerLimits, 'maxHeldSessions' | 'maxHeldSessionsPerKey' | 'maxHeldBytesPerSession' | 'maxHeldBytesPerKey' | 'maxHeldBytesTotal'>;
@@ -21,6 +22,8 @@ export interface SessionStoreUnderTest {
   readonly store: SessionStore;
   /** Lets `ms` pass for resume windows: a fake clock moves, or real time passes (keep it short). */
   elapse(ms: number): Promise<void>;
+  /** The clock resume windows run on. */
+  now(): number;
   /** Lets work the store started in the background land (nothing to wait for in memory). */
   settle(): Promise<void>;
   /** Resolves once a socket attached to (or detached from) `session` counts as such in the store's bounds. */
@@ -376,13 +379,17 @@ export function describeSessionStoreContract(name: string, makeStore: (bounds: S
       const windowMs = options.shortWindowMs;
       const made = await make({}, windowMs);
       const { store } = made;
+      const now = (): number => made.now();
+      const createdAt = now();
       const idle = await create(store, 'owner-a');
+      const createDone = now();
       const held = await create(store, 'owner-a');
       const socket = new RecordingSocket();
       store.attach(held, socket, undefined, undefined);
       await made.elapse(windowMs * 0.5);
-      expect(await store.find(idle.uuid, 'owner-a')).toBeDefined();
+      await whileBefore(now, createdAt + windowMs, async () => expect(await store.find(idle.uuid, 'owner-a')).toBeDefined());
       await made.elapse(windowMs * 0.8);
+      expect(now()).toBeGreaterThan(createDone + windowMs);
       expect(await store.find(idle.uuid, 'owner-a')).toBeUndefined();
       await made.elapse(windowMs * 0.8);
       expect(await store.find(held.uuid, 'owner-a')).toBeDefined();

@@ -20,7 +20,7 @@ describeSessionStoreContract(
   async (bounds, resumeWindowMs) => {
     const clock = new FakeClock();
     const store = new MemorySessionStore({ limits: { ...defaultLimits, ...bounds }, logger: silentLogger, clock, resumeWindowMs });
-    return { store, elapse: async (ms) => clock.advance(ms), settle: async () => undefined, attached: async () => undefined, close: async () => store.close() };
+    return { store, elapse: async (ms) => clock.advance(ms), now: () => clock.now(), settle: async () => undefined, attached: async () => undefined, close: async () => store.close() };
   },
   { shortWindowMs: 1_000 },
 );
@@ -52,8 +52,8 @@ describe.runIf(redisAvailable())('on Redis', () => {
           await sleep(5);
         }
       };
-      return { store, elapse: (ms) => sleep(ms), settle: () => sleep(40), attached, close };
+      return { store, elapse: (ms) => sleep(ms), now: () => Date.now(), settle: () => sleep(40), attached, close };
     },
-    { shortWindowMs: 200 },
+    { shortWindowMs: 300 },
   );
 });

@@ -57,6 +57,7 @@ describeTaskRecordsContract(
       putImage: async (uuid, bytes, format, owner) => images.put(uuid, bytes, format, owner),
       deleteImage: async (uuid) => images.delete(uuid),
       elapse: async (ms) => clock.advance(ms),
+      now: () => clock.now(),
       close: async () => registry.clear(),
     };
   },
@@ -100,6 +101,7 @@ describe.runIf(redisAvailable())('on Redis', () => {
           await images.delete(uuid);
         },
         elapse: (ms) => sleep(ms),
+        now: () => Date.now(),
         close: async () => undefined,
       };
     },
