@@ -45,7 +45,7 @@ describe.runIf(redisAvailable())('on Redis', () => {
       };
       // An attachment counts once the log names this node for the session; a detachment once it names none.
       const attached = async (session: Session, yes: boolean): Promise<void> => {
-        for (const deadline = Date.now() + 3_000; ; ) {
+        for (const deadline = Date.now() + 10_000; ; ) {
           const node = (await log.info(session.uuid))?.node;
           if ((node === nodeId) === yes) return;
           if (Date.now() > deadline) throw new Error(`session ${session.uuid} is still ${yes ? 'not ' : ''}attached`);
