@@ -1,5 +1,6 @@
-// The Redis image and imagine stores against a real redis-server: exact bytes, the in-memory stores'
-// eviction rules per key and in total, publishing bounds, and TTLs on every key.
+// The Redis image and imagine stores against a real redis-server, beyond their contracts
+// (test/contract/): byte accounts and eviction counts, a held frame's bytes, bursts within one
+// millisecond, and TTLs on every key.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -46,7 +47,7 @@ describe.runIf(redisAvailable())('image stores on Redis', () => {
     await expectEveryKeyExpires(redis, keyPrefix);
   });
 
-  it('evicts as the in-memory store does: a key past its share loses its own least recently used; past the total the largest holder does', async () => {
+  it('keeps its byte accounts per key and in total, and counts what each put evicted, as the eviction rule runs', async () => {
     const keyPrefix = fresh();
     const images = new RedisImageStore({ redis, limits: { maxStoredImageBytes: 350, maxStoredImageBytesPerKey: 300 }, keyPrefix });
     const kb = (n: number): Buffer => Buffer.alloc(100, n);

@@ -1,8 +1,6 @@
 // The imagine endpoint: POST /v1/images/imagine answers the documented Image object; images belong
 // to their key; publish fills `url`, whose PNG anyone can fetch; the store's bounds.
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/internal/clock.js';
-import { MemoryImagineStore, type ImagineStore } from '../../src/server/imagine/store.js';
 import { imaginePreset, lookModels } from '../../src/server/openai/model-presets.js';
 import { call, pngSize, recordingEngine } from '../helpers/images-api.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -190,37 +188,6 @@ describe('ownership, reading and publishing', () => {
     await s.restart();
     expect((await get(url)).status).toBe(404);
     expect((await as('key-a', 'GET', `/v1/images/${image.id}`)).status).toBe(404);
-  });
-});
-
-describe('ImagineStore bounds', () => {
-  const entry = (owner: string, name: string): Parameters<ImagineStore['add']>[0] => ({ owner, name, bytes: new Uint8Array([1, 2, 3]), width: 1024, height: 1024, format: 'png', createdAt: new Date() });
-
-  it('refuses to publish beyond maxPublished and keeps every published image', () => {
-    const store = new MemoryImagineStore({ maxPublished: 2, maxUnpublished: 10 }, systemClock);
-    const images = [1, 2, 3].map((i) => store.add(entry('o', `n${i}`)));
-    expect(store.publish(images[0]?.id ?? '', 'o')).toMatchObject({ ok: true });
-    expect(store.publish(images[1]?.id ?? '', 'o')).toMatchObject({ ok: true });
-    expect(store.publish(images[2]?.id ?? '', 'o')).toEqual({ ok: false, reason: 'full' });
-    // Publishing a published one again is fine at the limit.
-    expect(store.publish(images[0]?.id ?? '', 'o')).toMatchObject({ ok: true });
-    expect(store.publish(images[0]?.id ?? '', 'someone else')).toEqual({ ok: false, reason: 'notFound' });
-    for (let i = 0; i < 50; i++) store.add(entry('o', 'filler'));
-    expect(store.getPublished(images[0]?.id ?? '')).toBeDefined();
-    expect(store.getPublished(images[1]?.id ?? '')).toBeDefined();
-    expect(store.publishedCount).toBe(2);
-  });
-
-  it('drops the oldest unpublished images beyond maxUnpublished', () => {
-    const store = new MemoryImagineStore({ maxPublished: 5, maxUnpublished: 3 }, systemClock);
-    const kept = store.add(entry('o', 'kept'));
-    store.publish(kept.id, 'o');
-    const drafts = [1, 2, 3, 4, 5].map((i) => store.add(entry('o', `d${i}`)));
-    expect(store.size).toBe(4);
-    expect(store.get(drafts[0]?.id ?? '', 'o')).toBeUndefined();
-    expect(store.get(drafts[1]?.id ?? '', 'o')).toBeUndefined();
-    expect(store.get(drafts[4]?.id ?? '', 'o')).toBeDefined();
-    expect(store.get(kept.id, 'o')).toBeDefined();
   });
 });
 

@@ -5,10 +5,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultSeed, type Engine, type EngineEvent, type EngineRequest } from '../../src/engine/index.js';
 import { defaultLimits, type ServerLimits } from '../../src/server/index.js';
-import { MemoryImagineStore, type ImagineStore } from '../../src/server/imagine/store.js';
 import { perKeyLimits, perKeyShare, resolveLimits } from '../../src/server/limits.js';
 import { eventually } from '../helpers/eventually.js';
-import { FakeClock } from '../helpers/fake-clock.js';
 import { solidPng } from '../helpers/http-fixture.js';
 import { call } from '../helpers/images-api.js';
 import { finalItem, isErrorOf, isFinal, RawClient } from '../helpers/raw-client.js';
@@ -285,27 +283,6 @@ describe('imagine images', () => {
     const url = (generated.json as { data: { url: string }[] }).data[0]?.url ?? '';
     expect(url).toMatch(/\/images\/[0-9a-f-]{36}\.png$/);
     expect(await statusOf(url)).toBe(200);
-  });
-});
-
-describe('ImagineStore lifetime', () => {
-  const entry = (owner: string): Parameters<ImagineStore['add']>[0] => ({ owner, name: 'n', bytes: new Uint8Array([1]), width: 1024, height: 1024, format: 'png', createdAt: new Date() });
-
-  it('refuses a publish past the key share until its published image expires', () => {
-    const clock = new FakeClock(1_000);
-    const store = new MemoryImagineStore({ maxPublished: 10, maxPublishedPerKey: 1, maxUnpublished: 10, publishedLifetimeMs: 500 }, clock);
-    const [first, second] = [store.add(entry('a')), store.add(entry('a'))];
-    expect(store.publish(first.id, 'a')).toMatchObject({ ok: true });
-    expect(store.publish(second.id, 'a')).toEqual({ ok: false, reason: 'shareFull' });
-    expect(store.publish(store.add(entry('b')).id, 'b')).toMatchObject({ ok: true });
-    clock.advance(499);
-    expect(store.getPublished(first.id)).toBeDefined();
-    expect(store.publish(second.id, 'a')).toEqual({ ok: false, reason: 'shareFull' });
-    clock.advance(1);
-    expect(store.getPublished(first.id)).toBeUndefined();
-    expect(store.get(first.id, 'a')).toBeUndefined();
-    expect(store.publish(second.id, 'a')).toMatchObject({ ok: true });
-    expect(store.publishedBy('a')).toBe(1);
   });
 });
 

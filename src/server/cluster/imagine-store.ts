@@ -47,6 +47,24 @@ export interface RedisImaginedImage {
   readonly expiresAt: number;
 }
 
+/**
+ * A name as the hash keeps it: JSON, because a request's name may hold lone surrogates, which UTF-8
+ * cannot carry (they would come back as U+FFFD, where the in-memory store keeps them).
+ */
+function encodeName(name: string): string {
+  return JSON.stringify(name);
+}
+
+/** A name read back; a value that is not a JSON string is taken as it is. */
+function decodeName(stored: string): string {
+  try {
+    const name: unknown = JSON.parse(stored);
+    return typeof name === 'string' ? name : stored;
+  } catch {
+    return stored;
+  }
+}
+
 /** The outcome of a publish, as the in-memory store's. */
 export type RedisPublishResult = { ok: true; expiresAt: number } | { ok: false; reason: 'notFound' | 'full' | 'shareFull' };
 
@@ -93,7 +111,7 @@ export class RedisImagineStore {
     const id = `image_${randomBytes(16).toString('hex')}`;
     const bytes = Buffer.isBuffer(image.bytes) ? image.bytes : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
     await guarded('imagine add', () =>
-      this.#scripts.add.call(this.keys.imagine(id), ...this.#argv(), id, image.owner, image.name, image.width, image.height, image.createdAt.getTime(), bytes, this.#limits.maxUnpublishedPerKey, this.#limits.maxUnpublished),
+      this.#scripts.add.call(this.keys.imagine(id), ...this.#argv(), id, image.owner, encodeName(image.name), image.width, image.height, image.createdAt.getTime(), bytes, this.#limits.maxUnpublishedPerKey, this.#limits.maxUnpublished),
     );
     return id;
   }
@@ -143,7 +161,7 @@ export class RedisImagineStore {
     return {
       id,
       owner: o.toString('utf8'),
-      name: name?.toString('utf8') ?? '',
+      name: decodeName(name?.toString('utf8') ?? ''),
       bytes: d,
       width: Number(w?.toString('latin1')),
       height: Number(h?.toString('latin1')),

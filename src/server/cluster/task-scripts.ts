@@ -46,14 +46,18 @@ local function t_deliver(key, now, h, b, size)
 end
 `;
 
-/** admit: KEYS task, inflight; ARGV[10] taskType, [11] async, [12] target, [13] maxInFlightPerKey, [14] lease ms, [15] results expected. -> {'admitted'} | {'conflict'} | {'tooMany', n} */
+/**
+ * admit: KEYS task, inflight; ARGV[10] taskType, [11] async, [12] target, [13] maxInFlightPerKey,
+ * [14] lease ms, [15] results expected, [16] the taskUUID as the client wrote it (getResponse names
+ * the task so; keys and members use it in lower case). -> {'admitted'} | {'conflict'} | {'tooMany', n}
+ */
 export const TASK_ADMIT = `${LUA_TASK}
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('EXISTS', KEYS[1]) == 1 then return { 'conflict' } end
 local running = redis.call('ZCARD', KEYS[2])
 if running >= tonumber(ARGV[13]) then return { 'tooMany', running } end
-redis.call('HSET', KEYS[1], 'o', O, 'u', T, 'st', 'running', 'tt', ARGV[10], 'as', ARGV[11], 'tg', ARGV[12], 'pr', 0, 'ct', now, 'n', ARGV[15])
+redis.call('HSET', KEYS[1], 'o', O, 'u', ARGV[16], 'st', 'running', 'tt', ARGV[10], 'as', ARGV[11], 'tg', ARGV[12], 'pr', 0, 'ct', now, 'n', ARGV[15])
 local lease = tonumber(ARGV[14])
 redis.call('ZADD', KEYS[2], now + lease, T)
 if redis.call('PTTL', KEYS[2]) < lease then redis.call('PEXPIRE', KEYS[2], lease) end

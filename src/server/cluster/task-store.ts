@@ -112,7 +112,7 @@ export class TaskStore {
    */
   async admit(owner: string, taskUUID: string, taskType: string, options: { readonly async: boolean; readonly target: string; readonly expected?: number }): Promise<AdmitResult> {
     const keys = [this.#task(owner, taskUUID), this.#sessions.keys.inflight(owner)];
-    const reply = list(await guarded('task admit', () => this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs, options.expected ?? 0)));
+    const reply = list(await guarded('task admit', () => this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs, options.expected ?? 0, taskUUID)));
     const kind = str(reply[0]);
     if (kind === 'admitted' || kind === 'conflict') return { kind };
     if (kind === 'tooMany') return { kind: 'tooManyInFlight', inFlight: num(reply[1]) };
@@ -190,6 +190,7 @@ export class TaskStore {
     if (state === undefined) throw new RedisReplyError(`a task record has state ${String(fields.st)}`);
     return {
       owner,
+      // As admitted (the client matches answers by it); records written before kept it in lower case.
       taskUUID: fields.u ?? taskUUID.toLowerCase(),
       taskType: fields.tt ?? '',
       async: fields.as === '1',

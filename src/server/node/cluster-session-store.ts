@@ -16,8 +16,13 @@ import { ClusterSession, type SessionNode } from './cluster-session.js';
 
 /** How often a session with tasks in flight is re-read without a wake-up (a lost one only delays). */
 export const BUSY_POLL_MS = 1_000;
-/** How often the resume windows of attached sessions are renewed (and each is re-read once). */
+/** How often the resume windows of attached sessions are renewed (and each is re-read once), at most. */
 export const REFRESH_MS = 30_000;
+
+/** The renewal period for a resume window: a third of it when that is shorter, so an attached session never lapses. */
+export function refreshPeriodMs(resumeWindowMs: number): number {
+  return Math.max(1, Math.min(REFRESH_MS, Math.floor(resumeWindowMs / 3)));
+}
 
 /** Options of {@link ClusterSessionStore}. */
 export interface ClusterSessionStoreOptions {
@@ -48,7 +53,7 @@ export class ClusterSessionStore implements SessionStore {
     this.#options = options;
     this.#node = { log: options.log, nodeId: options.nodeId, logger: options.logger, written: options.written };
     this.#timers.every(options.clock, BUSY_POLL_MS, () => this.#pumpWhere((session) => session.busy > 0));
-    this.#timers.every(options.clock, REFRESH_MS, () => this.#refreshAll());
+    this.#timers.every(options.clock, refreshPeriodMs(options.log.resumeWindowMs), () => this.#refreshAll());
   }
 
   get size(): number {

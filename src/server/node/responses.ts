@@ -1,14 +1,17 @@
 // getResponse's items from a task record in Redis: the results so far (inline images read back from
 // the image store), then `processing` or the error, as the in-memory registry answers them.
-import { parseJson, isRecord, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import { parseJson, parseJsonWithin, isRecord, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import type { RedisImageStore } from '../cluster/image-store.js';
 import type { StoredTask } from '../cluster/task-store.js';
 import { inlineFieldValue, type InlineField } from '../core/server-frame.js';
 import type { StoredResult } from '../core/task-registry.js';
 
-/** A recorded result: a StoredResult's JSON (`{item, inline?}`), or a bare result item. */
+/**
+ * A recorded result: a StoredResult's JSON (`{item, inline?}`), or a bare result item. Read with
+ * exact big integers, so a 64-bit seed comes back as the worker wrote it, not rounded to a double.
+ */
 function resultOf(json: string): StoredResult | undefined {
-  const parsed = parseJson(json);
+  const parsed = parseJsonWithin(json, { maxDepth: 64, maxValues: 100_000 });
   if (!parsed.ok || !isRecord(parsed.value)) return undefined;
   const value = parsed.value;
   if (!isRecord(value.item)) return { item: value as unknown as ServerDataItem };
