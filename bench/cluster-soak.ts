@@ -110,6 +110,8 @@ const started = performance.now();
 const endAt = started + SECONDS * 1000;
 const memory: string[] = [`at start: ${await redisMemory(cluster)}`];
 let leftRunning = 0;
+/** What the nodes logged of orphaned tasks (read before the cluster closes). */
+const recoveries: string[] = [];
 try {
   const clients = [true, false].map((ack) => ({
     name: ack ? 'ack' : 'without ack',
@@ -146,6 +148,8 @@ try {
     if (leftRunning === 0) break;
   }
   const processes = [...cluster.nodes.map((slot) => [`node ${slot.index}`, slot.server?.pid] as const), ...cluster.workerPids().map((pid, i) => [`worker ${i}`, pid] as const)];
+  const logged = cluster.stderr();
+  recoveries.push(`${logged.split('orphaned tasks queued again').length - 1} orphan re-queue batches, ${logged.split('an orphaned task ended as lost').length - 1} tasks ended as lost`);
   memory.push(`at the end: ${await redisMemory(cluster)}; RSS ${processes.map(([name, pid]) => `${name} ${pid === undefined ? '-' : rssMiB(pid).toFixed(0)} MiB`).join(', ')}; this process ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 } finally {
   await cluster.close();
@@ -154,7 +158,7 @@ const seconds = (performance.now() - started) / 1000;
 const faults = [...counts].map(([name, n]) => `${n} ${name}`).join(', ');
 note(`soak: ${seconds.toFixed(0)} s, faults: ${faults}`);
 note(`memory ${memory.join('; ')}`);
-note(`tasks still running 30 s after the end: ${leftRunning}`);
+note(`tasks still running 30 s after the end: ${leftRunning}; nodes logged ${recoveries.join('') || 'nothing'}`);
 const rows: Row[] = [...tallies].map(([name, t]) => ({
   benchmark: `cluster soak, ${name}: ${t.tasks} tasks, ${t.finals} finals over ${seconds.toFixed(0)} s (${faults})`,
   imagewire: `${t.lost} lost, ${t.duplicated} duplicated, ${t.hung} hung; failed: ${[...t.failed].map(([code, n]) => `${n} ${code}`).join(', ') || 'none'} (${t.missingOnError} finals of failed tasks)`,
