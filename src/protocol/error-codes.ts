@@ -112,7 +112,7 @@ export const errorCodes = {
   missingDependency: { status: 500, description: 'An optional server dependency (such as sharp) is not installed.' },
   serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
   serviceUnavailable: { status: 503, description: 'A cluster node cannot reach its shared state (Redis) right now; nothing was accepted. Retryable: send the task again shortly.' },
-  taskLost: { status: 503, description: 'A cluster task was accepted but its job was lost before it finished (its node stopped before queueing it, or the queue gave it up after repeated worker crashes). Retryable: send it again with a new taskUUID.' },
+  taskLost: { status: 503, description: 'A cluster task was accepted but its job kept getting lost before it finished (queued again 3 times after its node stopped before queueing it, or the queue gave it up after repeated worker crashes). Retryable: send it again with a new taskUUID.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -2,6 +2,7 @@
 // behind a round-robin balancer, under socket drops, node and worker SIGKILLs and a Redis SIGKILL.
 // Every task ends with each of its finals exactly once; none is lost or hangs; the server never
 // sends one result index of a session under two sequence numbers; no key is left without a TTL.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/engine/procedural/random.js';
 import { createClient, ImagewireError, type ImagewireClient } from '../../src/index.js';
@@ -38,34 +39,92 @@ function clientOf(url: string, ack: boolean, apiKey: string): ImagewireClient {
   });
 }
 
+/** The test's clock: every outcome and fault is stamped with ms since the file started, so a failure can be lined up with the faults. */
+const t0 = Date.now();
+const stamp = (): number => Date.now() - t0;
+
 /** One task's outcome as the consumer saw it. */
 interface Outcome {
   readonly taskUUID: string;
+  /** The API key it was sent with (its owner digest names its record in Redis). */
+  readonly apiKey: string;
   readonly wanted: number;
   readonly indexes: number[];
   readonly imageUUIDs: string[];
+  /** When it was sent, each final arrived (`+ms #index`) and it settled, on the test's clock. */
+  readonly startedAt: number;
+  readonly timeline: string[];
   error: string | undefined;
   settled: boolean;
 }
 
 /** Starts a task and records its finals; the promise never rejects. */
-function runTask(client: ImagewireClient, wanted: number, steps = STEPS): { outcome: Outcome; done: Promise<Outcome> } {
+function runTask(client: ImagewireClient, apiKey: string, wanted: number, steps = STEPS): { outcome: Outcome; done: Promise<Outcome> } {
   const task = client.imageInference(request(wanted, steps));
-  const outcome: Outcome = { taskUUID: task.taskUUID, wanted, indexes: [], imageUUIDs: [], error: undefined, settled: false };
+  const outcome: Outcome = { taskUUID: task.taskUUID, apiKey, wanted, indexes: [], imageUUIDs: [], startedAt: stamp(), timeline: [], error: undefined, settled: false };
   const done = (async () => {
     try {
       for await (const event of task) {
         if (event.type !== 'final') continue;
         outcome.indexes.push(event.index);
         outcome.imageUUIDs.push(event.image.imageUUID);
+        outcome.timeline.push(`+${stamp()} final #${event.index} ${event.image.imageUUID}`);
       }
     } catch (error) {
       outcome.error = error instanceof ImagewireError ? `${error.code}: ${error.message}` : String(error);
+      outcome.timeline.push(`+${stamp()} error ${outcome.error}`);
     }
     outcome.settled = true;
+    outcome.timeline.push(`+${stamp()} settled`);
     return outcome;
   })();
   return { outcome, done };
+}
+
+/**
+ * Everything known about a task that went wrong, for the failure's output: what the client saw and
+ * when, the task record in Redis (results by index, without their bodies), whether its queue job
+ * and its entry in the running-task index are still there, and every child's log line naming it.
+ */
+async function dossier(cluster: Cluster, outcome: Outcome): Promise<string> {
+  const owner = createHash('sha256').update(outcome.apiKey, 'utf8').digest('hex');
+  const taskUUID = outcome.taskUUID.toLowerCase();
+  const lines = [`task ${taskUUID} (key ${outcome.apiKey}, ${outcome.wanted} wanted) sent at +${outcome.startedAt}: ${outcome.timeline.join('; ') || 'nothing arrived'}`];
+  try {
+    const record = await cluster.command.hgetall(`iw:t:{${owner}:${taskUUID}}`);
+    const fields = Object.entries(record).map(([name, value]) => (name.startsWith('r:') ? `${name}=${value.slice(0, 120)}` : name === 'j' ? `j=<${value.length} chars>` : `${name}=${value}`));
+    lines.push(`  record: ${fields.length === 0 ? 'none' : fields.join(' ')}`);
+    const job = await cluster.command.hgetall(`iw:iw-tasks:${taskUUID}.${owner.slice(0, 16)}`);
+    const jobFields = ['attemptsMade', 'stalledCounter', 'failedReason', 'processedOn', 'finishedOn'].map((name) => `${name}=${job[name] ?? '-'}`);
+    lines.push(`  queue job: ${Object.keys(job).length === 0 ? 'none' : jobFields.join(' ')}; running-task index score: ${String(await cluster.command.zscore('iw:tr', `${owner} ${taskUUID}`))}`);
+  } catch (error) {
+    lines.push(`  Redis not readable: ${String(error)}`);
+  }
+  const logged = cluster.stderr().split('\n').filter((line) => line.toLowerCase().includes(taskUUID));
+  lines.push(`  log lines naming it: ${logged.length === 0 ? 'none' : `\n    ${logged.slice(-20).join('\n    ')}`}`);
+  return lines.join('\n');
+}
+
+/** Runs a test's checks; when one fails, prints `context()` (what happened, and when) before the failure propagates. */
+async function explainOnFailure(context: () => string, body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    console.log(`${String(error).slice(0, 2000)}\n--- context ---\n${context()}`);
+    throw error;
+  }
+}
+
+/** One line per frame of raw sockets (socket number, seq, what it carries), for a failure's output. */
+function frameLines(sockets: readonly { readonly frames: readonly Received[] }[]): string {
+  return sockets
+    .flatMap((socket, n) =>
+      socket.frames.map((frame) => {
+        if (frame.kind === 'binary') return `#${n} seq ${String(frame.seq)} binary ${JSON.stringify(frame.header).slice(0, 160)}`;
+        return `#${n} seq ${String(frame.seq)} ${frame.text.slice(0, 160)}`;
+      }),
+    )
+    .join('\n');
 }
 
 /** The problems of one outcome: lost, duplicated or failed finals ('' when it is whole). */
@@ -102,15 +161,26 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
 
   it('drops, node SIGKILLs and restarts, worker SIGKILLs mid-task: every final exactly once, none lost or hung (ack, and getResponse recovery without it)', async () => {
     const random = mulberry32(16);
-    const clients = { ack: clientOf(cluster.url, true, 'cluster-ack'), plain: clientOf(cluster.url, false, 'cluster-plain') };
+    const keys = { ack: 'cluster-ack', plain: 'cluster-plain' } as const;
+    const clients = { ack: clientOf(cluster.url, true, keys.ack), plain: clientOf(cluster.url, false, keys.plain) };
     const disconnects = { ack: 0, plain: 0 };
-    clients.ack.on('disconnected', () => disconnects.ack++);
+    // The faults and the clients' connection events, stamped on the test's clock.
+    const log: string[] = [];
+    const connections: string[] = [];
+    clients.ack.on('disconnected', () => {
+      disconnects.ack++;
+      connections.push(`+${stamp()} ack disconnected`);
+    });
     // A reconnect that did not resume the session falls back to getResponse, whose answers may repeat finals.
     let ackFreshSessions = -1;
     clients.ack.on('connected', (info) => {
       if (!info.resumed) ackFreshSessions++;
+      connections.push(`+${stamp()} ack connected${info.resumed ? ' (resumed)' : ' (new session)'}`);
     });
-    clients.plain.on('disconnected', () => disconnects.plain++);
+    clients.plain.on('disconnected', () => {
+      disconnects.plain++;
+      connections.push(`+${stamp()} plain disconnected`);
+    });
     const outcomes: { ack: Outcome[]; plain: Outcome[] } = { ack: [], plain: [] };
     const pending: Promise<Outcome>[] = [];
     let chaosOver = false;
@@ -119,7 +189,7 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
       const inFlight = new Set<Promise<Outcome>>();
       while (!chaosOver || outcomes[which].length < 40) {
         while (inFlight.size < DEPTH) {
-          const { outcome, done } = runTask(clients[which], 1 + Math.floor(random() * 3));
+          const { outcome, done } = runTask(clients[which], keys[which], 1 + Math.floor(random() * 3));
           outcomes[which].push(outcome);
           pending.push(done);
           inFlight.add(done);
@@ -136,30 +206,32 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
       }
     };
     // The faults, in a fixed order at seeded moments, while both clients keep DEPTH tasks in flight.
-    const log: string[] = [];
     let workerKillsMidTask = 0;
     const pause = (from: number, to: number): Promise<void> => sleep(from + random() * (to - from));
     const chaos = async (): Promise<void> => {
       while (ended < 6) await sleep(10);
       const drop = async (): Promise<void> => {
         cluster.balancer.dropAll();
-        log.push('drop');
+        log.push(`+${stamp()} drop`);
         await pause(150, 600);
       };
       const nodeCrash = async (index: number, signal: NodeJS.Signals): Promise<void> => {
+        const id = cluster.nodes[index]?.id ?? '?';
         const exit = await cluster.killNode(index, signal);
-        log.push(`node ${index} ${signal} (${exit.signal ?? exit.code})`);
+        log.push(`+${stamp()} node ${index} (${id}) ${signal} (${exit.signal ?? exit.code})`);
         await pause(100, 400);
         await cluster.restartNode(index);
+        log.push(`+${stamp()} node ${index} restarted as ${cluster.nodes[index]?.id ?? '?'}`);
         await pause(150, 400);
       };
       const workerCrash = async (index: number): Promise<void> => {
         // 2 slots per worker: 3 active jobs mean this worker holds at least one.
         if (await activeAtLeast(cluster, 3)) workerKillsMidTask++;
         await cluster.killWorker(index, 'SIGKILL');
-        log.push(`worker ${index} SIGKILL`);
+        log.push(`+${stamp()} worker ${index} SIGKILL`);
         await pause(300, 800);
         await cluster.restartWorker(index);
+        log.push(`+${stamp()} worker ${index} restarted`);
       };
       await drop();
       await nodeCrash(0, 'SIGKILL');
@@ -178,9 +250,10 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
     await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, HANG_MS)))]);
     clearTimeout(timer);
     const stats = { ack: clients.ack.stats(), plain: clients.plain.stats() };
-    const problems = [...outcomes.ack.map((o) => ['ack', o] as const), ...outcomes.plain.map((o) => ['without ack', o] as const)]
-      .map(([which, outcome]) => (problemOf(outcome) === '' ? '' : `${which}: ${problemOf(outcome)}`))
-      .filter((problem) => problem !== '');
+    const troubled = [...outcomes.ack.map((o) => ['ack', o] as const), ...outcomes.plain.map((o) => ['without ack', o] as const)].filter(([, outcome]) => problemOf(outcome) !== '');
+    const problems = troubled.map(([which, outcome]) => `${which}: ${problemOf(outcome)}`);
+    // Read before the clients close: a hung task's record and job as they are now.
+    const dossiers = await Promise.all(troubled.slice(0, 10).map(([, outcome]) => dossier(cluster, outcome)));
     await clients.ack.close();
     await clients.plain.close();
     console.log(
@@ -189,11 +262,16 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
         `ack client: ${ackFreshSessions} reconnects without resume, ${stats.ack.checks} getResponse checks, dropped ${stats.ack.duplicateFrames} replayed frames and ${stats.ack.duplicateFinals} duplicate finals; ` +
         `plain client made ${stats.plain.checks} getResponse checks, ${stats.plain.resends} resends, dropped ${stats.plain.duplicateFinals} duplicate finals`,
     );
-    if (problems.length > 0) console.log(`cluster chaos problems:\n${problems.join('\n')}\nstderr:\n${cluster.stderr().slice(-4000)}`);
+    if (problems.length > 0) {
+      console.log(
+        `cluster chaos problems:\n${problems.join('\n')}\n\n${dossiers.join('\n\n')}\n\nfaults: ${log.join(', ')}\nclient connections: ${connections.join(', ')}\n` +
+          `client stats: ${JSON.stringify(stats)}\nstderr (last 8000 chars):\n${cluster.stderr().slice(-8000)}`,
+      );
+    }
     expect(problems).toEqual([]);
     // Not vacuous: every fault happened, with work in flight.
-    expect(log.filter((entry) => entry === 'drop')).toHaveLength(5);
-    expect(log.filter((entry) => entry.startsWith('node '))).toHaveLength(3);
+    expect(log.filter((entry) => entry.endsWith(' drop'))).toHaveLength(5);
+    expect(log.filter((entry) => / node \d \(.*\) SIG/.test(entry))).toHaveLength(3);
     expect(workerKillsMidTask).toBe(2);
     expect(disconnects.ack).toBeGreaterThanOrEqual(5);
     expect(disconnects.plain).toBeGreaterThanOrEqual(5);
@@ -206,7 +284,7 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
   }, 150_000);
 
   /** Drives one raw session through drops and a node kill; returns every frame of every socket, in order. */
-  async function rawSession(ack: boolean): Promise<{ frames: Received[]; tasks: string[]; resumes: number; cuts: string[] }> {
+  async function rawSession(ack: boolean): Promise<{ frames: Received[]; tasks: string[]; resumes: number; cuts: string[]; context: () => string }> {
     const random = mulberry32(ack ? 161 : 162);
     const apiKey = `cluster-raw-${String(ack)}`;
     const extensions = ack ? ['ack', 'binaryResults'] : [];
@@ -230,12 +308,12 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
         const index = cluster.nodes.findIndex((slot) => slot.server?.port === port);
         if (index >= 0) {
           await cluster.killNode(index, 'SIGKILL');
-          cuts.push(`node ${index} SIGKILL`);
+          cuts.push(`+${stamp()} node ${index} SIGKILL`);
           await cluster.restartNode(index);
         }
       } else {
         cluster.balancer.dropAll();
-        cuts.push('drop');
+        cuts.push(`+${stamp()} drop`);
       }
       await socket.waitForClose();
       socket = await RawClient.connect(cluster.url);
@@ -259,36 +337,39 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
     }
     await sleep(300);
     await socket.close();
-    return { frames: sockets.flatMap((s) => s.frames), tasks, resumes, cuts };
+    const context = (): string => `session ${session}, tasks ${tasks.join(' ')}\ncuts: ${cuts.join(', ')}\nframes by socket:\n${frameLines(sockets)}\nstderr (last 6000 chars):\n${cluster.stderr().slice(-6000)}`;
+    return { frames: sockets.flatMap((s) => s.frames), tasks, resumes, cuts, context };
   }
 
   it('with ack, a raw session never gets one result index under two sequence numbers, and no sequence number is missing, across drops and node kills', async () => {
-    const { frames, tasks, resumes, cuts } = await rawSession(true);
-    const keyOfSeq = new Map<number, string>();
-    const seqOfKey = new Map<string, number>();
-    let replays = 0;
-    for (const frame of frames) {
-      const task = tasks.find((t) => isFinal(frame, t));
-      if (task === undefined) continue;
-      const item = finalItem(frame);
-      const key = `${task}:${String(item.index)}`;
-      const seq = frame.seq;
-      expect(seq, `a final without seq under ack: ${key}`).toBeTypeOf('number');
-      if (seq === undefined) continue;
-      const before = keyOfSeq.get(seq);
-      if (before !== undefined) {
-        expect(before, `seq ${seq} replayed with another result`).toBe(key);
-        replays++;
+    const { frames, tasks, resumes, cuts, context } = await rawSession(true);
+    await explainOnFailure(context, () => {
+      const keyOfSeq = new Map<number, string>();
+      const seqOfKey = new Map<string, number>();
+      let replays = 0;
+      for (const frame of frames) {
+        const task = tasks.find((t) => isFinal(frame, t));
+        if (task === undefined) continue;
+        const item = finalItem(frame);
+        const key = `${task}:${String(item.index)}`;
+        const seq = frame.seq;
+        expect(seq, `a final without seq under ack: ${key}`).toBeTypeOf('number');
+        if (seq === undefined) continue;
+        const before = keyOfSeq.get(seq);
+        if (before !== undefined) {
+          expect(before, `seq ${seq} replayed with another result`).toBe(key);
+          replays++;
+        }
+        keyOfSeq.set(seq, key);
+        const other = seqOfKey.get(key);
+        expect(other === undefined || other === seq, `result ${key} sent under seq ${other} and ${seq}`).toBe(true);
+        seqOfKey.set(key, seq);
       }
-      keyOfSeq.set(seq, key);
-      const other = seqOfKey.get(key);
-      expect(other === undefined || other === seq, `result ${key} sent under seq ${other} and ${seq}`).toBe(true);
-      seqOfKey.set(key, seq);
-    }
-    expect(seqOfKey.size, 'results received').toBe(tasks.length * 2);
-    const seqs = [...keyOfSeq.keys()].sort((a, b) => a - b);
-    expect(seqs, 'sequence numbers 1..n without a gap').toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-    console.log(`raw ack session: ${resumes} resumes (${cuts.join(', ')}), ${seqs.length} finals, ${replays} unacknowledged frames replayed`);
+      expect(seqOfKey.size, 'results received').toBe(tasks.length * 2);
+      const seqs = [...keyOfSeq.keys()].sort((a, b) => a - b);
+      expect(seqs, 'sequence numbers 1..n without a gap').toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+      console.log(`raw ack session: ${resumes} resumes (${cuts.join(', ')}), ${seqs.length} finals, ${replays} unacknowledged frames replayed`);
+    });
   }, 90_000);
 
   it('ack turned on right behind the authentication holds on every node: finals carry seq, and a resume elsewhere replays them', async () => {
@@ -316,34 +397,36 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
   }, 90_000);
 
   it('without ack, a raw session gets each result index at most once across drops and node kills, and getResponse has every result', async () => {
-    const { frames, tasks, resumes, cuts } = await rawSession(false);
-    const live = new Map<string, number>();
-    const recovered = new Map<string, Set<number>>();
-    for (const frame of frames) {
-      if (frame.kind !== 'json') continue;
-      for (const item of frame.data) {
-        if (typeof item.taskUUID !== 'string' || !tasks.includes(item.taskUUID) || typeof item.imageUUID !== 'string') continue;
-        const key = `${item.taskUUID}:${String(item.index)}`;
-        if (item.status === undefined) live.set(key, (live.get(key) ?? 0) + 1);
-        else if (item.status === 'success') {
-          const got = recovered.get(item.taskUUID) ?? new Set<number>();
-          got.add(Number(item.index));
-          recovered.set(item.taskUUID, got);
+    const { frames, tasks, resumes, cuts, context } = await rawSession(false);
+    await explainOnFailure(context, () => {
+      const live = new Map<string, number>();
+      const recovered = new Map<string, Set<number>>();
+      for (const frame of frames) {
+        if (frame.kind !== 'json') continue;
+        for (const item of frame.data) {
+          if (typeof item.taskUUID !== 'string' || !tasks.includes(item.taskUUID) || typeof item.imageUUID !== 'string') continue;
+          const key = `${item.taskUUID}:${String(item.index)}`;
+          if (item.status === undefined) live.set(key, (live.get(key) ?? 0) + 1);
+          else if (item.status === 'success') {
+            const got = recovered.get(item.taskUUID) ?? new Set<number>();
+            got.add(Number(item.index));
+            recovered.set(item.taskUUID, got);
+          }
         }
       }
-    }
-    const twice = [...live].filter(([, count]) => count > 1).map(([key]) => key);
-    expect(twice, 'results sent twice to the session').toEqual([]);
-    // The last getResponse round answered every task with both of its results.
-    for (const task of tasks) expect([...(recovered.get(task) ?? [])].sort(), `getResponse of ${task}`).toEqual([0, 1]);
-    console.log(`raw session without ack: ${resumes} resumes (${cuts.join(', ')}), ${live.size} of ${tasks.length * 2} finals arrived live, the rest through getResponse`);
+      const twice = [...live].filter(([, count]) => count > 1).map(([key]) => key);
+      expect(twice, 'results sent twice to the session').toEqual([]);
+      // The last getResponse round answered every task with both of its results.
+      for (const task of tasks) expect([...(recovered.get(task) ?? [])].sort(), `getResponse of ${task}`).toEqual([0, 1]);
+      console.log(`raw session without ack: ${resumes} resumes (${cuts.join(', ')}), ${live.size} of ${tasks.length * 2} finals arrived live, the rest through getResponse`);
+    });
   }, 90_000);
 
   it('Redis SIGKILLed and restarted: every accepted task completes exactly once; meanwhile tasks end or get a typed retryable error, none hangs; every process stays up', async () => {
     const client = clientOf(cluster.url, true, 'cluster-redis');
     await client.connect();
     // Slow enough (30 steps × 2 images) to be running on the workers when Redis dies.
-    const accepted = Array.from({ length: 6 }, () => runTask(client, 2, 30));
+    const accepted = Array.from({ length: 6 }, () => runTask(client, 'cluster-redis', 2, 30));
     const uuids = new Set(accepted.map(({ outcome }) => outcome.taskUUID));
     const admitted = async (): Promise<number> => {
       const keys = await ttls(cluster.command, 'iw:t:');
@@ -356,10 +439,12 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
       if (Date.now() > deadline) throw new Error('tasks were not admitted');
       await sleep(10);
     }
+    const faults = [`+${stamp()} Redis SIGKILL`];
     await cluster.killRedis('SIGKILL');
-    const during = Array.from({ length: 3 }, () => runTask(client, 1));
+    const during = Array.from({ length: 3 }, () => runTask(client, 'cluster-redis', 1));
     await sleep(1_500);
     await cluster.restartRedis();
+    faults.push(`+${stamp()} Redis restarted`);
     const settleWithin = async (done: Promise<Outcome>[], ms: number): Promise<void> => {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all(done), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
@@ -367,6 +452,11 @@ describe.runIf(redisAvailable() && clusterModeBuilt())('a cluster of 3 nodes and
     };
     await settleWithin([...accepted, ...during].map(({ done }) => done), 45_000);
     const stats = client.stats();
+    const troubled = [...accepted, ...during].map(({ outcome }) => outcome).filter((outcome) => problemOf(outcome) !== '' && !(during.some((d) => d.outcome === outcome) && outcome.settled && /^serviceUnavailable: /.test(outcome.error ?? '')));
+    if (troubled.length > 0) {
+      const dossiers = await Promise.all(troubled.map((outcome) => dossier(cluster, outcome)));
+      console.log(`redis outage problems (${faults.join(', ')}):\n${dossiers.join('\n\n')}\nclient stats: ${JSON.stringify(stats)}\nstderr (last 8000 chars):\n${cluster.stderr().slice(-8000)}`);
+    }
     await client.close();
     const problems = accepted.map(({ outcome }) => problemOf(outcome)).filter((problem) => problem !== '');
     expect(problems, cluster.stderr().slice(-4000)).toEqual([]);

@@ -68,4 +68,21 @@ describe.runIf(redisAvailable())('connections during a Redis outage', () => {
       await redis.close();
     }
   }, 30_000);
+
+  it('a closed connection that still reports a socket error (EPIPE after the close) does not print it as unhandled', async () => {
+    const redis = await startRedis();
+    const connections = new RedisConnections({ redis: redis.url });
+    try {
+      const connection = connections.create('command');
+      await connection.ping();
+      await connections.close();
+      // A late write error on the closing socket: with no listener left, ioredis prints
+      // "[ioredis] Unhandled error event" (a crash line to the process's supervisor), and a plain emit throws.
+      const late = Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' });
+      expect(() => connection.emit('error', late)).not.toThrow();
+      expect(connection.listenerCount('error')).toBeGreaterThan(0);
+    } finally {
+      await redis.close();
+    }
+  });
 });

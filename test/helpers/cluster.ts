@@ -79,6 +79,8 @@ export interface Cluster extends AsyncDisposable {
   addWorker(): Promise<number>;
   /** Workers alive now, by slot. */
   workersAlive(): boolean[];
+  /** The process id of each worker slot's current process (undefined while killed). */
+  workerPids(): (number | undefined)[];
   /** Kills Redis (SIGKILL by default), keeping its AOF. */
   killRedis(signal?: NodeJS.Signals): Promise<void>;
   /** Starts Redis again on the same folder and socket. */
@@ -218,6 +220,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return index;
     },
     workersAlive: () => Array.from({ length: workerCount }, (_, i) => workers[i]?.alive() === true),
+    workerPids: () => Array.from({ length: workerCount }, (_, i) => workers[i]?.pid),
     killRedis: (signal) => redis.kill(signal),
     restartRedis: () => redis.restart(),
     command,

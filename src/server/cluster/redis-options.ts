@@ -126,7 +126,9 @@ export interface RedisConnectionsOptions {
 
 /**
  * The Redis connections of one process, created on demand and closed together. Each has an
- * `error` listener (ioredis would otherwise print unhandled errors) which {@link close} removes.
+ * `error` listener (ioredis would otherwise print unhandled errors); {@link close} replaces it with
+ * one that drops them, since a closing socket can still report an error after the close resolved
+ * (a write that fails with EPIPE while the peer hangs up).
  */
 export class RedisConnections {
   readonly #options: RedisConnectionsOptions;
@@ -150,20 +152,21 @@ export class RedisConnections {
     return redis;
   }
 
-  /** Closes every connection this object made (pending commands are rejected). */
+  /** Closes every connection this object made (pending commands are rejected); their later errors are dropped. */
   async close(): Promise<void> {
     this.#closed = true;
     const open = [...this.#open];
     this.#open.clear();
     await Promise.all(
       open.map(async (redis) => {
+        // Nothing reports on a connection being closed; an errorless one would print it as unhandled.
+        redis.removeAllListeners('error');
+        redis.on('error', () => undefined);
         try {
           if (redis.status === 'ready') await redis.quit();
           else redis.disconnect();
         } catch {
           redis.disconnect();
-        } finally {
-          redis.removeAllListeners('error');
         }
       }),
     );

@@ -43,9 +43,13 @@ export interface TaskQueueOptions {
 export class TaskQueue {
   readonly #queue: Queue;
   readonly #timeoutMs: number;
+  /** The key of a job is this prefix, then its id (`iw:iw-tasks:` by default): the orphan sweep reads it. */
+  readonly jobKeyPrefix: string;
 
   constructor(options: TaskQueueOptions) {
-    this.#queue = new Queue(taskQueueName, { connection: options.connection, prefix: queuePrefixOf(options.keyPrefix ?? defaultKeyPrefix), streams: taskQueueStreams });
+    const prefix = queuePrefixOf(options.keyPrefix ?? defaultKeyPrefix);
+    this.#queue = new Queue(taskQueueName, { connection: options.connection, prefix, streams: taskQueueStreams });
+    this.jobKeyPrefix = `${prefix}:${taskQueueName}:`;
     this.#timeoutMs = options.timeoutMs ?? defaultCommandTimeoutMs;
     // The connection's own error listener reports; this one keeps BullMQ's re-emit from being unhandled.
     this.#queue.on('error', () => undefined);
@@ -57,12 +61,26 @@ export class TaskQueue {
    * may still land later, which is harmless: a worker runs only tasks whose record is running.
    */
   async enqueue(job: TaskJob): Promise<void> {
+    await this.#bounded('task enqueue', this.#queue.add(job.taskType, job, { ...taskJobOptions, jobId: jobIdOf(job.owner, job.taskUUID) }));
+  }
+
+  /**
+   * Adds the jobs of tasks whose job was lost, in one round trip, each under its task's job id: a
+   * job that came back meanwhile is left as it is (an add with an existing id is a no-op).
+   */
+  async requeue(jobs: readonly TaskJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.#bounded('task requeue', this.#queue.addBulk(jobs.map((job) => ({ name: job.taskType, data: job, opts: { ...taskJobOptions, jobId: jobIdOf(job.owner, job.taskUUID) } }))));
+  }
+
+  /** Waits for `work` at most the timeout; RedisUnavailableError after it (the work may still land later). */
+  async #bounded(what: string, work: Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis is unavailable (task enqueue): no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis is unavailable (${what}): no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     });
     try {
-      await Promise.race([this.#queue.add(job.taskType, job, { ...taskJobOptions, jobId: jobIdOf(job.owner, job.taskUUID) }), timeout]);
+      await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
     }

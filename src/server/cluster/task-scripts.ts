@@ -6,9 +6,11 @@ import { LUA_SESSION } from './session-scripts.js';
  * Task helpers, after {@link LUA_SESSION} (the task scripts append to sessions, so they take the
  * session bounds as ARGV[2..7]). Task HASH fields: o owner, u taskUUID, st state, tt taskType,
  * as async '0'/'1', tg target session ('' none), pr progress, er errors JSON, ct/ft created and
- * finished (ms), r:<index> a result's JSON. ZSET `tr` indexes running tasks across owners (member
- * '<owner> <taskUUID>', score its lease expiry) for the sweeper of orphans; it is empty, so gone,
- * when nothing runs. Store `td` counts finished records by owner: ordered
+ * finished (ms), r:<index> a result's JSON, j the queue job's data JSON while it runs (so a lost
+ * job can be queued again), rq how many times it was. ZSET `tr` indexes running tasks across
+ * owners (member '<owner> <taskUUID>', score when the orphan sweep should look at it next: the end
+ * of the admission's grace, then of the lease a worker renews); it is empty, so gone, when nothing
+ * runs. Store `td` counts finished records by owner: ordered
  * okey(O,'done') (taskUUID -> finish time) and the expiry index `td:exp`.
  *
  * Every task script's ARGV[8] is the owner, [9] the taskUUID (lower case).
@@ -49,7 +51,8 @@ end
 /**
  * admit: KEYS task, inflight; ARGV[10] taskType, [11] async, [12] target, [13] maxInFlightPerKey,
  * [14] lease ms, [15] results expected, [16] the taskUUID as the client wrote it (getResponse names
- * the task so; keys and members use it in lower case). -> {'admitted'} | {'conflict'} | {'tooMany', n}
+ * the task so; keys and members use it in lower case), [17] the job's data JSON ('' none), [18]
+ * grace ms before the orphan sweep may find the job missing. -> {'admitted'} | {'conflict'} | {'tooMany', n}
  */
 export const TASK_ADMIT = `${LUA_TASK}
 local now = now_ms()
@@ -58,10 +61,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return { 'conflict' } end
 local running = redis.call('ZCARD', KEYS[2])
 if running >= tonumber(ARGV[13]) then return { 'tooMany', running } end
 redis.call('HSET', KEYS[1], 'o', O, 'u', ARGV[16], 'st', 'running', 'tt', ARGV[10], 'as', ARGV[11], 'tg', ARGV[12], 'pr', 0, 'ct', now, 'n', ARGV[15])
+if ARGV[17] ~= '' then redis.call('HSET', KEYS[1], 'j', ARGV[17]) end
 local lease = tonumber(ARGV[14])
 redis.call('ZADD', KEYS[2], now + lease, T)
 if redis.call('PTTL', KEYS[2]) < lease then redis.call('PEXPIRE', KEYS[2], lease) end
-redis.call('ZADD', P .. 'tr', now + lease, O .. ' ' .. T)
+redis.call('ZADD', P .. 'tr', now + tonumber(ARGV[18]), O .. ' ' .. T)
 return { 'admitted' }
 `;
 
@@ -110,6 +114,7 @@ if ARGV[15] == '1' then
 end
 local retention = tonumber(ARGV[12])
 redis.call('HSET', KEYS[1], 'st', ARGV[10], 'ft', now, 'tg', '')
+redis.call('HDEL', KEYS[1], 'j')
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[1], 'er', ARGV[11]) end
 redis.call('PEXPIRE', KEYS[1], retention)
 redis.call('ZREM', KEYS[2], T)
@@ -144,22 +149,52 @@ return 1
 `;
 
 /**
- * lapsed: no KEYS; ARGV[10] limit, [11] lease ms. Running tasks whose lease lapsed (no node or
- * worker renewed it), at most 'limit'; each is pushed a lease ahead, so concurrent sweepers and the
- * next sweep do not look at it again at once. Entries of records no longer running are dropped.
- * -> { owner, taskUUID, ... }
+ * orphans: no KEYS; ARGV[10] limit, [11] lease ms, [12] grace ms, [13] re-queues allowed, [14] the
+ * queue's job key prefix (`<queue prefix>:<queue name>:`). Looks at up to 'limit' running tasks
+ * whose time to be looked at came (nothing renewed them: no worker runs them) and decides each in
+ * this one step, so any number of nodes can sweep at once without two acting on one task:
+ * - its queue job exists (it waits for a worker, or one is taking it over): the sweep renews its
+ *   in-flight place (so queued tasks keep counting in their key's bound) and looks again a lease later;
+ * - no job, and the record holds the job's data and was re-queued fewer times than allowed:
+ *   'requeue' (counted in rq; looked at again after the grace, so a re-queue that failed is retried);
+ * - otherwise 'lost' (the caller ends it; looked at again after the grace if that failed).
+ * Entries of records no longer running are dropped. The job key is read, never written: the
+ * queue library owns it. -> { looked at, kind, owner, taskUUID, job JSON ('' for lost), ... }
  */
-export const TASK_LAPSED = `${LUA_TASK}
+export const TASK_ORPHANS = `${LUA_TASK}
 local now = now_ms()
-local out = {}
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'tr', '-inf', now, 'LIMIT', 0, tonumber(ARGV[10]))) do
+local lease, grace, allowed = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+-- The in-flight place outlasts the next look by the grace: a sweep a little late never lets it lapse.
+local hold = lease + grace
+local due = redis.call('ZRANGEBYSCORE', P .. 'tr', '-inf', now, 'LIMIT', 0, tonumber(ARGV[10]))
+local out = { #due }
+for _, m in ipairs(due) do
   local o, t = split2(m)
-  if redis.call('HGET', tkey(o, t), 'st') == 'running' then
-    redis.call('ZADD', P .. 'tr', now + tonumber(ARGV[11]), m)
-    out[#out + 1] = o
-    out[#out + 1] = t
-  else
+  local key = tkey(o, t)
+  local h = redis.call('HMGET', key, 'st', 'j', 'rq')
+  if h[1] ~= 'running' then
     redis.call('ZREM', P .. 'tr', m)
+  elseif redis.call('EXISTS', ARGV[14] .. t .. '.' .. string.sub(o, 1, 16)) == 1 then
+    redis.call('ZADD', okey(o, 'inflight'), now + hold, t)
+    if redis.call('PTTL', okey(o, 'inflight')) < hold then redis.call('PEXPIRE', okey(o, 'inflight'), hold) end
+    redis.call('ZADD', P .. 'tr', now + lease, m)
+  else
+    redis.call('ZADD', P .. 'tr', now + grace, m)
+    local count = tonumber(h[3] or '0')
+    if h[2] and h[2] ~= '' and count < allowed then
+      redis.call('HSET', key, 'rq', count + 1)
+      redis.call('ZADD', okey(o, 'inflight'), now + hold, t)
+      if redis.call('PTTL', okey(o, 'inflight')) < hold then redis.call('PEXPIRE', okey(o, 'inflight'), hold) end
+      out[#out + 1] = 'requeue'
+      out[#out + 1] = o
+      out[#out + 1] = t
+      out[#out + 1] = h[2]
+    else
+      out[#out + 1] = 'lost'
+      out[#out + 1] = o
+      out[#out + 1] = t
+      out[#out + 1] = ''
+    end
   end
 end
 return out

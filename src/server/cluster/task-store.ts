@@ -8,7 +8,8 @@ import { guarded, RedisReplyError } from './errors.js';
 import { encodeFrame } from './frame-codec.js';
 import { appendResult, type AppendResult, type SessionLog } from './session-log.js';
 import { defineScripts, list, num, str, type ScriptArg } from './scripts.js';
-import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_PROGRESS, TASK_RENEW, TASK_LAPSED, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
+import type { TaskJob } from './task-job.js';
+import { TASK_ADMIT, TASK_EMIT_FINAL, TASK_FINISH, TASK_ORPHANS, TASK_PROGRESS, TASK_RENEW, TASK_RETARGET, TASK_WITHDRAW } from './task-scripts.js';
 
 /** The bounds the task store enforces. */
 export type TaskStoreLimits = Pick<ServerLimits, 'maxInFlightPerKey' | 'maxTaskRecords' | 'maxTaskRecordsPerKey'>;
@@ -22,12 +23,22 @@ export interface TaskStoreOptions {
   /** How long a finished record is kept for getResponse and conflict checks, ms. @default 600_000 */
   readonly retentionMs?: number;
   /**
-   * How long a task counts in its key's in-flight bound without a renewal, ms: a task whose node
-   * and worker both died stops counting after this (its record stays running until the queue
-   * retries or fails it). @default 60_000
+   * A running task's lease, ms: the worker running it renews it every third of this; once it
+   * lapses (no worker runs the task) the orphan sweep looks whether its queue job is still there.
+   * It also bounds how long a task counts in its key's in-flight bound when no node sweeps.
+   * @default 10_000
    */
   readonly leaseMs?: number;
+  /**
+   * How long after admission the orphan sweep first looks for a task's queue job, ms: a healthy
+   * node has queued it (or taken the admission back) well within this; past it, a missing job
+   * means the node died in between, and the task is queued again. @default 5_000
+   */
+  readonly orphanGraceMs?: number;
 }
+
+/** What the orphan sweep found for one task: queue it again (its job data), or end it as lost. */
+export type OrphanVerdict = { readonly kind: 'requeue'; readonly owner: string; readonly taskUUID: string; readonly job: string } | { readonly kind: 'lost'; readonly owner: string; readonly taskUUID: string };
 
 /** What {@link TaskStore.admit} decided. */
 export type AdmitResult = { readonly kind: 'admitted' } | { readonly kind: 'conflict' } | { readonly kind: 'tooManyInFlight'; readonly inFlight: number };
@@ -77,6 +88,7 @@ export class TaskStore {
   readonly #limits: TaskStoreLimits;
   readonly retentionMs: number;
   readonly leaseMs: number;
+  readonly orphanGraceMs: number;
   readonly #scripts;
 
   constructor(options: TaskStoreOptions) {
@@ -84,7 +96,8 @@ export class TaskStore {
     this.#sessions = options.sessions;
     this.#limits = options.limits;
     this.retentionMs = options.retentionMs ?? 600_000;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.orphanGraceMs = options.orphanGraceMs ?? 5_000;
     this.#scripts = defineScripts(options.redis, 'task', {
       admit: { keys: 2, lua: TASK_ADMIT },
       renew: { keys: 2, lua: TASK_RENEW },
@@ -93,7 +106,7 @@ export class TaskStore {
       retarget: { keys: 1, lua: TASK_RETARGET },
       progress: { keys: 1, lua: TASK_PROGRESS },
       withdraw: { keys: 2, lua: TASK_WITHDRAW },
-      lapsed: { keys: 0, lua: TASK_LAPSED },
+      orphans: { keys: 0, lua: TASK_ORPHANS },
     });
   }
 
@@ -108,11 +121,18 @@ export class TaskStore {
   /**
    * Accepts a task: `conflict` when `owner` has a record of this taskUUID (running, or kept for
    * the retention time), `tooManyInFlight` when the key has maxInFlightPerKey tasks in flight on
-   * any node; else a running record, counted in flight until it ends or its lease lapses.
+   * any node; else a running record, counted in flight until it ends or its lease lapses. `job`,
+   * the task's queue job, is kept with the running record (parameters and references only, never
+   * image bytes), so the orphan sweep can queue it again if it is lost.
    */
-  async admit(owner: string, taskUUID: string, taskType: string, options: { readonly async: boolean; readonly target: string; readonly expected?: number }): Promise<AdmitResult> {
+  async admit(owner: string, taskUUID: string, taskType: string, options: { readonly async: boolean; readonly target: string; readonly expected?: number; readonly job?: TaskJob }): Promise<AdmitResult> {
     const keys = [this.#task(owner, taskUUID), this.#sessions.keys.inflight(owner)];
-    const reply = list(await guarded('task admit', () => this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs, options.expected ?? 0, taskUUID)));
+    const job = options.job === undefined ? '' : JSON.stringify(options.job);
+    const reply = list(
+      await guarded('task admit', () =>
+        this.#scripts.admit.call(...keys, ...this.#args(owner, taskUUID), taskType, options.async ? '1' : '0', options.async ? '' : options.target, this.#limits.maxInFlightPerKey, this.leaseMs, options.expected ?? 0, taskUUID, job, this.orphanGraceMs),
+      ),
+    );
     const kind = str(reply[0]);
     if (kind === 'admitted' || kind === 'conflict') return { kind };
     if (kind === 'tooMany') return { kind: 'tooManyInFlight', inFlight: num(reply[1]) };
@@ -204,15 +224,21 @@ export class TaskStore {
   }
 
   /**
-   * Running tasks of any owner whose lease lapsed (at most `limit`): nothing renewed them for a
-   * lease, so each is only waiting in the queue, or orphaned (its job never added, or given up).
-   * Each comes back at most once per lease.
+   * Decides, in one script, up to `limit` running tasks that no worker renewed in time (see
+   * TASK_ORPHANS): those whose queue job exists keep their in-flight place and are left alone;
+   * of the others, those re-queued fewer than `maxRequeues` times come back as `requeue` with
+   * their job's data, the rest as `lost`. `jobKeyPrefix` is the queue's job key prefix. `lookedAt`
+   * is how many were due (when it is `limit`, more may be).
    */
-  async lapsed(limit: number): Promise<{ readonly owner: string; readonly taskUUID: string }[]> {
-    const reply = list(await guarded('task lapsed', () => this.#scripts.lapsed.call(...this.#sessions.bounds, '', '', limit, this.leaseMs)));
-    const out: { owner: string; taskUUID: string }[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) out.push({ owner: str(reply[i]), taskUUID: str(reply[i + 1]) });
-    return out;
+  async orphans(limit: number, jobKeyPrefix: string, maxRequeues: number): Promise<{ readonly lookedAt: number; readonly verdicts: OrphanVerdict[] }> {
+    const reply = list(await guarded('task orphans', () => this.#scripts.orphans.call(...this.#sessions.bounds, '', '', limit, this.leaseMs, this.orphanGraceMs, maxRequeues, jobKeyPrefix)));
+    const verdicts: OrphanVerdict[] = [];
+    for (let i = 1; i + 3 < reply.length; i += 4) {
+      const owner = str(reply[i + 1]);
+      const taskUUID = str(reply[i + 2]);
+      verdicts.push(str(reply[i]) === 'requeue' ? { kind: 'requeue', owner, taskUUID, job: str(reply[i + 3]) } : { kind: 'lost', owner, taskUUID });
+    }
+    return { lookedAt: num(reply[0]), verdicts };
   }
 
   /** Tasks of `owner` in flight across the cluster (leases not lapsed). */

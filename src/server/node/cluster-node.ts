@@ -15,7 +15,7 @@ import { ClusterSessionStore } from './cluster-session-store.js';
 import { ClusterTaskRouter } from './cluster-task-router.js';
 import { startLocalWorker } from './local-worker.js';
 import { listenOnNodeChannel } from './node-channel.js';
-import { sweepOrphans } from './orphan-sweep.js';
+import { OrphanSweeper } from './orphan-sweep.js';
 import { TaskWatch } from './task-watch.js';
 import { TransientTargets } from './transient-target.js';
 
@@ -44,6 +44,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
     const router = new ClusterTaskRouter({ tasks, log, images, queue, watch, transients, engine, limits, logger, publicUrl });
     const unlisten = await listenOnNodeChannel(connections.create('subscriber'), log.keys.nodeChannel(nodeId), sessions, logger);
     const worker = await startLocalWorker(options, redis, engine);
+    const orphans = new OrphanSweeper(tasks, queue, logger, clock);
     let sweeping = false;
     return {
       sessions,
@@ -54,7 +55,8 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       sweep: () => {
         if (sweeping) return;
         sweeping = true;
-        Promise.all([images.sweep(), sweepOrphans(tasks, queue, logger)])
+        images
+          .sweep()
           .catch((error: unknown) => logger.warn('cluster sweep failed', { error: errorMessage(error) }))
           .finally(() => (sweeping = false));
       },
@@ -63,6 +65,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       close: async () => {
         // Admissions under way are queued (or taken back) before the connections they need close.
         await router.drain(defaultCommandTimeoutMs);
+        orphans.close();
         watch.close();
         sessions.close();
         unlisten();

@@ -271,7 +271,8 @@ export class ClusterTaskRouter implements TaskCore {
   async #admit(ctx: TaskContext, admission: Admission, refuseTo: TaskContext = ctx): Promise<boolean> {
     const { tasks, limits, watch } = this.#deps;
     const { task, async, session } = admission;
-    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid, expected: expectedResults(task) });
+    const job = this.#jobOf(ctx, task);
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid, expected: expectedResults(task), job });
     if (admitted.kind === 'conflict') {
       this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, refuseTo, 'taskUUID');
       return false;
@@ -281,7 +282,7 @@ export class ClusterTaskRouter implements TaskCore {
       return false;
     }
     // Queued before the acknowledgement: a client never hears `processing` of a task taken back.
-    await this.#enqueueOrTakeBack(ctx, task);
+    await this.#enqueueOrTakeBack(ctx, job);
     if (async) await this.#deps.log.append(session.uuid, ctx.owner, dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
     watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: async ? undefined : session, connection: ctx.connection, remaining: admission.finals, ended: admission.ended });
     if (async) session.wake();
@@ -291,14 +292,15 @@ export class ClusterTaskRouter implements TaskCore {
   /** An async task over HTTP: admitted without a target, acknowledged straight to the request. */
   async #admitAsyncDirect(ctx: TaskContext, task: JobTask): Promise<void> {
     const { tasks, limits, watch } = this.#deps;
-    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '', expected: expectedResults(task) });
+    const job = this.#jobOf(ctx, task);
+    const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '', expected: expectedResults(task), job });
     if (admitted.kind !== 'admitted') {
       const conflict = admitted.kind === 'conflict';
       const message = conflict ? `taskUUID ${task.taskUUID} is already used by another task` : `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`;
       this.#refuseTask(conflict ? 'conflictTaskUUID' : 'tooManyTasksInFlight', message, task, ctx, conflict ? 'taskUUID' : undefined);
       return;
     }
-    await this.#enqueueOrTakeBack(ctx, task);
+    await this.#enqueueOrTakeBack(ctx, job);
     ctx.target.deliver(dataFrame({ taskType: 'imageInference', taskUUID: task.taskUUID, status: 'processing' }));
     watch.add({ owner: ctx.owner, taskUUID: task.taskUUID, session: undefined, connection: ctx.connection, remaining: 1, ended: undefined });
   }
@@ -310,21 +312,21 @@ export class ClusterTaskRouter implements TaskCore {
    * again. Ending the record with an error instead would make that resend a conflictTaskUUID.
    * Nothing is lost: a result recorded meanwhile (the add landed after its timeout and a worker ran
    * it) keeps the record, and the task counts as accepted. When Redis cannot even take the
-   * admission back, the node's sweeper ends the job-less record once its lease lapses.
+   * admission back, the orphan sweep queues the job kept with the record once the grace passed.
    */
-  async #enqueueOrTakeBack(ctx: TaskContext, task: JobTask): Promise<void> {
+  async #enqueueOrTakeBack(ctx: TaskContext, job: TaskJob): Promise<void> {
     try {
-      await this.#deps.queue.enqueue(this.#jobOf(ctx, task));
+      await this.#deps.queue.enqueue(job);
     } catch (error) {
       let withdrawn: boolean;
       try {
-        withdrawn = await this.#deps.tasks.withdraw(ctx.owner, task.taskUUID);
+        withdrawn = await this.#deps.tasks.withdraw(ctx.owner, job.taskUUID);
       } catch (failed) {
-        this.#deps.logger.warn('an admission could not be taken back; the sweeper ends it', { task: task.taskUUID, error: cutText(errorMessage(failed), 200) });
+        this.#deps.logger.warn('an admission could not be taken back; the orphan sweep queues it', { task: job.taskUUID, error: cutText(errorMessage(failed), 200) });
         throw error;
       }
       if (withdrawn) throw error;
-      this.#deps.logger.warn('a task whose queueing failed has results already: kept as accepted', { task: task.taskUUID });
+      this.#deps.logger.warn('a task whose queueing failed has results already: kept as accepted', { task: job.taskUUID });
     }
   }
 
