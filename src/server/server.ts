@@ -34,17 +34,22 @@ import type { ServerBackend } from './backend.js';
 import { createMemoryBackend } from './memory-backend.js';
 import { WebhookSender } from './outbound/webhooks.js';
 
-/** Counters of what the server holds right now. */
+/**
+ * Counters of what the server holds right now, read from this process's memory (so `stats()` stays
+ * synchronous and free). On a cluster node (`redis`) sessions, held frames and tasks live in Redis
+ * and belong to the whole cluster; the fields then count only what this node holds itself, as each
+ * field says.
+ */
 export interface ServerStats {
-  /** Open WebSocket connections. */
+  /** Open WebSocket connections (on a cluster node: this node's). */
   connections: number;
-  /** Sessions kept, attached or held for resume. */
+  /** Sessions kept, attached or held for resume. Cluster node: sessions attached to this node's sockets (sessions without a socket are kept in Redis, for any node). */
   sessions: number;
-  /** Frames held for resume or awaiting an acknowledgement. */
+  /** Frames held for resume or awaiting an acknowledgement. Cluster node: always 0, the frames are held in Redis (docs/cluster.md, "Counters on a cluster node"). */
   heldFrames: number;
-  /** Approximate bytes of those frames. */
+  /** Approximate bytes of those frames. Cluster node: always 0, as heldFrames. */
   heldBytes: number;
-  /** Tasks running or queued. */
+  /** Tasks running or queued. Cluster node: always 0, tasks run on workers (the node's own too) and are counted in Redis. */
   tasksRunning: number;
 }
 
@@ -63,6 +68,7 @@ export interface ImagewireServer extends AsyncDisposable {
   readonly pageUrl: string | undefined;
   /** Fault-injection hooks for tests; inert unless called. */
   readonly faults: ServerFaults;
+  /** What this process holds right now (see {@link ServerStats} for what each field counts on a cluster node). */
   stats(): ServerStats;
   /**
    * Stops listening (sockets closed with 1001) and listens again on the same port. Without

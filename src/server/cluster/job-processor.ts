@@ -103,16 +103,15 @@ export async function processTaskJob(deps: ProcessorDeps, job: Job, token: strin
   const task = fixedSeed(fields);
   const key = runKey(fields.owner, task.taskUUID);
   if (deps.runs.has(key)) return;
-  const stored = await deps.tasks.get(fields.owner, task.taskUUID);
-  if (stored === undefined || stored.state !== 'running') return;
-  const run = new TaskRun(deps, fields.owner, task.taskUUID, task.taskType, stored.async);
-  // A cancel published from now on reaches the run at once; one published since the read above is
-  // seen by the first progress write, which finds the record no longer running.
+  const run = new TaskRun(deps, fields.owner, task.taskUUID, task.taskType, task.taskType === 'imageInference' && task.deliveryMethod === 'async');
+  // A cancel published from now on reaches the run at once; one published before is seen by the
+  // record check below (or the first progress write), which finds the record no longer running.
   deps.runs.set(key, run);
   const stopFresh = keepFresh(deps, run);
+  const checked = checkRecord(deps, run);
   try {
     await run.loadInputs(task);
-    await finishRun(deps, run, task, fields);
+    await finishRun(deps, run, task, fields, checked);
   } catch (error) {
     if (run.shutdown) await leave(job, token);
     if (run.failure !== undefined) throw run.failure.error;
@@ -123,8 +122,28 @@ export async function processTaskJob(deps: ProcessorDeps, job: Job, token: strin
   }
 }
 
+/**
+ * Reads the task's record while the work starts (a round trip less before the engine runs): a task
+ * not running (cancelled or ended before this job, or never admitted) is stopped at once. Its
+ * writes would be refused anyway, as every script that records a result checks the record. Resolves
+ * with the read's failure (Redis away), which the job then throws.
+ */
+function checkRecord(deps: ProcessorDeps, run: TaskRun): Promise<{ readonly error: unknown } | undefined> {
+  const { owner, taskUUID } = run.record;
+  return deps.tasks.get(owner, taskUUID).then(
+    (stored) => {
+      if (stored === undefined || stored.state !== 'running') run.abort('cancelled');
+      return undefined;
+    },
+    (error: unknown) => {
+      run.abort('cancelled', error);
+      return { error };
+    },
+  );
+}
+
 /** Runs the work and records its end; Redis failures and a worker leaving are thrown. */
-async function finishRun(deps: ProcessorDeps, run: TaskRun, task: JobTask, fields: TaskJobFields): Promise<void> {
+async function finishRun(deps: ProcessorDeps, run: TaskRun, task: JobTask, fields: TaskJobFields, checked: Promise<{ readonly error: unknown } | undefined>): Promise<void> {
   let outcome: { readonly ok: true } | { readonly ok: false; readonly error: unknown };
   try {
     await work(deps, run, fields, task);
@@ -133,6 +152,8 @@ async function finishRun(deps: ProcessorDeps, run: TaskRun, task: JobTask, field
     outcome = { ok: false, error };
   }
   // Every final the work made is written (or the Redis failure thrown) before the end is recorded.
+  const unread = await checked;
+  if (unread !== undefined) throw unread.error;
   await run.settled();
   if (run.shutdown) throw new Error('the worker is leaving');
   if (run.record.state !== 'running') return;

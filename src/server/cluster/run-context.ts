@@ -10,13 +10,13 @@ import type { Logger } from '../logger.js';
 import { errorMessage } from '../logger.js';
 import type { WebhookSender } from '../outbound/webhooks.js';
 import type { ServerFrame } from '../core/server-frame.js';
-import { newTaskRecord, TaskAbort, type TaskRecord } from '../core/task-registry.js';
+import { newTaskRecord, TaskAbort, type StoredResult, type TaskRecord } from '../core/task-registry.js';
 import type { TaskOutputs } from '../core/task-runner.js';
 import type { RedisImageStore } from './image-store.js';
 import type { ClusterKeys } from './keys.js';
 import { encodeStoredResult, resultIndexOf, storedResultOf } from './result-codec.js';
 import { previewMessage } from './session-log.js';
-import type { TaskStore } from './task-store.js';
+import type { EmitResult, TaskStore } from './task-store.js';
 import type { JobTask } from './task-job.js';
 
 /** What every task run of a worker shares. */
@@ -62,6 +62,12 @@ export class TaskRun {
   /** The newest preview not yet published, and whether a write is queued to publish it. */
   #preview: ServerFrame | undefined;
   #previewQueued = false;
+  /**
+   * An image put sent but not answered yet: the final naming it goes out right behind it (one
+   * round trip instead of two; the final's script records nothing without the image), and every
+   * other write waits for it first.
+   */
+  #putInFlight: { readonly uuid: string; readonly done: Promise<unknown> } | undefined;
   /** Whether the last final written was new (its webhook goes out) or a re-run's duplicate. */
   #lastFinalNew = false;
   /** Set when the worker stops the run to leave (the job goes back to the queue). */
@@ -99,15 +105,24 @@ export class TaskRun {
 
   /** Waits for every write queued so far; rethrows the Redis failure that stopped the run. */
   async settled(): Promise<void> {
+    this.#queue(async () => undefined);
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure.error;
   }
 
-  /** Queues a write after the others; after a failure nothing more is written. */
-  #queue(write: () => Promise<void>): void {
+  /** Waits for the put in flight, if any (its failure is the run's). */
+  async #putAnswered(): Promise<void> {
+    const put = this.#putInFlight;
+    this.#putInFlight = undefined;
+    if (put !== undefined) await put.done;
+  }
+
+  /** Queues a write after the others (after the put in flight unless `behindPut`); after a failure nothing more is written. */
+  #queue(write: () => Promise<void>, behindPut = false): void {
     this.#chain = this.#chain.then(async () => {
       if (this.#failure !== undefined) return;
       try {
+        if (!behindPut) await this.#putAnswered();
         await write();
       } catch (error) {
         this.#failure = { error };
@@ -118,7 +133,7 @@ export class TaskRun {
 
   readonly registry: TaskOutputs = {
     emit: (record, frame) => {
-      if (record.state === 'running') this.#queue(() => this.#writeFinal(frame));
+      if (record.state === 'running') this.#queue(() => this.#writeFinal(frame), true);
     },
     emitPreview: (record, frame) => {
       if (record.state !== 'running') return;
@@ -133,7 +148,10 @@ export class TaskRun {
   readonly images: Pick<ImageStore, 'put' | 'get'> = {
     put: (uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string) => {
       this.#queue(async () => {
-        await this.#deps.images.put(uuid, bytes, format, owner);
+        const done = this.#deps.images.put(uuid, bytes, format, owner);
+        // Awaited by the next write; until then a rejection must not count as unhandled.
+        done.catch(() => undefined);
+        this.#putInFlight = { uuid: uuid.toLowerCase(), done };
       });
     },
     get: (uuid: string) => this.#inputs.get(uuid.toLowerCase()),
@@ -148,16 +166,32 @@ export class TaskRun {
     },
   };
 
+  /** Records a final, sent right behind the put of the image it names (see {@link #putInFlight}). */
   async #writeFinal(frame: ServerFrame): Promise<void> {
-    const { owner, taskUUID } = this.record;
     const result = storedResultOf(frame);
-    const outcome = await this.#deps.tasks.emitFinal(owner, taskUUID, resultIndexOf(result), encodeStoredResult(result), frame);
-    this.#lastFinalNew = outcome.kind !== 'duplicate' && outcome.kind !== 'notRunning';
+    const imageUUID = typeof result.item.imageUUID === 'string' ? result.item.imageUUID.toLowerCase() : undefined;
+    if (this.#putInFlight !== undefined && this.#putInFlight.uuid !== imageUUID) await this.#putAnswered();
+    const put = this.#putInFlight;
+    this.#putInFlight = undefined;
+    let outcome = this.#emitFinal(frame, result, put?.uuid);
+    if (put !== undefined) {
+      // The put's failure is the run's, whatever the final's script answered (it recorded nothing without the image).
+      outcome.catch(() => undefined);
+      await put.done;
+      // The put landed after the final's script ran (a script the restarted Redis had to load again): once more, now in order.
+      if ((await outcome).kind === 'noImage') outcome = this.#emitFinal(frame, result, undefined);
+    }
+    const kind = (await outcome).kind;
+    this.#lastFinalNew = kind !== 'duplicate' && kind !== 'notRunning';
     if (this.#lastFinalNew) return;
     // A re-run's copy (or one after the end): its image, stored just before, is nobody's.
-    const imageUUID = result.item.imageUUID;
-    if (typeof imageUUID === 'string') await this.#deps.images.delete(imageUUID);
-    if (outcome.kind === 'notRunning') this.abort('cancelled');
+    if (imageUUID !== undefined) await this.#deps.images.delete(imageUUID);
+    if (kind === 'notRunning') this.abort('cancelled');
+  }
+
+  #emitFinal(frame: ServerFrame, result: StoredResult, requiredImage: string | undefined): Promise<EmitResult> {
+    const { owner, taskUUID } = this.record;
+    return this.#deps.tasks.emitFinal(owner, taskUUID, resultIndexOf(result), encodeStoredResult(result), frame, requiredImage);
   }
 
   /** Publishes the newest preview to the node the task's session is attached to, if any; failures are dropped. */

@@ -75,7 +75,8 @@ export interface HeldEntry {
 
 /** A message on a node's channel ({@link ClusterKeys.nodeChannel}). */
 export type NodeMessage =
-  | { readonly kind: 'wake'; readonly session: string }
+  /** Frames to write; `entry`: the appended frame itself, when small and the session is under ack. */
+  | { readonly kind: 'wake'; readonly session: string; readonly entry?: HeldEntry }
   | { readonly kind: 'evict'; readonly session: string; readonly gen: number }
   | { readonly kind: 'drop'; readonly session: string; readonly reason: string }
   /** A worker's preview for the session's socket: best effort, never held. */
@@ -92,9 +93,10 @@ export function previewMessage(session: string, frame: ServerFrame): string | un
   return message;
 }
 
-/** Reads a node channel message: a bare session UUID (frames to write), `evict S gen`, `drop S reason`, `p S <frame>`. */
+/** Reads a node channel message: a bare session UUID or `f S seq <frame>` (frames to write), `evict S gen`, `drop S reason`, `p S <frame>`. */
 export function parseNodeMessage(message: string): NodeMessage | undefined {
   if (message.startsWith('p ')) return parsePreview(message);
+  if (message.startsWith('f ')) return parseFrameWake(message);
   const parts = message.split(' ');
   const session = parts[1] ?? '';
   if (parts.length === 1 && message !== '') return { kind: 'wake', session: message };
@@ -112,6 +114,21 @@ function parsePreview(message: string): NodeMessage | undefined {
     return frame.kind === 'data' ? { kind: 'preview', session: message.slice(2, space), frame } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** An `f S seq <frame>` wake-up; a bare wake of S when its frame does not decode (the node reads it then). */
+function parseFrameWake(message: string): NodeMessage | undefined {
+  const sessionEnd = message.indexOf(' ', 2);
+  const seqEnd = sessionEnd <= 2 ? -1 : message.indexOf(' ', sessionEnd + 1);
+  if (seqEnd <= sessionEnd + 1) return undefined;
+  const session = message.slice(2, sessionEnd);
+  const seq = Number(message.slice(sessionEnd + 1, seqEnd));
+  try {
+    if (!Number.isSafeInteger(seq) || seq < 1) return { kind: 'wake', session };
+    return { kind: 'wake', session, entry: { seq, frame: decodeFrame(message.slice(seqEnd + 1), undefined) } };
+  } catch {
+    return { kind: 'wake', session };
   }
 }
 

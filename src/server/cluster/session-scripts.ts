@@ -2,6 +2,9 @@
 // `s:{S}` and its STREAM `s:{S}:out`, with the per-key and total bounds of held sessions and bytes.
 import { LUA_COMMON } from './lua-common.js';
 
+/** Largest frame JSON (bytes) a wake-up carries (see parseNodeMessage): pub/sub stays small. */
+export const maxWakeFrameBytes = 16 * 1024;
+
 /**
  * Session helpers, after {@link LUA_COMMON}. ARGV[2..7] of every session script (and of the task
  * scripts that append to sessions) are the bounds: resume window ms, sessions per key, sessions in
@@ -24,6 +27,7 @@ local MAX_S = tonumber(ARGV[4])
 local MAX_B_SESSION = tonumber(ARGV[5])
 local MAX_B_KEY = tonumber(ARGV[6])
 local MAX_B = tonumber(ARGV[7])
+local WAKE_FRAME_MAX = ${maxWakeFrameBytes}
 local function skey(s) return P .. 's:{' .. s .. '}' end
 local function outkey(s) return P .. 's:{' .. s .. '}:out' end
 local function field(fields, name)
@@ -126,6 +130,14 @@ local function s_check_bytes(o)
     end
   end
 end
+-- The wake-up of an append: under ack a small frame without image bytes travels with it
+-- ('f S seq frame'), so the node writes it without reading it back; else the bare session.
+local function s_wake(key, s, seq, h, b)
+  if b == nil and #h <= WAKE_FRAME_MAX and redis.call('HGET', key, 'ack') == '1' then
+    return 'f ' .. s .. ' ' .. seq .. ' ' .. h
+  end
+  return s
+end
 -- Appends a frame to session s of owner o. Returns status ('appended', 'dropped', 'notFound') and seq.
 local function s_append(s, o, now, h, b, size, task)
   local key = skey(s)
@@ -148,7 +160,7 @@ local function s_append(s, o, now, h, b, size, task)
   if redis.call('EXISTS', key) == 0 then return 'dropped', seq end
   s_keep(s, o, now)
   local node = redis.call('HGET', key, 'node')
-  if node and node ~= '' then redis.call('PUBLISH', P .. 'n:' .. node, s) end
+  if node and node ~= '' then redis.call('PUBLISH', P .. 'n:' .. node, s_wake(key, s, seq, h, b)) end
   return 'appended', seq
 end
 `;

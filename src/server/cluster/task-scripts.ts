@@ -81,12 +81,15 @@ return 1
 `;
 
 /**
- * emitFinal: KEYS task; ARGV[10] index, [11] result JSON, [12] frame JSON, [13] size, [14] has image, [15] image.
- * The result is recorded with HSETNX, and only a new one is appended to the target session, in the
- * same script. -> {'notRunning'} | {'duplicate'} | {'stored', 0} | {append status, seq}
+ * emitFinal: KEYS task; ARGV[10] index, [11] result JSON, [12] frame JSON, [13] size, [14] has image, [15] image,
+ * [16] the key of the stored image the result names ('' none): sent right behind that image's put,
+ * the result is not recorded without it. The result is recorded with HSETNX, and only a new one is
+ * appended to the target session, in the same script.
+ * -> {'notRunning'} | {'noImage'} | {'duplicate'} | {'stored', 0} | {append status, seq}
  */
 export const TASK_EMIT_FINAL = `${LUA_TASK}
 if redis.call('HGET', KEYS[1], 'st') ~= 'running' then return { 'notRunning' } end
+if ARGV[16] ~= '' and redis.call('EXISTS', ARGV[16]) == 0 then return { 'noImage' } end
 if redis.call('HSETNX', KEYS[1], 'r:' .. ARGV[10], ARGV[11]) == 0 then return { 'duplicate' } end
 local b = nil
 if ARGV[14] == '1' then b = ARGV[15] end

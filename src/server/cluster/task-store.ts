@@ -43,8 +43,11 @@ export type OrphanVerdict = { readonly kind: 'requeue'; readonly owner: string; 
 /** What {@link TaskStore.admit} decided. */
 export type AdmitResult = { readonly kind: 'admitted' } | { readonly kind: 'conflict' } | { readonly kind: 'tooManyInFlight'; readonly inFlight: number };
 
-/** What {@link TaskStore.emitFinal} did: `duplicate` when this index was recorded before (a re-run), `notRunning` after the end or a cancel. */
-export type EmitResult = { readonly kind: 'notRunning' } | { readonly kind: 'duplicate' } | { readonly kind: 'stored' } | AppendResult;
+/**
+ * What {@link TaskStore.emitFinal} did: `duplicate` when this index was recorded before (a re-run),
+ * `notRunning` after the end or a cancel, `noImage` when the image it was told to require is not stored.
+ */
+export type EmitResult = { readonly kind: 'notRunning' } | { readonly kind: 'noImage' } | { readonly kind: 'duplicate' } | { readonly kind: 'stored' } | AppendResult;
 
 /** A task record as getResponse reads it. */
 export interface StoredTask {
@@ -159,13 +162,16 @@ export class TaskStore {
    * Records result `index` (its JSON for getResponse) and, only when this index is new, appends
    * `frame` to the task's target session, atomically (see the class comment). A re-run after a
    * worker crash gets `duplicate` and sends nothing; after a cancel or the end, `notRunning`.
+   * `requiredImage` (an imageUUID): nothing is recorded unless that image is stored (`noImage`), so
+   * a final may be sent right behind its image's put without waiting for the put's answer.
    */
-  async emitFinal(owner: string, taskUUID: string, index: number, resultJson: string, frame: ServerFrame): Promise<EmitResult> {
+  async emitFinal(owner: string, taskUUID: string, index: number, resultJson: string, frame: ServerFrame, requiredImage?: string): Promise<EmitResult> {
     const encoded = encodeFrame(frame);
     const image: ScriptArg[] = encoded.b === undefined ? ['0', ''] : ['1', encoded.b];
-    const reply = list(await guarded('task emitFinal', () => this.#scripts.emitFinal.call(this.#task(owner, taskUUID), ...this.#args(owner, taskUUID), index, resultJson, encoded.h, encoded.size, ...image)));
+    const required = requiredImage === undefined ? '' : this.#sessions.keys.image(requiredImage);
+    const reply = list(await guarded('task emitFinal', () => this.#scripts.emitFinal.call(this.#task(owner, taskUUID), ...this.#args(owner, taskUUID), index, resultJson, encoded.h, encoded.size, ...image, required)));
     const kind = str(reply[0]);
-    if (kind === 'notRunning' || kind === 'duplicate' || kind === 'stored') return { kind };
+    if (kind === 'notRunning' || kind === 'noImage' || kind === 'duplicate' || kind === 'stored') return { kind };
     return appendResult(reply);
   }
 

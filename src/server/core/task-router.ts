@@ -1,46 +1,18 @@
-// The transport-independent core: validates each task of a frame and runs it, for the WebSocket
-// face and the HTTP face alike (graphql-ws makeServer idea). Authentication and keepalive belong to
-// the transports; everything with a taskUUID is decided here.
+// The in-process task core: the in-memory admission paths behind the shared dispatcher
+// (task-dispatch.ts), for the WebSocket face and the HTTP face alike (graphql-ws makeServer idea).
+// Authentication and keepalive belong to the transports; everything with a taskUUID is decided here.
 import type { Engine } from '../../engine/index.js';
-import {
-  cutText,
-  encodeErrorFrame,
-  errorBounds,
-  isRecord,
-  normalizeImageInference,
-  protocolError,
-  validateTask,
-  type CancelTask,
-  type ErrorCode,
-  type GetResponseTask,
-  type ImageInferenceTask,
-  type ImageUploadTask,
-  type ProtocolErrorItem,
-} from '../../protocol/index.js';
+import { cutText, encodeErrorFrame, protocolError, type CancelTask, type GetResponseTask, type ImageUploadTask, type ResolvedImageInference } from '../../protocol/index.js';
 import { errorMessage } from '../logger.js';
 import type { ImageStore } from '../images/store.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
-import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
-import type { OutputTarget } from './output-target.js';
+import { dataFrame, errorsFrame } from './server-frame.js';
 import type { TaskCore } from './task-core.js';
+import { dispatchTask, refusals, type AdmissionPaths, type NamedTask, type TaskContext } from './task-dispatch.js';
 import { TaskAbort, type TaskRecord, type TaskRegistry } from './task-registry.js';
 import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
 
-/** One connection's view of the router: who asks, and where answers go. */
-export interface TaskContext {
-  /** The key digest that owns the tasks. */
-  readonly owner: string;
-  /** Where task outputs go (a session, or an HTTP request's collector). */
-  readonly target: OutputTarget;
-  /** Direct answers that are not task outputs (getResponse answers, frame-level errors). */
-  reply(frame: ServerFrame): void;
-  /** Tasks of this connection still running; the router counts them. */
-  readonly connection: { inFlight: number };
-  /** True when this transport can deliver previews (WebSocket). */
-  readonly previews: boolean;
-  /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
-  readonly storeFinals?: boolean;
-}
+export type { TaskContext } from './task-dispatch.js';
 
 export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
@@ -59,6 +31,8 @@ export class TaskRouter implements TaskCore {
    */
   readonly #inputSlots: FairSlots;
   readonly #slotOptions: Pick<InferenceOptions, 'slot' | 'inputSlot'>;
+  /** The in-memory admission paths of the shared dispatcher. */
+  readonly #paths: AdmissionPaths<undefined>;
   #closing = false;
 
   constructor(deps: RouterDeps) {
@@ -66,6 +40,13 @@ export class TaskRouter implements TaskCore {
     this.#slots = new FairSlots(deps.limits.maxConcurrentTasks);
     this.#inputSlots = new FairSlots(deps.limits.maxConcurrentTasks);
     this.#slotOptions = { slot: (record) => this.#lease(this.#slots, record), inputSlot: (record) => this.#lease(this.#inputSlots, record) };
+    this.#paths = {
+      logger: deps.logger,
+      imageInference: (task, ctx, inputs) => this.#imageInference(task, ctx, inputs),
+      imageUpload: (task, ctx) => this.#imageUpload(task, ctx),
+      getResponse: (task, ctx) => this.#getResponse(task, ctx),
+      cancel: (task, ctx) => this.#cancel(task, ctx),
+    };
   }
 
   /** Tasks waiting for an engine slot (their inputs already in). */
@@ -84,97 +65,32 @@ export class TaskRouter implements TaskCore {
    * way becomes an `internalServerError` item for the task, so a caller may `void` the promise.
    * `inputs` are an imageInference task's input images as bytes, from a face in this process.
    */
-  async dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
-    // A try around awaits costs nothing until something throws: the hot path allocates no handler.
-    try {
-      const result = validateTask(entry, index);
-      if (!result.ok) {
-        this.#refuse(result.errors, ctx);
-        return;
-      }
-      const task = result.task;
-      switch (task.taskType) {
-        case 'authentication':
-          ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
-          return;
-        case 'ping':
-          ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
-          return;
-        case 'imageInference':
-          await this.#imageInference(task, ctx, inputs);
-          return;
-        case 'imageUpload':
-          await this.#imageUpload(task, ctx);
-          return;
-        case 'getResponse':
-          this.#getResponse(task, ctx);
-          return;
-        case 'cancel':
-          this.#cancel(task, ctx);
-          return;
-        case 'enableExtensions':
-          // A WebSocket session handles it before the router; only the HTTP face gets here.
-          ctx.reply(errorsFrame([protocolError('webSocketOnly', 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', { parameter: 'taskType', type: 'string', taskType: 'enableExtensions' })]));
-          return;
-      }
-    } catch (error) {
-      this.#unexpected(error, entry, ctx);
-    }
-  }
-
-  /**
-   * Answers a task whose handling threw with `internalServerError`. The log line names the task and
-   * the error, never the entry, which may hold an API key; the answer itself may throw too (a
-   * target gone bad), and that is only logged.
-   */
-  #unexpected(error: unknown, entry: unknown, ctx: TaskContext): void {
-    const fields = isRecord(entry) ? entry : {};
-    const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
-    const taskType = text(fields.taskType);
-    const taskUUID = text(fields.taskUUID);
-    this.#deps.logger.error('task handling failed unexpectedly', { taskType, task: taskUUID, error: cutText(errorMessage(error), 200) });
-    try {
-      const item = protocolError('internalServerError', 'the server failed to handle this task', { taskType, taskUUID });
-      if (taskUUID !== undefined) ctx.target.deliver(errorsFrame([item]));
-      else ctx.reply(errorsFrame([item]));
-    } catch (failed) {
-      this.#deps.logger.error('answering a failed task failed too', { task: taskUUID, error: cutText(errorMessage(failed), 200) });
-    }
-  }
-
-  /** Errors about a task go to its target (held and sequenced); frame-level ones are replies. */
-  #refuse(errors: readonly ProtocolErrorItem[], ctx: TaskContext): void {
-    if (errors[0]?.taskUUID !== undefined) ctx.target.deliver(errorsFrame(errors));
-    else ctx.reply(errorsFrame(errors));
-  }
-
-  #refuseTask(code: ErrorCode, message: string, task: { taskType: string; taskUUID: string }, ctx: TaskContext, parameter?: string): void {
-    const type = parameter === undefined ? undefined : 'string';
-    this.#refuse([protocolError(code, message, { parameter, type, taskType: task.taskType, taskUUID: task.taskUUID })], ctx);
+  dispatch(entry: unknown, index: number, ctx: TaskContext, inputs?: TaskInputs): Promise<void> {
+    return dispatchTask(this.#paths, entry, index, ctx, inputs, undefined);
   }
 
   /** Admission: shutdown, conflicts and in-flight limits; the record of an admitted task. */
-  #admit(task: { taskType: string; taskUUID: string }, ctx: TaskContext, async: boolean, check?: () => boolean): TaskRecord | undefined {
+  #admit(task: NamedTask, ctx: TaskContext, async: boolean, check?: () => boolean): TaskRecord | undefined {
     const { registry, limits } = this.#deps;
     if (this.#closing) {
-      this.#refuseTask('serverShuttingDown', 'the server is shutting down and takes no new tasks', task, ctx);
+      refusals.shuttingDown(task, ctx);
       return undefined;
     }
     if (registry.get(ctx.owner, task.taskUUID) !== undefined) {
-      this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, ctx, 'taskUUID');
+      refusals.conflict(task, ctx);
       return undefined;
     }
     if (check !== undefined && !check()) return undefined;
     if (ctx.connection.inFlight >= limits.maxInFlightPerConnection) {
-      this.#refuseTask('tooManyTasksInFlight', `this connection already has ${limits.maxInFlightPerConnection} tasks in flight (limits.maxInFlightPerConnection)`, task, ctx);
+      refusals.connectionInFlight(limits.maxInFlightPerConnection, task, ctx);
       return undefined;
     }
     if (registry.runningFor(ctx.owner) >= limits.maxInFlightPerKey) {
-      this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, ctx);
+      refusals.keyInFlight(limits.maxInFlightPerKey, task, ctx);
       return undefined;
     }
     if (this.#slots.waiting >= limits.maxQueuedTasks) {
-      this.#refuseTask('queueFull', `the server queue holds ${limits.maxQueuedTasks} tasks (limits.maxQueuedTasks)`, task, ctx);
+      refusals.queueFull(limits.maxQueuedTasks, task, ctx);
       return undefined;
     }
     const record = registry.create(ctx.owner, task.taskUUID, task.taskType, { async, target: ctx.target });
@@ -244,12 +160,11 @@ export class TaskRouter implements TaskCore {
     }
   }
 
-  async #imageInference(raw: ImageInferenceTask, ctx: TaskContext, inputs: TaskInputs | undefined): Promise<void> {
-    const task = normalizeImageInference(raw);
+  async #imageInference(task: ResolvedImageInference, ctx: TaskContext, inputs: TaskInputs | undefined): Promise<void> {
     const async = task.deliveryMethod === 'async';
     const knownModel = (): boolean => {
       if (this.#deps.engine.hasModel(task.model)) return true;
-      this.#refuseTask('unknownModel', `model ${task.model} is not one this server can run`, task, ctx, 'model');
+      refusals.unknownModel(task, ctx);
       return false;
     };
     const record = this.#admit(task, ctx, async, knownModel);
@@ -288,7 +203,7 @@ export class TaskRouter implements TaskCore {
     const { registry, images } = this.#deps;
     const record = registry.get(ctx.owner, task.taskUUID);
     if (record === undefined) {
-      ctx.reply(errorsFrame([protocolError('taskNotFound', `no task ${task.taskUUID} is known for this API key`, { parameter: 'taskUUID', type: 'string', taskType: 'getResponse', taskUUID: task.taskUUID })]));
+      refusals.responseNotFound(task.taskUUID, ctx);
       return;
     }
     // Re-attach: a running sync task whose session is gone (or has no socket) follows the asker.
@@ -309,7 +224,7 @@ export class TaskRouter implements TaskCore {
     const { registry } = this.#deps;
     const record = registry.get(ctx.owner, task.taskUUID);
     if (record === undefined) {
-      this.#refuseTask('taskNotFound', `no task ${task.taskUUID} is known for this API key`, task, ctx, 'taskUUID');
+      refusals.cancelNotFound(task, ctx);
       return;
     }
     const reason = protocolError('taskCancelled', 'the task was cancelled', { taskType: record.taskType, taskUUID: record.taskUUID });

@@ -215,7 +215,7 @@ export class ClusterSessionStore implements SessionStore {
     if (session === undefined) return;
     switch (message.kind) {
       case 'wake':
-        session.wake();
+        session.wake(message.entry);
         return;
       case 'evict':
         if (session.takenOverAt(message.gen)) session.socket?.evict(closeCodes.sessionTakenOver, 'session taken over');

@@ -160,9 +160,29 @@ export class ClusterSession implements Session {
     this.#carried = flags;
   }
 
-  /** Starts a {@link pump} without waiting for it (it never rejects). */
-  wake(): void {
+  /** Starts a {@link pump} without waiting for it (it never rejects); `carried`: the frame the wake-up brought, if any. */
+  wake(carried?: HeldEntry): void {
+    if (carried !== undefined && this.#writeCarried(carried)) return;
     this.pump().catch(() => undefined);
+  }
+
+  /**
+   * Under ack, writes the frame a wake-up carried when it is the next one and no pump is under way,
+   * saving the read of the log (the frame is the log's entry, from the same script). Anything else
+   * (a gap, a pump running, no socket) is left to a pump, which writes in seq order. False when not written.
+   */
+  #writeCarried(entry: HeldEntry): boolean {
+    const socket = this.#socket;
+    const gen = this.#gen;
+    if (this.#running !== undefined || !this.#flags.ack || socket === undefined || gen === 0 || this.discarded) return false;
+    if (entry.seq !== this.#cursor + 1 || !socket.writable || !socket.writeTaskFrame(entry.frame, entry.seq)) return false;
+    this.#cursor = entry.seq;
+    this.#node.written(this, entry.frame);
+    this.#marked = entry.seq;
+    this.#node.log.delivered(this.uuid, this.#node.nodeId, gen, entry.seq).catch((error: unknown) => {
+      this.#node.logger.warn('session delivered mark failed', { session: this.uuid, error: errorMessage(error) });
+    });
+    return true;
   }
 
   /**

@@ -1,22 +1,10 @@
-// The task core of a cluster node: validates like TaskRouter, admits in Redis (conflicts and the
-// per-key bound across nodes), fixes the seed and queues the task for any worker; answers getResponse
-// and cancel from the shared records. Redis being away is a typed, retryable `serviceUnavailable`.
+// The Redis admission paths of a cluster node behind the shared dispatcher (task-dispatch.ts): admits
+// in Redis (conflicts and the per-key bound across nodes), fixes the seed and queues the task for any
+// worker; answers getResponse and cancel from the shared records. Redis being away is a typed,
+// retryable `serviceUnavailable`.
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../../engine/index.js';
-import {
-  cutText,
-  errorBounds,
-  isRecord,
-  normalizeImageInference,
-  protocolError,
-  stringifyJson,
-  validateTask,
-  type CancelTask,
-  type ErrorCode,
-  type GetResponseTask,
-  type ProtocolErrorItem,
-  type ResolvedImageInference,
-} from '../../protocol/index.js';
+import { cutText, protocolError, stringifyJson, type CancelTask, type GetResponseTask, type ResolvedImageInference } from '../../protocol/index.js';
 import { sniffImageFormat } from '../../internal/bytes.js';
 import { isUnavailable } from '../cluster/errors.js';
 import type { RedisImageStore } from '../cluster/image-store.js';
@@ -25,9 +13,9 @@ import { encodeTaskJob, type JobTask, type TaskJob } from '../cluster/task-job.j
 import type { TaskStore } from '../cluster/task-store.js';
 import type { ServerLimits } from '../limits.js';
 import { errorMessage, type Logger } from '../logger.js';
-import { dataFrame, errorsFrame } from '../core/server-frame.js';
+import { dataFrame } from '../core/server-frame.js';
 import type { TaskCore } from '../core/task-core.js';
-import type { TaskContext } from '../core/task-router.js';
+import { dispatchTask, refusals, reportFailure, type AdmissionPaths, type TaskContext } from '../core/task-dispatch.js';
 import { randomSeed, type TaskInputs } from '../core/task-runner.js';
 import { ClusterSession } from './cluster-session.js';
 import { responseItems } from './responses.js';
@@ -74,10 +62,20 @@ export class ClusterTaskRouter implements TaskCore {
   readonly #admissions = new WeakMap<object, Promise<void>>();
   /** Admissions between TaskStore.admit and the queue: the node's connections stay open until they settle. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** The Redis admission paths of the shared dispatcher; `admitted` lets the connection's next task go. */
+  readonly #paths: AdmissionPaths<() => void>;
   #closing = false;
 
   constructor(deps: ClusterRouterDeps) {
     this.#deps = deps;
+    this.#paths = {
+      logger: deps.logger,
+      isUnavailable,
+      imageInference: (task, ctx, inputs, admitted) => this.#accept(task, ctx, inputs, admitted),
+      imageUpload: (task, ctx, admitted) => this.#accept(task, ctx, undefined, admitted),
+      getResponse: (task, ctx) => this.#getResponse(task, ctx),
+      cancel: (task, ctx) => this.#cancel(task, ctx),
+    };
   }
 
   /** Waiting work is the queue's, on Redis: this node holds none. */
@@ -127,90 +125,26 @@ export class ClusterTaskRouter implements TaskCore {
     this.#admissions.set(ctx.connection, mine);
     try {
       if (previous !== undefined) await previous;
-      await this.#handle(entry, index, ctx, inputs, admitted);
+      await dispatchTask(this.#paths, entry, index, ctx, inputs, admitted);
     } finally {
       admitted();
       if (this.#admissions.get(ctx.connection) === mine) this.#admissions.delete(ctx.connection);
     }
   }
 
-  async #handle(entry: unknown, index: number, ctx: TaskContext, inputs: TaskInputs | undefined, admitted: () => void): Promise<void> {
-    try {
-      const result = validateTask(entry, index);
-      if (!result.ok) {
-        this.#refuse(result.errors, ctx);
-        return;
-      }
-      const task = result.task;
-      switch (task.taskType) {
-        case 'authentication':
-          ctx.reply(errorsFrame([protocolError('alreadyAuthenticated', 'this connection is already authenticated; open a new one to use another key or session', { taskType: 'authentication' })]));
-          return;
-        case 'ping':
-          ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
-          return;
-        case 'imageInference':
-          await this.#accept(normalizeImageInference(task), ctx, inputs, admitted);
-          return;
-        case 'imageUpload':
-          await this.#accept(task, ctx, undefined, admitted);
-          return;
-        case 'getResponse':
-          await this.#getResponse(task, ctx);
-          return;
-        case 'cancel':
-          await this.#cancel(task, ctx);
-          return;
-        case 'enableExtensions':
-          ctx.reply(errorsFrame([protocolError('webSocketOnly', 'enableExtensions sets the extensions of a WebSocket session; an HTTP request has none', { parameter: 'taskType', type: 'string', taskType: 'enableExtensions' })]));
-          return;
-      }
-    } catch (error) {
-      this.#failed(error, entry, ctx);
-    }
-  }
-
-  /** A failure on the way: Redis away is `serviceUnavailable` (retryable), anything else `internalServerError`. */
-  #failed(error: unknown, entry: unknown, ctx: TaskContext): void {
-    const fields = isRecord(entry) ? entry : {};
-    const text = (value: unknown): string | undefined => (typeof value === 'string' ? cutText(value, errorBounds.maxFieldLength) : undefined);
-    const context = { taskType: text(fields.taskType), taskUUID: text(fields.taskUUID) };
-    try {
-      if (isUnavailable(error)) {
-        this.#deps.logger.warn('task refused: Redis unavailable', { ...context, error: cutText(errorMessage(error), 200) });
-        ctx.reply(errorsFrame([protocolError('serviceUnavailable', 'the server cannot reach its shared state right now; the task was not accepted, send it again shortly', context)]));
-        return;
-      }
-      this.#deps.logger.error('task handling failed unexpectedly', { ...context, error: cutText(errorMessage(error), 200) });
-      ctx.reply(errorsFrame([protocolError('internalServerError', 'the server failed to handle this task', context)]));
-    } catch (failed) {
-      this.#deps.logger.error('answering a failed task failed too', { task: context.taskUUID, error: cutText(errorMessage(failed), 200) });
-    }
-  }
-
-  #refuse(errors: readonly ProtocolErrorItem[], ctx: TaskContext): void {
-    if (errors[0]?.taskUUID !== undefined) ctx.target.deliver(errorsFrame(errors));
-    else ctx.reply(errorsFrame(errors));
-  }
-
-  #refuseTask(code: ErrorCode, message: string, task: { taskType: string; taskUUID: string }, ctx: TaskContext, parameter?: string): void {
-    const type = parameter === undefined ? undefined : 'string';
-    this.#refuse([protocolError(code, message, { parameter, type, taskType: task.taskType, taskUUID: task.taskUUID })], ctx);
-  }
-
   /** The checks this node makes alone: shutdown, the model, the connection's bound. */
   #locallyRefused(task: JobTask, ctx: TaskContext): boolean {
     const { limits, engine } = this.#deps;
     if (this.#closing) {
-      this.#refuseTask('serverShuttingDown', 'the server is shutting down and takes no new tasks', task, ctx);
+      refusals.shuttingDown(task, ctx);
       return true;
     }
     if (task.taskType === 'imageInference' && engine !== undefined && !engine.hasModel(task.model)) {
-      this.#refuseTask('unknownModel', `model ${task.model} is not one this server can run`, task, ctx, 'model');
+      refusals.unknownModel(task, ctx);
       return true;
     }
     if (ctx.connection.inFlight >= limits.maxInFlightPerConnection) {
-      this.#refuseTask('tooManyTasksInFlight', `this connection already has ${limits.maxInFlightPerConnection} tasks in flight (limits.maxInFlightPerConnection)`, task, ctx);
+      refusals.connectionInFlight(limits.maxInFlightPerConnection, task, ctx);
       return true;
     }
     return false;
@@ -274,11 +208,11 @@ export class ClusterTaskRouter implements TaskCore {
     const job = this.#jobOf(ctx, task);
     const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async, target: session.uuid, expected: expectedResults(task), job });
     if (admitted.kind === 'conflict') {
-      this.#refuseTask('conflictTaskUUID', `taskUUID ${task.taskUUID} is already used by another task`, task, refuseTo, 'taskUUID');
+      refusals.conflict(task, refuseTo);
       return false;
     }
     if (admitted.kind === 'tooManyInFlight') {
-      this.#refuseTask('tooManyTasksInFlight', `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`, task, refuseTo);
+      refusals.keyInFlight(limits.maxInFlightPerKey, task, refuseTo);
       return false;
     }
     // Queued before the acknowledgement: a client never hears `processing` of a task taken back.
@@ -294,10 +228,12 @@ export class ClusterTaskRouter implements TaskCore {
     const { tasks, limits, watch } = this.#deps;
     const job = this.#jobOf(ctx, task);
     const admitted = await tasks.admit(ctx.owner, task.taskUUID, task.taskType, { async: true, target: '', expected: expectedResults(task), job });
-    if (admitted.kind !== 'admitted') {
-      const conflict = admitted.kind === 'conflict';
-      const message = conflict ? `taskUUID ${task.taskUUID} is already used by another task` : `this API key already has ${limits.maxInFlightPerKey} tasks in flight (limits.maxInFlightPerKey)`;
-      this.#refuseTask(conflict ? 'conflictTaskUUID' : 'tooManyTasksInFlight', message, task, ctx, conflict ? 'taskUUID' : undefined);
+    if (admitted.kind === 'conflict') {
+      refusals.conflict(task, ctx);
+      return;
+    }
+    if (admitted.kind === 'tooManyInFlight') {
+      refusals.keyInFlight(limits.maxInFlightPerKey, task, ctx);
       return;
     }
     await this.#enqueueOrTakeBack(ctx, job);
@@ -338,7 +274,7 @@ export class ClusterTaskRouter implements TaskCore {
     const { tasks, log, images, watch } = this.#deps;
     const stored = await tasks.get(ctx.owner, task.taskUUID);
     if (stored === undefined) {
-      ctx.reply(errorsFrame([protocolError('taskNotFound', `no task ${task.taskUUID} is known for this API key`, { parameter: 'taskUUID', type: 'string', taskType: 'getResponse', taskUUID: task.taskUUID })]));
+      refusals.responseNotFound(task.taskUUID, ctx);
       return;
     }
     // Re-attach: a running sync task whose session has no socket (or is gone) follows the asker.
@@ -352,14 +288,14 @@ export class ClusterTaskRouter implements TaskCore {
 
   /** Cancels a task of `ctx.owner` at once, as a `cancel` task would (its answer goes to `ctx.target`). */
   cancel(taskUUID: string, ctx: TaskContext): void {
-    this.#cancel({ taskType: 'cancel', taskUUID }, ctx).catch((error: unknown) => this.#failed(error, { taskType: 'cancel', taskUUID }, ctx));
+    this.#cancel({ taskType: 'cancel', taskUUID }, ctx).catch((error: unknown) => reportFailure(this.#paths, error, { taskType: 'cancel', taskUUID }, ctx));
   }
 
   async #cancel(task: CancelTask, ctx: TaskContext): Promise<void> {
     const { tasks, watch } = this.#deps;
     const stored = await tasks.get(ctx.owner, task.taskUUID);
     if (stored === undefined) {
-      this.#refuseTask('taskNotFound', `no task ${task.taskUUID} is known for this API key`, task, ctx, 'taskUUID');
+      refusals.cancelNotFound(task, ctx);
       return;
     }
     const reason = protocolError('taskCancelled', 'the task was cancelled', { taskType: stored.taskType, taskUUID: task.taskUUID });
