@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisConnections } from '../../src/server/cluster/redis-options.js';
 import { jobIdOf } from '../../src/server/cluster/task-job.js';
 import { taskQueueName } from '../../src/server/cluster/task-queue.js';
-import { RawClient, isFinal } from '../helpers/raw-client.js';
+import { RawClient, isAbout, isFinal } from '../helpers/raw-client.js';
 import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -57,6 +57,34 @@ describe.runIf(redisAvailable())('cluster admissions', () => {
     // Without the drain the admission ran after the node quit its connections' queue side: running, no job.
     if (record?.state === 'running') expect(await queue.getJob(jobIdOf(record.owner, task.taskUUID))).toBeDefined();
     expect(record).toBeDefined();
+  });
+
+  it('a graceful stop leaves a WebSocket task it had not admitted for another node: no refusal is held, the resumed session sends it again', async () => {
+    const closing = await startTestServer({ redis: redis.url, engine: false });
+    const other = await startTestServer({ redis: redis.url });
+    open.push(other);
+    const first = await RawClient.authenticated(closing.url, 'k', { extensions: ['ack'] });
+    // The first task's admission waits in Redis; the second waits behind it on the connection.
+    await admin.call('CLIENT', 'PAUSE', '700', 'WRITE');
+    const held = inferenceTask();
+    const behind = inferenceTask();
+    first.client.send([held]);
+    first.client.send([behind]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await closing.close();
+    first.client.terminate();
+    const second = await RawClient.connect(other.url);
+    const auth = await second.authenticate('k', { connectionSessionUUID: first.auth.connectionSessionUUID, extensions: ['ack'] });
+    expect(auth).toMatchObject({ resumed: true });
+    // The admitted task runs to its final; the other was never taken, so nothing about it is replayed.
+    await second.waitFor((f) => isFinal(f, held.taskUUID));
+    await second.expectNone((f) => isAbout(f, behind.taskUUID));
+    second.send([{ taskType: 'getResponse', taskUUID: behind.taskUUID }]);
+    await second.waitFor((f) => f.kind === 'json' && f.errors.some((e) => e.code === 'taskNotFound' && e.taskUUID === behind.taskUUID));
+    second.send([behind]);
+    await second.waitFor((f) => isFinal(f, behind.taskUUID));
+    expect(JSON.stringify(second.framesOf(behind.taskUUID))).not.toContain('serverShuttingDown');
+    await second.close();
   });
 
   it('takes an admission back when its job cannot be queued: taskNotFound, and a resend runs', async () => {

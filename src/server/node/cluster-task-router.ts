@@ -136,7 +136,10 @@ export class ClusterTaskRouter implements TaskCore {
   #locallyRefused(task: JobTask, ctx: TaskContext): boolean {
     const { limits, engine } = this.#deps;
     if (this.#closing) {
-      refusals.shuttingDown(task, ctx);
+      // A WebSocket session outlives this node: its socket is already closing, the client resumes on
+      // another node, finds the task unknown there and sends it again. A refusal would be held and
+      // replayed to it, failing a task that a rolling restart need not fail.
+      if (!(ctx.target instanceof ClusterSession)) refusals.shuttingDown(task, ctx);
       return true;
     }
     if (task.taskType === 'imageInference' && engine !== undefined && !engine.hasModel(task.model)) {
