@@ -17,6 +17,7 @@ import {
   SESSION_DETACH,
   SESSION_DISCARD,
   SESSION_ENABLE,
+  SESSION_GIVE_BACK,
   SESSION_REFRESH,
   SESSION_SWEEP,
   SESSION_TAKE,
@@ -62,14 +63,18 @@ export type AttachResult =
       /** Frames up to this are gone (acknowledged or taken): replay starts after it. */
       readonly acknowledged: number;
       readonly epoch: string;
+      /** With `prefetch` and ack on: the first held frames, read in the same round trip. */
+      readonly entries: readonly HeldEntry[] | undefined;
     };
 
 /** What {@link SessionLog.append} did: `dropped` when a bound discarded the session (its node was told). */
 export type AppendResult = { readonly kind: 'appended'; readonly seq: number } | { readonly kind: 'dropped' } | { readonly kind: 'notFound' };
 
-/** One held frame and its sequence number. */
+/** One held frame, its sequence number (its position in the log) and, under ack, the client's number for it. */
 export interface HeldEntry {
   readonly seq: number;
+  /** The `seq` the client sees under ack (numbered from 1 once ack is on); undefined for frames held before. */
+  readonly clientSeq: number | undefined;
   readonly frame: ServerFrame;
 }
 
@@ -148,6 +153,7 @@ export class SessionLog {
       detach: two(SESSION_DETACH),
       refresh: two(SESSION_REFRESH),
       discard: two(SESSION_DISCARD),
+      giveBack: two(SESSION_GIVE_BACK),
       sweep: { keys: 0, lua: SESSION_SWEEP },
     });
   }
@@ -175,22 +181,32 @@ export class SessionLog {
    * Attaches `node` to `session` for `owner`: takes it over from the node that had it (that node
    * is told on its channel), bumps the generation, sets the flags as the in-memory store's
    * flagsOnAttach does (`asked` by an older client's authentication, else the session's own when
-   * an enableExtensions task set them), and under ack forgets the frames up to `ack`.
+   * an enableExtensions task set them), and under ack forgets the frames up to `ack`. It is also
+   * the lookup of a resume (owner check included). With `prefetch`, the first held frames are read
+   * in the same round trip (a plain XRANGE sent right behind the script on the same connection, so
+   * the image bytes never pass through Lua); they come back when ack is on.
    */
-  async attach(session: string, owner: string, node: string, options: { readonly ack?: number; readonly asked?: LogFlags } = {}): Promise<AttachResult> {
+  async attach(session: string, owner: string, node: string, options: { readonly ack?: number; readonly asked?: LogFlags; readonly prefetch?: number } = {}): Promise<AttachResult> {
     const id = session.toLowerCase();
-    const reply = list(await guarded('session attach', () => this.#scripts.attach.call(...this.#keys(id), ...this.bounds, owner, node, options.ack ?? '', options.asked === undefined ? '' : flagText(options.asked))));
+    const args = [...this.#keys(id), ...this.bounds, owner, node, options.ack ?? '', options.asked === undefined ? '' : flagText(options.asked)];
+    const [raw, page] = await guarded('session attach', () =>
+      Promise.all([this.#scripts.attach.call(...args), options.prefetch === undefined ? undefined : this.#redis.xrangeBuffer(this.keys.out(id), '-', '+', 'COUNT', options.prefetch)]),
+    );
+    const reply = list(raw);
     if (num(reply[0]) === 0) return { found: false };
     if (num(reply[1]) === 0) return { found: true, ownerMatches: false };
+    const q0 = num(reply[9]);
+    const ack = str(reply[4]) === '1';
     return {
       found: true,
       ownerMatches: true,
       previousNode: str(reply[2]),
       gen: num(reply[3]),
-      flags: { ack: str(reply[4]) === '1', binary: str(reply[5]) === '1' },
+      flags: { ack, binary: str(reply[5]) === '1' },
       lastSeq: num(reply[6]),
       acknowledged: num(reply[7]),
       epoch: str(reply[8]),
+      entries: page === undefined || !ack ? undefined : page.map(([entryId, fields]) => decodeEntry(entryId, fields, q0)),
     };
   }
 
@@ -206,10 +222,15 @@ export class SessionLog {
     return appendResult(reply);
   }
 
-  /** At most `count` held frames after `afterSeq`, oldest first (one bounded XRANGE, no script). */
+  /**
+   * At most `count` held frames after `afterSeq`, oldest first: one bounded XRANGE (no script, so
+   * image bytes never pass through Lua) and, in the same round trip, where the client's numbering starts.
+   */
   async read(session: string, afterSeq: number, count: number): Promise<HeldEntry[]> {
-    const entries = await guarded('session read', () => this.#redis.xrangeBuffer(this.keys.out(session), `${afterSeq + 1}-0`, '+', 'COUNT', count));
-    return entries.map(([id, fields]) => decodeEntry(id, fields));
+    const [q0, entries] = await guarded('session read', () =>
+      Promise.all([this.#redis.hget(this.keys.session(session), 'q0'), this.#redis.xrangeBuffer(this.keys.out(session), `${afterSeq + 1}-0`, '+', 'COUNT', count)]),
+    );
+    return entries.map(([id, fields]) => decodeEntry(id, fields, q0 === null ? -1 : Number(q0)));
   }
 
   /**
@@ -221,8 +242,23 @@ export class SessionLog {
     const reply = list(await guarded('session take', () => this.#scripts.take.callBuffer(...this.#keys(session), ...this.bounds, node, gen, count)));
     return reply.map((entry) => {
       const [id, fields] = list(entry);
-      return decodeEntry(id as Buffer, list(fields) as Buffer[]);
+      return decodeEntry(id as Buffer, list(fields) as Buffer[], -1);
     });
+  }
+
+  /**
+   * Without ack: frames taken from the log and never written (their socket went away) go back in
+   * front of it, so they keep their order. False when frames were taken after them meanwhile (a
+   * take-over already moved on): they are lost in flight then, as the base protocol allows.
+   */
+  async giveBack(session: string, owner: string, entries: readonly HeldEntry[]): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const args: ScriptArg[] = [];
+    for (const entry of entries) {
+      const encoded = encodeFrame(entry.frame);
+      args.push(entry.seq, encoded.h, encoded.b === undefined ? '0' : '1', encoded.b ?? '', encoded.size, encoded.task);
+    }
+    return num(await guarded('session give back', () => this.#scripts.giveBack.call(...this.#keys(session), ...this.bounds, owner, entries.length, ...args))) === 1;
   }
 
   /** Under ack: frames up to `seq` were written to the socket of `node` (acks are clamped to this). */
@@ -307,7 +343,8 @@ export function appendResult(reply: readonly unknown[]): AppendResult {
   throw new RedisReplyError(`session append answered ${kind}`);
 }
 
-function decodeEntry(id: Buffer, fields: readonly Buffer[]): HeldEntry {
+/** A stream entry as a held frame; `q0`: the position before the client's seq 1 (-1: ack never on). */
+function decodeEntry(id: Buffer, fields: readonly Buffer[], q0: number): HeldEntry {
   let h: string | undefined;
   let b: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -317,5 +354,6 @@ function decodeEntry(id: Buffer, fields: readonly Buffer[]): HeldEntry {
   }
   if (h === undefined) throw new RedisReplyError('a held frame has no h field');
   const text = id.toString('latin1');
-  return { seq: Number(text.slice(0, text.indexOf('-'))), frame: decodeFrame(h, b) };
+  const seq = Number(text.slice(0, text.indexOf('-')));
+  return { seq, clientSeq: q0 >= 0 && seq > q0 ? seq - q0 : undefined, frame: decodeFrame(h, b) };
 }
