@@ -195,7 +195,7 @@ export class SessionLog {
     const reply = list(raw);
     if (num(reply[0]) === 0) return { found: false };
     if (num(reply[1]) === 0) return { found: true, ownerMatches: false };
-    const q0 = num(reply[9]);
+    const q0 = numberingStart(str(reply[9]));
     const ack = str(reply[4]) === '1';
     return {
       found: true,
@@ -230,7 +230,7 @@ export class SessionLog {
     const [q0, entries] = await guarded('session read', () =>
       Promise.all([this.#redis.hget(this.keys.session(session), 'q0'), this.#redis.xrangeBuffer(this.keys.out(session), `${afterSeq + 1}-0`, '+', 'COUNT', count)]),
     );
-    return entries.map(([id, fields]) => decodeEntry(id, fields, q0 === null ? -1 : Number(q0)));
+    return entries.map(([id, fields]) => decodeEntry(id, fields, numberingStart(q0 ?? '0')));
   }
 
   /**
@@ -341,6 +341,11 @@ export function appendResult(reply: readonly unknown[]): AppendResult {
   if (kind === 'appended') return { kind, seq: num(reply[1]) };
   if (kind === 'dropped' || kind === 'notFound') return { kind };
   throw new RedisReplyError(`session append answered ${kind}`);
+}
+
+/** A session's `q0` field: '' until ack is first on (-1: the client numbers nothing); absent (sessions older than it) is 0. */
+function numberingStart(q0: string): number {
+  return q0 === '' ? -1 : Number(q0);
 }
 
 /** A stream entry as a held frame; `q0`: the position before the client's seq 1 (-1: ack never on). */

@@ -11,7 +11,8 @@ import { LUA_COMMON } from './lua-common.js';
  * them ('a' authentication, 'e' enableExtensions), node attached ('' none), gen attachment
  * generation, held bytes held, app bytes ever appended, fr bytes ever removed (so held = app - fr),
  * ak highest sequence number removed, sent highest sequence number handed to a socket, ep epoch,
- * q0 the sequence number before the first one the client numbers (absent until ack is first on).
+ * q0 the sequence number before the first one the client numbers ('' until ack is first on; a
+ * session without the field predates it and numbers from its first frame, q0 = 0).
  * Stream entry fields: h frame JSON, b image bytes, c app after this entry, n its size, t its task.
  *
  * Sequence numbers (entry IDs) are positions in the log. Under ack the client numbers frames from 1
@@ -38,13 +39,13 @@ end
 local function seq_of(id) return tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1)) end
 -- Ack is on for session key k: the client numbers frames appended from now on, from 1.
 local function s_number_from(k)
-  if redis.call('HEXISTS', k, 'q0') == 0 then redis.call('HSET', k, 'q0', redis.call('HGET', k, 'seq')) end
+  if redis.call('HGET', k, 'q0') == '' then redis.call('HSET', k, 'q0', redis.call('HGET', k, 'seq')) end
 end
 -- The position of the client's seq n in session key k (0 when the client numbered nothing).
 local function s_position(k, n)
   local q0 = redis.call('HGET', k, 'q0')
-  if q0 == false then return 0 end
-  return tonumber(n) + tonumber(q0)
+  if q0 == '' then return 0 end
+  return tonumber(n) + tonumber(q0 or '0')
 end
 -- Forgets the accounting of session s of owner o (its keys are gone or going).
 local function s_forget(o, s)
@@ -183,7 +184,7 @@ for _ = 1, 100000 do
   s_discard(r.member, r.owner, 'sessionLimit')
   dropped = dropped + 1
 end
-redis.call('HSET', KEYS[1], 'o', o, 'seq', 0, 'ack', '0', 'bin', '0', 'by', 'a', 'node', '', 'gen', 0, 'held', 0, 'app', 0, 'fr', 0, 'ak', 0, 'sent', 0, 'ep', ARGV[9])
+redis.call('HSET', KEYS[1], 'o', o, 'seq', 0, 'ack', '0', 'bin', '0', 'by', 'a', 'node', '', 'gen', 0, 'held', 0, 'app', 0, 'fr', 0, 'ak', 0, 'sent', 0, 'ep', ARGV[9], 'q0', '')
 redis.call('ZADD', okey(o, 'sessions'), now + WINDOW, s)
 redis.call('ZADD', okey(o, 'detached'), order_after(okey(o, 'detached'), now), s)
 redis.call('ZADD', P .. 'sc:exp', now + WINDOW, o .. ' ' .. s)
@@ -195,7 +196,7 @@ return { 'created', dropped }
 /**
  * attach: KEYS session, out; ARGV[8] owner, [9] node, [10] ack ('' none; a client seq), [11] asked
  * flags ('' none, else ack..bin as '0'/'1'). -> {0} not found | {1, 0} another owner's |
- * {1, 1, previousNode, gen, ack, bin, lastSeq, acknowledged, epoch, q0 (-1 none)}. Tells the previous
+ * {1, 1, previousNode, gen, ack, bin, lastSeq, acknowledged, epoch, q0}. Tells the previous
  * node (evict S gen). It also answers a resume's lookup, so a resume costs one round trip.
  */
 export const SESSION_ATTACH = `${LUA_SESSION}
@@ -225,7 +226,7 @@ local after = redis.call('HMGET', KEYS[1], 'ak', 'seq', 'q0')
 redis.call('HSET', KEYS[1], 'sent', after[1])
 s_keep(s, o, now)
 if previous ~= '' then redis.call('PUBLISH', P .. 'n:' .. previous, 'evict ' .. s .. ' ' .. gen) end
-return { 1, 1, previous, gen, ack, bin, tonumber(after[2]), tonumber(after[1]), h[7], tonumber(after[3] or '-1') }
+return { 1, 1, previous, gen, ack, bin, tonumber(after[2]), tonumber(after[1]), h[7], after[3] or '0' }
 `;
 
 /** append: KEYS session, out; ARGV[8] owner, [9] frame JSON, [10] size, [11] task, [12] has image '0'/'1', [13] image. -> {status, seq} */
@@ -263,7 +264,7 @@ local h = redis.call('HMGET', KEYS[1], 'node', 'gen', 'sent', 'seq', 'o', 'q0')
 if h[1] ~= ARGV[8] or h[2] ~= ARGV[9] then return 0 end
 local seq = math.min(tonumber(ARGV[10]), tonumber(h[4]))
 if seq > tonumber(h[3]) then redis.call('HSET', KEYS[1], 'sent', seq) end
-if h[6] then s_trim(string.sub(KEYS[1], #P + 4, -2), h[5], math.min(seq, tonumber(h[6]))) end
+if h[6] and h[6] ~= '' then s_trim(string.sub(KEYS[1], #P + 4, -2), h[5], math.min(seq, tonumber(h[6]))) end
 return 1
 `;
 

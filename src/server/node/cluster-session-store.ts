@@ -12,7 +12,10 @@ import type { ServerFrame } from '../core/server-frame.js';
 import { closeCodes } from '../ws/close-codes.js';
 import { noFlags, type SessionFlags, type SessionSocket } from '../ws/session-record.js';
 import { SessionStoreUnavailable, type ResumeRequest, type Session, type SessionStore } from '../ws/session-store.js';
-import { ClusterSession, PAGE, type Claim, type EnableRequest, type SessionNode } from './cluster-session.js';
+import { ClusterSession, type Claim, type EnableRequest, type SessionNode } from './cluster-session.js';
+
+/** Held frames read with a resume's attachment (under ack; the pump reads the rest in pages). */
+const FIRST_PAGE = 16;
 
 /** How often a session with tasks in flight is re-read without a wake-up (a lost one only delays). */
 export const BUSY_POLL_MS = 1_000;
@@ -98,7 +101,9 @@ export class ClusterSessionStore implements SessionStore {
   async find(uuid: string, owner: string, resume: ResumeRequest = { asked: undefined, ack: undefined }): Promise<Session | undefined> {
     const id = uuid.toLowerCase();
     const { asked, ack } = resume;
-    const options = { prefetch: PAGE, ...(ack === undefined ? {} : { ack }), ...(asked === undefined ? {} : { asked }) };
+    // Prefetched frames serve only under ack (without, frames are taken); a short first page then.
+    const prefetch = asked?.ack === false ? {} : { prefetch: FIRST_PAGE };
+    const options = { ...prefetch, ...(ack === undefined ? {} : { ack }), ...(asked === undefined ? {} : { asked }) };
     const result = await this.#options.log.attach(id, owner, this.#options.nodeId, options).catch((error: unknown) => {
       throw unavailable(error);
     });

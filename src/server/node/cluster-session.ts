@@ -7,7 +7,7 @@ import { flagsOnAttach, noFlags, type SessionFlags, type SessionSocket } from '.
 import type { Session } from '../ws/session-store.js';
 
 /** Frames read from the log per round trip. */
-export const PAGE = 64;
+const PAGE = 64;
 
 /** An enableExtensions task as the log gets it. */
 export interface EnableRequest {
