@@ -217,7 +217,7 @@ describe.runIf(redisAvailable())('SessionLog on Redis', () => {
     // A resume on another node reads the same numbers, prefetched with the attachment.
     const second = await log.attach(s, 'owner', 'B', { prefetch: 10 });
     expect(second).toMatchObject({ flags: { ack: true }, acknowledged: 3 });
-    expect(second.found && second.ownerMatches ? second.entries?.map((e) => e.clientSeq) : []).toEqual([2]);
+    expect(second.found && second.ownerMatches ? (await second.entries)?.map((e) => e.clientSeq) : []).toEqual([2]);
     await expectEveryKeyExpires(a, prefix);
   });
 

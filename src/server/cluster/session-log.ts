@@ -63,8 +63,11 @@ export type AttachResult =
       /** Frames up to this are gone (acknowledged or taken): replay starts after it. */
       readonly acknowledged: number;
       readonly epoch: string;
-      /** With `prefetch` and ack on: the first held frames, read in the same round trip. */
-      readonly entries: readonly HeldEntry[] | undefined;
+      /**
+       * With `prefetch` and ack on: the first held frames, read right behind the attachment; they
+       * arrive after it, so a large frame does not hold up the attachment's answer.
+       */
+      readonly entries: Promise<readonly HeldEntry[]> | undefined;
     };
 
 /** What {@link SessionLog.append} did: `dropped` when a bound discarded the session (its node was told). */
@@ -184,15 +187,18 @@ export class SessionLog {
    * an enableExtensions task set them), and under ack forgets the frames up to `ack`. It is also
    * the lookup of a resume (owner check included). With `prefetch`, the first held frames are read
    * in the same round trip (a plain XRANGE sent right behind the script on the same connection, so
-   * the image bytes never pass through Lua); they come back when ack is on.
+   * the image bytes never pass through Lua); they come back, as a promise, when ack is on.
    */
   async attach(session: string, owner: string, node: string, options: { readonly ack?: number; readonly asked?: LogFlags; readonly prefetch?: number } = {}): Promise<AttachResult> {
     const id = session.toLowerCase();
     const args = [...this.#keys(id), ...this.bounds, owner, node, options.ack ?? '', options.asked === undefined ? '' : flagText(options.asked)];
-    const [raw, page] = await guarded('session attach', () =>
-      Promise.all([this.#scripts.attach.call(...args), options.prefetch === undefined ? undefined : this.#redis.xrangeBuffer(this.keys.out(id), '-', '+', 'COUNT', options.prefetch)]),
-    );
-    const reply = list(raw);
+    // Both go out now, in this order, on one connection: one round trip.
+    const answer = guarded('session attach', () => this.#scripts.attach.call(...args));
+    const count = options.prefetch;
+    const page = count === undefined ? undefined : guarded('session read', () => this.#redis.xrangeBuffer(this.keys.out(id), '-', '+', 'COUNT', count));
+    // Awaited by whoever uses the page; a page nobody uses must not be an unhandled rejection.
+    page?.catch(() => undefined);
+    const reply = list(await answer);
     if (num(reply[0]) === 0) return { found: false };
     if (num(reply[1]) === 0) return { found: true, ownerMatches: false };
     const q0 = numberingStart(str(reply[9]));
@@ -206,7 +212,7 @@ export class SessionLog {
       lastSeq: num(reply[6]),
       acknowledged: num(reply[7]),
       epoch: str(reply[8]),
-      entries: page === undefined || !ack ? undefined : page.map(([entryId, fields]) => decodeEntry(entryId, fields, q0)),
+      entries: page === undefined || !ack ? undefined : handled(page.then((entries) => entries.map(([entryId, fields]) => decodeEntry(entryId, fields, q0)))),
     };
   }
 
@@ -341,6 +347,12 @@ export function appendResult(reply: readonly unknown[]): AppendResult {
   if (kind === 'appended') return { kind, seq: num(reply[1]) };
   if (kind === 'dropped' || kind === 'notFound') return { kind };
   throw new RedisReplyError(`session append answered ${kind}`);
+}
+
+/** `promise`, marked handled: its user awaits it (and sees a rejection); nobody else has to. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** A session's `q0` field: '' until ack is first on (-1: the client numbers nothing); absent (sessions older than it) is 0. */

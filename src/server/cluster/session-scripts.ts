@@ -197,7 +197,7 @@ return { 'created', dropped }
  * attach: KEYS session, out; ARGV[8] owner, [9] node, [10] ack ('' none; a client seq), [11] asked
  * flags ('' none, else ack..bin as '0'/'1'). -> {0} not found | {1, 0} another owner's |
  * {1, 1, previousNode, gen, ack, bin, lastSeq, acknowledged, epoch, q0}. Tells the previous
- * node (evict S gen). It also answers a resume's lookup, so a resume costs one round trip.
+ * node, when another (evict S gen). It also answers a resume's lookup, so a resume costs one round trip.
  */
 export const SESSION_ATTACH = `${LUA_SESSION}
 local s = string.sub(KEYS[1], #P + 4, -2)
@@ -225,7 +225,8 @@ end
 local after = redis.call('HMGET', KEYS[1], 'ak', 'seq', 'q0')
 redis.call('HSET', KEYS[1], 'sent', after[1])
 s_keep(s, o, now)
-if previous ~= '' then redis.call('PUBLISH', P .. 'n:' .. previous, 'evict ' .. s .. ' ' .. gen) end
+-- A take-over on the same node is that node's own business (it closes the earlier socket itself).
+if previous ~= '' and previous ~= ARGV[9] then redis.call('PUBLISH', P .. 'n:' .. previous, 'evict ' .. s .. ' ' .. gen) end
 return { 1, 1, previous, gen, ack, bin, tonumber(after[2]), tonumber(after[1]), h[7], after[3] or '0' }
 `;
 

@@ -46,6 +46,8 @@ export class ClusterSessionStore implements SessionStore {
   readonly #attached = new Map<string, ClusterSession>();
   readonly #timers = new Disposer();
   readonly #refusals = new Map<string, 'perOwner' | 'total'>();
+  /** The checks that let go of attachments no socket took (see {@link find}), until they ran. */
+  readonly #claimChecks = new Set<NodeJS.Immediate>();
 
   constructor(options: ClusterSessionStoreOptions) {
     this.#options = options;
@@ -111,7 +113,11 @@ export class ClusterSessionStore implements SessionStore {
     // The flags the session carries: those the log set when the authentication asked for none.
     const session = this.#sessionOf(id, owner, asked === undefined ? result.flags : noFlags);
     session.claim = result;
-    setImmediate(() => this.#releaseClaim(session, result));
+    const check = setImmediate(() => {
+      this.#claimChecks.delete(check);
+      this.#releaseClaim(session, result);
+    });
+    this.#claimChecks.add(check);
     return session;
   }
 
@@ -254,6 +260,8 @@ export class ClusterSessionStore implements SessionStore {
   close(): void {
     this.#attached.clear();
     this.#timers.dispose();
+    for (const check of this.#claimChecks) clearImmediate(check);
+    this.#claimChecks.clear();
   }
 
   /** Acts on a message of this node's channel. */

@@ -56,8 +56,8 @@ export class ClusterSession implements Session {
   unconfirmedEnable: EnableRequest | undefined = undefined;
   /** Frames taken (without ack) that the socket could not take yet; written first. */
   #leftovers: HeldEntry[] = [];
-  /** Under ack, the first held frames, read with the attachment: the first pump writes them without a read. */
-  #prefetched: readonly HeldEntry[] | undefined = undefined;
+  /** Under ack, the first held frames, read with the attachment: the first pump writes them without another read. */
+  #prefetched: Promise<readonly HeldEntry[]> | undefined = undefined;
   /** The attachment a resume's lookup made (see ClusterSessionStore.find), until its socket takes it. */
   claim: Claim | undefined = undefined;
   /** The pump in progress, if any. */
@@ -138,7 +138,7 @@ export class ClusterSession implements Session {
    * The log confirmed the attachment of `socket`: false when it was taken over meanwhile. `entries`:
    * the first held frames, read with it (under ack), written by the next pump without a read.
    */
-  confirm(socket: SessionSocket, gen: number, flags: LogFlags, acknowledged: number, entries?: readonly HeldEntry[]): boolean {
+  confirm(socket: SessionSocket, gen: number, flags: LogFlags, acknowledged: number, entries?: Promise<readonly HeldEntry[]>): boolean {
     if (this.#socket !== socket) return false;
     this.#gen = gen;
     this.#marked = acknowledged;
@@ -232,7 +232,8 @@ export class ClusterSession implements Session {
   async #pumpRead(socket: SessionSocket, gen: number): Promise<boolean> {
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
-    const entries = prefetched ?? (await this.#node.log.read(this.uuid, this.#cursor, PAGE));
+    const read = (): Promise<readonly HeldEntry[]> => this.#node.log.read(this.uuid, this.#cursor, PAGE);
+    const entries = await (prefetched === undefined ? read() : prefetched.catch(read));
     if (this.#socket !== socket || this.#gen !== gen) return false;
     const from = this.#cursor;
     let blocked = false;
