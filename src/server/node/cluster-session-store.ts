@@ -238,8 +238,10 @@ export class ClusterSessionStore implements SessionStore {
   }
 
   #sendEnable(entry: ClusterSession, request: EnableRequest): void {
-    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, request.flags, request.ack).then((done) => {
-      if (done && entry.unconfirmedEnable === request) entry.unconfirmedEnable = undefined;
+    // Answered either way, it is not sent again: refused, a take-over on this node already took it over
+    // (its attachment answered first), or another node's took the session and with it the say.
+    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, request.flags, request.ack).then(() => {
+      if (entry.unconfirmedEnable === request) entry.unconfirmedEnable = undefined;
       entry.wake();
     }, this.#logFailure('session enable'));
   }
