@@ -194,27 +194,34 @@ async function memory(count: number): Promise<Row[]> {
   }
 }
 
-/** `--only latency` runs the added-latency part alone (it is what changes with the per-task path). */
-const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
+/** `--only replay,latency,throughput,rerun,memory` runs some parts (default: all, as run-all does). */
+function selectedParts(): ReadonlySet<string> {
+  const at = process.argv.indexOf('--only');
+  const names = at < 0 ? ['replay', 'latency', 'throughput', 'rerun', 'memory'] : (process.argv[at + 1] ?? '').split(',');
+  return new Set(names);
+}
+
+const parts = selectedParts();
 const rows: Row[] = [];
 const rounds = quick ? 20 : 100;
-if (only === 'latency') {
-  rows.push(...(await addedLatency(quick ? 50 : 300)));
-} else {
+if (parts.has('replay')) {
   rows.push(...(await replay('small result (URL)', TINY_PNG, 'URL', false, rounds)));
   rows.push(...(await replay('1 MiB JSON (base64)', randomImage(1024 * 1024), 'base64Data', false, quick ? 10 : 50)));
   rows.push(...(await replay('1 MiB binary result', randomImage(1024 * 1024), 'base64Data', true, quick ? 10 : 50)));
-  rows.push(...(await addedLatency(quick ? 50 : 300)));
+}
+if (parts.has('latency')) rows.push(...(await addedLatency(quick ? 50 : 300)));
+if (parts.has('throughput')) {
   const tasks = quick ? 200 : 1000;
   const one = await throughput(1, tasks);
   const two = await throughput(2, tasks);
   note(`throughput: ${one.toFixed(0)} tasks/s with 1 worker, ${two.toFixed(0)} with 2`);
   rows.push({ benchmark: `cluster: tasks/s, 1 node, 1 worker (${tasks} tasks, 32 in flight)`, imagewire: `${one.toFixed(0)}/s`, baseline: '', ratio: '', target: '' });
   rows.push({ benchmark: 'cluster: tasks/s, 1 node, 2 workers', imagewire: `${two.toFixed(0)}/s`, baseline: `${one.toFixed(0)}/s with 1`, ratio: ratio(two / one), target: '' });
+}
+if (parts.has('rerun')) {
   const rerun = await rerunAfterCrash(quick ? 2 : 5);
   note(`worker SIGKILL → task running again: ${rerun.map((s) => s.toFixed(1)).join(', ')} s`);
   rows.push({ benchmark: `cluster: worker SIGKILL → task running on another worker (${rerun.length} kills)`, imagewire: `${median(rerun).toFixed(1)} s median, ${Math.max(...rerun).toFixed(1)} s max`, baseline: '', ratio: '', target: '≤ 7 s' });
-  rows.push(...(await memory(quick ? 100 : 500)));
 }
+if (parts.has('memory')) rows.push(...(await memory(quick ? 100 : 500)));
 emitRows(rows);

@@ -155,6 +155,72 @@ describe.runIf(redisAvailable())('SessionLog on Redis', () => {
     await expectEveryKeyExpires(a, prefix);
   });
 
+  it('without ack: frames taken and never written go back in front, in order, with their bytes; not behind a later take', async () => {
+    const [log, other, prefix] = logs();
+    const created = await log.create('owner');
+    if (created.kind !== 'created') throw new Error(created.kind);
+    const s = created.session;
+    const attached = await log.attach(s, 'owner', 'A');
+    if (!attached.found || !attached.ownerMatches) throw new Error('not attached');
+    for (let i = 1; i <= 3; i++) await log.append(s, 'owner', i === 2 ? image('t', 1000) : text('t', i));
+    const taken = await log.take(s, 'A', attached.gen, 10);
+    expect(taken.map((e) => e.seq)).toEqual([1, 2, 3]);
+    // Frame 1 was written, then the socket went; 4 and 5 were appended before 2 and 3 came back.
+    await log.append(s, 'owner', text('t', 4));
+    await log.append(s, 'owner', text('t', 5));
+    const held = (await log.info(s))?.heldBytes ?? 0;
+    expect(await log.giveBack(s, 'owner', taken.slice(1))).toBe(true);
+    expect((await log.info(s))?.heldBytes).toBe(held + heldSize(image('t', 1000)) + heldSize(text('t', 3)));
+    const resumed = await other.attach(s, 'owner', 'B');
+    if (!resumed.found || !resumed.ownerMatches) throw new Error('not attached');
+    const again = await other.take(s, 'B', resumed.gen, 10);
+    expect(again.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
+    expect(again[0]?.frame).toEqual(image('t', 1000));
+    expect((await log.info(s))?.heldBytes).toBe(0);
+    expect(await log.ownerUsage('owner')).toEqual({ sessions: 1, heldBytes: 0 });
+    // Taken after them: frames given back now would follow newer ones, so they are not.
+    await log.append(s, 'owner', text('t', 6));
+    await log.append(s, 'owner', text('t', 7));
+    const [six] = await other.take(s, 'B', resumed.gen, 1);
+    await other.take(s, 'B', resumed.gen, 1);
+    expect(await other.giveBack(s, 'owner', six === undefined ? [] : [six])).toBe(false);
+    await log.append(s, 'owner', text('t', 8));
+    expect((await other.take(s, 'B', resumed.gen, 10)).map((e) => e.seq)).toEqual([8]);
+    await expectEveryKeyExpires(a, prefix);
+  });
+
+  it('under ack: the client numbers frames from 1 once ack is on, and frames held from before go out unnumbered and are forgotten once written', async () => {
+    const [log, , prefix] = logs();
+    const created = await log.create('owner');
+    if (created.kind !== 'created') throw new Error(created.kind);
+    const s = created.session;
+    const first = await log.attach(s, 'owner', 'A');
+    if (!first.found || !first.ownerMatches) throw new Error('not attached');
+    // Two frames without ack: one taken (written), one still held when ack goes on.
+    await log.append(s, 'owner', text('t', 1));
+    await log.take(s, 'A', first.gen, 1);
+    await log.append(s, 'owner', text('t', 2));
+    expect(await log.enable(s, 'A', first.gen, { ack: true, binary: false })).toBe(true);
+    await log.append(s, 'owner', text('t', 3));
+    await log.append(s, 'owner', text('t', 4));
+    const read = await log.read(s, 0, 10);
+    expect(read.map((e) => [e.seq, e.clientSeq])).toEqual([
+      [2, undefined],
+      [3, 1],
+      [4, 2],
+    ]);
+    // Written through position 3: the unnumbered frame goes; client ack 1 is position 3.
+    await log.delivered(s, 'A', first.gen, 3);
+    expect((await log.read(s, 0, 10)).map((e) => e.seq)).toEqual([3, 4]);
+    expect(await log.acknowledge(s, 1)).toBeGreaterThan(0);
+    expect((await log.read(s, 0, 10)).map((e) => e.clientSeq)).toEqual([2]);
+    // A resume on another node reads the same numbers, prefetched with the attachment.
+    const second = await log.attach(s, 'owner', 'B', { prefetch: 10 });
+    expect(second).toMatchObject({ flags: { ack: true }, acknowledged: 3 });
+    expect(second.found && second.ownerMatches ? (await second.entries)?.map((e) => e.clientSeq) : []).toEqual([2]);
+    await expectEveryKeyExpires(a, prefix);
+  });
+
   it('enableExtensions sets the flags for later sockets; turning ack off forgets written frames', async () => {
     const [log] = logs();
     const created = await log.create('owner');

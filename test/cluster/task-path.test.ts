@@ -61,30 +61,40 @@ describe.runIf(redisAvailable())('one task through the cluster: round trips', ()
     const plain = await log.create('owner');
     const acked = await log.create('owner');
     if (plain.kind !== 'created' || acked.kind !== 'created') throw new Error('not created');
-    await log.attach(plain.session, 'owner', 'A');
+    const plainAttach = await log.attach(plain.session, 'owner', 'A');
     await log.attach(acked.session, 'owner', 'A', { asked: { ack: true, binary: true } });
     const small = text('t', 'http://x/1.png');
     const large = text('t', `http://x/${'a'.repeat(maxWakeFrameBytes)}.png`);
     await log.append(plain.session, 'owner', small);
+    await log.append(plain.session, 'owner', small);
     await log.append(acked.session, 'owner', small);
     await log.append(acked.session, 'owner', image('t', 1000));
     await log.append(acked.session, 'owner', large);
-    await expect.poll(() => heard.length).toBe(4);
+    // Ack turned on after two frames: the next one is the log's third and the client's first.
+    if (!plainAttach.found || !plainAttach.ownerMatches) throw new Error('not attached');
+    expect(await log.enable(plain.session, 'A', plainAttach.gen, { ack: true, binary: false })).toBe(true);
+    await log.append(plain.session, 'owner', small);
+    await expect.poll(() => heard.length).toBe(6);
     expect(heard).toEqual([
       { kind: 'wake', session: plain.session },
-      { kind: 'wake', session: acked.session, entry: { seq: 1, frame: small } },
+      { kind: 'wake', session: plain.session },
+      { kind: 'wake', session: acked.session, entry: { seq: 1, clientSeq: 1, frame: small } },
       // Image bytes and large frames stay out of pub/sub: the node reads them from the log.
       { kind: 'wake', session: acked.session },
       { kind: 'wake', session: acked.session },
+      { kind: 'wake', session: plain.session, entry: { seq: 3, clientSeq: 1, frame: small } },
     ]);
     await sub.quit();
   });
 
   it('reads a frame wake-up; a malformed one is a bare wake-up or nothing', () => {
     const s = '0d3c1e2f-1b2c-4d3e-8f4a-5b6c7d8e9f0a';
-    expect(parseNodeMessage(`f ${s} 7 {"k":"d","items":[{"taskType":"ping","pong":true}]}`)).toEqual({ kind: 'wake', session: s, entry: { seq: 7, frame: { kind: 'data', items: [{ taskType: 'ping', pong: true }] } } });
-    expect(parseNodeMessage(`f ${s} 7 {not json`)).toEqual({ kind: 'wake', session: s });
-    expect(parseNodeMessage(`f ${s} x {}`)).toEqual({ kind: 'wake', session: s });
+    expect(parseNodeMessage(`f ${s} 7 5 {"k":"d","items":[{"taskType":"ping","pong":true}]}`)).toEqual({ kind: 'wake', session: s, entry: { seq: 7, clientSeq: 5, frame: { kind: 'data', items: [{ taskType: 'ping', pong: true }] } } });
+    expect(parseNodeMessage(`f ${s} 7 5 {not json`)).toEqual({ kind: 'wake', session: s });
+    expect(parseNodeMessage(`f ${s} x 1 {}`)).toEqual({ kind: 'wake', session: s });
+    // A client seq past the log's own, or none, is not a frame to write.
+    expect(parseNodeMessage(`f ${s} 7 8 {}`)).toEqual({ kind: 'wake', session: s });
+    expect(parseNodeMessage(`f ${s} 7 {}`)).toEqual({ kind: 'wake', session: s });
     expect(parseNodeMessage(`f ${s}`)).toBeUndefined();
   });
 
@@ -119,6 +129,29 @@ describe.runIf(redisAvailable())('one task through the cluster: round trips', ()
       client.send([task]);
       const finals = await client.waitForCount((f) => isFinal(f, task.taskUUID), 3, { timeoutMs: 15_000 });
       expect(finals.map((f) => f.seq)).toEqual([1, 2, 3]);
+      expect(await calls(redis, 'xrange')).toBe(0);
+      await client.close();
+    } finally {
+      await server.close();
+    }
+  });
+  it('numbers carried finals from 1 when ack went on after the session had sent frames', async () => {
+    const server = await startTestServer({ redis: fixture.server.url, stepDelayMs: 0, clock: new FakeClock() });
+    try {
+      const { client } = await RawClient.authenticated(server.url, 'k');
+      const before = inferenceTask({ numberResults: 2, outputType: 'URL' });
+      client.send([before]);
+      await client.waitForCount((f) => isFinal(f, before.taskUUID), 2, { timeoutMs: 15_000 });
+      await client.enableExtensions(['ack']);
+      const first = inferenceTask({ numberResults: 1, outputType: 'URL' });
+      client.send([first]);
+      expect((await client.waitFor((f) => isFinal(f, first.taskUUID))).seq).toBe(1);
+      await redis.config('RESETSTAT');
+      const task = inferenceTask({ numberResults: 3, outputType: 'URL' });
+      client.send([task]);
+      const finals = await client.waitForCount((f) => isFinal(f, task.taskUUID), 3, { timeoutMs: 15_000 });
+      // The log's entries 4..6 are the client's 2..4, also when the frame rides on the wake-up.
+      expect(finals.map((f) => f.seq)).toEqual([2, 3, 4]);
       expect(await calls(redis, 'xrange')).toBe(0);
       await client.close();
     } finally {

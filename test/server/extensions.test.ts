@@ -22,7 +22,7 @@ const isPong = (f: Received): boolean => f.kind === 'json' && f.data[0]?.taskTyp
 const answerText = (enabled: string[]): string => JSON.stringify({ data: [{ taskType: 'enableExtensions', enabledExtensions: enabled }] });
 
 describe('negotiation: offered in the authentication reply, turned on with enableExtensions', () => {
-  // Memory only: also asserts stats(); and in cluster mode frames sent before ack was on take sequence numbers too (the numbering has a gap; see docs/cluster.md).
+  // Memory only: asserts stats() (in cluster mode the held frames are counted in Redis); the numbering is checked in both modes below.
   it.skipIf(clusterMode)('turns nothing on for an authentication with only the protocol fields, and everything asked for by enableExtensions', async () => {
     server = await startTestServer();
     const client = await RawClient.connect(server.url);
@@ -45,6 +45,24 @@ describe('negotiation: offered in the authentication reply, turned on with enabl
     expect(binary.kind).toBe('binary');
     expect(binary.seq).toBe(1);
     expect(server.stats().heldFrames).toBe(1);
+    await client.close();
+  });
+
+  it('numbers the first frame under ack 1 however many frames the session sent before ack was on', async () => {
+    server = await startTestServer();
+    const { client } = await RawClient.authenticated(server.url, 'k');
+    for (let i = 0; i < 3; i++) {
+      const plain = inferenceTask();
+      client.send([plain]);
+      expect((await client.waitFor((f) => isFinal(f, plain.taskUUID))).seq).toBeUndefined();
+    }
+    await client.enableExtensions(['ack']);
+    const first = inferenceTask();
+    client.send([first]);
+    expect((await client.waitFor((f) => isFinal(f, first.taskUUID))).seq).toBe(1);
+    const second = inferenceTask();
+    client.send([second]);
+    expect((await client.waitFor((f) => isFinal(f, second.taskUUID))).seq).toBe(2);
     await client.close();
   });
 

@@ -17,6 +17,7 @@ import {
   SESSION_DETACH,
   SESSION_DISCARD,
   SESSION_ENABLE,
+  SESSION_GIVE_BACK,
   SESSION_REFRESH,
   SESSION_SWEEP,
   SESSION_TAKE,
@@ -62,14 +63,21 @@ export type AttachResult =
       /** Frames up to this are gone (acknowledged or taken): replay starts after it. */
       readonly acknowledged: number;
       readonly epoch: string;
+      /**
+       * With `prefetch` and ack on: the first held frames, read right behind the attachment; they
+       * arrive after it, so a large frame does not hold up the attachment's answer.
+       */
+      readonly entries: Promise<readonly HeldEntry[]> | undefined;
     };
 
 /** What {@link SessionLog.append} did: `dropped` when a bound discarded the session (its node was told). */
 export type AppendResult = { readonly kind: 'appended'; readonly seq: number } | { readonly kind: 'dropped' } | { readonly kind: 'notFound' };
 
-/** One held frame and its sequence number. */
+/** One held frame, its sequence number (its position in the log) and, under ack, the client's number for it. */
 export interface HeldEntry {
   readonly seq: number;
+  /** The `seq` the client sees under ack (numbered from 1 once ack is on); undefined for frames held before. */
+  readonly clientSeq: number | undefined;
   readonly frame: ServerFrame;
 }
 
@@ -93,7 +101,7 @@ export function previewMessage(session: string, frame: ServerFrame): string | un
   return message;
 }
 
-/** Reads a node channel message: a bare session UUID or `f S seq <frame>` (frames to write), `evict S gen`, `drop S reason`, `p S <frame>`. */
+/** Reads a node channel message: a bare session UUID or `f S seq clientSeq <frame>` (a frame to write), `evict S gen`, `drop S reason`, `p S <frame>`. */
 export function parseNodeMessage(message: string): NodeMessage | undefined {
   if (message.startsWith('p ')) return parsePreview(message);
   if (message.startsWith('f ')) return parseFrameWake(message);
@@ -117,16 +125,17 @@ function parsePreview(message: string): NodeMessage | undefined {
   }
 }
 
-/** An `f S seq <frame>` wake-up; a bare wake of S when its frame does not decode (the node reads it then). */
+/** An `f S seq clientSeq <frame>` wake-up; a bare wake of S when its frame does not decode (the node reads it then). */
 function parseFrameWake(message: string): NodeMessage | undefined {
-  const sessionEnd = message.indexOf(' ', 2);
-  const seqEnd = sessionEnd <= 2 ? -1 : message.indexOf(' ', sessionEnd + 1);
-  if (seqEnd <= sessionEnd + 1) return undefined;
-  const session = message.slice(2, sessionEnd);
-  const seq = Number(message.slice(sessionEnd + 1, seqEnd));
+  const [, session = '', seqText = '', clientSeqText = ''] = message.split(' ', 4);
+  const frameAt = 2 + session.length + 1 + seqText.length + 1 + clientSeqText.length + 1;
+  if (session === '' || seqText === '') return undefined;
+  if (frameAt > message.length) return { kind: 'wake', session };
+  const seq = Number(seqText);
+  const clientSeq = Number(clientSeqText);
   try {
-    if (!Number.isSafeInteger(seq) || seq < 1) return { kind: 'wake', session };
-    return { kind: 'wake', session, entry: { seq, frame: decodeFrame(message.slice(seqEnd + 1), undefined) } };
+    if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isSafeInteger(clientSeq) || clientSeq < 1 || clientSeq > seq) return { kind: 'wake', session };
+    return { kind: 'wake', session, entry: { seq, clientSeq, frame: decodeFrame(message.slice(frameAt), undefined) } };
   } catch {
     return { kind: 'wake', session };
   }
@@ -165,6 +174,7 @@ export class SessionLog {
       detach: two(SESSION_DETACH),
       refresh: two(SESSION_REFRESH),
       discard: two(SESSION_DISCARD),
+      giveBack: two(SESSION_GIVE_BACK),
       sweep: { keys: 0, lua: SESSION_SWEEP },
     });
   }
@@ -192,22 +202,35 @@ export class SessionLog {
    * Attaches `node` to `session` for `owner`: takes it over from the node that had it (that node
    * is told on its channel), bumps the generation, sets the flags as the in-memory store's
    * flagsOnAttach does (`asked` by an older client's authentication, else the session's own when
-   * an enableExtensions task set them), and under ack forgets the frames up to `ack`.
+   * an enableExtensions task set them), and under ack forgets the frames up to `ack`. It is also
+   * the lookup of a resume (owner check included). With `prefetch`, the first held frames are read
+   * in the same round trip (a plain XRANGE sent right behind the script on the same connection, so
+   * the image bytes never pass through Lua); they come back, as a promise, when ack is on.
    */
-  async attach(session: string, owner: string, node: string, options: { readonly ack?: number; readonly asked?: LogFlags } = {}): Promise<AttachResult> {
+  async attach(session: string, owner: string, node: string, options: { readonly ack?: number; readonly asked?: LogFlags; readonly prefetch?: number } = {}): Promise<AttachResult> {
     const id = session.toLowerCase();
-    const reply = list(await guarded('session attach', () => this.#scripts.attach.call(...this.#keys(id), ...this.bounds, owner, node, options.ack ?? '', options.asked === undefined ? '' : flagText(options.asked))));
+    const args = [...this.#keys(id), ...this.bounds, owner, node, options.ack ?? '', options.asked === undefined ? '' : flagText(options.asked)];
+    // Both go out now, in this order, on one connection: one round trip.
+    const answer = guarded('session attach', () => this.#scripts.attach.call(...args));
+    const count = options.prefetch;
+    const page = count === undefined ? undefined : guarded('session read', () => this.#redis.xrangeBuffer(this.keys.out(id), '-', '+', 'COUNT', count));
+    // Awaited by whoever uses the page; a page nobody uses must not be an unhandled rejection.
+    page?.catch(() => undefined);
+    const reply = list(await answer);
     if (num(reply[0]) === 0) return { found: false };
     if (num(reply[1]) === 0) return { found: true, ownerMatches: false };
+    const q0 = numberingStart(str(reply[9]));
+    const ack = str(reply[4]) === '1';
     return {
       found: true,
       ownerMatches: true,
       previousNode: str(reply[2]),
       gen: num(reply[3]),
-      flags: { ack: str(reply[4]) === '1', binary: str(reply[5]) === '1' },
+      flags: { ack, binary: str(reply[5]) === '1' },
       lastSeq: num(reply[6]),
       acknowledged: num(reply[7]),
       epoch: str(reply[8]),
+      entries: page === undefined || !ack ? undefined : handled(page.then((entries) => entries.map(([entryId, fields]) => decodeEntry(entryId, fields, q0)))),
     };
   }
 
@@ -223,10 +246,15 @@ export class SessionLog {
     return appendResult(reply);
   }
 
-  /** At most `count` held frames after `afterSeq`, oldest first (one bounded XRANGE, no script). */
+  /**
+   * At most `count` held frames after `afterSeq`, oldest first: one bounded XRANGE (no script, so
+   * image bytes never pass through Lua) and, in the same round trip, where the client's numbering starts.
+   */
   async read(session: string, afterSeq: number, count: number): Promise<HeldEntry[]> {
-    const entries = await guarded('session read', () => this.#redis.xrangeBuffer(this.keys.out(session), `${afterSeq + 1}-0`, '+', 'COUNT', count));
-    return entries.map(([id, fields]) => decodeEntry(id, fields));
+    const [q0, entries] = await guarded('session read', () =>
+      Promise.all([this.#redis.hget(this.keys.session(session), 'q0'), this.#redis.xrangeBuffer(this.keys.out(session), `${afterSeq + 1}-0`, '+', 'COUNT', count)]),
+    );
+    return entries.map(([id, fields]) => decodeEntry(id, fields, numberingStart(q0 ?? '0')));
   }
 
   /**
@@ -238,8 +266,23 @@ export class SessionLog {
     const reply = list(await guarded('session take', () => this.#scripts.take.callBuffer(...this.#keys(session), ...this.bounds, node, gen, count)));
     return reply.map((entry) => {
       const [id, fields] = list(entry);
-      return decodeEntry(id as Buffer, list(fields) as Buffer[]);
+      return decodeEntry(id as Buffer, list(fields) as Buffer[], -1);
     });
+  }
+
+  /**
+   * Without ack: frames taken from the log and never written (their socket went away) go back in
+   * front of it, so they keep their order. False when frames were taken after them meanwhile (a
+   * take-over already moved on): they are lost in flight then, as the base protocol allows.
+   */
+  async giveBack(session: string, owner: string, entries: readonly HeldEntry[]): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const args: ScriptArg[] = [];
+    for (const entry of entries) {
+      const encoded = encodeFrame(entry.frame);
+      args.push(entry.seq, encoded.h, encoded.b === undefined ? '0' : '1', encoded.b ?? '', encoded.size, encoded.task);
+    }
+    return num(await guarded('session give back', () => this.#scripts.giveBack.call(...this.#keys(session), ...this.bounds, owner, entries.length, ...args))) === 1;
   }
 
   /** Under ack: frames up to `seq` were written to the socket of `node` (acks are clamped to this). */
@@ -324,7 +367,19 @@ export function appendResult(reply: readonly unknown[]): AppendResult {
   throw new RedisReplyError(`session append answered ${kind}`);
 }
 
-function decodeEntry(id: Buffer, fields: readonly Buffer[]): HeldEntry {
+/** `promise`, marked handled: its user awaits it (and sees a rejection); nobody else has to. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** A session's `q0` field: '' until ack is first on (-1: the client numbers nothing); absent (sessions older than it) is 0. */
+function numberingStart(q0: string): number {
+  return q0 === '' ? -1 : Number(q0);
+}
+
+/** A stream entry as a held frame; `q0`: the position before the client's seq 1 (-1: ack never on). */
+function decodeEntry(id: Buffer, fields: readonly Buffer[], q0: number): HeldEntry {
   let h: string | undefined;
   let b: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -334,5 +389,6 @@ function decodeEntry(id: Buffer, fields: readonly Buffer[]): HeldEntry {
   }
   if (h === undefined) throw new RedisReplyError('a held frame has no h field');
   const text = id.toString('latin1');
-  return { seq: Number(text.slice(0, text.indexOf('-'))), frame: decodeFrame(h, b) };
+  const seq = Number(text.slice(0, text.indexOf('-')));
+  return { seq, clientSeq: q0 >= 0 && seq > q0 ? seq - q0 : undefined, frame: decodeFrame(h, b) };
 }

@@ -13,8 +13,14 @@ export const maxWakeFrameBytes = 16 * 1024;
  * Session HASH fields: o owner, seq last sequence number given, ack/bin flags ('0'/'1'), by who set
  * them ('a' authentication, 'e' enableExtensions), node attached ('' none), gen attachment
  * generation, held bytes held, app bytes ever appended, fr bytes ever removed (so held = app - fr),
- * ak highest sequence number removed, sent highest sequence number handed to a socket, ep epoch.
+ * ak highest sequence number removed, sent highest sequence number handed to a socket, ep epoch,
+ * q0 the sequence number before the first one the client numbers ('' until ack is first on; a
+ * session without the field predates it and numbers from its first frame, q0 = 0).
  * Stream entry fields: h frame JSON, b image bytes, c app after this entry, n its size, t its task.
+ *
+ * Sequence numbers (entry IDs) are positions in the log. Under ack the client numbers frames from 1
+ * (as the memory store does): client seq n is position n + q0, and frames at or before q0 (held
+ * before ack was first on) go out without seq.
  *
  * Accounts: store `sc` (sessions, by owner; evictable = okey(O,'detached') ordered by detach time,
  * all sessions in okey(O,'sessions') by expiry, expiry index `sc:exp`), store `sb` (held bytes by
@@ -35,6 +41,16 @@ local function field(fields, name)
   return nil
 end
 local function seq_of(id) return tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1)) end
+-- Ack is on for session key k: the client numbers frames appended from now on, from 1.
+local function s_number_from(k)
+  if redis.call('HGET', k, 'q0') == '' then redis.call('HSET', k, 'q0', redis.call('HGET', k, 'seq')) end
+end
+-- The position of the client's seq n in session key k (0 when the client numbered nothing).
+local function s_position(k, n)
+  local q0 = redis.call('HGET', k, 'q0')
+  if q0 == '' then return 0 end
+  return tonumber(n) + tonumber(q0 or '0')
+end
 -- Forgets the accounting of session s of owner o (its keys are gone or going).
 local function s_forget(o, s)
   local held = tonumber(redis.call('HGET', okey(o, 'held'), s) or '0')
@@ -131,10 +147,15 @@ local function s_check_bytes(o)
   end
 end
 -- The wake-up of an append: under ack a small frame without image bytes travels with it
--- ('f S seq frame'), so the node writes it without reading it back; else the bare session.
+-- ('f S seq clientSeq frame'), so the node writes it without reading it back; else the bare session.
 local function s_wake(key, s, seq, h, b)
-  if b == nil and #h <= WAKE_FRAME_MAX and redis.call('HGET', key, 'ack') == '1' then
-    return 'f ' .. s .. ' ' .. seq .. ' ' .. h
+  if b == nil and #h <= WAKE_FRAME_MAX then
+    local f = redis.call('HMGET', key, 'ack', 'q0')
+    local q0 = f[2]
+    if q0 == false then q0 = '0' end
+    if f[1] == '1' and q0 ~= '' and seq > tonumber(q0) then
+      return 'f ' .. s .. ' ' .. seq .. ' ' .. (seq - tonumber(q0)) .. ' ' .. h
+    end
   end
   return s
 end
@@ -180,7 +201,7 @@ for _ = 1, 100000 do
   s_discard(r.member, r.owner, 'sessionLimit')
   dropped = dropped + 1
 end
-redis.call('HSET', KEYS[1], 'o', o, 'seq', 0, 'ack', '0', 'bin', '0', 'by', 'a', 'node', '', 'gen', 0, 'held', 0, 'app', 0, 'fr', 0, 'ak', 0, 'sent', 0, 'ep', ARGV[9])
+redis.call('HSET', KEYS[1], 'o', o, 'seq', 0, 'ack', '0', 'bin', '0', 'by', 'a', 'node', '', 'gen', 0, 'held', 0, 'app', 0, 'fr', 0, 'ak', 0, 'sent', 0, 'ep', ARGV[9], 'q0', '')
 redis.call('ZADD', okey(o, 'sessions'), now + WINDOW, s)
 redis.call('ZADD', okey(o, 'detached'), order_after(okey(o, 'detached'), now), s)
 redis.call('ZADD', P .. 'sc:exp', now + WINDOW, o .. ' ' .. s)
@@ -190,9 +211,10 @@ return { 'created', dropped }
 `;
 
 /**
- * attach: KEYS session, out; ARGV[8] owner, [9] node, [10] ack ('' none), [11] asked flags ('' none,
- * else ack..bin as '0'/'1'). -> {0} not found | {1, 0} another owner's |
- * {1, 1, previousNode, gen, ack, bin, lastSeq, acknowledged, epoch}. Tells the previous node (evict S gen).
+ * attach: KEYS session, out; ARGV[8] owner, [9] node, [10] ack ('' none; a client seq), [11] asked
+ * flags ('' none, else ack..bin as '0'/'1'). -> {0} not found | {1, 0} another owner's |
+ * {1, 1, previousNode, gen, ack, bin, lastSeq, acknowledged, epoch, q0}. Tells the previous
+ * node, when another (evict S gen). It also answers a resume's lookup, so a resume costs one round trip.
  */
 export const SESSION_ATTACH = `${LUA_SESSION}
 local s = string.sub(KEYS[1], #P + 4, -2)
@@ -212,15 +234,17 @@ elseif by ~= 'e' then
   ack, bin = '0', '0'
 end
 redis.call('HSET', KEYS[1], 'ack', ack, 'bin', bin, 'by', by)
+if ack == '1' then s_number_from(KEYS[1]) end
 if ARGV[10] ~= '' and ack == '1' then
-  s_trim(s, o, math.min(tonumber(ARGV[10]), tonumber(h[6])))
+  s_trim(s, o, math.min(s_position(KEYS[1], ARGV[10]), tonumber(h[6])))
 end
 -- Frames written to an earlier socket and never acknowledged are replayed: nothing is written yet.
-local after = redis.call('HMGET', KEYS[1], 'ak', 'seq')
+local after = redis.call('HMGET', KEYS[1], 'ak', 'seq', 'q0')
 redis.call('HSET', KEYS[1], 'sent', after[1])
 s_keep(s, o, now)
-if previous ~= '' then redis.call('PUBLISH', P .. 'n:' .. previous, 'evict ' .. s .. ' ' .. gen) end
-return { 1, 1, previous, gen, ack, bin, tonumber(after[2]), tonumber(after[1]), h[7] }
+-- A take-over on the same node is that node's own business (it closes the earlier socket itself).
+if previous ~= '' and previous ~= ARGV[9] then redis.call('PUBLISH', P .. 'n:' .. previous, 'evict ' .. s .. ' ' .. gen) end
+return { 1, 1, previous, gen, ack, bin, tonumber(after[2]), tonumber(after[1]), h[7], after[3] or '0' }
 `;
 
 /** append: KEYS session, out; ARGV[8] owner, [9] frame JSON, [10] size, [11] task, [12] has image '0'/'1', [13] image. -> {status, seq} */
@@ -248,37 +272,43 @@ if #entries > 0 then s_trim(s, h[1], seq_of(entries[#entries][1])) end
 return entries
 `;
 
-/** delivered: KEYS session; ARGV[8] node, [9] gen, [10] seq: frames up to seq were written to the node's socket. -> 1 | 0 */
+/**
+ * delivered: KEYS session, out; ARGV[8] node, [9] gen, [10] seq: frames up to seq were written to
+ * the node's socket. Frames held from before ack was on went out without seq, so nothing will
+ * acknowledge them: written, they are forgotten (as the memory store does). -> 1 | 0
+ */
 export const SESSION_DELIVERED = `${LUA_SESSION}
-local h = redis.call('HMGET', KEYS[1], 'node', 'gen', 'sent', 'seq')
+local h = redis.call('HMGET', KEYS[1], 'node', 'gen', 'sent', 'seq', 'o', 'q0')
 if h[1] ~= ARGV[8] or h[2] ~= ARGV[9] then return 0 end
 local seq = math.min(tonumber(ARGV[10]), tonumber(h[4]))
 if seq > tonumber(h[3]) then redis.call('HSET', KEYS[1], 'sent', seq) end
+if h[6] and h[6] ~= '' then s_trim(string.sub(KEYS[1], #P + 4, -2), h[5], math.min(seq, tonumber(h[6]))) end
 return 1
 `;
 
-/** acknowledge: KEYS session, out; ARGV[8] seq. Clamped to what was written. -> bytes freed, -1 when not found */
+/** acknowledge: KEYS session, out; ARGV[8] the client's seq. Clamped to what was written. -> bytes freed, -1 when not found */
 export const SESSION_ACKNOWLEDGE = `${LUA_SESSION}
 local s = string.sub(KEYS[1], #P + 4, -2)
 local h = redis.call('HMGET', KEYS[1], 'o', 'sent')
 if h[1] == false then return -1 end
-local freed = s_trim(s, h[1], math.min(tonumber(ARGV[8]), tonumber(h[2])))
+local freed = s_trim(s, h[1], math.min(s_position(KEYS[1], ARGV[8]), tonumber(h[2])))
 s_keep(s, h[1], now_ms())
 return freed
 `;
 
 /**
  * enable (an enableExtensions task): KEYS session, out; ARGV[8] node, [9] gen, [10] flags ack..bin,
- * [11] ack ('' none). The ack first, then the flags (set by 'e'); turning ack off forgets the frames
- * written and not acknowledged. -> 1 | 0 (not this node's)
+ * [11] ack ('' none; a client seq). The ack first, then the flags (set by 'e'); turning ack off
+ * forgets the frames written and not acknowledged. -> 1 | 0 (not this node's)
  */
 export const SESSION_ENABLE = `${LUA_SESSION}
 local s = string.sub(KEYS[1], #P + 4, -2)
 local h = redis.call('HMGET', KEYS[1], 'o', 'node', 'gen', 'sent')
 if h[1] == false or h[2] ~= ARGV[8] or h[3] ~= ARGV[9] then return 0 end
-if ARGV[11] ~= '' then s_trim(s, h[1], math.min(tonumber(ARGV[11]), tonumber(h[4]))) end
+if ARGV[11] ~= '' then s_trim(s, h[1], math.min(s_position(KEYS[1], ARGV[11]), tonumber(h[4]))) end
 local ack = string.sub(ARGV[10], 1, 1)
 redis.call('HSET', KEYS[1], 'ack', ack, 'bin', string.sub(ARGV[10], 2, 2), 'by', 'e')
+if ack == '1' then s_number_from(KEYS[1]) end
 if ack ~= '1' then s_trim(s, h[1], tonumber(redis.call('HGET', KEYS[1], 'sent'))) end
 s_keep(s, h[1], now_ms())
 return 1
@@ -318,4 +348,49 @@ return 1
 /** sweep: ARGV[8] limit. Forgets the accounting of expired sessions. -> how many */
 export const SESSION_SWEEP = `${LUA_SESSION}
 return s_expire(now_ms(), tonumber(ARGV[8]))
+`;
+
+/**
+ * give back (sessions without ack): KEYS session, out; ARGV[8] owner, [9] count, then per frame
+ * (oldest first) seq, h, has image '0'/'1', image, size, task. Frames taken and never written go
+ * back in front of the log, under their own sequence numbers, so they keep their order. Only when
+ * nothing was taken after them: else they would follow newer frames, and are lost in flight
+ * instead, as the base protocol allows. The stream is rebuilt (a rare path: a socket cut with
+ * frames in hand). -> 1 given back | 0 not
+ */
+export const SESSION_GIVE_BACK = `${LUA_SESSION}
+local s = string.sub(KEYS[1], #P + 4, -2)
+local o = ARGV[8]
+local n = tonumber(ARGV[9])
+local h = redis.call('HMGET', KEYS[1], 'o', 'ak', 'fr', 'node', 'sent')
+local first = tonumber(ARGV[10])
+local last = tonumber(ARGV[10 + (n - 1) * 6])
+if h[1] ~= o or n == 0 or tonumber(h[2]) ~= last then return 0 end
+local total = 0
+for i = 0, n - 1 do total = total + tonumber(ARGV[14 + i * 6]) end
+local rest = redis.call('XRANGE', KEYS[2], '-', '+')
+redis.call('DEL', KEYS[2])
+local fr = tonumber(h[3]) - total
+local c = fr
+for i = 0, n - 1 do
+  local a = 10 + i * 6
+  local size = tonumber(ARGV[a + 4])
+  c = c + size
+  if ARGV[a + 2] == '1' then
+    redis.call('XADD', KEYS[2], ARGV[a] .. '-0', 'h', ARGV[a + 1], 'b', ARGV[a + 3], 'c', c, 'n', size, 't', ARGV[a + 5])
+  else
+    redis.call('XADD', KEYS[2], ARGV[a] .. '-0', 'h', ARGV[a + 1], 'c', c, 'n', size, 't', ARGV[a + 5])
+  end
+end
+for _, entry in ipairs(rest) do redis.call('XADD', KEYS[2], entry[1], unpack(entry[2])) end
+redis.call('HSET', KEYS[1], 'fr', fr, 'ak', first - 1, 'sent', math.min(tonumber(h[5]), first - 1))
+local held = redis.call('HINCRBY', KEYS[1], 'held', total)
+redis.call('HINCRBY', okey(o, 'held'), s, total)
+account('sb', o, total)
+if held > MAX_B_SESSION then s_discard(s, o, 'heldBytes') end
+s_check_bytes(o)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+s_keep(s, o, now_ms())
+if h[4] and h[4] ~= '' then redis.call('PUBLISH', P .. 'n:' .. h[4], s) end
+return 1
 `;

@@ -11,8 +11,11 @@ import { errorMessage, type Logger } from '../logger.js';
 import type { ServerFrame } from '../core/server-frame.js';
 import { closeCodes } from '../ws/close-codes.js';
 import { noFlags, type SessionFlags, type SessionSocket } from '../ws/session-record.js';
-import { SessionStoreUnavailable, type Session, type SessionStore } from '../ws/session-store.js';
-import { ClusterSession, type SessionNode } from './cluster-session.js';
+import { SessionStoreUnavailable, type ResumeRequest, type Session, type SessionStore } from '../ws/session-store.js';
+import { ClusterSession, type Claim, type EnableRequest, type SessionNode } from './cluster-session.js';
+
+/** Held frames read with a resume's attachment (under ack; the pump reads the rest in pages). */
+const FIRST_PAGE = 16;
 
 /** How often a session with tasks in flight is re-read without a wake-up (a lost one only delays). */
 export const BUSY_POLL_MS = 1_000;
@@ -48,6 +51,8 @@ export class ClusterSessionStore implements SessionStore {
   readonly #attached = new Map<string, ClusterSession>();
   readonly #timers = new Disposer();
   readonly #refusals = new Map<string, 'perOwner' | 'total'>();
+  /** The checks that let go of attachments no socket took (see {@link find}), until they ran. */
+  readonly #claimChecks = new Set<NodeJS.Immediate>();
 
   constructor(options: ClusterSessionStoreOptions) {
     this.#options = options;
@@ -94,12 +99,38 @@ export class ClusterSessionStore implements SessionStore {
     return `the cluster keeps at most ${maxHeldSessions} sessions (limits.maxHeldSessions) and every one it could drop has an open connection; try again later`;
   }
 
-  async find(uuid: string, owner: string): Promise<Session | undefined> {
-    const info = await this.#options.log.info(uuid.toLowerCase()).catch((error: unknown) => {
+  /**
+   * A resume's lookup is its attachment: one script checks the owner and attaches this node, and the
+   * first held frames come in the same round trip, so the first replayed frame follows the
+   * authentication's answer without another trip to Redis. The socket takes the attachment in
+   * {@link attach}, in the same turn; if it went away before, the attachment is let go.
+   */
+  async find(uuid: string, owner: string, resume: ResumeRequest = { asked: undefined, ack: undefined }): Promise<Session | undefined> {
+    const id = uuid.toLowerCase();
+    const { asked, ack } = resume;
+    // Prefetched frames serve only under ack (without, frames are taken); a short first page then.
+    const prefetch = asked?.ack === false ? {} : { prefetch: FIRST_PAGE };
+    const options = { ...prefetch, ...(ack === undefined ? {} : { ack }), ...(asked === undefined ? {} : { asked }) };
+    const result = await this.#options.log.attach(id, owner, this.#options.nodeId, options).catch((error: unknown) => {
       throw unavailable(error);
     });
-    if (info === undefined || info.owner !== owner) return undefined;
-    return this.#sessionOf(uuid.toLowerCase(), owner, info.flagsSetBy === 'enableExtensions' ? info.flags : noFlags);
+    if (!result.found || !result.ownerMatches) return undefined;
+    // The flags the session carries: those the log set when the authentication asked for none.
+    const session = this.#sessionOf(id, owner, asked === undefined ? result.flags : noFlags);
+    session.claim = result;
+    const check = setImmediate(() => {
+      this.#claimChecks.delete(check);
+      this.#releaseClaim(session, result);
+    });
+    this.#claimChecks.add(check);
+    return session;
+  }
+
+  /** An attachment no socket took (it went away during the lookup): the session waits for a resume again. */
+  #releaseClaim(session: ClusterSession, claim: Claim): void {
+    if (session.claim !== claim) return;
+    session.claim = undefined;
+    this.#detachLate(session, claim.gen);
   }
 
   /** The one object of a session on this node: a resume on the node that holds it reuses it. */
@@ -109,14 +140,15 @@ export class ClusterSessionStore implements SessionStore {
 
   attach(session: Session, socket: SessionSocket, asked: SessionFlags | undefined, ack: number | undefined): void {
     const entry = this.#entryOf(session);
+    const claim = entry.claim;
+    entry.claim = undefined;
+    if (claim !== undefined) {
+      this.#attachClaimed(entry, socket, asked, claim);
+      return;
+    }
     this.#attachLog(entry, socket, asked, ack).then(
       (attached) => {
-        if (!attached) return;
-        const pending = entry.pendingEnable;
-        entry.pendingEnable = undefined;
-        // The frames wait for the enable: they are numbered (or not) under the flags it set.
-        if (pending === undefined) entry.wake();
-        else this.#sendEnable(entry, pending.flags, pending.ack);
+        if (attached) this.#afterConfirm(entry);
       },
       (error: unknown) => {
         this.#options.logger.warn('session attach failed', { session: entry.uuid, error: errorMessage(error) });
@@ -154,6 +186,27 @@ export class ClusterSessionStore implements SessionStore {
     return true;
   }
 
+  /** Binds the attachment a resume's lookup made to its socket, and writes the frames read with it. */
+  #attachClaimed(entry: ClusterSession, socket: SessionSocket, asked: SessionFlags | undefined, claim: Claim): void {
+    const previous = entry.begin(socket, asked);
+    this.#attached.set(entry.uuid, entry);
+    previous?.evict(closeCodes.sessionTakenOver, 'session taken over');
+    if (!entry.confirm(socket, claim.gen, claim.flags, claim.acknowledged, claim.entries)) {
+      this.#detachLate(entry, claim.gen);
+      if (entry.socket === socket) socket.evict(closeCodes.sessionTakenOver, 'session taken over');
+      return;
+    }
+    this.#afterConfirm(entry);
+  }
+
+  /** Frames follow a confirmed attachment, after an enableExtensions task met before it (they are numbered, or not, under the flags it set). */
+  #afterConfirm(entry: ClusterSession): void {
+    const pending = entry.pendingEnable;
+    entry.pendingEnable = undefined;
+    if (pending === undefined) entry.wake();
+    else this.#sendEnable(entry, pending);
+  }
+
   /** An attachment confirmed after its socket left: the log is told, so the session waits for a resume. */
   #detachLate(entry: ClusterSession, gen: number): void {
     this.#options.log.detach(entry.uuid, this.#options.nodeId, gen).catch(this.#logFailure('session detach'));
@@ -171,7 +224,7 @@ export class ClusterSessionStore implements SessionStore {
       const { log, nodeId } = this.#options;
       // Sent before the detach on the same connection, so Redis runs them first.
       if (written !== undefined) log.delivered(session.uuid, nodeId, gen, written).catch(this.#logFailure('session delivered'));
-      for (const entry of untaken) log.append(session.uuid, session.owner, entry.frame).catch(this.#logFailure('session re-append'));
+      if (untaken.length > 0) log.giveBack(session.uuid, session.owner, untaken).then((back) => back || this.#logLost(session, untaken.length), this.#logFailure('session give back'));
       this.#detachLate(session, gen);
     });
   }
@@ -179,16 +232,23 @@ export class ClusterSessionStore implements SessionStore {
   enable(session: Session, flags: SessionFlags, ack: number | undefined): void {
     const entry = this.#entryOf(session);
     entry.setFlags(flags);
+    const request = { flags, ack };
+    entry.unconfirmedEnable = request;
     // Before the log confirmed the attachment, the enable waits for it (#sendEnable after confirm).
     if (entry.gen === 0) {
-      entry.pendingEnable = { flags, ack };
+      entry.pendingEnable = request;
       return;
     }
-    this.#sendEnable(entry, flags, ack);
+    this.#sendEnable(entry, request);
   }
 
-  #sendEnable(entry: ClusterSession, flags: SessionFlags, ack: number | undefined): void {
-    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, flags, ack).then(() => entry.wake(), this.#logFailure('session enable'));
+  #sendEnable(entry: ClusterSession, request: EnableRequest): void {
+    // Answered either way, it is not sent again: refused, a take-over on this node already took it over
+    // (its attachment answered first), or another node's took the session and with it the say.
+    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, request.flags, request.ack).then(() => {
+      if (entry.unconfirmedEnable === request) entry.unconfirmedEnable = undefined;
+      entry.wake();
+    }, this.#logFailure('session enable'));
   }
 
   acknowledge(session: Session, seq: number): void {
@@ -207,6 +267,8 @@ export class ClusterSessionStore implements SessionStore {
   close(): void {
     this.#attached.clear();
     this.#timers.dispose();
+    for (const check of this.#claimChecks) clearImmediate(check);
+    this.#claimChecks.clear();
   }
 
   /** Acts on a message of this node's channel. */
@@ -252,6 +314,10 @@ export class ClusterSessionStore implements SessionStore {
   #entryOf(session: Session): ClusterSession {
     if (!(session instanceof ClusterSession)) throw new Error('internal: a session this store did not give out');
     return session;
+  }
+
+  #logLost(session: ClusterSession, frames: number): void {
+    this.#options.logger.warn('frames taken and not written were lost: the session moved on meanwhile', { session: session.uuid, frames });
   }
 
   #logFailure(what: string): (error: unknown) => void {

@@ -2,12 +2,21 @@
 // (Redis), and while a socket of this node is attached it pumps them to that socket in seq order.
 import { errorMessage, type Logger } from '../logger.js';
 import type { ServerFrame } from '../core/server-frame.js';
-import type { HeldEntry, LogFlags, SessionLog } from '../cluster/session-log.js';
+import type { AttachResult, HeldEntry, LogFlags, SessionLog } from '../cluster/session-log.js';
 import { flagsOnAttach, noFlags, type SessionFlags, type SessionSocket } from '../ws/session-record.js';
 import type { Session } from '../ws/session-store.js';
 
 /** Frames read from the log per round trip. */
 const PAGE = 64;
+
+/** An enableExtensions task as the log gets it. */
+export interface EnableRequest {
+  readonly flags: SessionFlags;
+  readonly ack: number | undefined;
+}
+
+/** An attachment the log confirmed while a resume looked the session up, not yet bound to its socket. */
+export type Claim = Extract<AttachResult, { readonly ownerMatches: true }>;
 
 /** What a session needs from its node. */
 export interface SessionNode {
@@ -39,9 +48,18 @@ export class ClusterSession implements Session {
   /** Under ack, the last seq the log was told was written (`delivered`): acks are clamped to it. */
   #marked = 0;
   /** An enableExtensions task met before the log confirmed the attachment: sent to the log once it does. */
-  pendingEnable: { readonly flags: SessionFlags; readonly ack: number | undefined } | undefined = undefined;
+  pendingEnable: EnableRequest | undefined = undefined;
+  /**
+   * The last enableExtensions task the log has not confirmed: a socket of this node that takes the
+   * session over meanwhile sends it again under its own attachment (the log refuses the old one's).
+   */
+  unconfirmedEnable: EnableRequest | undefined = undefined;
   /** Frames taken (without ack) that the socket could not take yet; written first. */
   #leftovers: HeldEntry[] = [];
+  /** Under ack, the first held frames, read with the attachment: the first pump writes them without another read. */
+  #prefetched: Promise<readonly HeldEntry[]> | undefined = undefined;
+  /** The attachment a resume's lookup made (see ClusterSessionStore.find), until its socket takes it. */
+  claim: Claim | undefined = undefined;
   /** The pump in progress, if any. */
   #running: Promise<void> | undefined = undefined;
   #again = false;
@@ -106,20 +124,28 @@ export class ClusterSession implements Session {
     this.#gen = 0;
     this.#evictedAt = 0;
     this.#leftovers = [];
-    this.pendingEnable = undefined;
+    this.#prefetched = undefined;
+    // An enableExtensions task the log has not confirmed set the session's flags (they carry over to
+    // this socket), so the log gets it again, under this attachment; unless this socket asked for its own.
+    if (asked !== undefined) this.unconfirmedEnable = undefined;
+    this.pendingEnable = this.unconfirmedEnable;
     this.#flags = flagsOnAttach(asked, this.#carried);
     if (asked !== undefined) this.#carried = noFlags;
     return previous;
   }
 
-  /** The log confirmed the attachment of `socket`: false when it was taken over meanwhile. */
-  confirm(socket: SessionSocket, gen: number, flags: LogFlags, acknowledged: number): boolean {
+  /**
+   * The log confirmed the attachment of `socket`: false when it was taken over meanwhile. `entries`:
+   * the first held frames, read with it (under ack), written by the next pump without a read.
+   */
+  confirm(socket: SessionSocket, gen: number, flags: LogFlags, acknowledged: number, entries?: Promise<readonly HeldEntry[]>): boolean {
     if (this.#socket !== socket) return false;
     this.#gen = gen;
     this.#marked = acknowledged;
     // An enableExtensions task already set this socket's flags; the log gets them next.
     if (this.pendingEnable === undefined) this.#flags = flags;
     this.#cursor = acknowledged;
+    this.#prefetched = entries;
     return this.#evictedAt <= gen;
   }
 
@@ -144,7 +170,7 @@ export class ClusterSession implements Session {
    * After an end (read once the write that cut the socket returned): what the log must still hear
    * before the detach. Under ack, the last seq written (a frame written just before the cut counts,
    * so the client's ack for it is not clamped); without, the frames taken but never written (they go
-   * back to the log rather than being lost).
+   * back in front of the log, so they keep their order, rather than being lost).
    */
   leftBehind(): { readonly written: number | undefined; readonly untaken: readonly HeldEntry[] } {
     const written = this.#flags.ack && this.#cursor > this.#marked ? this.#cursor : undefined;
@@ -175,7 +201,7 @@ export class ClusterSession implements Session {
     const socket = this.#socket;
     const gen = this.#gen;
     if (this.#running !== undefined || !this.#flags.ack || socket === undefined || gen === 0 || this.discarded) return false;
-    if (entry.seq !== this.#cursor + 1 || !socket.writable || !socket.writeTaskFrame(entry.frame, entry.seq)) return false;
+    if (entry.seq !== this.#cursor + 1 || entry.clientSeq === undefined || !socket.writable || !socket.writeTaskFrame(entry.frame, entry.clientSeq)) return false;
     this.#cursor = entry.seq;
     this.#node.written(this, entry.frame);
     this.#marked = entry.seq;
@@ -224,14 +250,17 @@ export class ClusterSession implements Session {
 
   /** Under ack: frames after the cursor are read (they stay until acknowledged) and marked delivered once written. */
   async #pumpRead(socket: SessionSocket, gen: number): Promise<boolean> {
-    const entries = await this.#node.log.read(this.uuid, this.#cursor, PAGE);
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    const read = (): Promise<readonly HeldEntry[]> => this.#node.log.read(this.uuid, this.#cursor, PAGE);
+    const entries = await (prefetched === undefined ? read() : prefetched.catch(read));
     if (this.#socket !== socket || this.#gen !== gen) return false;
     const from = this.#cursor;
     let blocked = false;
     for (const entry of entries) {
       if (entry.seq <= this.#cursor) continue;
       // A write may cut the socket (a fault, or a failed write); the cursor then says what went out.
-      if (!socket.writeTaskFrame(entry.frame, entry.seq)) {
+      if (!socket.writeTaskFrame(entry.frame, entry.clientSeq)) {
         blocked = true;
         break;
       }
@@ -242,7 +271,8 @@ export class ClusterSession implements Session {
       this.#marked = this.#cursor;
       await this.#node.log.delivered(this.uuid, this.#node.nodeId, gen, this.#cursor);
     }
-    return !blocked && entries.length === PAGE;
+    // A prefetched page may have been read before the attachment took effect: one plain read follows.
+    return !blocked && (prefetched !== undefined || entries.length === PAGE);
   }
 
   /** Without ack: frames are taken (each handed out once); what the socket cannot take now waits here. */

@@ -29,6 +29,11 @@ export function sessionToResume(task: AuthenticationTask): string | undefined {
   return task.connectionSessionUUID ?? undefined;
 }
 
+/** What a resume of the task's session will attach with: the same `asked` and `ack` as {@link negotiate}'s. */
+export function resumeRequest(task: AuthenticationTask): { readonly asked: SessionFlags | undefined; readonly ack: number | undefined } {
+  return { asked: task.extensions === undefined ? undefined : flagsOf(task.extensions), ack: task.ack };
+}
+
 /**
  * The reply and the attach arguments of an authentication that got `session`: `resumed` when it is
  * the one the task asked for, else a new one (with `resumeError` when the task asked for another:

@@ -48,8 +48,12 @@ export interface SessionStore {
   create(owner: string): Session | undefined | Promise<Session | undefined>;
   /** Why {@link create} refused `owner` a session, for the `sessionLimitReached` error. */
   refusal(owner: string): string;
-  /** The session `uuid` if it is still kept and belongs to `owner`; another key's session is not found. */
-  find(uuid: string, owner: string): Session | undefined | Promise<Session | undefined>;
+  /**
+   * The session `uuid` if it is still kept and belongs to `owner`; another key's session is not
+   * found. `resume` says what the socket's {@link attach} will ask, so a shared store may attach in
+   * the same step (the socket then attaches in the same turn).
+   */
+  find(uuid: string, owner: string, resume?: ResumeRequest): Session | undefined | Promise<Session | undefined>;
   /**
    * Attaches a socket that authenticated with `session`: its resume window stops, a socket already
    * attached is taken over (closed with 4000), the flags become {@link flagsOnAttach}`(asked)`,
@@ -69,6 +73,12 @@ export interface SessionStore {
   clear(): void;
   /** Drops every session and stops every timer; the store is not used again. */
   close(): void;
+}
+
+/** What a resuming socket's authentication asks of the session it attaches to (see SessionStore.attach). */
+export interface ResumeRequest {
+  readonly asked: SessionFlags | undefined;
+  readonly ack: number | undefined;
 }
 
 /** A shared session store could not be reached: the authentication is answered `serviceUnavailable` (retryable). */

@@ -17,7 +17,7 @@ import type { ServerLimits } from '../limits.js';
 import { errorMessage, type Logger } from '../logger.js';
 import { dataFrame, encodeServerFrame, errorsFrame, type ServerFrame } from '../core/server-frame.js';
 import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
-import { negotiate, sessionToResume, type Negotiation } from './negotiation.js';
+import { negotiate, resumeRequest, sessionToResume, type Negotiation } from './negotiation.js';
 import { flagsOf, namesOf, type SessionSocket } from './session-record.js';
 import { SessionStoreUnavailable, type Session, type SessionStore } from './session-store.js';
 import type { TaskContext } from '../core/task-router.js';
@@ -360,7 +360,7 @@ export class SocketSession implements SessionSocket {
       this.close(closeCodes.policyViolation, 'too many connections for this key');
       return;
     }
-    const opened = this.#openSession(owner, sessionToResume(task));
+    const opened = this.#openSession(task, owner, sessionToResume(task));
     // The memory store answers at once: no turn of the event loop on its path.
     if (!(opened instanceof Promise)) {
       this.#opened(task, owner, opened);
@@ -373,13 +373,13 @@ export class SocketSession implements SessionSocket {
   }
 
   /** The session an authentication gets: the one it resumes when kept for this key, else a new one. */
-  #openSession(owner: string, wanted: string | undefined): OpenedSession | Promise<OpenedSession> {
+  #openSession(task: AuthenticationTask, owner: string, wanted: string | undefined): OpenedSession | Promise<OpenedSession> {
     const { sessions } = this.#deps;
     const created = (): OpenedSession | Promise<OpenedSession> => {
       const session = sessions.create(owner);
       return session instanceof Promise ? session.then((value) => ({ session: value, resumed: false })) : { session, resumed: false };
     };
-    const found = wanted === undefined ? undefined : sessions.find(wanted, owner);
+    const found = wanted === undefined ? undefined : sessions.find(wanted, owner, resumeRequest(task));
     if (found instanceof Promise) return found.then((value) => (value === undefined ? created() : { session: value, resumed: true }));
     return found === undefined ? created() : { session: found, resumed: true };
   }
