@@ -176,7 +176,8 @@ export function describeSessionStoreContract(name: string, makeStore: (bounds: S
       session.deliver(fourth);
       await made.settle();
       const second = new RecordingSocket();
-      const found = await store.find(session.uuid, 'owner-a');
+      // Told what the socket will ask, a shared store attaches during the lookup itself.
+      const found = await store.find(session.uuid, 'owner-a', { asked: ack, ack: 2 });
       if (found === undefined) throw new Error('the session was lost');
       store.attach(found, second, ack, 2);
       await expectWritten(made, second, 2);

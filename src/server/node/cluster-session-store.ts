@@ -43,6 +43,14 @@ function unavailable(error: unknown): unknown {
   return isUnavailable(error) ? new SessionStoreUnavailable(errorMessage(error), { cause: error }) : error;
 }
 
+
+/** Whether an attachment asks what a lookup's `resume` said it would. */
+function sameRequest(resume: ResumeRequest | undefined, asked: SessionFlags | undefined, ack: number | undefined): boolean {
+  if (resume === undefined || resume.ack !== ack) return false;
+  if (resume.asked === undefined || asked === undefined) return resume.asked === asked;
+  return resume.asked.ack === asked.ack && resume.asked.binary === asked.binary;
+}
+
 /** The sessions of every node, as this node's sockets use them. */
 export class ClusterSessionStore implements SessionStore {
   readonly #options: ClusterSessionStoreOptions;
@@ -53,6 +61,8 @@ export class ClusterSessionStore implements SessionStore {
   readonly #refusals = new Map<string, 'perOwner' | 'total'>();
   /** The checks that let go of attachments no socket took (see {@link find}), until they ran. */
   readonly #claimChecks = new Set<NodeJS.Immediate>();
+  /** What each resume's lookup attached with, so {@link attach} takes its claim only when it asks the same. */
+  readonly #claimedFor = new WeakMap<Claim, ResumeRequest>();
 
   constructor(options: ClusterSessionStoreOptions) {
     this.#options = options;
@@ -105,8 +115,9 @@ export class ClusterSessionStore implements SessionStore {
    * authentication's answer without another trip to Redis. The socket takes the attachment in
    * {@link attach}, in the same turn; if it went away before, the attachment is let go.
    */
-  async find(uuid: string, owner: string, resume: ResumeRequest = { asked: undefined, ack: undefined }): Promise<Session | undefined> {
+  async find(uuid: string, owner: string, resume?: ResumeRequest): Promise<Session | undefined> {
     const id = uuid.toLowerCase();
+    if (resume === undefined) return this.#lookUp(id, owner);
     const { asked, ack } = resume;
     // Prefetched frames serve only under ack (without, frames are taken); a short first page then.
     const prefetch = asked?.ack === false ? {} : { prefetch: FIRST_PAGE };
@@ -118,12 +129,22 @@ export class ClusterSessionStore implements SessionStore {
     // The flags the session carries: those the log set when the authentication asked for none.
     const session = this.#sessionOf(id, owner, asked === undefined ? result.flags : noFlags);
     session.claim = result;
+    this.#claimedFor.set(result, resume);
     const check = setImmediate(() => {
       this.#claimChecks.delete(check);
       this.#releaseClaim(session, result);
     });
     this.#claimChecks.add(check);
     return session;
+  }
+
+  /** A lookup that attaches nothing (no socket is about to): the session's owner and the flags it carries. */
+  async #lookUp(id: string, owner: string): Promise<Session | undefined> {
+    const info = await this.#options.log.info(id).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    if (info === undefined || info.owner !== owner) return undefined;
+    return this.#sessionOf(id, owner, info.flagsSetBy === 'enableExtensions' ? info.flags : noFlags);
   }
 
   /** An attachment no socket took (it went away during the lookup): the session waits for a resume again. */
@@ -142,7 +163,8 @@ export class ClusterSessionStore implements SessionStore {
     const entry = this.#entryOf(session);
     const claim = entry.claim;
     entry.claim = undefined;
-    if (claim !== undefined) {
+    // A socket that asks for something other than what its lookup attached with attaches again, on its own terms.
+    if (claim !== undefined && sameRequest(this.#claimedFor.get(claim), asked, ack)) {
       this.#attachClaimed(entry, socket, asked, claim);
       return;
     }

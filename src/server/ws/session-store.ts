@@ -51,7 +51,8 @@ export interface SessionStore {
   /**
    * The session `uuid` if it is still kept and belongs to `owner`; another key's session is not
    * found. `resume` says what the socket's {@link attach} will ask, so a shared store may attach in
-   * the same step (the socket then attaches in the same turn).
+   * the same step (the socket then attaches in the same turn, asking the same); without it the
+   * lookup changes nothing.
    */
   find(uuid: string, owner: string, resume?: ResumeRequest): Session | undefined | Promise<Session | undefined>;
   /**
