@@ -265,10 +265,11 @@ export class ClusterSessionStore implements SessionStore {
   }
 
   #sendEnable(entry: ClusterSession, request: EnableRequest): void {
-    // Answered either way, it is not sent again: refused, a take-over on this node already took it over
-    // (its attachment answered first), or another node's took the session and with it the say.
-    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, request.flags, request.ack).then(() => {
-      if (entry.unconfirmedEnable === request) entry.unconfirmedEnable = undefined;
+    // Applied, it is done. Refused, its attachment was already taken over: by a socket of this node
+    // (whose lookup attached in Redis before this enable got there; it sends the enable again once it
+    // binds) or by another node's, which took the session and with it the say.
+    this.#options.log.enable(entry.uuid, this.#options.nodeId, entry.gen, request.flags, request.ack).then((applied) => {
+      if (applied && entry.unconfirmedEnable === request) entry.unconfirmedEnable = undefined;
       entry.wake();
     }, this.#logFailure('session enable'));
   }
