@@ -1,6 +1,7 @@
 // What an authentication settles for a WebSocket session, decided without a socket: the session to
 // look for, the reply (resumed or new, the extensions offered and on), and what the socket attaches
 // with (the extensions an older client asked for, the ack its resume starts from).
+import type { ResumeRequest } from './session-store.js';
 import { extensionNames, type AuthenticationResult, type AuthenticationTask, type ExtensionName } from '../../protocol/index.js';
 import { flagsOf, flagsOnAttach, namesOf, type SessionFlags } from './session-record.js';
 
@@ -30,7 +31,7 @@ export function sessionToResume(task: AuthenticationTask): string | undefined {
 }
 
 /** What a resume of the task's session will attach with: the same `asked` and `ack` as {@link negotiate}'s. */
-export function resumeRequest(task: AuthenticationTask): { readonly asked: SessionFlags | undefined; readonly ack: number | undefined } {
+export function resumeRequest(task: AuthenticationTask): ResumeRequest {
   return { asked: task.extensions === undefined ? undefined : flagsOf(task.extensions), ack: task.ack };
 }
 
@@ -40,10 +41,11 @@ export function resumeRequest(task: AuthenticationTask): { readonly asked: Sessi
  * another key's session, an expired one and an unknown one look the same).
  */
 export function negotiate(task: AuthenticationTask, session: NegotiatedSession, resumed: boolean): Negotiation {
-  const asked = task.extensions === undefined ? undefined : flagsOf(task.extensions);
+  // The same request a shared store's lookup attached with: the two must not drift apart.
+  const { asked, ack } = resumeRequest(task);
   const reply: AuthenticationResult = { taskType: 'authentication', connectionSessionUUID: session.uuid, resumed };
   if (sessionToResume(task) !== undefined && !resumed) reply.resumeError = 'sessionNotFound';
   reply.extensions = offered;
   reply.enabledExtensions = namesOf(flagsOnAttach(asked, session.carriedFlags));
-  return { reply, asked, ack: resumed ? task.ack : undefined };
+  return { reply, asked, ack: resumed ? ack : undefined };
 }
