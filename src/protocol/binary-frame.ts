@@ -22,14 +22,25 @@ const decoder = new TextDecoder();
 
 /** Builds one binary result frame from its header and the encoded image bytes. */
 export function encodeBinaryResult(header: BinaryResultHeader, image: Uint8Array): Uint8Array {
+  const head = encodeBinaryResultHead(header);
+  const frame = new Uint8Array(head.byteLength + image.byteLength);
+  frame.set(head, 0);
+  frame.set(image, head.byteLength);
+  return frame;
+}
+
+/**
+ * The bytes of a binary result frame before its image (version, header length, header), for a
+ * sender that writes the image after them without copying it into one buffer.
+ */
+export function encodeBinaryResultHead(header: BinaryResultHeader): Uint8Array {
   const headerBytes = encoder.encode(stringifyJson(header));
-  const frame = new Uint8Array(PREFIX_BYTES + headerBytes.byteLength + image.byteLength);
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const head = new Uint8Array(PREFIX_BYTES + headerBytes.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   view.setUint8(0, BINARY_FRAME_VERSION);
   view.setUint32(1, headerBytes.byteLength, false);
-  frame.set(headerBytes, PREFIX_BYTES);
-  frame.set(image, PREFIX_BYTES + headerBytes.byteLength);
-  return frame;
+  head.set(headerBytes, PREFIX_BYTES);
+  return head;
 }
 
 export type DecodedBinaryResult = { ok: true; header: BinaryResultHeader; image: Uint8Array } | { ok: false; reason: string };

@@ -1,8 +1,8 @@
 // What the server sends, before it is encoded: one frame's content, kept structured so the same
 // result can go out as JSON or as a binary frame, with or without a sequence number, and be held
 // for resume without its image being base64-encoded first.
-import { boundErrorItems, encodeBinaryResult, encodeDataFrame, encodeErrorFrame, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
-import { inlineImage } from '../../internal/bytes.js';
+import { boundErrorItems, encodeBinaryResult, encodeBinaryResultHead, encodeDataFrame, encodeErrorFrame, stringifyJson, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
+import { dataUri, inlineImage } from '../../internal/bytes.js';
 
 /** The field an inline image goes in, by outputType (base64Data or dataURI). */
 export type InlineField = 'imageBase64Data' | 'imageDataURI';
@@ -59,16 +59,22 @@ const IMAGE_PLACEHOLDER = 'imagewire-inline-image-5f0c2a9e';
  */
 function inlineImageFrame(frame: ImageFrame, seq: number | undefined): string {
   // Below a few KiB, stringifying the whole item costs less than the splice.
-  if (frame.image.byteLength < SPLICE_MIN_BYTES) return encodeDataFrame([inlineImageItem(frame)], seq);
+  const spliced = frame.image.byteLength < SPLICE_MIN_BYTES ? undefined : splicedImageFrame(frame, seq);
+  if (spliced === undefined) return encodeDataFrame([inlineImageItem(frame)], seq);
+  return spliced.before + inlineFieldValue(frame.field, frame.mediaType, frame.image) + spliced.after;
+}
+
+/** The data frame of an inline image, cut where the field's value goes; undefined if the placeholder is not found. */
+function splicedImageFrame(frame: ImageFrame, seq: number | undefined): { before: string; after: string } | undefined {
   const { taskType, imageUUID, ...rest } = frame.item;
   const item = { taskType, taskUUID: frame.item.taskUUID ?? '', imageUUID, [frame.field]: IMAGE_PLACEHOLDER, ...rest };
   const text = encodeDataFrame([item], seq);
   // Other strings cannot hold this quoted member: their quotes would be escaped.
   const needle = `"${frame.field}":"${IMAGE_PLACEHOLDER}"`;
   const at = text.indexOf(needle);
-  if (at === -1) return encodeDataFrame([inlineImageItem(frame)], seq);
+  if (at === -1) return undefined;
   const valueAt = at + frame.field.length + 4;
-  return text.slice(0, valueAt) + inlineFieldValue(frame.field, frame.mediaType, frame.image) + text.slice(valueAt + IMAGE_PLACEHOLDER.length);
+  return { before: text.slice(0, valueAt), after: text.slice(valueAt + IMAGE_PLACEHOLDER.length) };
 }
 
 /** Encodes a frame for the wire. */
@@ -84,6 +90,52 @@ export function encodeServerFrame(frame: ServerFrame, options: EncodeOptions): s
       return encodeBinaryResult(header, frame.image);
     }
   }
+}
+
+/**
+ * One WebSocket message as the consecutive fragments it is written in. A socket writes the parts
+ * as fragments of one message (text or binary), so nothing else can come between them.
+ */
+export interface WireMessage {
+  readonly binary: boolean;
+  readonly parts: readonly (string | Uint8Array)[];
+  /** The message's length: bytes of its binary parts plus UTF-16 units of its text parts. */
+  readonly size: number;
+}
+
+/** Images at least this large go out as fragments instead of one assembled frame. */
+const FRAGMENT_MIN_BYTES = 128 * 1024;
+/** Image bytes per base64 fragment: a multiple of 3, so the fragments' base64 joins into one valid string. */
+const FRAGMENT_IMAGE_BYTES = 48 * 1024;
+
+/**
+ * Encodes a frame for a socket. An image frame of FRAGMENT_MIN_BYTES or more is written as
+ * fragments around the image: the image bytes themselves (binary), or its base64 in 64 KiB pieces
+ * (JSON). Assembling the frame would copy the image two or three times into fresh
+ * megabyte-sized blocks (its base64 string, the joined text, the UTF-8 buffer), and fresh memory
+ * is what large replays pay for most; the fragments are small and the allocator reuses them.
+ */
+export function encodeServerMessage(frame: ServerFrame, options: EncodeOptions): WireMessage {
+  if (frame.kind !== 'image' || frame.image.byteLength < FRAGMENT_MIN_BYTES) return wholeMessage(encodeServerFrame(frame, options));
+  if (options.binary) {
+    const header = { ...frame.item, taskUUID: frame.item.taskUUID ?? '', byteLength: frame.image.byteLength, ...(options.seq === undefined ? {} : { seq: options.seq }) };
+    const head = encodeBinaryResultHead(header);
+    return { binary: true, parts: [head, frame.image], size: head.byteLength + frame.image.byteLength };
+  }
+  const spliced = splicedImageFrame(frame, options.seq);
+  if (spliced === undefined) return wholeMessage(encodeServerFrame(frame, options));
+  const prefix = frame.field === 'imageDataURI' ? dataUri(frame.mediaType, '') : '';
+  const parts: string[] = [spliced.before + prefix];
+  const image = Buffer.from(frame.image.buffer, frame.image.byteOffset, frame.image.byteLength);
+  for (let at = 0; at < image.byteLength; at += FRAGMENT_IMAGE_BYTES) parts.push(image.toString('base64', at, Math.min(at + FRAGMENT_IMAGE_BYTES, image.byteLength)));
+  parts.push(spliced.after);
+  let size = 0;
+  for (const part of parts) size += part.length;
+  return { binary: false, parts, size };
+}
+
+function wholeMessage(data: string | Uint8Array): WireMessage {
+  return { binary: typeof data !== 'string', parts: [data], size: typeof data === 'string' ? data.length : data.byteLength };
 }
 
 /** What a held image frame's item is counted as: the server builds it, a few short fields. */

@@ -15,7 +15,7 @@ import type { AdmissionTicket, KeyConnections } from './connection-caps.js';
 import type { Faults } from '../faults.js';
 import type { ServerLimits } from '../limits.js';
 import { errorMessage, type Logger } from '../logger.js';
-import { dataFrame, encodeServerFrame, errorsFrame, type ServerFrame } from '../core/server-frame.js';
+import { dataFrame, encodeServerMessage, errorsFrame, type ServerFrame, type WireMessage } from '../core/server-frame.js';
 import { PreAuthGuard, type PreAuthPhase } from './preauth-guard.js';
 import { negotiate, resumeRequest, sessionToResume, type Negotiation } from './negotiation.js';
 import { flagsOf, namesOf, type SessionSocket } from './session-record.js';
@@ -66,11 +66,6 @@ const CLOSE_GRACE_MS = 1_000;
 /** Replies kept while a freeze fault is on; more are dropped, as a dead peer would lose them. */
 const MAX_FROZEN_REPLIES = 1_024;
 
-/** Bytes of an encoded frame; a string's length in UTF-16 units (exact for the ASCII of base64 results, a lower bound otherwise) spares a scan of large results. */
-function sizeOf(data: string | Uint8Array): number {
-  return typeof data === 'string' ? data.length : data.byteLength;
-}
-
 function frameBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
@@ -100,7 +95,7 @@ export class SocketSession implements SessionSocket {
   readonly #timers = new Disposer();
   /** Ends the authentication deadline (on leaving the unauthenticated states). */
   #cancelAuthDeadline: () => void;
-  #frozenReplies: (string | Uint8Array)[] = [];
+  #frozenReplies: WireMessage[] = [];
   /** Counts raw input until the socket authenticates; dropped then. */
   #guard: PreAuthGuard | undefined;
   /** This socket's place among the unauthenticated ones; given back when it authenticates or closes. */
@@ -442,7 +437,7 @@ export class SocketSession implements SessionSocket {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
     const binary = this.#state.name === 'active' && this.#state.session.flags.binary;
-    const data = encodeServerFrame(frame, { binary });
+    const data = encodeServerMessage(frame, { binary });
     if (this.#deps.faults.frozen) {
       if (this.#frozenReplies.length < MAX_FROZEN_REPLIES) this.#frozenReplies.push(data);
       return;
@@ -451,7 +446,7 @@ export class SocketSession implements SessionSocket {
   }
 
   /** A reply is never queued beyond the send buffer's bound: a peer that does not read is closed. */
-  #sendReply(data: string | Uint8Array): void {
+  #sendReply(data: WireMessage): void {
     if (!this.#fits(data)) {
       this.#sendBufferFull('a reply did not fit');
       return;
@@ -460,9 +455,9 @@ export class SocketSession implements SessionSocket {
   }
 
   /** True when `data` may be written now: nothing is queued, or it keeps the queue within maxSocketBufferedBytes. */
-  #fits(data: string | Uint8Array): boolean {
+  #fits(data: WireMessage): boolean {
     const buffered = this.#ws.bufferedAmount;
-    return buffered === 0 || buffered + sizeOf(data) <= this.#deps.limits.maxSocketBufferedBytes;
+    return buffered === 0 || buffered + data.size <= this.#deps.limits.maxSocketBufferedBytes;
   }
 
   #sendBufferFull(why: string): void {
@@ -498,20 +493,24 @@ export class SocketSession implements SessionSocket {
     this.#stallMark = { bytes: this.#ws.bufferedAmount, at: now };
   }
 
-  #send(data: string | Uint8Array): void {
+  #send(message: WireMessage): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     this.#deps.writes.beforeWrite(this.#tcp);
-    this.#ws.send(data, (error) => {
-      if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
-    });
+    // The parts go out in one turn, as fragments of one message: nothing can come between them.
+    const last = message.parts.length - 1;
+    message.parts.forEach((part, i) => this.#ws.send(part, { binary: message.binary, fin: i === last }, i === last ? this.#onWritten : undefined));
     this.#deps.writes.afterWrite(this.#tcp);
   }
+
+  readonly #onWritten = (error?: Error | null): void => {
+    if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
+  };
 
   writeTaskFrame(frame: ServerFrame, seq: number | undefined): boolean {
     const state = this.#state;
     if (!this.writable || state.name !== 'active') return false;
     if (this.#blocked) return false;
-    const data = encodeServerFrame(frame, { seq, binary: state.session.flags.binary });
+    const data = encodeServerMessage(frame, { seq, binary: state.session.flags.binary });
     if (!this.#fits(data)) {
       // The frame stays held in the session; the peer's reading ('drain', or the sweep) writes it.
       this.#blocked = true;
@@ -533,7 +532,7 @@ export class SocketSession implements SessionSocket {
     if (!this.writable || state.name !== 'active') return;
     // A slow reader skips previews rather than queueing them: the next one or the final supersedes it.
     if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes || this.#blocked) return;
-    const data = encodeServerFrame(frame, { binary: false });
+    const data = encodeServerMessage(frame, { binary: false });
     if (!this.#fits(data)) return;
     const fault = this.#deps.faults.nextFrame();
     if (fault === 'dropBefore') {
