@@ -69,6 +69,12 @@ export interface EngineRequest {
   /** Absent: the engine renders no previews at all, which is cheaper. */
   previews?: PreviewOptions;
   /**
+   * True when the client asked for a URL and the server needs no bytes of the finals (no
+   * uploadEndpoint): an engine whose images already live at a public URL (an upstream service)
+   * may then yield `imageURL` instead of `image`, and the server passes the URL on unchanged.
+   */
+  acceptsURL?: boolean;
+  /**
    * Most pixels (width × height) the engine may decode from seedImage or maskImage, for sharp's
    * `limitInputPixels`. The server sets its `limits.maxInputPixels` and has already refused larger
    * headers; the engine's own bound is for engines used without it. @default defaultMaxInputPixels
@@ -93,16 +99,26 @@ export type EngineEvent =
       width: number;
       height: number;
     }
-  | {
-      kind: 'final';
-      index: number;
-      /** The seed this image was made with: request seed + index ({@link resultSeed}). */
-      seed: Seed;
-      image: Uint8Array;
-      format: ImageFormat;
-      width: number;
-      height: number;
-    };
+  | FinalEvent;
+
+/** A final image: its bytes, or (only when the request {@link EngineRequest.acceptsURL}) a URL where it lives. */
+export type FinalEvent = {
+  kind: 'final';
+  index: number;
+  /** The seed this image was made with: request seed + index ({@link resultSeed}). */
+  seed: Seed;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /**
+   * What making the image cost in USD, when the engine knows it (an upstream service's reported
+   * cost). The server reports it for `includeCost` instead of its own estimate, and counts it
+   * against a token's budget.
+   */
+  cost?: number;
+  /** The engine's own NSFW verdict; the server's prompt check stands in when absent. */
+  NSFWContent?: boolean;
+} & ({ image: Uint8Array; imageURL?: undefined } | { image?: undefined; imageURL: string });
 
 /** A model an engine offers, as listed to clients. */
 export interface EngineModel {

@@ -5,6 +5,7 @@ export type {
   Engine,
   EngineErrorCode,
   EngineEvent,
+  FinalEvent,
   EngineModel,
   EngineRequest,
   ImageFormat,

@@ -21,6 +21,7 @@ export {
   type Engine,
   type EngineErrorCode,
   type EngineEvent,
+  type FinalEvent,
   type EngineModel,
   type EngineRequest,
   type ImageFormat,

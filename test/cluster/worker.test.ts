@@ -135,7 +135,7 @@ describe.runIf(redisAvailable())('cluster worker', () => {
     const request = { taskUUID: randomUUID(), model: 'runware:101@1', positivePrompt: 'a red fox in snow', width: 128, height: 128, steps: 4, CFGScale: 7, seed: 1234, numberResults: 2, strength: 0.8, outputFormat: 'PNG', outputQuality: 95, maxInputPixels: 1 << 22 } as const;
     const finals = async (): Promise<string[]> => {
       const out: string[] = [];
-      for await (const event of engine.generate({ ...request }, { signal: new AbortController().signal })) if (event.kind === 'final') out.push(Buffer.from(event.image).toString('base64'));
+      for await (const event of engine.generate({ ...request }, { signal: new AbortController().signal })) if (event.kind === 'final') out.push(Buffer.from(event.image ?? []).toString('base64'));
       return out;
     };
     expect(await finals()).toEqual(await finals());

@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import type { Engine, EngineEvent, EngineRequest } from '../../src/engine/index.js';
 import { createProceduralEngine } from '../../src/engine/index.js';
 
-export type FinalEvent = Extract<EngineEvent, { kind: 'final' }>;
+/** A final with its bytes: the procedural engine never answers with a URL. */
+export type FinalEvent = Extract<EngineEvent, { kind: 'final' }> & { image: Uint8Array };
 export type PreviewEvent = Extract<EngineEvent, { kind: 'preview' }>;
 
 /** An engine without step delays, so tests run at full speed. */
@@ -37,7 +38,7 @@ export async function collect(req: EngineRequest, signal: AbortSignal = new Abor
 
 /** The finals of a generation. */
 export async function finals(req: EngineRequest): Promise<FinalEvent[]> {
-  return (await collect(req)).filter((event): event is FinalEvent => event.kind === 'final');
+  return (await collect(req)).filter((event): event is FinalEvent => event.kind === 'final' && event.image instanceof Uint8Array);
 }
 
 /** The only final of a one-result generation. */

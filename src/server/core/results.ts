@@ -6,6 +6,7 @@ import { imageMediaType } from '../../internal/bytes.js';
 import { extensionOf } from '../images/store.js';
 import type { ServerFrame } from './server-frame.js';
 import type { StoredResult } from './task-registry.js';
+import { TaskFailure } from '../task-failure.js';
 
 /**
  * The cost reported with `includeCost`, in USD per image: proportional to pixels × steps, with a
@@ -34,8 +35,15 @@ export interface FinalImage {
   /** A bigint above 2^53 - 1: the wire carries its exact digits. */
   readonly seed: Seed;
   readonly imageUUID: string;
-  readonly image: Uint8Array;
+  /** The encoded image; undefined when the engine gave `remoteURL` instead (URL outputs only). */
+  readonly image: Uint8Array | undefined;
+  /** Where the engine's image lives (an upstream service's URL), passed on unchanged. */
+  readonly remoteURL?: string | undefined;
   readonly format: ImageFormat;
+  /** The engine's reported cost in USD; the server's estimate ({@link costOf}) stands in when absent. */
+  readonly cost?: number | undefined;
+  /** The engine's NSFW verdict; the prompt check ({@link isNsfwPrompt}) stands in when absent. */
+  readonly NSFWContent?: boolean | undefined;
 }
 
 /** The frame to send and the result to keep for getResponse. */
@@ -47,14 +55,15 @@ export interface BuiltFinal {
 /** Builds the result item of a final image as the task asked for it. */
 export function buildFinal(task: ResolvedImageInference, image: FinalImage, publicUrl: string): BuiltFinal {
   const item: ServerDataItem = { taskType: 'imageInference', taskUUID: task.taskUUID, imageUUID: image.imageUUID };
-  if (task.outputType === 'URL') item.imageURL = `${publicUrl}/images/${image.imageUUID}.${extensionOf(image.format)}`;
+  if (task.outputType === 'URL') item.imageURL = image.remoteURL ?? `${publicUrl}/images/${image.imageUUID}.${extensionOf(image.format)}`;
   item.seed = image.seed;
-  if (task.checkNSFW) item.NSFWContent = isNsfwPrompt(task.positivePrompt);
-  if (task.includeCost) item.cost = costOf(task.width, task.height, task.steps);
+  if (task.checkNSFW) item.NSFWContent = image.NSFWContent ?? isNsfwPrompt(task.positivePrompt);
+  if (task.includeCost) item.cost = image.cost ?? costOf(task.width, task.height, task.steps);
   item.index = image.index;
   item.imageFormat = image.format;
   if (task.previews !== undefined) item.final = true;
   if (task.outputType === 'URL') return { frame: { kind: 'data', items: [item] }, stored: { item } };
+  if (image.image === undefined) throw new TaskFailure('internalServerError', `the engine gave a URL where the ${task.outputType} output needs the image's bytes`);
   const field = task.outputType === 'dataURI' ? 'imageDataURI' : 'imageBase64Data';
   const mediaType = imageMediaType(image.format);
   return {

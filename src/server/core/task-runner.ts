@@ -3,7 +3,7 @@
 // input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
 // and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
-import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest } from '../../engine/index.js';
+import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest, type FinalEvent } from '../../engine/index.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
 import { bytesToBase64, sniffImageFormat } from '../../internal/bytes.js';
 import { extensionOf, type ImageStore } from '../images/store.js';
@@ -134,6 +134,8 @@ function engineRequestOf(deps: RunnerDeps, record: TaskRecord, task: ResolvedIma
   if (task.scheduler !== undefined) request.scheduler = task.scheduler;
   if (task.maskMargin !== undefined) request.maskMargin = task.maskMargin;
   if (task.outpaint !== undefined) request.outpaint = task.outpaint;
+  // A URL the engine already has serves the client as well as ours, unless an upload needs the bytes.
+  if (task.outputType === 'URL' && task.uploadEndpoint === undefined) request.acceptsURL = true;
   // Previews cost encoding work: ask the engine only when they can reach someone who asked.
   if (previews && !record.async && task.previews !== undefined) {
     const { format, maxSide, count } = task.previews;
@@ -214,12 +216,22 @@ function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageIn
   );
 }
 
-/** A final from the engine: stored (unless the face keeps it itself), then delivered, after its upload when there is an uploadEndpoint. */
-function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: Extract<EngineEvent, { kind: 'final' }>, uploads: FinalUploads | undefined, store: boolean): void {
-  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, format: event.format };
-  if (store) deps.images.put(final.imageUUID, event.image, event.format, record.owner);
+/**
+ * A final from the engine: stored (unless the face keeps it itself), then delivered, after its
+ * upload when there is an uploadEndpoint. A final given as a URL (only when the request accepted
+ * one) is neither stored nor uploaded: the URL goes to the client as it is.
+ */
+function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: FinalEvent, uploads: FinalUploads | undefined, store: boolean): void {
+  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, remoteURL: event.imageURL, format: event.format, cost: event.cost, NSFWContent: event.NSFWContent };
+  if (event.image === undefined) {
+    if (task.outputType !== 'URL' || uploads !== undefined) throw new TaskFailure('internalServerError', 'the engine gave a URL where the server needs the image\'s bytes');
+    deliverFinal(deps, record, task, final);
+    return;
+  }
+  const image = event.image;
+  if (store) deps.images.put(final.imageUUID, image, event.format, record.owner);
   if (uploads === undefined) deliverFinal(deps, record, task, final);
-  else uploads.push(event.image, event.format, () => deliverFinal(deps, record, task, final));
+  else uploads.push(image, event.format, () => deliverFinal(deps, record, task, final));
 }
 
 /** Sends a final and keeps it for getResponse (and its webhook), unless the task ended meanwhile. */
