@@ -69,6 +69,7 @@ export default tseslint.config(
     { typeOnly: ['node:*'] },
   ),
   layer(['src/engine/**/*.ts'], [[['**/client/**', '**/server/**', '**/cli/**', '**/internal/**', '**/web/**'], 'The engine knows the protocol and sharp only.']]),
+  layer(['src/gateway/**/*.ts'], [[['**/server/**', '**/cli/**', '**/web/**', '**/browser.js'], 'The gateway is an Engine on the client: servers take it as any engine, so it never knows the server.']]),
   layer(['src/index.ts'], [[['**/server/**', '**/engine/**', '**/cli/**'], 'The Node entry of the client never loads the server, the engine or the CLI.']]),
   layer(['src/web/**/*.ts', 'src/browser.ts'], [[browserForbidden, browserMessage]]),
   layer(['src/client/**/*.ts'], [[browserForbidden, browserMessage]], { ignores: ['src/client/socket/websocket-node.ts'] }),

@@ -51,6 +51,7 @@ program
   .option('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)')
   .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
   .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
+  .option('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });
@@ -62,6 +63,7 @@ program
   .option('--concurrency <n>', 'tasks run at the same time', parseInteger, 8)
   .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
   .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
+  .option('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY')
   .action(async (options: WorkerCommandOptions) => {
     process.exitCode = await runWorkerCommand(options);
   });

@@ -22,6 +22,8 @@ export interface ServeCommandOptions {
   engine?: boolean;
   /** --node-id. */
   nodeId?: string;
+  /** --upstream: gateway mode. */
+  upstream?: string;
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -46,6 +48,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
       ...clusterOptions(options),
+      ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -2,6 +2,8 @@
 // gracefully on SIGINT or SIGTERM. The command-line parsing lives in main.ts; this is the action.
 import { createServer, type ImagewireServer, type Logger, type ServerOptions } from '../server/index.js';
 import { stderrLogger } from '../server/logger.js';
+import type { UpstreamEngine } from '../gateway/index.js';
+import { upstreamEngineFor } from './upstream.js';
 
 /** Options of {@link runServe}; the CLI fills them from its flags. */
 export interface ServeOptions {
@@ -30,6 +32,11 @@ export interface ServeOptions {
   print?: (line: string) => void;
   /** Install SIGINT and SIGTERM handlers that stop the server. @default true */
   handleSignals?: boolean;
+  /**
+   * Gateway mode: the WebSocket URL of a Runware-compatible upstream that runs every task; its key
+   * comes from IMAGEWIRE_UPSTREAM_KEY in `env`, never from an option.
+   */
+  upstream?: string;
   /** The environment keys are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** @default warnings and errors to stderr */
@@ -44,6 +51,13 @@ export function resolveApiKeys(given: readonly string[] | undefined, env: Readon
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key.length > 0);
+}
+
+/** The upstream engine of `--upstream`; it replaces the procedural engine, so its flags do not go with it. */
+function gatewayEngine(url: string, serverOptions: ServerOptions, env: Readonly<Record<string, string | undefined>>): UpstreamEngine {
+  if (serverOptions.stepDelayMs !== undefined) throw new RangeError('--step-delay sets the procedural engine, which --upstream replaces');
+  if (serverOptions.engine === false) throw new RangeError('--upstream needs a node that runs engine work (drop --no-engine)');
+  return upstreamEngineFor(url, env);
 }
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
@@ -68,7 +82,12 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.page !== false) serverOptions.page ??= true;
   if (options.allowPrivateNetwork !== undefined) serverOptions.allowPrivateNetwork = options.allowPrivateNetwork;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
-  const server = await createServer(serverOptions);
+  const upstream = options.upstream === undefined ? undefined : gatewayEngine(options.upstream, serverOptions, options.env ?? process.env);
+  if (upstream !== undefined) serverOptions.engine = upstream;
+  const server = await createServer(serverOptions).catch(async (error: unknown) => {
+    await upstream?.close();
+    throw error;
+  });
   const host = serverOptions.host ?? '127.0.0.1';
   const warn = options.logger === false ? undefined : (options.logger ?? stderrLogger);
   if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
@@ -90,6 +109,7 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
     stopping ??= (async () => {
       for (const signal of signals) process.off(signal, onSignal);
       await server.close();
+      await upstream?.close();
     })();
     return stopping;
   };

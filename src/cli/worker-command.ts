@@ -1,6 +1,7 @@
 // `imagewire worker`: runs the engine for tasks any `serve --redis` node accepted, prints one line
 // when it takes jobs, and stops gracefully on SIGINT or SIGTERM (running tasks finish or go back).
-import { createProceduralEngine } from '../engine/index.js';
+import { createProceduralEngine, type Engine } from '../engine/index.js';
+import { upstreamEngineFor } from './upstream.js';
 import { createWorker, type ClusterWorker } from '../server/cluster/worker.js';
 import { stderrLogger } from '../server/logger.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
@@ -12,6 +13,15 @@ export interface WorkerCommandOptions {
   stepDelay?: number;
   /** True with --allow-private-network. */
   allowPrivateNetwork?: boolean;
+  /** --upstream: run tasks on a Runware-compatible upstream (key from IMAGEWIRE_UPSTREAM_KEY). */
+  upstream?: string;
+}
+
+/** The worker's engine: the upstream with --upstream, else the procedural one. */
+function engineOf(options: WorkerCommandOptions): Engine & { close?: () => Promise<void> } {
+  if (options.upstream === undefined) return createProceduralEngine(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay });
+  if (options.stepDelay !== undefined) throw new RangeError('--step-delay sets the procedural engine, which --upstream replaces');
+  return upstreamEngineFor(options.upstream);
 }
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
@@ -19,10 +29,12 @@ const signals = ['SIGINT', 'SIGTERM'] as const;
 /** Starts the worker; resolves with the exit code once it is ready (or could not start). The worker keeps the process alive. */
 export async function runWorkerCommand(options: WorkerCommandOptions, print: (line: string) => void = (line) => void process.stdout.write(`${line}\n`)): Promise<ExitCode> {
   let worker: ClusterWorker;
+  let engine: ReturnType<typeof engineOf> | undefined;
   try {
-    const engine = createProceduralEngine(options.stepDelay === undefined ? {} : { stepDelayMs: options.stepDelay });
+    engine = engineOf(options);
     worker = await createWorker({ redis: options.redis, engine, logger: stderrLogger, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
   } catch (error) {
+    await engine?.close?.();
     const message = error instanceof Error ? error.message : String(error);
     console.error(`imagewire: cannot start the worker: ${message}`);
     return error instanceof TypeError || error instanceof RangeError ? exitCodes.usage : exitCodes.connection;
@@ -33,7 +45,10 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     // A second signal while stopping: leave at once (the queue hands the tasks to another worker).
     if (stopping) process.exit(exitCodes.interrupted);
     stopping = true;
-    worker.close().then(
+    worker
+      .close()
+      .then(() => engine?.close?.())
+      .then(
       () => {
         for (const signal of signals) process.off(signal, onSignal);
       },

@@ -1,5 +1,6 @@
 // The pluggable Engine interface the server drives, and the error type engines throw.
 // Any renderer (the built-in procedural one, a GPU backend, a proxy) fits behind these types.
+import type { ErrorCode } from '../protocol/index.js';
 import type { Seed } from './seeds.js';
 
 /** Encoded image formats an engine returns. */
@@ -146,8 +147,22 @@ export interface Engine {
   generate(request: EngineRequest, options: { signal: AbortSignal }): AsyncIterable<EngineEvent>;
 }
 
-/** Codes an engine reports; they match error codes of the wire protocol. */
-export type EngineErrorCode = 'invalidSeedImage' | 'invalidMaskImage' | 'invalidOutpaint' | 'imageDimensionsTooLarge' | 'unknownModel' | 'missingDependency';
+/**
+ * Codes an engine reports; they match error codes of the wire protocol. An engine in front of
+ * another service (an upstream) may also pass on any protocol code that service answered with.
+ */
+export type EngineErrorCode =
+  | 'invalidSeedImage'
+  | 'invalidMaskImage'
+  | 'invalidOutpaint'
+  | 'imageDimensionsTooLarge'
+  | 'unknownModel'
+  | 'missingDependency'
+  | 'upstreamUnavailable'
+  | 'upstreamTimeout'
+  | 'upstreamAuthFailed'
+  | 'upstreamRejected'
+  | ErrorCode;
 
 /** A failure the server can pass on to the client as an error item with `code` and `parameter`. */
 export class EngineError extends Error {

@@ -113,6 +113,11 @@ export const errorCodes = {
   serverShuttingDown: { status: 503, description: 'The server is shutting down and takes no new tasks.' },
   serviceUnavailable: { status: 503, description: 'A cluster node cannot reach its shared state (Redis) right now; nothing was accepted. Retryable: send the task again shortly.' },
   taskLost: { status: 503, description: 'A cluster task was accepted but its job kept getting lost before it finished (queued again 3 times after its node stopped before queueing it, or the queue gave it up after repeated worker crashes). Retryable: send it again with a new taskUUID.' },
+  // Gateway (a server whose engine is an upstream Runware-compatible service)
+  upstreamUnavailable: { status: 503, description: 'A gateway cannot reach its upstream service right now (down, unreachable, or its queue is full); the task did not run or its result could not be fetched. Retryable: send the task again shortly.' },
+  upstreamTimeout: { status: 504, description: 'The upstream service did not finish the task within the gateway\'s deadline. Retryable.' },
+  upstreamAuthFailed: { status: 502, description: 'The upstream service refused the gateway\'s own key; the operator must fix it (the key is never shown). Not the client\'s key.' },
+  upstreamRejected: { status: 502, description: 'The upstream service refused the task with an error this server does not know; the message carries the upstream\'s code and message.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -80,9 +80,10 @@ class Emulator {
   #port = 0;
   #closed = false;
 
-  constructor(options: RunwareEmulatorOptions, bytes: ImageBytes) {
+  constructor(options: RunwareEmulatorOptions, bytes: ImageBytes, port: number) {
     this.#options = options;
     this.#bytes = bytes;
+    this.#port = port;
     this.faults = new EmulatorFaults({
       dropAll: () => this.#service?.dropAll(),
       restart: () => this.restart(),
@@ -181,10 +182,10 @@ class Emulator {
   }
 }
 
-/** Starts an emulator on 127.0.0.1, port 0. */
-export async function startRunwareEmulator(options: RunwareEmulatorOptions = {}): Promise<RunwareEmulator> {
+/** Starts an emulator on 127.0.0.1, on `listen.port` (default 0: a free one; a given port brings a stopped service back where its clients look). */
+export async function startRunwareEmulator(options: RunwareEmulatorOptions = {}, listen: { port?: number } = {}): Promise<RunwareEmulator> {
   const resolved = resolveOptions(options);
-  const emulator = new Emulator(options, await imageBytes());
+  const emulator = new Emulator(options, await imageBytes(), listen.port ?? 0);
   await emulator.start(resolved);
   const port = emulator.port;
   return {

@@ -49,6 +49,8 @@ export interface ClusterOptions {
   readonly workerArgs?: readonly string[];
   /** Extra environment of every child. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Workers run tasks on this upstream (`--upstream`, key in `env`) instead of the procedural engine. */
+  readonly upstream?: string;
 }
 
 /** One node slot: the process now running in it (undefined while killed) and how many times it started. */
@@ -146,7 +148,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const incarnation = workerStarts[index] ?? 0;
     workerStarts[index] = incarnation + 1;
     const before = await queue.getWorkersCount().catch(() => 0);
-    const handle = spawnImagewire(['worker', '--redis', redis.url, '--concurrency', String(options.concurrency ?? 4), '--step-delay', stepDelay, ...(options.workerArgs ?? [])], spawnOptions);
+    const handle = spawnImagewire(['worker', '--redis', redis.url, '--concurrency', String(options.concurrency ?? 4), ...(options.upstream === undefined ? ['--step-delay', stepDelay] : ['--upstream', options.upstream]), ...(options.workerArgs ?? [])], spawnOptions);
     started.push({ label: `worker-${index}.${incarnation}`, handle });
     workers[index] = handle;
     // Ready when it says anything on stdout, or once BullMQ lists one more worker on the queue.
