@@ -1,3 +1,3 @@
 // `imagewire/gateway`: an Engine backed by a Runware-compatible upstream service, for servers and
 // workers that keep the upstream's key away from browsers. Node only.
-export { createUpstreamEngine, type UpstreamEngine, type UpstreamEngineOptions, type UpstreamLogger } from './upstream-engine.js';
+export { createUpstreamEngine, defaultModelAliases, type UpstreamEngine, type UpstreamEngineOptions, type UpstreamLogger } from './upstream-engine.js';

@@ -22,6 +22,13 @@ export interface UpstreamEngineOptions {
   apiKey: string | (() => string | Promise<string>);
   /** Models listed to clients (`models()`); any AIR id is passed upstream, which decides. @default [] */
   models?: readonly EngineModel[];
+  /**
+   * Model ids rewritten before a task goes upstream. The OpenAI-style and imagine faces name their
+   * presets by imagewire's catalogue ids (`imagewire:1@1`…), which a hosted service does not know;
+   * by default those run on `runware:101@1`. Give your own map to pick other upstream models.
+   * @default {@link defaultModelAliases}
+   */
+  modelAliases?: Readonly<Record<string, string>>;
   /** Deadline of one task upstream, ms; past it the task fails with the retryable `upstreamTimeout`. @default 300000 */
   taskTimeoutMs?: number;
   /** How long a running task waits for a disconnected upstream before it fails with the retryable `upstreamUnavailable`, ms. @default 10000 */
@@ -44,6 +51,9 @@ export interface UpstreamEngine extends Engine {
   /** Closes the upstream connection; running tasks end with `upstreamUnavailable`. */
   close(): Promise<void>;
 }
+
+/** The catalogue ids of imagewire's own looks, run upstream on a hosted model. */
+export const defaultModelAliases: Readonly<Record<string, string>> = { 'imagewire:1@1': 'runware:101@1', 'imagewire:2@1': 'runware:101@1', 'imagewire:3@1': 'runware:101@1' };
 
 /** An AIR id (`provider:id@version`): anything else is refused locally, the rest is the upstream's to judge. */
 const AIR_ID = /^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9_.-]{1,64}$/;
@@ -72,6 +82,7 @@ class GatewayEngine implements UpstreamEngine {
   readonly #taskTimeoutMs: number;
   readonly #authRetryAfterMs: number;
   readonly #availability: Availability;
+  readonly #aliases: Readonly<Record<string, string>>;
   #client: ImagewireClient | undefined;
   /** Until when tasks fail at once because the upstream refused the key (clock ms). */
   #authRefusedUntil = 0;
@@ -82,6 +93,7 @@ class GatewayEngine implements UpstreamEngine {
     this.#clock = options.clock ?? systemClock;
     this.#taskTimeoutMs = positive('taskTimeoutMs', options.taskTimeoutMs, 300_000);
     this.#authRetryAfterMs = positive('authRetryAfterMs', options.authRetryAfterMs, 30_000);
+    this.#aliases = options.modelAliases ?? defaultModelAliases;
     this.#availability = new Availability(this.#clock, positive('unavailableAfterMs', options.unavailableAfterMs, 10_000));
   }
 
@@ -106,7 +118,8 @@ class GatewayEngine implements UpstreamEngine {
     const unavailable = new EngineError('upstreamUnavailable', 'the upstream service has been unreachable too long; try again shortly');
     const unwatch = this.#availability.watch(() => stop.abort(unavailable));
     try {
-      const task = this.#connection().imageInference(upstreamRequest(request, stop.signal, this.#taskTimeoutMs));
+      const model = Object.hasOwn(this.#aliases, request.model) ? (this.#aliases[request.model] ?? request.model) : request.model;
+      const task = this.#connection().imageInference(upstreamRequest({ ...request, model }, stop.signal, this.#taskTimeoutMs));
       for await (const event of task) yield event.type === 'preview' ? previewOf(event) : finalOf(event, request);
     } catch (error) {
       if (signal.aborted) throw signal.reason;

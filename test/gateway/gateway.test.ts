@@ -8,6 +8,7 @@ import { createUpstreamEngine, type UpstreamEngine } from '../../src/gateway/ind
 import { costOf, createServer, type ImagewireServer } from '../../src/server/index.js';
 import { startRunwareEmulator, type RunwareEmulator } from '../emulator/runware-emulator.js';
 import { eventually } from '../helpers/eventually.js';
+import { call, fromDataUri } from '../helpers/images-api.js';
 import { finalItem, isFinal, RawClient } from '../helpers/raw-client.js';
 import { captureLogger, inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -185,6 +186,35 @@ describe('a gateway in front of a base-protocol service (the strict emulator)', 
     expect(warnings).toHaveLength(1);
     expect(gateway.logs.text()).not.toContain(wrongKey);
     expect(JSON.stringify(errors.map((error) => (error instanceof Error ? { message: error.message, item: (error as { item?: unknown }).item } : error)))).not.toContain(wrongKey);
+  });
+});
+
+describe("the gateway's other faces", () => {
+  it('answers the OpenAI-style images API from the upstream, its preset running on the aliased hosted model', async () => {
+    // The upstream knows only a hosted model: imagewire's catalogue id of the preset would be refused.
+    const emu = await emulator({ models: ['runware:101@1'] });
+    const gateway = await gatewayTo(emu.url);
+    const answer = await call(gateway.server.httpUrl, 'POST', '/v1/images/generations', { key: 'gateway-key', body: { prompt: 'a lighthouse', model: 'dreamshaperv7', n: 1, size: '256x256', stream: false } });
+    expect(answer.status, answer.text.slice(0, 300)).toBe(200);
+    const uri = (answer.json as { data: { b64_json: string }[] }).data[0]?.b64_json ?? '';
+    expect(fromDataUri(uri).bytes.byteLength).toBeGreaterThan(0);
+    expect([...emu.stats().inferencesAccepted.values()]).toEqual([1]);
+    expectNoKey(gateway, answer.text);
+  });
+});
+
+describe("the gateway's outbound requests", () => {
+  it('keeps uploadEndpoint under its own hardening: a private address is refused before anything goes upstream', async () => {
+    const emu = await emulator();
+    const gateway = await gatewayTo(emu.url);
+    const raw = await RawClient.connect(gateway.server.url);
+    await raw.authenticate('gateway-key');
+    const task = inferenceTask({ ...request, outputType: 'URL', uploadEndpoint: 'http://127.0.0.1:9/put' });
+    raw.send([task]);
+    const refused = await raw.waitFor((f) => f.kind === 'json' && f.errors.some((error) => error.taskUUID === task.taskUUID));
+    expect(refused.kind === 'json' && refused.errors[0]?.parameter).toBe('uploadEndpoint');
+    expect(emu.stats().tasksReceived.get(task.taskUUID)).toBeUndefined();
+    await raw.close();
   });
 });
 

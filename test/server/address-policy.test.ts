@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyAddress } from '../../src/server/outbound/address-policy.js';
+import { OutboundPolicy } from '../../src/server/outbound/policy.js';
 
 /** IPv4 blocks that are not global unicast: [first octets, prefix length]. */
 const refusedIpv4: readonly [readonly number[], number][] = [
@@ -139,5 +140,34 @@ describe('classifyAddress', () => {
     expect(classifyAddress('100.64.0.1')).toEqual({ range: 'carrierGradeNat', global: false });
     expect(classifyAddress('255.255.255.255')).toEqual({ range: 'broadcast', global: false });
     for (const notAnAddress of ['localhost', '0x7f.1', '127.1', '2130706433', '', 'fe80::1%eth0']) expect(classifyAddress(notAnAddress).global).toBe(false);
+  });
+});
+
+describe('the early refusal of an uploadEndpoint from its text', () => {
+  const policy = new OutboundPolicy({ allowPrivateNetwork: false });
+  const octet = fc.integer({ min: 0, max: 255 });
+
+  it('refuses every private or loopback IPv4 literal in every spelling a URL accepts, and never a host name', () => {
+    const spellings = (a: number, b: number, c: number, d: number): string[] => [
+      `${a}.${b}.${c}.${d}`,
+      String(((a << 24) >>> 0) + (b << 16) + (c << 8) + d),
+      `0x${a.toString(16)}.${b}.${c}.${d}`,
+      `[::ffff:${a}.${b}.${c}.${d}]`,
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(10, 127, 192), octet, octet, octet, (first, b, c, d) => {
+        const second = first === 192 ? 168 : b;
+        for (const host of spellings(first, second, c, d)) expect(policy.earlyRefusal('upload', new URL(`http://${host}:8080/put`)), host).toBeDefined();
+      }),
+    );
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}\.(com|net|example)$/), (name) => {
+        expect(policy.earlyRefusal('upload', new URL(`https://${name}/put`))).toBeUndefined();
+      }),
+    );
+    expect(policy.earlyRefusal('upload', new URL('http://localhost:9/put'))).toBeDefined();
+    expect(policy.earlyRefusal('upload', new URL('http://api.localhost/put'))).toBeDefined();
+    expect(policy.earlyRefusal('upload', new URL('https://93.184.216.34/put'))).toBeUndefined();
+    expect(new OutboundPolicy({ allowPrivateNetwork: true }).earlyRefusal('upload', new URL('http://127.0.0.1/put'))).toBeUndefined();
   });
 });

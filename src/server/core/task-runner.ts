@@ -83,6 +83,7 @@ export interface InferenceOptions {
  * outside the slot.
  */
 export async function runImageInference(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, options: InferenceOptions): Promise<void> {
+  if (task.uploadEndpoint !== undefined) refuseEarly(deps, task.uploadEndpoint);
   const request = engineRequestOf(deps, record, task, options.previews);
   // No await when a slot is free now: an instant engine's task should not pay a turn of the event loop.
   const lease = takeSlots(deps, record, task, request, options);
@@ -110,6 +111,23 @@ export async function runImageInference(deps: RunnerDeps, record: TaskRecord, ta
   if (record.state === 'running' && record.results.length < task.numberResults) {
     throw new TaskFailure('internalServerError', `the engine produced ${record.results.length} of ${task.numberResults} images`);
   }
+}
+
+/**
+ * Refuses a task whose uploadEndpoint the outbound rules refuse from its text alone (a private
+ * address literal, say), before any engine work: an upstream engine would otherwise be paid for
+ * images that can never be delivered. The same code as a failed upload.
+ */
+function refuseEarly(deps: RunnerDeps, uploadEndpoint: string): void {
+  let refusal: string | undefined;
+  try {
+    refusal = deps.outbound.earlyRefusal('upload', new URL(uploadEndpoint));
+  } catch {
+    refusal = 'not a URL';
+  }
+  if (refusal === undefined) return;
+  deps.logger.info('uploadEndpoint refused before the task ran', { reason: refusal });
+  throw new TaskFailure('uploadFailed', 'the image could not be uploaded to uploadEndpoint', { parameter: 'uploadEndpoint', type: 'string' });
 }
 
 /** The engine's request for a task; previews only when `previews` (the transport can deliver them) and someone asked. */

@@ -1,5 +1,6 @@
 // The server's rule for its own requests (input images, webhooks, uploads): which URLs it may ask
 // for and which resolved addresses it may connect to. Safe by default: global unicast addresses only.
+import { isIP } from 'node:net';
 import { classifyAddress } from './address-policy.js';
 
 /** What an outbound request is for. */
@@ -59,6 +60,19 @@ export class OutboundPolicy {
     // Callers get a copy: a function that changed the URL it was shown must not change where the request goes.
     if (kind === 'input' && allowInputUrl !== undefined && !admits(allowInputUrl, new URL(url.href))) return 'allowInputUrl refused the URL';
     return undefined;
+  }
+
+  /**
+   * Why `url` is refused already from its text: its scheme or credentials, or a host that is an
+   * address literal (or `localhost`) the address rule refuses. A host name that needs a lookup
+   * passes here and is judged when the request is made. Lets a task be refused before it runs.
+   */
+  earlyRefusal(kind: OutboundKind, url: URL): string | undefined {
+    const refusal = this.urlRefusal(kind, url);
+    if (refusal !== undefined) return refusal;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) return this.addressRefusal(kind, url, '127.0.0.1');
+    return isIP(host) === 0 ? undefined : this.addressRefusal(kind, url, host);
   }
 
   /** Why the resolved `address` may not be connected to for `url`. */
