@@ -23,6 +23,13 @@ describe('Node entries', () => {
     expect(kinds).toBe('function function');
   });
 
+  it('resolves `imagewire/gateway` in Node to the gateway build, with createUpstreamEngine', () => {
+    const out = nodeEval(`
+      const gateway = await import('imagewire/gateway');
+      console.log(import.meta.resolve('imagewire/gateway'), typeof gateway.createUpstreamEngine);`);
+    expect(out.trim()).toMatch(/\/dist\/gateway\/index\.js function$/);
+  });
+
   it('resolves `imagewire` and `imagewire/protocol` in Node', () => {
     const out = nodeEval(`
       const client = await import('imagewire');
