@@ -2,6 +2,7 @@
 // server, or the strict base-protocol emulator), reached through imagewire's own client. Clients of
 // the gateway get imagewire's face; the upstream never sees a task twice while it knows it; the
 // upstream key shows in no log line and no answer.
+import { RunwareServer, type ITextToImage } from '@runware/sdk-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ImagewireClient } from '../../src/index.js';
 import { createUpstreamEngine, type UpstreamEngine } from '../../src/gateway/index.js';
@@ -215,6 +216,23 @@ describe("the gateway's outbound requests", () => {
     expect(refused.kind === 'json' && refused.errors[0]?.parameter).toBe('uploadEndpoint');
     expect(emu.stats().tasksReceived.get(task.taskUUID)).toBeUndefined();
     await raw.close();
+  });
+});
+
+describe("the gateway's face to the official SDK", () => {
+  it('serves @runware/sdk-js as a Runware server would, with results the strict emulator made', async () => {
+    const emu = await emulator();
+    const gateway = await gatewayTo(emu.url);
+    const sdk = new RunwareServer({ apiKey: 'gateway-key', url: gateway.server.url, shouldReconnect: false, globalMaxRetries: 0, timeoutDuration: 10_000 });
+    open.push({ close: () => sdk.disconnect() });
+    await sdk.ensureConnection();
+    const images = (await sdk.imageInference({ positivePrompt: 'a red fox', model: 'runware:101@1', width: 128, height: 128, numberResults: 2, outputType: 'URL', includeCost: true })) as ITextToImage[] | undefined;
+    expect(images).toHaveLength(2);
+    for (const image of images ?? []) {
+      expect(image.imageURL?.startsWith(emu.httpUrl)).toBe(true);
+      expect(image.cost).toBe(0.0013);
+    }
+    expect([...emu.stats().inferencesAccepted.values()]).toEqual([1]);
   });
 });
 
