@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { bundleRows } from './bundle.js';
 import { formatTable, machineLine, parseRows, quick, type Row } from './lib/report.js';
 
-const benchmarks = ['round-trips', 'official-sdk', 'large-results', 'resume', 'memory', 'engine', 'frame-decoding', 'attacks', 'tokens', 'cluster-store', 'cluster-worker', 'cluster'];
+const benchmarks = ['round-trips', 'official-sdk', 'large-results', 'resume', 'memory', 'engine', 'frame-decoding', 'attacks', 'tokens', 'cluster-store', 'cluster-worker', 'cluster', 'gateway'];
 const dir = dirname(process.argv[1] ?? '.');
 const rows: Row[] = [];
 for (const name of benchmarks) {
