@@ -55,6 +55,12 @@ export interface ServerOptions {
   resumeWindowMs?: number;
   /** Finished tasks (and their images) are kept this long for getResponse and conflict checks. @default 600_000 */
   taskRetentionMs?: number;
+  /**
+   * How long `close()` lets running tasks finish and deliver their results before it cancels the
+   * rest and closes the remaining sockets (1001). In cluster mode a node waits for none: its tasks go
+   * on in the workers. @default 30_000
+   */
+  shutdownGraceMs?: number;
   /** Limits; see {@link ServerLimits} and `defaultLimits`. */
   limits?: Partial<ServerLimits>;
   /** Base of image URLs (`${publicUrl}/images/<uuid>.<ext>`). @default `http://host:port` */
@@ -122,6 +128,7 @@ export interface ResolvedServerOptions {
   readonly idleTimeoutMs: number;
   readonly resumeWindowMs: number;
   readonly taskRetentionMs: number;
+  readonly shutdownGraceMs: number;
   readonly limits: ServerLimits;
   readonly publicUrl: string | undefined;
   readonly logger: Logger;
@@ -173,6 +180,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     stepDelayMs: milliseconds(options.stepDelayMs, 40, 'stepDelayMs'),
     idleTimeoutMs: milliseconds(options.idleTimeoutMs, 120_000, 'idleTimeoutMs'),
     resumeWindowMs: milliseconds(options.resumeWindowMs, 120_000, 'resumeWindowMs'),
+    shutdownGraceMs: milliseconds(options.shutdownGraceMs, 30_000, 'shutdownGraceMs'),
     taskRetentionMs: milliseconds(options.taskRetentionMs, 600_000, 'taskRetentionMs'),
     limits: resolveLimits(options.limits),
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),

@@ -76,8 +76,17 @@ export interface ImagewireServer extends AsyncDisposable {
    * they survive, running tasks go on, and clients can resume.
    */
   restart(options?: { keepState?: boolean }): Promise<void>;
-  /** Graceful shutdown: stop accepting, cancel running tasks, close sockets with 1001. Idempotent. */
+  /**
+   * Graceful shutdown. At once: no new sockets (503) or tasks (`serverShuttingDown`), and sockets
+   * with no task running are closed with 1001 "server shutting down" (clients reconnect elsewhere
+   * at once). Running tasks then get `shutdownGraceMs` to finish and deliver their results; each
+   * socket is closed with 1001 once its tasks are done; at the deadline the rest are cancelled and
+   * every socket closed. In cluster mode nothing waits: tasks go on in the workers and sessions
+   * resume on other nodes. Idempotent.
+   */
   close(): Promise<void>;
+  /** False from the moment `close()` starts (and while restarting): what `/readyz` reports. */
+  readonly accepting: boolean;
 }
 
 function hostForUrl(host: string): string {
@@ -137,6 +146,9 @@ async function createBackend(options: ResolvedServerOptions, publicUrl: () => st
 }
 
 type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';
+
+/** How often a drain looks for finished tasks and sockets it may close. */
+const DRAIN_POLL_MS = 25;
 
 class ReferenceServer implements ImagewireServer {
   readonly #options: ResolvedServerOptions;
@@ -508,9 +520,15 @@ class ReferenceServer implements ImagewireServer {
     return this.#closed;
   }
 
+  get accepting(): boolean {
+    return this.#lifecycle === 'listening';
+  }
+
   async #close(): Promise<void> {
     this.#lifecycle = 'closing';
     this.#router.setClosing(true);
+    this.#options.logger.info('shutting down', { running: this.#backend.running(), sockets: this.#sockets.size, graceMs: this.#options.shutdownGraceMs });
+    await this.#drain();
     this.#backend.abortAll();
     await this.#stopListening(closeCodes.goingAway, 'server shutting down');
     await this.#webhooks.close();
@@ -523,6 +541,19 @@ class ReferenceServer implements ImagewireServer {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * Lets running tasks finish within shutdownGraceMs, closing each socket with 1001 as soon as its
+   * connection has nothing running (its client reconnects elsewhere at once).
+   */
+  async #drain(): Promise<void> {
+    const deadline = this.#options.clock.monotonic() + this.#options.shutdownGraceMs;
+    for (;;) {
+      for (const socket of [...this.#sockets]) if (!socket.busy) socket.close(closeCodes.goingAway, 'server shutting down');
+      if (this.#backend.running() === 0 || this.#options.clock.monotonic() >= deadline) return;
+      await new Promise<void>((resolve) => this.#timers.timeout(this.#options.clock, DRAIN_POLL_MS, resolve));
+    }
   }
 }
 

@@ -32,6 +32,33 @@ describe('Backoff', () => {
     expect(backoff.failures).toBe(2);
   });
 
+  it('reconnects at once after a going-away close (1001), even right after the reply, and never counts it as a failure', () => {
+    const backoff = new Backoff({ ...policy, maxAttempts: 3 }, () => 0.5);
+    expect(backoff.next(0)).toBe(50);
+    expect(backoff.next(1)).toBe(100);
+    backoff.up(2);
+    // Up for 8 ms only: a plain drop would be a third failure and, with maxAttempts 3, the end.
+    expect(backoff.next(10, 'goingAway')).toBe(0);
+    expect(backoff.failures).toBe(2);
+    // A going-away before any reply is an ordinary failed attempt.
+    expect(backoff.next(20, 'goingAway')).toBeUndefined();
+  });
+
+  it('backs off without counting when a server keeps sending its clients away at once', () => {
+    const backoff = new Backoff(policy, () => 0.5);
+    const waits: (number | undefined)[] = [];
+    for (let at = 0; at < 5; at++) {
+      backoff.up(at * 100);
+      waits.push(backoff.next(at * 100 + 10, 'goingAway'));
+    }
+    expect(waits[0]).toBe(0);
+    expect(waits.slice(1).every((wait) => wait !== undefined && wait > 0)).toBe(true);
+    expect(backoff.failures).toBe(0);
+    // Once the going-aways are spread out again, the next one is immediate.
+    backoff.up(10_000);
+    expect(backoff.next(10_010, 'goingAway')).toBe(0);
+  });
+
   it('does not reset for a connection that drops right after its authentication reply', () => {
     const backoff = new Backoff(policy, () => 0.5);
     expect(backoff.next(0)).toBe(50);

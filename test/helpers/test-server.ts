@@ -31,7 +31,8 @@ export type TestServer = ImagewireServer & { readonly logs: ReturnType<typeof ca
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const logs = captureLogger();
   const cluster = options.redis === undefined ? await clusterOptions() : undefined;
-  const server = await createServer({ stepDelayMs: 0, logger: logs, ...cluster, ...options });
+  // Grace 0 unless a test asks: close() then cancels running tasks at once, as most tests expect.
+  const server = await createServer({ stepDelayMs: 0, logger: logs, shutdownGraceMs: 0, ...cluster, ...options });
   return Object.assign(server, { logs });
 }
 

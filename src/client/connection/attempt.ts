@@ -11,6 +11,8 @@ import { readyStates, type SocketCloseEvent, type SocketErrorEvent, type SocketL
 
 /** Close code of the `session takeover` rule: another socket authenticated with this session. */
 export const SESSION_TAKEN_OVER = 4000;
+/** Close code of a server that is shutting down or restarting (RFC 6455 "going away"): reconnect at once, elsewhere. */
+export const GOING_AWAY = 1001;
 /** How long a graceful close may take before the socket is dropped hard. */
 const CLOSE_GRACE_MS = 1_000;
 

@@ -60,6 +60,8 @@ export class Backoff {
   #failures = 0;
   #failuresBeforeUp = 0;
   #upSince: number | undefined;
+  /** When the server last closed an open connection with 1001. */
+  #lastGoingAway: number | undefined;
 
   constructor(policy: Required<ReconnectPolicy>, random: () => number) {
     this.#policy = policy;
@@ -80,11 +82,15 @@ export class Backoff {
 
   /**
    * An attempt failed or a connection dropped at `now`. Returns the wait before the next
-   * attempt, or undefined when maxAttempts is used up.
+   * attempt, or undefined when maxAttempts is used up. `goingAway`: the server closed an open
+   * connection with 1001 (it is shutting down or restarting), which is never a failure: the next
+   * attempt goes at once (to another node, behind a balancer), unless the last going-away came
+   * less than minUptimeMs ago, when it waits as backoff would without counting a failure.
    */
-  next(now: number): number | undefined {
+  next(now: number, cause: 'drop' | 'goingAway' = 'drop'): number | undefined {
     const upSince = this.#upSince;
     this.#upSince = undefined;
+    if (cause === 'goingAway' && upSince !== undefined) return this.#goingAway(now, upSince);
     if (upSince !== undefined && now - upSince >= this.#policy.minUptimeMs) {
       // A live connection dropped: one immediate retry, and the count starts over.
       this.#failures = 0;
@@ -95,6 +101,15 @@ export class Backoff {
     this.#failures++;
     if (this.#failures >= this.#policy.maxAttempts) return undefined;
     return backoffDelay(this.#failures, this.#policy, this.#random);
+  }
+
+  #goingAway(now: number, upSince: number): number {
+    if (now - upSince < this.#policy.minUptimeMs) this.#failures = this.#failuresBeforeUp;
+    const last = this.#lastGoingAway;
+    this.#lastGoingAway = now;
+    // A server that keeps sending its clients away at once must not cause a hot loop.
+    if (last !== undefined && now - last < this.#policy.minUptimeMs) return backoffDelay(Math.max(1, this.#failures), this.#policy, this.#random);
+    return 0;
   }
 
   /** Forget the failures (used when the network comes back: try now, from the start). */

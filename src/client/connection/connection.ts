@@ -5,7 +5,7 @@ import { Disposer } from '../../internal/disposer.js';
 import { deferred, type Deferred } from '../../internal/deferred.js';
 import type { AuthenticationResult } from '../../protocol/index.js';
 import { ACK_AFTER_MS, ACK_EVERY_FRAMES } from './ack-tracker.js';
-import { Attempt, type AttemptFailure } from './attempt.js';
+import { Attempt, GOING_AWAY, type AttemptFailure } from './attempt.js';
 import { Backoff } from './backoff.js';
 import { canTransition, holdsSocket, type ConnectionState } from './connection-state.js';
 import { ConnectionError, type ImagewireError } from '../errors.js';
@@ -392,7 +392,8 @@ export class Connection implements FrameSender {
     } else if (this.#backoff === undefined) {
       next = { name: 'closed', error };
     } else {
-      const delayMs = this.#backoff.next(this.#clock.now());
+      const goingAway = error instanceof ConnectionError && error.closeCode === GOING_AWAY;
+      const delayMs = this.#backoff.next(this.#clock.now(), goingAway ? 'goingAway' : 'drop');
       next =
         delayMs === undefined
           ? { name: 'closed', error: new ConnectionError('reconnectFailed', `gave up after ${this.#backoff.failures} failed attempts in a row: ${error.message}`, { cause: error }) }

@@ -225,6 +225,11 @@ export class Dispatcher implements ConnectionHooks {
       if (!this.#queries.answerError(taskUUID, item)) this.#stats.orphanItems++;
       return;
     }
+    if (item.code === 'serverShuttingDown') {
+      // A draining server did not take the task and closes this socket (1001) once its running
+      // tasks are done: after the reconnect, recovery asks about the task and sends it again.
+      return;
+    }
     if (item.code === 'conflictTaskUUID') {
       // The server already has a task under this UUID (ours, sent before a drop): collect it.
       record.confirm();

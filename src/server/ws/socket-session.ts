@@ -130,6 +130,11 @@ export class SocketSession implements SessionSocket {
     if (this.#lastFrameAt <= since && this.#state.name !== 'closing' && this.#state.name !== 'closed') this.close(closeCodes.normal, 'idle timeout');
   }
 
+  /** True while tasks this connection submitted are running: a drain keeps the socket open for their results. */
+  get busy(): boolean {
+    return this.#state.name === 'active' && this.#state.ctx.connection.inFlight > 0;
+  }
+
   get writable(): boolean {
     return this.#state.name === 'active' && this.#ws.readyState === this.#ws.OPEN && !this.#deps.faults.frozen;
   }
