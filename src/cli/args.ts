@@ -42,3 +42,8 @@ export function parsePort(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** A repeatable option whose values may also come comma-separated (from an environment variable). */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item.length > 0)];
+}

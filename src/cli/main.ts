@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `imagewire` command: `generate` images over a session, `serve` the reference server, `worker`
 // to run the engine for a cluster's nodes.
-import { Command, CommanderError } from 'commander';
-import { collect, parseFormat, parseInteger, parseNumber, parsePort, parseSize } from './args.js';
+import { Command, CommanderError, Option } from 'commander';
+import { collect, collectList, parseFormat, parseInteger, parseNumber, parsePort, parseSize } from './args.js';
 import { exitCodes } from './exit-codes.js';
 import { runGenerate, type GenerateOptions } from './generate.js';
 import { runServeCommand, type ServeCommandOptions } from './serve-command.js';
@@ -37,21 +37,28 @@ program
     process.exitCode = await runGenerate(prompt, options);
   });
 
+/** A flag that may also come from the environment variable `name` (the flag wins). */
+function fromEnv(flags: string, description: string, name: string): Option {
+  return new Option(flags, description).env(name);
+}
+
 program
   .command('serve')
   .description('run the reference server (WebSocket and HTTP at /v1)')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port to listen on; 0 picks a free one', parsePort, 8080)
+  .addOption(fromEnv('--host <host>', 'address to listen on', 'IMAGEWIRE_HOST').default('127.0.0.1'))
+  .addOption(fromEnv('--port <port>', 'port to listen on; 0 picks a free one', 'IMAGEWIRE_PORT').argParser(parsePort).default(8080))
   .option('--api-key <key>', 'accepted API key (repeatable; also IMAGEWIRE_API_KEYS=a,b); none means any key', collect, [])
-  .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
-  .option('--public-url <url>', 'base of image URLs when the server sits behind a proxy')
-  .option('--allowed-origin <origin>', 'a browser origin (e.g. http://localhost:5173) whose pages may use the server (repeatable)', collect, [])
+  .addOption(fromEnv('--api-keys-file <file>', 'accepted API keys, one per line (# comments), so no key shows in a process list', 'IMAGEWIRE_API_KEYS_FILE'))
+  .addOption(fromEnv('--step-delay <ms>', 'delay per engine step, so previews can be watched', 'IMAGEWIRE_STEP_DELAY_MS').argParser(parseInteger))
+  .addOption(fromEnv('--public-url <url>', 'base of image URLs when the server sits behind a proxy', 'IMAGEWIRE_PUBLIC_URL'))
+  .addOption(fromEnv('--allowed-origin <origin>', 'a browser origin (e.g. http://localhost:5173) whose pages may use the server (repeatable; the variable takes a comma-separated list)', 'IMAGEWIRE_ALLOWED_ORIGINS').argParser(collectList).default([]))
   .option('--no-page', 'do not serve the live page at /')
-  .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
-  .option('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)')
+  .addOption(fromEnv('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', 'IMAGEWIRE_ALLOW_PRIVATE_NETWORK').default(false))
+  .addOption(fromEnv('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)', 'IMAGEWIRE_REDIS'))
   .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
-  .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
-  .option('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY')
+  .addOption(fromEnv('--node-id <id>', "with --redis: this node's id in the cluster (default: a random UUID per start)", 'IMAGEWIRE_NODE_ID'))
+  .addOption(fromEnv('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
+  .addOption(fromEnv('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running tasks may finish before they are cancelled', 'IMAGEWIRE_SHUTDOWN_GRACE_MS').argParser(parseInteger).default(30_000))
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });
@@ -59,11 +66,11 @@ program
 program
   .command('worker')
   .description('run the engine for tasks that serve --redis nodes accepted (any number of workers share the queue)')
-  .requiredOption('--redis <url>', 'Redis of the cluster: redis://host:port, rediss://host:port or unix:/path.sock')
-  .option('--concurrency <n>', 'tasks run at the same time', parseInteger, 8)
-  .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
-  .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
-  .option('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY')
+  .addOption(fromEnv('--redis <url>', 'Redis of the cluster: redis://host:port, rediss://host:port or unix:/path.sock', 'IMAGEWIRE_REDIS').makeOptionMandatory())
+  .addOption(fromEnv('--concurrency <n>', 'tasks run at the same time', 'IMAGEWIRE_CONCURRENCY').argParser(parseInteger).default(8))
+  .addOption(fromEnv('--step-delay <ms>', 'delay per engine step, so previews can be watched', 'IMAGEWIRE_STEP_DELAY_MS').argParser(parseInteger))
+  .addOption(fromEnv('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', 'IMAGEWIRE_ALLOW_PRIVATE_NETWORK').default(false))
+  .addOption(fromEnv('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
   .action(async (options: WorkerCommandOptions) => {
     process.exitCode = await runWorkerCommand(options);
   });

@@ -24,6 +24,10 @@ export interface ServeCommandOptions {
   nodeId?: string;
   /** --upstream: gateway mode. */
   upstream?: string;
+  /** --api-keys-file. */
+  apiKeysFile?: string;
+  /** --shutdown-grace, ms. */
+  shutdownGrace?: number;
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -49,6 +53,8 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
       ...clusterOptions(options),
       ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
+      ...(options.apiKeysFile === undefined ? {} : { apiKeysFile: options.apiKeysFile }),
+      ...(options.shutdownGrace === undefined ? {} : { shutdownGraceMs: options.shutdownGrace }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

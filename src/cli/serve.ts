@@ -4,6 +4,7 @@ import { createServer, type ImagewireServer, type Logger, type ServerOptions } f
 import { stderrLogger } from '../server/logger.js';
 import type { UpstreamEngine } from '../gateway/index.js';
 import { upstreamEngineFor } from './upstream.js';
+import { readKeysFile } from './keys-file.js';
 
 /** Options of {@link runServe}; the CLI fills them from its flags. */
 export interface ServeOptions {
@@ -37,6 +38,10 @@ export interface ServeOptions {
    * comes from IMAGEWIRE_UPSTREAM_KEY in `env`, never from an option.
    */
   upstream?: string;
+  /** A file of accepted keys, one per line (blank lines and `#` comments skipped), added to `apiKeys`. */
+  apiKeysFile?: string;
+  /** How long a stop lets running tasks finish (createServer's `shutdownGraceMs`). @default 30000 */
+  shutdownGraceMs?: number;
   /** The environment keys are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** @default warnings and errors to stderr */
@@ -71,11 +76,12 @@ const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', ':
  * same, and a second signal while stopping exits at once with code 130.
  */
 export async function runServe(options: ServeOptions = {}): Promise<{ server: ImagewireServer; stop: () => Promise<void> }> {
-  const apiKeys = resolveApiKeys(options.apiKeys, options.env ?? process.env);
+  const apiKeys = resolveApiKeys([...(options.apiKeys ?? []), ...(options.apiKeysFile === undefined ? [] : await readKeysFile(options.apiKeysFile))], options.env ?? process.env);
   const serverOptions: ServerOptions = { ...options.server };
   if (options.host !== undefined) serverOptions.host = options.host;
   if (options.port !== undefined) serverOptions.port = options.port;
   if (options.stepDelayMs !== undefined) serverOptions.stepDelayMs = options.stepDelayMs;
+  if (options.shutdownGraceMs !== undefined) serverOptions.shutdownGraceMs = options.shutdownGraceMs;
   if (options.publicUrl !== undefined) serverOptions.publicUrl = options.publicUrl;
   if (options.logger !== undefined) serverOptions.logger = options.logger;
   if (options.allowedOrigins !== undefined && options.allowedOrigins.length > 0) serverOptions.allowedOrigins = [...(serverOptions.allowedOrigins ?? []), ...options.allowedOrigins];
@@ -107,9 +113,13 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   };
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      for (const signal of signals) process.off(signal, onSignal);
-      await server.close();
-      await upstream?.close();
+      // The handlers stay while the drain runs: a second signal must end the process at once.
+      try {
+        await server.close();
+        await upstream?.close();
+      } finally {
+        for (const signal of signals) process.off(signal, onSignal);
+      }
     })();
     return stopping;
   };
