@@ -88,6 +88,9 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.page !== false) serverOptions.page ??= true;
   if (options.allowPrivateNetwork !== undefined) serverOptions.allowPrivateNetwork = options.allowPrivateNetwork;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
+  const env = options.env ?? process.env;
+  const tokenSecret = env.IMAGEWIRE_TOKEN_SECRET?.trim();
+  if (tokenSecret !== undefined && tokenSecret !== '') serverOptions.tokens = { ...serverOptions.tokens, secret: tokenSecret };
   const upstream = options.upstream === undefined ? undefined : gatewayEngine(options.upstream, serverOptions, options.env ?? process.env);
   if (upstream !== undefined) serverOptions.engine = upstream;
   const server = await createServer(serverOptions).catch(async (error: unknown) => {
@@ -98,6 +101,9 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   const warn = options.logger === false ? undefined : (options.logger ?? stderrLogger);
   if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
     warn?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
+  }
+  if (serverOptions.redis !== undefined && serverOptions.tokens?.secret === undefined) {
+    warn?.warn('cluster mode without IMAGEWIRE_TOKEN_SECRET: session tokens minted by this node work on this node only; give every node the same secret', { host });
   }
   if (serverOptions.allowPrivateNetwork === true) {
     warn?.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network', { host });

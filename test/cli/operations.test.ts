@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, RawClient } from '../helpers/raw-client.js';
 import { spawnImagewire, startChildServer, type ChildServer } from '../helpers/child-server.js';
 import { inferenceTask } from '../helpers/test-server.js';
+import { startCluster } from '../helpers/cluster.js';
 
 let dir = '';
 let server: ChildServer | undefined;
@@ -75,5 +76,24 @@ describe('SIGTERM', () => {
     expect(server.alive()).toBe(true);
     expect(await server.kill('SIGTERM', 5_000)).toEqual({ code: 130, signal: null });
     await client.close();
+  });
+});
+
+describe('session tokens across cluster nodes', () => {
+  it('a token minted on one node authenticates on another when both have IMAGEWIRE_TOKEN_SECRET', async () => {
+    const cluster = await startCluster({ nodes: 2, workers: 0, env: { IMAGEWIRE_TOKEN_SECRET: 'a shared secret of at least thirty-two bytes' } });
+    try {
+      const [a, b] = cluster.nodes.map((node) => node.server);
+      if (a === undefined || b === undefined) throw new Error('two nodes expected');
+      const minted = await fetch(`${a.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer team-key' } });
+      expect(minted.status).toBe(200);
+      const token = ((await minted.json()) as { data: { token: string }[] }).data[0]?.token ?? '';
+      const other = await RawClient.connect(b.url);
+      expect(await other.authenticate(token)).toMatchObject({ taskType: 'authentication' });
+      await other.close();
+      expect(`${a.stderr()}${b.stderr()}`).not.toContain('thirty-two');
+    } finally {
+      await cluster.close();
+    }
   });
 });
