@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { collect, collectList, parseFormat, parseInteger, parseNumber, parsePort, parseSize } from './args.js';
 import { exitCodes } from './exit-codes.js';
 import { runGenerate, type GenerateOptions } from './generate.js';
+import { runHealthCommand, type HealthCommandOptions } from './health-command.js';
 import { runServeCommand, type ServeCommandOptions } from './serve-command.js';
 import { runWorkerCommand, type WorkerCommandOptions } from './worker-command.js';
 
@@ -73,6 +74,15 @@ program
   .addOption(fromEnv('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
   .action(async (options: WorkerCommandOptions) => {
     process.exitCode = await runWorkerCommand(options);
+  });
+
+program
+  .command('health')
+  .description('exit 0 when a running server answers its health route with 200 (for container health checks)')
+  .option('--url <url>', 'the route to ask', `http://127.0.0.1:${process.env.IMAGEWIRE_PORT ?? '8080'}/healthz`)
+  .option('--timeout <ms>', 'how long to wait for the answer', parseInteger, 3_000)
+  .action(async (options: HealthCommandOptions) => {
+    process.exitCode = await runHealthCommand(options);
   });
 
 try {
