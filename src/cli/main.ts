@@ -51,6 +51,7 @@ program
   .option('--redis <url>', 'cluster mode: the Redis shared by every node and worker (redis://host:port, rediss://host:port or unix:/path.sock)')
   .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
   .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
+  .option('--admin-key <key>', 'credential of GET /v1/usage, at least 16 characters (or IMAGEWIRE_ADMIN_KEY); none: the route answers 404')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });

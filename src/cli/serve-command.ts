@@ -22,6 +22,8 @@ export interface ServeCommandOptions {
   engine?: boolean;
   /** --node-id. */
   nodeId?: string;
+  /** --admin-key: the credential of GET /v1/usage (also IMAGEWIRE_ADMIN_KEY). */
+  adminKey?: string;
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -45,6 +47,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
+      ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
       ...clusterOptions(options),
     });
   } catch (error) {

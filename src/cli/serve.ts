@@ -24,6 +24,8 @@ export interface ServeOptions {
   allowPrivateNetwork?: boolean;
   /** Browser origins, besides the server's own, whose pages may use the server (`--allowed-origin`). */
   allowedOrigins?: readonly string[];
+  /** The credential of GET /v1/usage; when absent, IMAGEWIRE_ADMIN_KEY; with neither the route answers 404. */
+  adminKey?: string;
   /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
   server?: ServerOptions;
   /** Where the one "listening" line goes. @default process.stdout */
@@ -68,6 +70,8 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (options.page !== false) serverOptions.page ??= true;
   if (options.allowPrivateNetwork !== undefined) serverOptions.allowPrivateNetwork = options.allowPrivateNetwork;
   if (apiKeys.length > 0) serverOptions.apiKeys = apiKeys;
+  const adminKey = options.adminKey ?? (options.env ?? process.env).IMAGEWIRE_ADMIN_KEY;
+  if (adminKey !== undefined && adminKey !== '') serverOptions.adminKey = adminKey;
   const server = await createServer(serverOptions);
   const host = serverOptions.host ?? '127.0.0.1';
   const warn = options.logger === false ? undefined : (options.logger ?? stderrLogger);

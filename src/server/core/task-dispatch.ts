@@ -19,6 +19,9 @@ import { errorMessage, type Logger } from '../logger.js';
 import type { OutputTarget } from './output-target.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { TaskInputs } from './task-runner.js';
+import type { TokenGrant } from '../usage/token-scope.js';
+import { gateTask, type GatedTask } from '../usage/task-gate.js';
+import type { UsageStore } from '../usage/usage-store.js';
 
 /** One connection's view of the task core: who asks, and where answers go. */
 export interface TaskContext {
@@ -34,6 +37,8 @@ export interface TaskContext {
   readonly previews: boolean;
   /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
   readonly storeFinals?: boolean;
+  /** The id and scope of the session token the tasks came with (none for an API key, or a token of before scopes). */
+  readonly grant?: TokenGrant | undefined;
 }
 
 /**
@@ -43,6 +48,8 @@ export interface TaskContext {
  */
 export interface AdmissionPaths<Call> {
   readonly logger: Logger;
+  /** Where tasks are counted and a token's rate and budget enforced; none: nothing is counted. */
+  readonly usage?: UsageStore | undefined;
   /** True when `error` means shared state is out of reach: the task is refused with the retryable `serviceUnavailable`, answered directly. */
   isUnavailable?(error: unknown): boolean;
   imageInference(task: ResolvedImageInference, ctx: TaskContext, inputs: TaskInputs | undefined, call: Call): Promise<void> | void;
@@ -72,11 +79,13 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
       case 'ping':
         ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
         return;
-      case 'imageInference':
-        await paths.imageInference(normalizeImageInference(task), ctx, inputs, call);
+      case 'imageInference': {
+        const resolved = normalizeImageInference(task);
+        if (await gated(paths, resolved, ctx)) await paths.imageInference(resolved, ctx, inputs, call);
         return;
+      }
       case 'imageUpload':
-        await paths.imageUpload(task, ctx, call);
+        if (await gated(paths, task, ctx)) await paths.imageUpload(task, ctx, call);
         return;
       case 'getResponse':
         await paths.getResponse(task, ctx);
@@ -92,6 +101,20 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
   } catch (error) {
     reportFailure(paths, error, entry, ctx);
   }
+}
+
+/** True when the task may go on to admission; else it was refused (outside its token's scope, rate or budget). */
+async function gated(paths: Pick<AdmissionPaths<unknown>, 'usage' | 'logger'>, task: GatedTask, ctx: TaskContext): Promise<boolean> {
+  if (paths.usage === undefined) return true;
+  if (ctx.grant === undefined) {
+    // An API key's task has nothing to enforce: counted beside it, so it waits for no round trip.
+    paths.usage.admit(ctx.owner, undefined).catch((error: unknown) => paths.logger.warn('usage not counted', { task: task.taskUUID, error: cutText(errorMessage(error), 200) }));
+    return true;
+  }
+  const refusal = await gateTask(paths.usage, ctx.owner, ctx.grant, task);
+  if (refusal === undefined) return true;
+  refuse([refusal], ctx);
+  return false;
 }
 
 /**
