@@ -63,8 +63,12 @@ export class RedisUsageStore implements UsageStore {
     const ownerKey = this.keys.owner(owner, 'use');
     const tokenKey = token === undefined ? ownerKey : this.#tokenKey(owner, token.id);
     const expireAt = token === undefined ? 0 : token.expiresAtMs + retentionMs;
-    const reply = await guarded('usage final', () =>
-      this.#scripts.final.call(this.keys.owner(owner, `use:f:${finalKey}`), ownerKey, tokenKey, cost, retentionMs, retentionMs, token === undefined ? '0' : '1', expireAt, token?.expiresAtMs ?? 0),
+    // Indexed beside the count (an owner or token whose admission was indexed long ago is listed again).
+    const [reply] = await guarded('usage final', () =>
+      Promise.all([
+        this.#scripts.final.call(this.keys.owner(owner, `use:f:${finalKey}`), ownerKey, tokenKey, cost, retentionMs, retentionMs, token === undefined ? '0' : '1', expireAt, token?.expiresAtMs ?? 0),
+        this.#index(owner, token),
+      ]),
     );
     return Number(reply) === 1;
   }
