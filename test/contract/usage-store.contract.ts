@@ -86,6 +86,14 @@ export function describeUsageStoreContract(name: string, makeStore: () => Promis
       expect((await store.report()).tokens.find((entry) => entry.tokenId === t.id)).toMatchObject({ tasks: 3, budget: 1 });
     });
 
+    it('keeps the spent total of a token past its expiry and retention while it is still used (a socket authenticated before it expired)', async () => {
+      const store = await make();
+      const t = { ...token('7', { budget: 1 }), expiresAtMs: Date.now() - 3_600_000 };
+      expect(await store.admit(ownerA, t)).toEqual({ ok: true });
+      await store.recordFinal(ownerA, t, 'late:0', 1.5);
+      expect(await store.admit(ownerA, t)).toMatchObject({ ok: false, reason: 'budgetExhausted' });
+    });
+
     it('holds tasksPerMinute: past it a token is refused with the time left in the minute; refusals count no task and move no window', async () => {
       const store = await make();
       const t = token('5', { tasksPerMinute: 3 });

@@ -48,7 +48,7 @@ export class RedisUsageStore implements UsageStore {
     }
     const [reply] = await guarded('usage admit', () =>
       Promise.all([
-        this.#scripts.admit.call(ownerKey, this.#tokenKey(owner, token.id), token.tasksPerMinute ?? 0, token.budget ?? '', token.expiresAtMs + retentionMs, token.expiresAtMs, retentionMs),
+        this.#scripts.admit.call(ownerKey, this.#tokenKey(owner, token.id), token.tasksPerMinute ?? 0, token.budget ?? '', keptUntil(token, retentionMs), token.expiresAtMs, retentionMs),
         indexed,
       ]),
     );
@@ -62,7 +62,7 @@ export class RedisUsageStore implements UsageStore {
     const { retentionMs } = this.#options;
     const ownerKey = this.keys.owner(owner, 'use');
     const tokenKey = token === undefined ? ownerKey : this.#tokenKey(owner, token.id);
-    const expireAt = token === undefined ? 0 : token.expiresAtMs + retentionMs;
+    const expireAt = token === undefined ? 0 : keptUntil(token, retentionMs);
     // Indexed beside the count (an owner or token whose admission was indexed long ago is listed again).
     const [reply] = await guarded('usage final', () =>
       Promise.all([
@@ -102,7 +102,7 @@ export class RedisUsageStore implements UsageStore {
     const now = Date.now();
     const owners = this.#scripts.index.call(this.#indexKey('owners'), owner, now + retentionMs, maxOwners);
     if (token === undefined) return owners;
-    return Promise.all([owners, this.#scripts.index.call(this.#indexKey('tokens'), `${owner} ${token.id}`, token.expiresAtMs + retentionMs, maxTokens)]);
+    return Promise.all([owners, this.#scripts.index.call(this.#indexKey('tokens'), `${owner} ${token.id}`, keptUntil(token, retentionMs), maxTokens)]);
   }
 
   #tokenKey(owner: string, id: string): string {
@@ -118,6 +118,14 @@ export class RedisUsageStore implements UsageStore {
   #indexKey(name: 'owners' | 'tokens'): string {
     return `${this.keys.prefix}use:${name}`;
   }
+}
+
+/**
+ * When a token's counters may go: `retentionMs` after it expires, and never sooner than that from
+ * now (a socket authenticated before its token expired keeps submitting; its spent total must stay).
+ */
+function keptUntil(token: UsageToken, retentionMs: number): number {
+  return Math.max(Date.now(), token.expiresAtMs) + retentionMs;
 }
 
 function countsOf(fields: Record<string, string>): { tasks: number; images: number; cost: number } {

@@ -41,7 +41,10 @@ export class MemoryUsageStore implements UsageStore {
   readonly #clock: Clock;
   readonly #owners = new Map<string, OwnerEntry>();
   readonly #tokens = new Map<string, TokenEntry>();
-  /** Finals counted (`owner final-key` -> expiry), so a final is counted once; bounded as tokens are, times 20 results. */
+  /**
+   * Finals counted (`owner final-key` -> expiry), so a final is counted once. In this process a
+   * final is never delivered twice (nothing runs a task again), so a small bound does.
+   */
   readonly #finals = new Map<string, number>();
 
   constructor(bounds: UsageBounds, clock: Clock) {
@@ -71,7 +74,7 @@ export class MemoryUsageStore implements UsageStore {
     if (seen !== undefined && seen > now) return Promise.resolve(false);
     this.#finals.delete(key);
     this.#finals.set(key, now + this.#bounds.retentionMs);
-    trim(this.#finals, this.#bounds.maxTokens * 20);
+    trim(this.#finals, MAX_FINAL_MARKERS);
     const counts: Counts[] = [this.#owner(owner, now)];
     const entry = token === undefined ? undefined : this.#token(owner, token, now);
     if (entry !== undefined) counts.push(entry);
@@ -154,6 +157,9 @@ function refusalOf(entry: TokenEntry, token: LimitedToken, now: number): UsageAd
   if (token.tasksPerMinute !== undefined && entry.inWindow >= token.tasksPerMinute) return { ok: false, reason: 'rateLimited', limit: token.tasksPerMinute, retryAfterMs: minute + 60_000 - now };
   return undefined;
 }
+
+/** Final markers kept (about 100 bytes each). */
+const MAX_FINAL_MARKERS = 65_536;
 
 /** Most entries one report lists. */
 const REPORT_MAX = 1_000;
