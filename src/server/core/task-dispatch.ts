@@ -1,6 +1,7 @@
 // The one dispatcher of both task cores: validates each task of a frame, answers what needs no
-// admission (ping, a second authentication, enableExtensions over HTTP), refuses in one wording, and
-// hands the rest to an admission path (in memory, or in Redis for a cluster node).
+// admission (ping, a second authentication, enableExtensions over HTTP), checks a session token's
+// scope, rate and budget before any work, refuses in one wording, and hands the rest to an admission
+// path (in memory, or in Redis for a cluster node).
 import {
   cutText,
   errorBounds,
