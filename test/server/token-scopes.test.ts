@@ -8,6 +8,7 @@ import type { Engine, EngineEvent, EngineRequest } from '../../src/engine/index.
 import { readTokenRequest } from '../../src/server/http/token-route.js';
 import { TokenIssuer } from '../../src/server/auth/tokens.js';
 import { randomImage } from '../helpers/fixed-engine.js';
+import { createGateEngine } from '../helpers/gate-engine.js';
 import { isErrorOf, isFinal, RawClient, type Received } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -200,6 +201,23 @@ describe('tasks of a scoped token', () => {
     expect(imagine.status).toBe(403);
     expect((imagine.json.error as { code: string }).code).toBe('outside_token_scope');
     expect(runs).toHaveLength(0);
+  });
+
+  it('are admitted in the turn they arrive in: a cancel sent right behind a scoped task finds it', async () => {
+    const engine = createGateEngine();
+    server = await startTestServer({ apiKeys: ['k1'], engine, limits: { maxConcurrentTasks: 1 } });
+    const { token } = await mint(server, { scope: { budget: 10, tasksPerMinute: 100 } });
+    const { client } = await RawClient.authenticated(server.url, token);
+    const [running, queued] = [inferenceTask(), inferenceTask()];
+    client.send([running]);
+    await engine.waiting(1);
+    client.send([queued]);
+    client.send([{ taskType: 'cancel', taskUUID: queued.taskUUID }]);
+    const answer = await client.waitFor((f) => f.kind === 'json' && (f.data[0]?.taskType === 'cancel' || f.errors.some((e) => e.taskUUID === queued.taskUUID)));
+    expect(answer.kind === 'json' && answer.data[0]).toEqual({ taskType: 'cancel', taskUUID: queued.taskUUID, cancelled: true });
+    engine.openAll();
+    await client.waitFor((f) => isFinal(f, running.taskUUID));
+    await client.close();
   });
 
   it('hold tasksPerMinute: the next task is refused with rateLimited, saying when to retry', async () => {

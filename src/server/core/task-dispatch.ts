@@ -82,12 +82,16 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
         return;
       case 'imageInference': {
         const resolved = normalizeImageInference(task);
-        if (await gated(paths, resolved, ctx)) await paths.imageInference(resolved, ctx, inputs, call);
+        // No await unless the gate needs one: a task is admitted in the turn it arrived in (in memory).
+        const pass = gated(paths, resolved, ctx);
+        if (pass === true || (pass !== false && (await pass))) await paths.imageInference(resolved, ctx, inputs, call);
         return;
       }
-      case 'imageUpload':
-        if (await gated(paths, task, ctx)) await paths.imageUpload(task, ctx, call);
+      case 'imageUpload': {
+        const pass = gated(paths, task, ctx);
+        if (pass === true || (pass !== false && (await pass))) await paths.imageUpload(task, ctx, call);
         return;
+      }
       case 'getResponse':
         await paths.getResponse(task, ctx);
         return;
@@ -105,17 +109,22 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
 }
 
 /** True when the task may go on to admission; else it was refused (outside its token's scope, rate or budget). */
-async function gated(paths: Pick<AdmissionPaths<unknown>, 'usage' | 'logger'>, task: GatedTask, ctx: TaskContext): Promise<boolean> {
-  if (paths.usage === undefined) return true;
+function gated(paths: Pick<AdmissionPaths<unknown>, 'usage' | 'logger'>, task: GatedTask, ctx: TaskContext): boolean | Promise<boolean> {
+  const { usage, logger } = paths;
+  if (usage === undefined) return true;
   if (ctx.grant === undefined) {
     // An API key's task has nothing to enforce: counted beside it, so it waits for no round trip.
-    paths.usage.admit(ctx.owner, undefined).catch((error: unknown) => paths.logger.warn('usage not counted', { task: task.taskUUID, error: cutText(errorMessage(error), 200) }));
+    const counted = usage.admit(ctx.owner, undefined);
+    if (counted instanceof Promise) counted.catch((error: unknown) => logger.warn('usage not counted', { task: task.taskUUID, error: cutText(errorMessage(error), 200) }));
     return true;
   }
-  const refusal = await gateTask(paths.usage, ctx.owner, ctx.grant, task);
-  if (refusal === undefined) return true;
-  refuse([refusal], ctx);
-  return false;
+  const settle = (refusal: ProtocolErrorItem | undefined): boolean => {
+    if (refusal === undefined) return true;
+    refuse([refusal], ctx);
+    return false;
+  };
+  const refusal = gateTask(usage, ctx.owner, ctx.grant, task);
+  return refusal instanceof Promise ? refusal.then(settle) : settle(refusal);
 }
 
 /**

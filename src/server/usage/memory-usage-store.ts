@@ -52,19 +52,19 @@ export class MemoryUsageStore implements UsageStore {
     this.#clock = clock;
   }
 
-  admit(owner: string, token: LimitedToken | undefined): Promise<UsageAdmission> {
+  admit(owner: string, token: LimitedToken | undefined): UsageAdmission {
     const now = this.#clock.now();
     let entry: TokenEntry | undefined;
     if (token !== undefined) {
       entry = this.#token(owner, token, now);
-      if (entry === undefined) return Promise.resolve({ ok: false, reason: 'full', retryAfterMs: this.#soonestTokenExpiry(now) });
+      if (entry === undefined) return { ok: false, reason: 'full', retryAfterMs: this.#soonestTokenExpiry(now) };
       const refusal = refusalOf(entry, token, now);
-      if (refusal !== undefined) return Promise.resolve(refusal);
+      if (refusal !== undefined) return refusal;
       entry.inWindow++;
       entry.tasks++;
     }
     this.#owner(owner, now).tasks++;
-    return Promise.resolve({ ok: true });
+    return { ok: true };
   }
 
   recordFinal(owner: string, token: UsageToken | undefined, finalKey: string, cost: number): Promise<boolean> {

@@ -51,15 +51,16 @@ function round(usd: number): number {
 }
 
 /**
- * Checks one task of `owner` (submitted through `grant` when a token carries one): the refusal item,
- * or undefined when it may run (and is now counted). Rejects when the store is out of reach.
+ * Checks one task of `owner` submitted through `grant`: the refusal item, or undefined when it may
+ * run (and is now counted). Answers at once when the store does (memory); a promise otherwise,
+ * which rejects when the store is out of reach.
  */
-export async function gateTask(usage: UsageStore, owner: string, grant: TokenGrant | undefined, task: GatedTask): Promise<ProtocolErrorItem | undefined> {
-  if (grant !== undefined && task.taskType === 'imageInference') {
+export function gateTask(usage: UsageStore, owner: string, grant: TokenGrant, task: GatedTask): ProtocolErrorItem | undefined | Promise<ProtocolErrorItem | undefined> {
+  if (task.taskType === 'imageInference') {
     const outside = outsideScope(task, grant.scope);
     if (outside !== undefined) return outside;
   }
-  const limited = grant === undefined ? undefined : { id: grant.id, expiresAtMs: grant.expiresAtMs, tasksPerMinute: grant.scope.tasksPerMinute, budget: grant.scope.budget };
-  const admission = await usage.admit(owner, limited);
-  return admission.ok ? undefined : admissionError(admission, task);
+  const admission = usage.admit(owner, { id: grant.id, expiresAtMs: grant.expiresAtMs, tasksPerMinute: grant.scope.tasksPerMinute, budget: grant.scope.budget });
+  const answer = (settled: UsageAdmission): ProtocolErrorItem | undefined => (settled.ok ? undefined : admissionError(settled, task));
+  return admission instanceof Promise ? admission.then(answer) : answer(admission);
 }

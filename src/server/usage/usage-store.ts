@@ -65,8 +65,10 @@ export interface UsageStore {
    * Admits one task of `owner` (through `token` when a token submitted it): refused while the token
    * spent its budget, or submitted `tasksPerMinute` tasks in this minute; else counted (the token's
    * rate window, its tasks and the owner's) in one step, so nodes sharing the store share the bounds.
+   * A store in this process answers at once (no promise): a task is then admitted in the same turn
+   * it arrived in, so a cancel right behind it in the same read finds it.
    */
-  admit(owner: string, token: LimitedToken | undefined): Promise<UsageAdmission>;
+  admit(owner: string, token: LimitedToken | undefined): UsageAdmission | Promise<UsageAdmission>;
   /**
    * Adds one final's cost to its owner and token, once per `finalKey` (owner, taskUUID and index):
    * a re-run's duplicate of a final already counted adds nothing. True when it was counted now.
