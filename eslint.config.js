@@ -92,4 +92,5 @@ export default tseslint.config(
   serverLayer('node', ['http', 'openai', 'page', 'outbound', 'auth'], 'A cluster node joins the Redis stores to the task core and the WebSocket face; the HTTP faces get it from server.ts, it knows none of them.'),
   // outbound/ is allowed: the worker runs tasks, whose input fetches, uploads and webhooks go through the outbound policy.
   serverLayer('cluster', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'node'], 'The Redis stores and the worker keep and run what the core does in memory: they know no face.'),
+  serverLayer('usage', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'node', 'cluster', 'images', 'outbound'], 'Scopes and usage sit beside the task core: they know no face and no store of Redis.'),
 );

@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** The server suites that also run against cluster mode (a real redis-server; see test/helpers/cluster-mode.ts). */
-const clusterSuites = ['test/server/resume.test.ts', 'test/server/get-response.test.ts', 'test/server/extensions.test.ts', 'test/server/engine-finals.test.ts', 'test/gateway/gateway.test.ts'];
+const clusterSuites = ['test/server/resume.test.ts', 'test/server/get-response.test.ts', 'test/server/extensions.test.ts', 'test/server/engine-finals.test.ts', 'test/gateway/gateway.test.ts', 'test/server/token-scopes.test.ts'];
 
 /**
  * One contract suite per store interface, each file running it against the in-memory store and

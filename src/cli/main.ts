@@ -60,6 +60,7 @@ program
   .addOption(fromEnv('--node-id <id>', "with --redis: this node's id in the cluster (default: a random UUID per start)", 'IMAGEWIRE_NODE_ID'))
   .addOption(fromEnv('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
   .addOption(fromEnv('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running tasks may finish before they are cancelled', 'IMAGEWIRE_SHUTDOWN_GRACE_MS').argParser(parseInteger).default(30_000))
+  .addOption(fromEnv('--admin-key <key>', 'credential of GET /v1/usage, at least 16 characters; prefer the variable, which no process list shows; none: the route answers 404', 'IMAGEWIRE_ADMIN_KEY'))
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });

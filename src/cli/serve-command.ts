@@ -28,6 +28,8 @@ export interface ServeCommandOptions {
   apiKeysFile?: string;
   /** --shutdown-grace, ms. */
   shutdownGrace?: number;
+  /** --admin-key: the credential of GET /v1/usage (also IMAGEWIRE_ADMIN_KEY). */
+  adminKey?: string;
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -51,6 +53,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
+      ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
       ...clusterOptions(options),
       ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
       ...(options.apiKeysFile === undefined ? {} : { apiKeysFile: options.apiKeysFile }),

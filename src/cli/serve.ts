@@ -27,6 +27,8 @@ export interface ServeOptions {
   allowPrivateNetwork?: boolean;
   /** Browser origins, besides the server's own, whose pages may use the server (`--allowed-origin`). */
   allowedOrigins?: readonly string[];
+  /** The credential of GET /v1/usage; when absent, IMAGEWIRE_ADMIN_KEY; with neither the route answers 404. */
+  adminKey?: string;
   /** Any other server option (e.g. an httpHandler for extra routes); the fields above win. */
   server?: ServerOptions;
   /** Where the one "listening" line goes. @default process.stdout */
@@ -91,7 +93,9 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   const env = options.env ?? process.env;
   const tokenSecret = env.IMAGEWIRE_TOKEN_SECRET?.trim();
   if (tokenSecret !== undefined && tokenSecret !== '') serverOptions.tokens = { ...serverOptions.tokens, secret: tokenSecret };
-  const upstream = options.upstream === undefined ? undefined : gatewayEngine(options.upstream, serverOptions, options.env ?? process.env);
+  const adminKey = options.adminKey ?? env.IMAGEWIRE_ADMIN_KEY;
+  if (adminKey !== undefined && adminKey !== '') serverOptions.adminKey = adminKey;
+  const upstream = options.upstream === undefined ? undefined : gatewayEngine(options.upstream, serverOptions, env);
   if (upstream !== undefined) serverOptions.engine = upstream;
   const server = await createServer(serverOptions).catch(async (error: unknown) => {
     await upstream?.close();

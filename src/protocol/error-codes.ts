@@ -49,7 +49,11 @@ export const errorCodes = {
   tokenNotAllowed: { status: 403, description: 'A session token was used where only an API key is accepted (minting tokens).' },
   invalidPageSecret: { status: 401, description: 'POST /page/token without the page secret, or with a wrong one (the live page reads it from the URL imagewire serve prints).' },
   tooManyConnections: { status: 429, description: 'The API key, or the peer before authenticating, has as many open connections as the server allows.' },
-  invalidTokenRequest: { status: 400, description: 'The body of POST /v1/tokens is not a JSON object with an optional integer ttlSeconds in range.' },
+  invalidTokenRequest: { status: 400, description: 'The body of POST /v1/tokens is not a JSON object with an optional integer ttlSeconds in range and an optional valid scope object; parameter names the field (scope.maxWidth).' },
+  outsideTokenScope: { status: 403, description: 'The task asks for more than the scope of its session token allows (a model not listed, more results, a larger size or more steps); parameter names the task field, the message the bound. Nothing ran.' },
+  rateLimited: { status: 429, description: "The session token has submitted as many tasks this minute as its scope's tasksPerMinute allows (or the server keeps as many tokens' usage as limits.maxUsageTokens allows and this token is new). Retryable: the message says in how many seconds to send it again." },
+  budgetExhausted: { status: 402, description: "The cost spent by the session token's tasks has reached its scope's budget (USD); it runs no more tasks. Mint a new token." },
+  adminKeyRequired: { status: 401, description: 'An operator route (GET /v1/usage) was called without the admin key, or with a wrong one.' },
 
   // imageInference parameters
   missingPositivePrompt: { status: 400, description: 'positivePrompt is required.' },

@@ -5,6 +5,7 @@ import type { TaskCore } from './core/task-core.js';
 import type { ImageReader } from './http/images.js';
 import type { ImagineStore } from './imagine/store.js';
 import type { SessionStore } from './ws/session-store.js';
+import type { UsageStore } from './usage/usage-store.js';
 
 /** A server's stores and task core. */
 export interface ServerBackend {
@@ -12,6 +13,8 @@ export interface ServerBackend {
   readonly router: TaskCore;
   /** Reads stored images for `GET /images/<uuid>.<ext>`. */
   readonly images: ImageReader;
+  /** Usage of keys and tokens, and the counters their scopes are enforced with (GET /v1/usage reads it). */
+  readonly usage: UsageStore;
   /** The imagine endpoint's store; undefined: the endpoint keeps its images in memory. */
   readonly imagine: ImagineStore | undefined;
   /** Tasks running now (this process's, or the cluster's this node accepted). */

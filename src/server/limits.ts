@@ -128,6 +128,16 @@ export interface ServerLimits {
   maxImaginedImages: number;
   /** Unpublished images of one API key; beyond it the key's own oldest unpublished one is dropped. @default maxImaginedImages / 4 (32) */
   maxImaginedImagesPerKey: number;
+  /** API keys whose usage (GET /v1/usage) is kept; beyond it the one unused longest is forgotten. @default 10_000 */
+  maxUsageOwners: number;
+  /**
+   * Session tokens whose usage, rate window and spent budget are kept (in memory; Redis keeps every
+   * live one, each expiring). When full of live tokens, a task of a token not yet counted is refused
+   * with the retryable `rateLimited` until one expires. @default 100_000
+   */
+  maxUsageTokens: number;
+  /** How long usage counters are kept after their last change (a token's: after its expiry). @default 86_400_000 (24 h) */
+  usageRetentionMs: number;
 }
 
 /**
@@ -199,6 +209,9 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   publishedImageLifetimeMs: 24 * 60 * 60 * 1000,
   maxImaginedImages: 128,
   maxImaginedImagesPerKey: 32,
+  maxUsageOwners: 10_000,
+  maxUsageTokens: 100_000,
+  usageRetentionMs: 24 * 60 * 60 * 1000,
 });
 
 /** The error code a client gets when it hits a limit; limits without one are enforced by dropping held state (see docs/server.md). */
@@ -219,6 +232,7 @@ export const limitCodes = {
   maxInputPixels: 'imageDimensionsTooLarge',
   fetchTimeoutMs: 'fetchFailed',
   uploadTimeoutMs: 'uploadFailed',
+  maxUsageTokens: 'rateLimited',
 } as const satisfies Partial<Record<keyof ServerLimits, ErrorCode>>;
 
 /**

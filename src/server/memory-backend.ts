@@ -8,6 +8,8 @@ import { MemoryTaskRegistry } from './core/task-registry.js';
 import { TaskRouter } from './core/task-router.js';
 import type { WebhookSender } from './outbound/webhooks.js';
 import { MemorySessionStore } from './ws/session-store.js';
+import { MemoryUsageStore } from './usage/memory-usage-store.js';
+import { finalCounter } from './usage/final-counter.js';
 
 /** Builds the in-memory stores and the task router on the server's clock. */
 export function createMemoryBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender): ServerBackend {
@@ -16,21 +18,26 @@ export function createMemoryBackend(options: ResolvedServerOptions, publicUrl: (
   const images = new MemoryImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs, clock });
   const sessions = new MemorySessionStore({ limits, logger, clock, resumeWindowMs: options.resumeWindowMs });
   const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock });
-  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks, clock });
+  const usage = new MemoryUsageStore({ maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs }, clock);
+  const finals = finalCounter(usage, logger);
+  const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks, clock, usage, finals });
   return {
     sessions,
     router,
     images,
+    usage,
     imagine: undefined,
     running: () => registry.running,
     sweep: () => {
       registry.sweep();
       images.sweep();
+      usage.sweep();
     },
     clear: () => {
       registry.clear();
       sessions.clear();
       images.clear();
+      usage.clear();
     },
     abortAll: () => registry.abortAll(),
     close: async () => {

@@ -94,6 +94,12 @@ export interface ServerOptions {
   httpHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** Session tokens minted at POST /v1/tokens (secret, lifetimes). @default a random secret per start */
   tokens?: TokenOptions;
+  /**
+   * The operator's credential for `GET /v1/usage` (usage per key and per token), sent as
+   * `Authorization: Bearer <adminKey>`; at least 16 characters, and not one of the API keys.
+   * @default none: the route answers 404
+   */
+  adminKey?: string;
   /** Serve the live page at `/` (true, or its options). @default false (`imagewire serve` turns it on) */
   page?: boolean | PageOptions;
   /**
@@ -139,6 +145,7 @@ export interface ResolvedServerOptions {
   readonly allowOutbound: ServerOptions['allowOutbound'];
   readonly httpHandler: ServerOptions['httpHandler'];
   readonly tokens: TokenOptions;
+  readonly adminKey: string | undefined;
   readonly page: PageOptions | undefined;
   readonly allowedOrigins: readonly string[];
   readonly clock: MonotonicClock;
@@ -148,6 +155,15 @@ function milliseconds(value: number | undefined, fallback: number, name: string)
   const resolved = value ?? fallback;
   if (!Number.isFinite(resolved) || resolved < 0) throw new RangeError(`${name} must be a finite number of milliseconds >= 0; got ${resolved}`);
   return resolved;
+}
+
+/** The admin key, checked: long enough, a string, and no API key (a key's holder must not read every key's usage). */
+function resolveAdminKey(options: ServerOptions): string | undefined {
+  const key = options.adminKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length < 16) throw new RangeError('adminKey must be a string of at least 16 characters');
+  if (Array.isArray(options.apiKeys) && options.apiKeys.includes(key)) throw new RangeError('adminKey must not be one of the API keys');
+  return key;
 }
 
 /** Applies defaults and checks values; throws RangeError or TypeError on bad options. */
@@ -190,6 +206,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     allowOutbound: options.allowOutbound,
     httpHandler: options.httpHandler,
     tokens: options.tokens ?? {},
+    adminKey: resolveAdminKey(options),
     page: options.page === true ? {} : options.page === false ? undefined : options.page,
     allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
     clock: options.clock ?? systemClock,

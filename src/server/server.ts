@@ -24,6 +24,7 @@ import { PageRoute } from './page/route.js';
 import { requestPath } from './http/request-target.js';
 import { handleTokenRequest } from './http/token-route.js';
 import { TokenIssuer } from './auth/tokens.js';
+import { handleUsageRequest, USAGE_PATH } from './http/usage-route.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import type { SessionStore } from './ws/session-store.js';
 import { SocketSession, type SocketDeps } from './ws/socket-session.js';
@@ -443,6 +444,10 @@ class ReferenceServer implements ImagewireServer {
       }
       if (pathname === '/v1/tokens') {
         await this.#answering(handleTokenRequest(req, res, { authenticate: this.#authenticate, tokens: this.#tokens }));
+        return;
+      }
+      if (pathname === USAGE_PATH) {
+        await this.#answering(handleUsageRequest(req, res, { adminKey: this.#options.adminKey, usage: this.#backend.usage }));
         return;
       }
       if (this.#page?.handles(pathname) === true) {

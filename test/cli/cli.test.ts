@@ -196,6 +196,30 @@ describe('imagewire serve', () => {
     }
   });
 
+  it('serves GET /v1/usage for --admin-key or IMAGEWIRE_ADMIN_KEY only, never printing it; a short one exits 2', async () => {
+    const admin = 'operator-key-0123456789';
+    for (const [flag, env] of [[['--admin-key', admin], {}], [[], { IMAGEWIRE_ADMIN_KEY: admin }]] as const) {
+      const serving = start(['serve', '--port', '0', '--api-key', 'k1', '--no-page', ...flag], env);
+      const line = await eventually(() => serving.stdout(), (text) => text.includes('\n'), 10_000);
+      const base = /ws:\/\/(127\.0\.0\.1:\d+)\/v1/.exec(line)![1]!;
+      const usage = (key: string): Promise<number> => fetch(`http://${base}/v1/usage`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+      expect(await usage(admin)).toBe(200);
+      expect(await usage('k1')).toBe(401);
+      serving.child.kill('SIGTERM');
+      expect(await serving.exit).toBe(0);
+      expect(serving.stdout() + serving.stderr()).not.toContain(admin);
+    }
+    const without = start(['serve', '--port', '0', '--api-key', 'k1', '--no-page'], { IMAGEWIRE_ADMIN_KEY: undefined });
+    const line = await eventually(() => without.stdout(), (text) => text.includes('\n'), 10_000);
+    const base = /ws:\/\/(127\.0\.0\.1:\d+)\/v1/.exec(line)![1]!;
+    expect((await fetch(`http://${base}/v1/usage`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
+    without.child.kill('SIGTERM');
+    expect(await without.exit).toBe(0);
+    const short = await run(['serve', '--port', '0', '--admin-key', 'short']);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/adminKey must be a string of at least 16 characters/);
+  });
+
   it('exits 2 for an --allowed-origin that is not an origin', async () => {
     const result = await run(['serve', '--port', '0', '--allowed-origin', 'http://localhost:5173/app']);
     expect(result.code).toBe(2);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProceduralEngine } from '../../src/engine/index.js';
 import { createWorker, type ClusterWorker } from '../../src/server/cluster/worker.js';
+import { costOf } from '../../src/server/core/results.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { redisAvailable } from '../helpers/redis-server.js';
 import { finalIndexes, startWorkerFixture, type NodeSide, type WorkerFixture } from './worker-fixture.js';
@@ -72,6 +73,10 @@ describe.runIf(redisAvailable())('cluster worker recovery', () => {
     // The lock (5 s) lapses, the stalled check (every 2 s) hands the job to the new worker.
     await until(() => node.tasks.get(owner, taskUUID), (record) => record?.state === 'success', 30_000);
     expect(finalIndexes(await node.held(session))).toEqual([0, 1, 2, 3]);
+    // Usage counts each final once: the re-run's copies of the finals the killed worker counted add nothing.
+    const usage = await fixture.command.hgetall(`iw:k:{${owner}}:use`);
+    expect(usage.images).toBe('4');
+    expect(Number(usage.cost)).toBeCloseTo(4 * costOf(128, 128, 8), 12);
   });
 
   it('reconnects by itself after Redis is killed and restarted, and runs a task enqueued after', async () => {

@@ -268,7 +268,7 @@ describe('TokenIssuer', () => {
     expect(() => new TokenIssuer({ secret: 'short' })).toThrow(RangeError);
     const issuer = new TokenIssuer();
     const owner = 'a'.repeat(64);
-    const token = issuer.mint(owner, 60).token;
-    expect(issuer.verify(token)).toEqual({ ok: true, owner });
+    const minted = issuer.mint(owner, 60);
+    expect(issuer.verify(minted.token)).toEqual({ ok: true, owner, grant: { id: minted.id, scope: {}, expiresAtMs: minted.expiresAtMs } });
   });
 });

@@ -6,14 +6,28 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { protocolError, type ProtocolErrorItem } from '../../protocol/index.js';
 import { TokenIssuer } from './tokens.js';
+import type { TokenGrant } from '../usage/token-scope.js';
 
 /** Keys a server accepts: a list, or a function (which may look keys up elsewhere). */
 export type ApiKeys = readonly string[] | ((key: string) => boolean | Promise<boolean>);
 
 /** Who a credential belongs to, or why it was refused. */
 export type AuthOutcome =
-  | { readonly ok: true; readonly owner: string; /** True when the credential was a session token. */ readonly token: boolean }
+  | {
+      readonly ok: true;
+      readonly owner: string;
+      /** True when the credential was a session token. */
+      readonly token: boolean;
+      /** The token's id and scope (undefined for an API key, and for a token minted before tokens had them). */
+      readonly grant?: TokenGrant | undefined;
+    }
   | { readonly ok: false; readonly code: 'invalidApiKey' | 'expiredToken' };
+
+/** Who asks: the owner (key digest), and the id and scope of the session token it came with, if any. */
+export interface Caller {
+  readonly owner: string;
+  readonly grant?: TokenGrant | undefined;
+}
 
 /** Checks a key or a session token; never rejects (a key function that throws refuses). */
 export type Authenticator = (credential: string) => Promise<AuthOutcome>;
@@ -49,7 +63,7 @@ export function createAuthenticator(apiKeys: ApiKeys | undefined, onError: (erro
   return async (credential) => {
     if (TokenIssuer.claims(credential)) {
       const checked = tokens.verify(credential);
-      return checked.ok ? { ok: true, owner: shared(checked.owner), token: true } : checked;
+      return checked.ok ? { ok: true, owner: shared(checked.owner), token: true, grant: checked.grant } : checked;
     }
     return (await checkKey(credential)) ? { ok: true, owner: shared(ownerOf(credential)), token: false } : { ok: false, code: 'invalidApiKey' };
   };

@@ -3,6 +3,7 @@
 // AES-256-GCM under a key derived from the server's secret, so a token tells its holder nothing (not
 // even the digest of the key, which could be guessed offline for a weak key).
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { isScope, type TokenGrant, type TokenScope } from '../usage/token-scope.js';
 
 /** Options of the session tokens of a server. */
 export interface TokenOptions {
@@ -25,10 +26,17 @@ export interface MintedToken {
   /** Expiry, ms since the epoch. */
   readonly expiresAtMs: number;
   readonly ttlSeconds: number;
+  /** The random id of the token (names it in usage; not a credential). */
+  readonly id: string;
 }
 
-/** The outcome of checking a token. */
-export type TokenCheck = { readonly ok: true; readonly owner: string } | { readonly ok: false; readonly code: 'invalidApiKey' | 'expiredToken' };
+/**
+ * The outcome of checking a token. `grant` is the token's id and scope; a token minted before
+ * tokens had them (payload v1) has none and is unscoped.
+ */
+export type TokenCheck =
+  | { readonly ok: true; readonly owner: string; readonly grant?: TokenGrant | undefined }
+  | { readonly ok: false; readonly code: 'invalidApiKey' | 'expiredToken' };
 
 /**
  * Every token starts with this, and a credential that starts with it is always read as a token,
@@ -39,24 +47,31 @@ export const TOKEN_PREFIX = 'iwt_';
 const SCOPE = 'tasks';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** A token longer than this is refused before any work (owner digest + numbers fit easily). */
-const MAX_TOKEN_CHARS = 512;
+/** A token longer than this is refused before any work (owner digest, id and the largest scope fit). */
+const MAX_TOKEN_CHARS = 2_048;
+/** Bytes of a token id (hex in the payload). */
+const ID_BYTES = 12;
 /** Names the purpose of the derived key, so the secret can serve other purposes safely. */
 const KEY_INFO = 'imagewire session token v1';
 
+/** v1: owner, expiry, scope name. v2 adds the token id `i` and its scope `c` (tokens of v1 stay valid, unscoped). */
 interface Payload {
-  readonly v: 1;
+  readonly v: 1 | 2;
   /** Owner id: the SHA-256 digest (hex) of the key that minted the token. */
   readonly o: string;
   /** Expiry, seconds since the epoch. */
   readonly e: number;
   readonly s: string;
+  readonly i?: string;
+  readonly c?: TokenScope;
 }
 
 function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return record.v === 1 && typeof record.o === 'string' && /^[0-9a-f]{64}$/.test(record.o) && Number.isSafeInteger(record.e) && typeof record.s === 'string';
+  const base = typeof record.o === 'string' && /^[0-9a-f]{64}$/.test(record.o) && Number.isSafeInteger(record.e) && typeof record.s === 'string';
+  if (record.v === 1) return base;
+  return record.v === 2 && base && typeof record.i === 'string' && /^[0-9a-f]{24}$/.test(record.i) && (record.c === undefined || isScope(record.c));
 }
 
 function sealingKey(secret: string | Uint8Array | undefined): Buffer {
@@ -93,15 +108,20 @@ export class TokenIssuer {
     return credential.startsWith(TOKEN_PREFIX);
   }
 
-  /** Mints a token for `owner` (a key digest, see ownerOf) living `ttlSeconds` (checked by the caller). */
-  mint(owner: string, ttlSeconds: number = this.defaultTtlSeconds): MintedToken {
+  /**
+   * Mints a token for `owner` (a key digest, see ownerOf) living `ttlSeconds` (checked by the
+   * caller), limited to `scope` (already read by readScope; the empty scope bounds nothing).
+   */
+  mint(owner: string, ttlSeconds: number = this.defaultTtlSeconds, scope: TokenScope = {}): MintedToken {
     const expiresAtMs = (Math.floor(this.#now() / 1000) + ttlSeconds) * 1000;
-    const payload: Payload = { v: 1, o: owner, e: expiresAtMs / 1000, s: SCOPE };
+    const id = randomBytes(ID_BYTES).toString('hex');
+    // An empty scope is left out: an unscoped token stays as short as it can.
+    const payload: Payload = Object.keys(scope).length === 0 ? { v: 2, o: owner, e: expiresAtMs / 1000, s: SCOPE, i: id } : { v: 2, o: owner, e: expiresAtMs / 1000, s: SCOPE, i: id, c: scope };
     // A fresh random nonce per token; 96-bit nonces stay unique far beyond any token count a server mints.
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
     const sealed = Buffer.concat([nonce, cipher.update(JSON.stringify(payload), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return { token: `${TOKEN_PREFIX}${sealed.toString('base64url')}`, expiresAtMs, ttlSeconds };
+    return { token: `${TOKEN_PREFIX}${sealed.toString('base64url')}`, expiresAtMs, ttlSeconds, id };
   }
 
   /** Checks a token: opens it (GCM refuses any change), then its scope and its expiry. */
@@ -126,6 +146,7 @@ export class TokenIssuer {
     }
     if (!isPayload(payload) || payload.s !== SCOPE) return invalid;
     if (payload.e * 1000 <= this.#now()) return { ok: false, code: 'expiredToken' };
-    return { ok: true, owner: payload.o };
+    const grant = payload.v === 2 && payload.i !== undefined ? { id: payload.i, scope: payload.c ?? {}, expiresAtMs: payload.e * 1000 } : undefined;
+    return { ok: true, owner: payload.o, grant };
   }
 }

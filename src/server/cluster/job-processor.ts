@@ -52,7 +52,7 @@ function fixedSeed(fields: TaskJobFields): JobTask {
 
 /** The runner's deps for one run. */
 function runnerDeps(deps: ProcessorDeps, run: TaskRun, publicUrl: string): RunnerDeps {
-  return { engine: deps.engine, registry: run.registry, images: run.images, limits: deps.limits, logger: deps.logger, outbound: deps.outbound, publicUrl: () => publicUrl, webhooks: run.webhooks, clock: deps.clock };
+  return { engine: deps.engine, registry: run.registry, images: run.images, limits: deps.limits, logger: deps.logger, outbound: deps.outbound, publicUrl: () => publicUrl, webhooks: run.webhooks, clock: deps.clock, finals: run.finals };
 }
 
 /** Runs the task's work with the existing runner. */
@@ -103,7 +103,7 @@ export async function processTaskJob(deps: ProcessorDeps, job: Job, token: strin
   const task = fixedSeed(fields);
   const key = runKey(fields.owner, task.taskUUID);
   if (deps.runs.has(key)) return;
-  const run = new TaskRun(deps, fields.owner, task.taskUUID, task.taskType, task.taskType === 'imageInference' && task.deliveryMethod === 'async');
+  const run = new TaskRun(deps, fields.owner, task.taskUUID, task.taskType, task.taskType === 'imageInference' && task.deliveryMethod === 'async', fields.token);
   // A cancel published from now on reaches the run at once; one published before is seen by the
   // record check below (or the first progress write), which finds the record no longer running.
   deps.runs.set(key, run);

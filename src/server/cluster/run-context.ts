@@ -11,7 +11,8 @@ import { errorMessage } from '../logger.js';
 import type { WebhookSender } from '../outbound/webhooks.js';
 import type { ServerFrame } from '../core/server-frame.js';
 import { newTaskRecord, TaskAbort, type StoredResult, type TaskRecord } from '../core/task-registry.js';
-import type { TaskOutputs } from '../core/task-runner.js';
+import type { FinalCounter, TaskOutputs } from '../core/task-runner.js';
+import { finalKeyOf, type UsageStore, type UsageToken } from '../usage/usage-store.js';
 import type { RedisImageStore } from './image-store.js';
 import type { ClusterKeys } from './keys.js';
 import { encodeStoredResult, resultIndexOf, storedResultOf } from './result-codec.js';
@@ -28,6 +29,8 @@ export interface RunContextDeps {
   readonly redis: Redis;
   readonly webhooks: Pick<WebhookSender, 'send'>;
   readonly logger: Logger;
+  /** Where each recorded final's cost is counted, once per final (see {@link TaskRun.finals}). */
+  readonly usage: Pick<UsageStore, 'recordFinal'>;
 }
 
 /** A new local record of a running task (the runner reads and updates it; Redis keeps the real one). */
@@ -70,12 +73,15 @@ export class TaskRun {
   #putInFlight: { readonly uuid: string; readonly done: Promise<unknown> } | undefined;
   /** Whether the last final written was new (its webhook goes out) or a re-run's duplicate. */
   #lastFinalNew = false;
+  /** Whether the last final is in the task record (new, or a re-run's duplicate of one that is): its cost counts. */
+  #lastFinalKept = false;
   /** Set when the worker stops the run to leave (the job goes back to the queue). */
   shutdown = false;
 
-  constructor(deps: RunContextDeps, owner: string, taskUUID: string, taskType: string, async: boolean) {
+  constructor(deps: RunContextDeps, owner: string, taskUUID: string, taskType: string, async: boolean, token?: UsageToken) {
     this.#deps = deps;
     this.record = localRecord(owner, taskUUID, taskType, async);
+    this.record.token = token;
   }
 
   /** The Redis failure that stopped the run, if one did. */
@@ -145,6 +151,20 @@ export class TaskRun {
     },
   };
 
+  /**
+   * A final's cost is counted right after the final is written, in the usage store, once per final
+   * (its marker is keyed by owner, taskUUID and index): a re-run's duplicate counts when the run that
+   * wrote the final stopped before counting it (a crash between the two), and not otherwise; a
+   * failed count fails the run like any write, so the job runs again and counts it then.
+   */
+  readonly finals: FinalCounter = {
+    count: (record, index, cost) => {
+      this.#queue(async () => {
+        if (this.#lastFinalKept) await this.#deps.usage.recordFinal(record.owner, record.token, finalKeyOf(record.taskUUID, index), cost);
+      });
+    },
+  };
+
   readonly images: Pick<ImageStore, 'put' | 'get'> = {
     put: (uuid: string, bytes: Uint8Array, format: ImageFormat, owner: string) => {
       this.#queue(async () => {
@@ -183,6 +203,7 @@ export class TaskRun {
     }
     const kind = (await outcome).kind;
     this.#lastFinalNew = kind !== 'duplicate' && kind !== 'notRunning';
+    this.#lastFinalKept = kind !== 'notRunning' && kind !== 'noImage';
     if (this.#lastFinalNew) return;
     // A re-run's copy (or one after the end): its image, stored just before, is nobody's.
     if (imageUUID !== undefined) await this.#deps.images.delete(imageUUID);

@@ -1,5 +1,6 @@
 // One accepted task as the queue carries it from the node that accepted it to a worker: the task's
 // parameters and references (never image bytes), and the exact text form of its bigint seed.
+import type { UsageToken } from '../usage/usage-store.js';
 import { isRecord, type ImageUploadTask, type ResolvedImageInference } from '../../protocol/index.js';
 
 /** One accepted task as BullMQ carries it to a worker: parameters and references, never image bytes. */
@@ -16,6 +17,8 @@ export interface TaskJob {
   readonly storeFinals: boolean;
   /** Base of image URLs of the node that accepted it (any node serves /images/*). */
   readonly publicUrl: string;
+  /** The session token the task came with (`<id> <expiry ms>`), whose usage its finals count in; absent for an API key. */
+  readonly token?: string;
 }
 
 /** A task a job can carry: a normalized imageInference or an imageUpload. */
@@ -28,6 +31,7 @@ export interface TaskJobFields {
   readonly previews: boolean;
   readonly storeFinals: boolean;
   readonly publicUrl: string;
+  readonly token?: UsageToken | undefined;
 }
 
 /** A job's data that is not a TaskJob this version writes (a foreign writer, or a version skew). */
@@ -60,6 +64,7 @@ export function encodeTaskJob(fields: TaskJobFields): TaskJob {
     previews: fields.previews,
     storeFinals: fields.storeFinals,
     publicUrl: fields.publicUrl,
+    ...(fields.token === undefined ? {} : { token: `${fields.token.id} ${fields.token.expiresAtMs}` }),
   };
 }
 
@@ -82,5 +87,13 @@ export function decodeTaskJob(data: unknown): TaskJobFields {
     if (!/^-?\d{1,40}$/.test(parsed.seed)) throw new TaskJobError('the job task has a seed that is not an integer');
     parsed.seed = BigInt(parsed.seed);
   }
-  return { owner, task: parsed as unknown as JobTask, previews, storeFinals, publicUrl };
+  return { owner, task: parsed as unknown as JobTask, previews, storeFinals, publicUrl, token: tokenOf(data.token) };
+}
+
+/** The token of a job (`<id> <expiry ms>`); anything else is none (its finals then count for the owner only). */
+function tokenOf(value: unknown): UsageToken | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^([0-9a-f]{24}) ([0-9]{1,16})$/.exec(value);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return { id: match[1], expiresAtMs: Number(match[2]) };
 }

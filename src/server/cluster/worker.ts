@@ -18,6 +18,7 @@ import type { TaskRun } from './run-context.js';
 import { SessionLog } from './session-log.js';
 import { queuePrefixOf, taskQueueName } from './task-queue.js';
 import { TaskStore } from './task-store.js';
+import { RedisUsageStore } from './usage-store.js';
 
 /** BullMQ's lock of a running job and its stalled check: a crashed worker's task runs again within about 7 s. */
 export const workerLockDurationMs = 5_000;
@@ -111,7 +112,8 @@ function buildParts(options: WorkerOptions, logger: Logger): Parts {
   const outbound = new OutboundPolicy({ allowPrivateNetwork: options.allowPrivateNetwork ?? false, allowOutbound: options.allowOutbound });
   const webhooks = new WebhookSender({ limits, logger, policy: outbound, clock: systemClock });
   const runs = new Map<string, TaskRun>();
-  const deps: ProcessorDeps = { tasks, images, keys: sessions.keys, redis, webhooks, logger, engine: options.engine, limits, outbound, clock: systemClock, progressIntervalMs: 1_000, runs };
+  const usage = new RedisUsageStore({ redis, keyPrefix, maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs });
+  const deps: ProcessorDeps = { tasks, images, keys: sessions.keys, redis, webhooks, logger, usage, engine: options.engine, limits, outbound, clock: systemClock, progressIntervalMs: 1_000, runs };
   return { connections, subscriber: connections.create('subscriber'), webhooks, runs, deps };
 }
 

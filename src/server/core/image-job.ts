@@ -8,11 +8,14 @@ import type { ServerFrame } from './server-frame.js';
 import type { OutputTarget } from './output-target.js';
 import type { TaskContext } from './task-router.js';
 import type { TaskCore } from './task-core.js';
+import type { TokenGrant } from '../usage/token-scope.js';
 
 /** What to render. */
 export interface ImageJob {
   /** Key digest that owns the task (ownerOf). */
   readonly owner: string;
+  /** The id and scope of the session token that asked (none for an API key). */
+  readonly grant?: TokenGrant | undefined;
   /** Engine model id. */
   readonly model: string;
   readonly prompt: string;
@@ -117,7 +120,7 @@ export function abandonment(res: ServerResponse): AbortSignal {
 export async function runImageJob(router: TaskCore, job: ImageJob, handlers: JobHandlers, signal?: AbortSignal): Promise<ProtocolErrorItem | undefined> {
   const taskUUID = randomUUID();
   const target = new JobTarget(handlers);
-  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined, storeFinals: job.storeFinals !== false };
+  const ctx: TaskContext = { owner: job.owner, target, reply: (frame) => target.deliver(frame), connection: { inFlight: 0 }, previews: job.previews !== undefined, storeFinals: job.storeFinals !== false, grant: job.grant };
   const task: Record<string, unknown> = {
     taskType: 'imageInference',
     taskUUID,

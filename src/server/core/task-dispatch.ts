@@ -1,6 +1,7 @@
 // The one dispatcher of both task cores: validates each task of a frame, answers what needs no
-// admission (ping, a second authentication, enableExtensions over HTTP), refuses in one wording, and
-// hands the rest to an admission path (in memory, or in Redis for a cluster node).
+// admission (ping, a second authentication, enableExtensions over HTTP), checks a session token's
+// scope, rate and budget before any work, refuses in one wording, and hands the rest to an admission
+// path (in memory, or in Redis for a cluster node).
 import {
   cutText,
   errorBounds,
@@ -19,6 +20,9 @@ import { errorMessage, type Logger } from '../logger.js';
 import type { OutputTarget } from './output-target.js';
 import { dataFrame, errorsFrame, type ServerFrame } from './server-frame.js';
 import type { TaskInputs } from './task-runner.js';
+import type { TokenGrant } from '../usage/token-scope.js';
+import { gateTask, type GatedTask } from '../usage/task-gate.js';
+import type { UsageStore } from '../usage/usage-store.js';
 
 /** One connection's view of the task core: who asks, and where answers go. */
 export interface TaskContext {
@@ -34,6 +38,8 @@ export interface TaskContext {
   readonly previews: boolean;
   /** False when finals must stay out of the image store (the imagine endpoint keeps its image itself). */
   readonly storeFinals?: boolean;
+  /** The id and scope of the session token the tasks came with (none for an API key, or a token of before scopes). */
+  readonly grant?: TokenGrant | undefined;
 }
 
 /**
@@ -43,6 +49,8 @@ export interface TaskContext {
  */
 export interface AdmissionPaths<Call> {
   readonly logger: Logger;
+  /** Where tasks are counted and a token's rate and budget enforced; none: nothing is counted. */
+  readonly usage?: UsageStore | undefined;
   /** True when `error` means shared state is out of reach: the task is refused with the retryable `serviceUnavailable`, answered directly. */
   isUnavailable?(error: unknown): boolean;
   imageInference(task: ResolvedImageInference, ctx: TaskContext, inputs: TaskInputs | undefined, call: Call): Promise<void> | void;
@@ -72,12 +80,18 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
       case 'ping':
         ctx.reply(dataFrame({ taskType: 'ping', pong: true }));
         return;
-      case 'imageInference':
-        await paths.imageInference(normalizeImageInference(task), ctx, inputs, call);
+      case 'imageInference': {
+        const resolved = normalizeImageInference(task);
+        // No await unless the gate needs one: a task is admitted in the turn it arrived in (in memory).
+        const pass = gated(paths, resolved, ctx);
+        if (pass === true || (pass !== false && (await pass))) await paths.imageInference(resolved, ctx, inputs, call);
         return;
-      case 'imageUpload':
-        await paths.imageUpload(task, ctx, call);
+      }
+      case 'imageUpload': {
+        const pass = gated(paths, task, ctx);
+        if (pass === true || (pass !== false && (await pass))) await paths.imageUpload(task, ctx, call);
         return;
+      }
       case 'getResponse':
         await paths.getResponse(task, ctx);
         return;
@@ -92,6 +106,25 @@ export async function dispatchTask<Call>(paths: AdmissionPaths<Call>, entry: unk
   } catch (error) {
     reportFailure(paths, error, entry, ctx);
   }
+}
+
+/** True when the task may go on to admission; else it was refused (outside its token's scope, rate or budget). */
+function gated(paths: Pick<AdmissionPaths<unknown>, 'usage' | 'logger'>, task: GatedTask, ctx: TaskContext): boolean | Promise<boolean> {
+  const { usage, logger } = paths;
+  if (usage === undefined) return true;
+  if (ctx.grant === undefined) {
+    // An API key's task has nothing to enforce: counted beside it, so it waits for no round trip.
+    const counted = usage.admit(ctx.owner, undefined);
+    if (counted instanceof Promise) counted.catch((error: unknown) => logger.warn('usage not counted', { task: task.taskUUID, error: cutText(errorMessage(error), 200) }));
+    return true;
+  }
+  const settle = (refusal: ProtocolErrorItem | undefined): boolean => {
+    if (refusal === undefined) return true;
+    refuse([refusal], ctx);
+    return false;
+  };
+  const refusal = gateTask(usage, ctx.owner, ctx.grant, task);
+  return refusal instanceof Promise ? refusal.then(settle) : settle(refusal);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ImageStore } from '../images/store.js';
 import { inlineFieldValue, type InlineField, type ServerFrame } from './server-frame.js';
 import { OwnerShares, type ShareNode } from '../owner-shares.js';
 import type { OutputTarget } from './output-target.js';
+import type { UsageToken } from '../usage/usage-store.js';
 
 /** Where a task is in its life. */
 export type TaskRecordState = 'running' | 'success' | 'error' | 'cancelled';
@@ -36,6 +37,8 @@ export interface TaskRecord extends ShareNode {
   progress: number;
   /** Set when the task ends; the record is forgotten after it. */
   expiresAt: number;
+  /** The session token the task came with, whose usage its finals count in (none for an API key). */
+  token?: UsageToken | undefined;
 }
 
 /** Why a task was aborted. */

@@ -8,6 +8,7 @@ import type { ImageStore } from '../images/store.js';
 import { FairSlots, type ReleaseSlot } from './fair-slots.js';
 import { dataFrame, errorsFrame } from './server-frame.js';
 import type { TaskCore } from './task-core.js';
+import type { UsageStore } from '../usage/usage-store.js';
 import { dispatchTask, refusals, type AdmissionPaths, type NamedTask, type TaskContext } from './task-dispatch.js';
 import { TaskAbort, type TaskRecord, type TaskRegistry } from './task-registry.js';
 import { failureItem, runImageInference, runImageUpload, type InferenceOptions, type RunnerDeps, type TaskInputs } from './task-runner.js';
@@ -18,6 +19,8 @@ export interface RouterDeps extends RunnerDeps {
   readonly engine: Engine;
   readonly registry: TaskRegistry;
   readonly images: ImageStore;
+  /** Tasks counted and token scopes enforced here (see task-dispatch.ts). */
+  readonly usage?: UsageStore | undefined;
 }
 
 export class TaskRouter implements TaskCore {
@@ -42,6 +45,7 @@ export class TaskRouter implements TaskCore {
     this.#slotOptions = { slot: (record) => this.#lease(this.#slots, record), inputSlot: (record) => this.#lease(this.#inputSlots, record) };
     this.#paths = {
       logger: deps.logger,
+      usage: deps.usage,
       imageInference: (task, ctx, inputs) => this.#imageInference(task, ctx, inputs),
       imageUpload: (task, ctx) => this.#imageUpload(task, ctx),
       getResponse: (task, ctx) => this.#getResponse(task, ctx),
@@ -94,7 +98,10 @@ export class TaskRouter implements TaskCore {
       return undefined;
     }
     const record = registry.create(ctx.owner, task.taskUUID, task.taskType, { async, target: ctx.target });
-    if (record !== undefined) ctx.connection.inFlight++;
+    if (record !== undefined) {
+      ctx.connection.inFlight++;
+      if (ctx.grant !== undefined) record.token = { id: ctx.grant.id, expiresAtMs: ctx.grant.expiresAtMs };
+    }
     return record;
   }
 

@@ -13,7 +13,7 @@ import type { ServerLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { dataFrame, encodeServerFrame } from './server-frame.js';
-import { buildFinal, type FinalImage } from './results.js';
+import { buildFinal, costOf, type FinalImage } from './results.js';
 import type { ReleaseSlot } from './fair-slots.js';
 import { FinalUploads } from './final-uploads.js';
 import { TaskFailure } from '../task-failure.js';
@@ -38,6 +38,13 @@ export interface RunnerDeps {
   readonly webhooks: Pick<WebhookSender, 'send'>;
   /** Times input fetches and result uploads. */
   readonly clock: Clock;
+  /** Counts each delivered final's cost in usage; none: nothing is counted. */
+  readonly finals?: FinalCounter | undefined;
+}
+
+/** Where the runner counts a delivered final's cost (USD: the engine's, else the server's estimate). */
+export interface FinalCounter {
+  count(record: TaskRecord, index: number, cost: number): void;
 }
 
 /** A random seed for a task that gave none: 1 to 2^31 - 1, as diffusion front-ends pick them. */
@@ -259,6 +266,8 @@ function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageI
   record.results.push(built.stored);
   record.progress = Math.floor((100 * record.results.length) / task.numberResults);
   deps.registry.emit(record, built.frame);
+  // Counted whether or not the task asked includeCost: the spend of its key and token.
+  deps.finals?.count(record, final.index, final.cost ?? costOf(task.width, task.height, task.steps));
   if (task.webhookURL !== undefined) {
     const body = encodeServerFrame(built.frame, { binary: false });
     if (typeof body === 'string') deps.webhooks.send(task.webhookURL, body, record.owner);

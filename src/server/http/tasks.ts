@@ -102,12 +102,12 @@ export async function handleHttpTasks(req: IncomingMessage, res: ServerResponse,
     return;
   }
   // One collector per task, joined in task order, so the answer does not depend on timing.
-  const owner = outcome.owner;
+  const { owner, grant } = outcome;
   const connection = { inFlight: 0 };
   const collectors = entries.slice(start).map(() => new Collector());
   await Promise.all(
     collectors.map((collector, offset) => {
-      const ctx: TaskContext = { owner, target: collector, reply: (frame) => collector.deliver(frame), connection, previews: false };
+      const ctx: TaskContext = { owner, target: collector, reply: (frame) => collector.deliver(frame), connection, previews: false, grant };
       return deps.router.dispatch(entries[start + offset], start + offset, ctx);
     }),
   );

@@ -1,7 +1,9 @@
 // `POST /v1/tokens`: a backend holding an API key mints a short-lived session token to hand to a
-// browser. Answers `{"data":[{token, expiresAt, ttlSeconds}]}` or protocol-shaped `{"errors":[...]}`.
+// browser, optionally narrowed by a scope. Answers `{"data":[{token, expiresAt, ttlSeconds, tokenId,
+// scope}]}` or protocol-shaped `{"errors":[...]}`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { boundErrorItem, describeValue, parseJsonWithin, protocolError, quoteText, statusForCode, type ErrorCode, type ProtocolErrorItem } from '../../protocol/index.js';
+import { boundErrorItem, describeValue, isRecord, parseJsonWithin, protocolError, quoteText, statusForCode, type ErrorCode, type ParameterType, type ProtocolErrorItem } from '../../protocol/index.js';
+import { isScopeProblem, readScope, type TokenScope } from '../usage/token-scope.js';
 import { authError, bearerCredential, type Authenticator } from '../auth/auth.js';
 import { sendJson } from './json-response.js';
 import { acceptedBodyType, mediaType } from './media-type.js';
@@ -14,8 +16,8 @@ export interface TokenRouteDeps {
   readonly tokens: TokenIssuer;
 }
 
-/** A token request body is tiny; anything larger is refused unread. */
-const MAX_BODY_BYTES = 1_024;
+/** A token request body is small (a scope lists at most 8 models); anything larger is refused unread. */
+const MAX_BODY_BYTES = 4_096;
 
 /** Tokens are credentials: no cache may keep an answer of this route. */
 function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
@@ -26,33 +28,42 @@ function sendError(res: ServerResponse, error: ProtocolErrorItem, headers: Recor
   send(res, statusForCode(error.code), { errors: [boundErrorItem(error)] }, headers);
 }
 
-/** A token body is a flat object: any nesting at all is more than it needs. */
+/** A token body is an object with a scope object holding one list: nothing nests deeper. */
 const BODY_BOUNDS = { maxDepth: 4, maxValues: 64 };
 
-/** What is wrong with a token request body: its code and message. */
-export interface TtlProblem {
+/** What is wrong with a token request body: its code, message and the field at fault. */
+export interface TokenRequestProblem {
   readonly code: Extract<ErrorCode, 'invalidTokenRequest' | 'frameTooComplex'>;
   readonly message: string;
+  readonly parameter?: string;
 }
 
-/** Reads `{ttlSeconds?}` (an empty body means the defaults); a problem says what is wrong. */
-export function readTtl(body: Buffer, tokens: TokenIssuer): number | TtlProblem {
+/** A token request as read: its lifetime and scope. */
+export interface TokenRequest {
+  readonly ttlSeconds: number;
+  readonly scope: TokenScope;
+}
+
+/** Reads `{ttlSeconds?, scope?}` (an empty body means the defaults and no scope); a problem says what is wrong. */
+export function readTokenRequest(body: Buffer, tokens: TokenIssuer): TokenRequest | TokenRequestProblem {
   const text = body.toString('utf8');
-  if (text.trim() === '') return tokens.defaultTtlSeconds;
-  const problem = (message: string): TtlProblem => ({ code: 'invalidTokenRequest', message });
+  if (text.trim() === '') return { ttlSeconds: tokens.defaultTtlSeconds, scope: {} };
+  const problem = (message: string, parameter?: string): TokenRequestProblem => (parameter === undefined ? { code: 'invalidTokenRequest', message } : { code: 'invalidTokenRequest', message, parameter });
   const parsed = parseJsonWithin(text, BODY_BOUNDS);
   if (!parsed.ok) return parsed.problem === 'tooComplex' ? { code: 'frameTooComplex', message: `the body is too complex: ${parsed.reason}` } : problem('the body is not valid JSON');
-  const value = parsed.value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return problem('the body must be a JSON object');
-  const record = value as Record<string, unknown>;
-  const unknown = Object.keys(record).find((key) => key !== 'ttlSeconds');
-  if (unknown !== undefined) return problem(`unknown field ${quoteText(unknown)}; only ttlSeconds is accepted`);
-  const ttl = Object.prototype.hasOwnProperty.call(record, 'ttlSeconds') ? record.ttlSeconds : undefined;
-  if (ttl === undefined) return tokens.defaultTtlSeconds;
+  const record = parsed.value;
+  if (!isRecord(record)) return problem('the body must be a JSON object');
+  const unknown = Object.keys(record).find((key) => key !== 'ttlSeconds' && key !== 'scope');
+  if (unknown !== undefined) return problem(`unknown field ${quoteText(unknown)}; only ttlSeconds and scope are accepted`);
+  const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined);
+  const ttl = own('ttlSeconds') ?? tokens.defaultTtlSeconds;
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > tokens.maxTtlSeconds) {
-    return problem(`ttlSeconds must be an integer from 1 to ${tokens.maxTtlSeconds}; got ${describeValue(ttl)}`);
+    return problem(`ttlSeconds must be an integer from 1 to ${tokens.maxTtlSeconds}; got ${describeValue(ttl)}`, 'ttlSeconds');
   }
-  return ttl;
+  const rawScope = own('scope');
+  const scope = rawScope === undefined ? {} : readScope(rawScope);
+  if (isScopeProblem(scope)) return problem(scope.message, scope.parameter);
+  return { ttlSeconds: ttl, scope };
 }
 
 /** Answers one request to /v1/tokens. */
@@ -87,16 +98,25 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
     sendError(res, protocolError('unsupportedMediaType', `send the body as content-type: application/json; got ${given === '' ? 'no content-type' : given}`));
     return;
   }
-  const ttl = readTtl(body, deps.tokens);
-  if (typeof ttl !== 'number') {
-    sendError(res, protocolError(ttl.code, ttl.message, ttl.code === 'frameTooComplex' ? { type: 'frame' } : { parameter: 'ttlSeconds', type: 'integer' }));
+  const request = readTokenRequest(body, deps.tokens);
+  if ('code' in request) {
+    sendError(res, protocolError(request.code, request.message, request.code === 'frameTooComplex' ? { type: 'frame' } : { parameter: request.parameter, type: parameterType(request.parameter) }));
     return;
   }
-  send(res, 200, { data: [mintedItem(deps.tokens, outcome.owner, ttl)] });
+  send(res, 200, { data: [mintedItem(deps.tokens, outcome.owner, request.ttlSeconds, request.scope)] });
 }
 
-/** The answer item of a minted token. */
-export function mintedItem(tokens: TokenIssuer, owner: string, ttlSeconds: number): { token: string; expiresAt: string; ttlSeconds: number } {
-  const minted = tokens.mint(owner, ttlSeconds);
-  return { token: minted.token, expiresAt: new Date(minted.expiresAtMs).toISOString(), ttlSeconds: minted.ttlSeconds };
+/** The wire type of a token request field at fault. */
+function parameterType(parameter: string | undefined): ParameterType | undefined {
+  if (parameter === undefined) return undefined;
+  if (parameter === 'scope') return 'object';
+  if (parameter === 'scope.models') return 'array';
+  if (parameter.startsWith('scope.models[')) return 'string';
+  return parameter === 'scope.budget' ? 'float' : 'integer';
+}
+
+/** The answer item of a minted token: the token, its expiry, its id and the scope it carries. */
+export function mintedItem(tokens: TokenIssuer, owner: string, ttlSeconds: number, scope: TokenScope = {}): { token: string; expiresAt: string; ttlSeconds: number; tokenId: string; scope: TokenScope } {
+  const minted = tokens.mint(owner, ttlSeconds, scope);
+  return { token: minted.token, expiresAt: new Date(minted.expiresAtMs).toISOString(), ttlSeconds: minted.ttlSeconds, tokenId: minted.id, scope };
 }

@@ -49,13 +49,13 @@ export class ImagineEndpoint implements FaceRoutes {
     if (first === undefined || first === '' || rest.length > 0) return undefined;
     const deps = this.#deps;
     if (second === undefined) {
-      if (first === 'imagine') return { methods: ['POST'], run: (req, res, owner) => handleImagine(req, res, owner, deps) };
+      if (first === 'imagine') return { methods: ['POST'], run: (req, res, caller) => handleImagine(req, res, caller, deps) };
       return {
         methods: ['GET', 'DELETE'],
-        run: (req, res, owner) => (req.method === 'DELETE' ? handleDeleteImage(res, first, owner, deps) : handleGetImage(res, first, owner, deps)),
+        run: (req, res, { owner }) => (req.method === 'DELETE' ? handleDeleteImage(res, first, owner, deps) : handleGetImage(res, first, owner, deps)),
       };
     }
-    if (second === 'publish') return { methods: ['POST'], run: (_req, res, owner) => handlePublish(res, first, owner, deps) };
+    if (second === 'publish') return { methods: ['POST'], run: (_req, res, { owner }) => handlePublish(res, first, owner, deps) };
     return undefined;
   }
 

@@ -1,5 +1,6 @@
 // The imagine endpoint: POST /v1/images/imagine (a 1024x1024 PNG as an Image object), GET, DELETE and
 // publish of /v1/images/{id}, and the public URL that serves a published image to anyone until it expires.
+import type { Caller } from '../auth/auth.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../internal/clock.js';
 import type { ImageObject } from '../../protocol/index.js';
@@ -66,7 +67,8 @@ function notFound(id: string): OpenAiError {
 }
 
 /** POST /v1/images/imagine. */
-export async function handleImagine(req: IncomingMessage, res: ServerResponse, owner: string, deps: ImagineDeps): Promise<void> {
+export async function handleImagine(req: IncomingMessage, res: ServerResponse, caller: Caller, deps: ImagineDeps): Promise<void> {
+  const { owner } = caller;
   const reader = new ParamReader(await readRequestBody(req, deps.limits));
   reader.onlyKnown(known);
   const name = reader.text('name', imagineParamLimits.name, true) ?? '';
@@ -79,6 +81,7 @@ export async function handleImagine(req: IncomingMessage, res: ServerResponse, o
     deps.router,
     {
       owner,
+      grant: caller.grant,
       model: lookModels[imaginePreset.look],
       prompt,
       negativePrompt,

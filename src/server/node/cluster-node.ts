@@ -8,6 +8,7 @@ import { defaultCommandTimeoutMs, RedisConnections, type RedisOption } from '../
 import { SessionLog } from '../cluster/session-log.js';
 import { TaskQueue } from '../cluster/task-queue.js';
 import { TaskStore } from '../cluster/task-store.js';
+import { RedisUsageStore } from '../cluster/usage-store.js';
 import { errorMessage } from '../logger.js';
 import type { ResolvedServerOptions } from '../options.js';
 import { ClusterImagineStore } from './cluster-imagine-store.js';
@@ -28,7 +29,8 @@ function createStores(options: ResolvedServerOptions, connections: RedisConnecti
   const images = new RedisImageStore({ redis, limits, retentionMs: options.taskRetentionMs, keyPrefix });
   const imagine = new ClusterImagineStore(redis, options);
   const queue = new TaskQueue({ connection: connections.create('queue'), keyPrefix });
-  return { log, tasks, images, imagine, queue };
+  const usage = new RedisUsageStore({ redis, keyPrefix, maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs });
+  return { log, tasks, images, imagine, queue, usage };
 }
 
 /** Builds a node on `redis` and resolves once it listens on its channel; rejects (and closes what it made) when Redis cannot be reached. */
@@ -36,12 +38,12 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
   const { logger, limits, clock, nodeId } = options;
   const connections = new RedisConnections({ redis, name: `imagewire-node-${nodeId}`, onError: (error, role) => logger.warn('redis connection error', { role, error: errorMessage(error) }) });
   try {
-    const { log, tasks, images, imagine, queue } = createStores(options, connections);
+    const { log, tasks, images, imagine, queue, usage } = createStores(options, connections);
     const watch = new TaskWatch(tasks, logger, clock);
     const sessions = new ClusterSessionStore({ log, nodeId, limits, logger, clock, written: (session, frame) => watch.seen(session, frame) });
     const transients = new TransientTargets(log, sessions, logger);
     const engine: Engine | undefined = options.engine === false ? undefined : (options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs }));
-    const router = new ClusterTaskRouter({ tasks, log, images, queue, watch, transients, engine, limits, logger, publicUrl });
+    const router = new ClusterTaskRouter({ tasks, log, images, queue, watch, transients, engine, limits, logger, publicUrl, usage });
     const unlisten = await listenOnNodeChannel(connections.create('subscriber'), log.keys.nodeChannel(nodeId), sessions, logger);
     const worker = await startLocalWorker(options, redis, engine);
     const orphans = new OrphanSweeper(tasks, queue, logger, clock);
@@ -51,6 +53,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       router,
       images,
       imagine,
+      usage,
       running: () => 0,
       sweep: () => {
         if (sweeping) return;

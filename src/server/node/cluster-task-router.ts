@@ -9,6 +9,7 @@ import { sniffImageFormat } from '../../internal/bytes.js';
 import { isUnavailable } from '../cluster/errors.js';
 import type { RedisImageStore } from '../cluster/image-store.js';
 import type { SessionLog } from '../cluster/session-log.js';
+import type { UsageStore } from '../usage/usage-store.js';
 import { encodeTaskJob, type JobTask, type TaskJob } from '../cluster/task-job.js';
 import type { TaskStore } from '../cluster/task-store.js';
 import type { ServerLimits } from '../limits.js';
@@ -39,6 +40,8 @@ export interface ClusterRouterDeps {
   readonly engine: Engine | undefined;
   readonly limits: ServerLimits;
   readonly logger: Logger;
+  /** Tasks counted and token scopes enforced, cluster-wide (see task-dispatch.ts). */
+  readonly usage?: UsageStore | undefined;
   publicUrl(): string;
 }
 
@@ -70,6 +73,7 @@ export class ClusterTaskRouter implements TaskCore {
     this.#deps = deps;
     this.#paths = {
       logger: deps.logger,
+      usage: deps.usage,
       isUnavailable,
       imageInference: (task, ctx, inputs, admitted) => this.#accept(task, ctx, inputs, admitted),
       imageUpload: (task, ctx, admitted) => this.#accept(task, ctx, undefined, admitted),
@@ -270,7 +274,8 @@ export class ClusterTaskRouter implements TaskCore {
   }
 
   #jobOf(ctx: TaskContext, task: JobTask): TaskJob {
-    return encodeTaskJob({ owner: ctx.owner, task, previews: ctx.previews, storeFinals: ctx.storeFinals !== false, publicUrl: this.#deps.publicUrl() });
+    const token = ctx.grant === undefined ? undefined : { id: ctx.grant.id, expiresAtMs: ctx.grant.expiresAtMs };
+    return encodeTaskJob({ owner: ctx.owner, task, previews: ctx.previews, storeFinals: ctx.storeFinals !== false, publicUrl: this.#deps.publicUrl(), token });
   }
 
   async #getResponse(task: GetResponseTask, ctx: TaskContext): Promise<void> {

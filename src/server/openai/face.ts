@@ -2,14 +2,15 @@
 // find the route, check its method, then the bearer key, run it; every failure becomes an
 // OpenAI-shaped error, and nothing a handler throws escapes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerCredential, type Authenticator } from '../auth/auth.js';
+import { bearerCredential, type Authenticator, type Caller } from '../auth/auth.js';
 import { errorMessage, type Logger } from '../logger.js';
 import { OpenAiError, sendOpenAiError } from './errors.js';
 
 /** A matched route: the methods it answers and what runs for an authenticated request. */
 export interface FaceRoute {
   readonly methods: readonly string[];
-  run(req: IncomingMessage, res: ServerResponse, owner: string): Promise<void> | void;
+  /** `caller` is the request's owner and token scope. */
+  run(req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> | void;
 }
 
 /** The routes of one face. */
@@ -53,14 +54,14 @@ export class OpenAiFace {
       if (!route.methods.includes(method)) {
         throw new OpenAiError(405, `${method} is not allowed on ${pathname}; use ${route.methods.join(' or ')}`, { code: 'method_not_allowed', headers: { allow: route.methods.join(', ') } });
       }
-      await route.run(req, res, await this.#owner(req));
+      await route.run(req, res, await this.#caller(req));
     } catch (error) {
       this.#fail(res, error);
     }
   }
 
-  /** The owner of the request's bearer key; the key itself is never echoed or logged. */
-  async #owner(req: IncomingMessage): Promise<string> {
+  /** The owner (and token scope) of the request's bearer credential; it is never echoed or logged. */
+  async #caller(req: IncomingMessage): Promise<Caller> {
     const key = bearerCredential(req);
     if (key === undefined) {
       throw new OpenAiError(401, 'You did not provide an API key: send it as Authorization: Bearer KEY', { code: 'missing_api_key', headers: { 'www-authenticate': 'Bearer' } });
@@ -70,7 +71,7 @@ export class OpenAiFace {
       const expired = outcome.code === 'expiredToken';
       throw new OpenAiError(401, expired ? 'The session token has expired' : 'Incorrect API key provided', { code: expired ? 'expired_token' : 'invalid_api_key', headers: { 'www-authenticate': 'Bearer' } });
     }
-    return outcome.owner;
+    return { owner: outcome.owner, grant: outcome.grant };
   }
 
   #fail(res: ServerResponse, error: unknown): void {

@@ -1,5 +1,6 @@
 // POST /v1/images/generations and /v1/images/edits: one task on the engine, answered as
 // `{created, data:[{b64_json, url}]}` or as server-sent events in OpenAI's streaming image shapes.
+import type { Caller } from '../auth/auth.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dataUri, imageMediaType, inlineImage } from '../../internal/bytes.js';
 import { previewSteps } from '../../protocol/index.js';
@@ -48,21 +49,22 @@ function eventFields(request: ImageRequest): { size: string; quality: 'auto'; ba
 }
 
 /** Answers one generations or edits request; every failure becomes an OpenAI-shaped error. */
-export async function handleImageRequest(req: IncomingMessage, res: ServerResponse, owner: string, operation: ImageOperation, deps: OpenAiImagesDeps): Promise<void> {
+export async function handleImageRequest(req: IncomingMessage, res: ServerResponse, caller: Caller, operation: ImageOperation, deps: OpenAiImagesDeps): Promise<void> {
   // Edits take the image as a file part, as openai-node sends it; generations take JSON only.
   const body = await readRequestBody(req, deps.limits, operation === 'edit' ? ['application/json', 'multipart/form-data'] : ['application/json']);
   const request = parseImageRequest(body, operation, { maxImageBytes: deps.limits.maxUploadBytes, acceptsEventStream: acceptsEventStream(req.headers.accept) });
   const created = Math.floor(deps.clock.now() / 1000);
   // The client leaving (a closed connection before the answer ended) cancels the task.
   const gone = abandonment(res);
-  if (request.stream) await streamImages(res, owner, request, deps, gone);
-  else await answerImages(res, owner, request, created, deps, gone);
+  if (request.stream) await streamImages(res, caller, request, deps, gone);
+  else await answerImages(res, caller, request, created, deps, gone);
 }
 
 /** The job a request asks for; `previews` only when partial images are streamed. */
-function jobOf(request: ImageRequest, owner: string, previews: ImageJob['previews']): ImageJob {
+function jobOf(request: ImageRequest, caller: Caller, previews: ImageJob['previews']): ImageJob {
   return {
-    owner,
+    owner: caller.owner,
+    grant: caller.grant,
     model: request.air,
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
@@ -78,9 +80,9 @@ function jobOf(request: ImageRequest, owner: string, previews: ImageJob['preview
 }
 
 /** The JSON answer: every final, in index order, once all are done. */
-async function answerImages(res: ServerResponse, owner: string, request: ImageRequest, created: number, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
+async function answerImages(res: ServerResponse, caller: Caller, request: ImageRequest, created: number, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
   const finals: JobFinal[] = [];
-  const failure = await runImageJob(deps.router, jobOf(request, owner, undefined), { final: (final) => void finals.push(final) }, gone);
+  const failure = await runImageJob(deps.router, jobOf(request, caller, undefined), { final: (final) => void finals.push(final) }, gone);
   if (gone.aborted) return;
   if (failure !== undefined) throw fromProtocolError(failure);
   finals.sort((a, b) => a.index - b.index);
@@ -92,7 +94,7 @@ async function answerImages(res: ServerResponse, owner: string, request: ImageRe
 }
 
 /** The streamed answer: partial images and each final as events, as they come. */
-async function streamImages(res: ServerResponse, owner: string, request: ImageRequest, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
+async function streamImages(res: ServerResponse, caller: Caller, request: ImageRequest, deps: OpenAiImagesDeps, gone: AbortSignal): Promise<void> {
   const sse = new SseWriter(res);
   const prefix = eventPrefix[request.operation];
   // The steps the engine encodes previews at (it is asked for this many); a preview's place among
@@ -103,7 +105,7 @@ async function streamImages(res: ServerResponse, owner: string, request: ImageRe
     preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview, deps.clock),
     final: (final: JobFinal): void => completedEvent(sse, prefix, request, final, deps.clock),
   };
-  const failure = await runImageJob(deps.router, jobOf(request, owner, previews), handlers, gone);
+  const failure = await runImageJob(deps.router, jobOf(request, caller, previews), handlers, gone);
   if (gone.aborted) return;
   if (failure !== undefined) {
     const error = fromProtocolError(failure);

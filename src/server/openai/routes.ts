@@ -37,7 +37,7 @@ export function imagesApiRoutes(deps: OpenAiImagesDeps): FaceRoutes {
       const parts = pathname.split('/').slice(1);
       if (parts[1] === 'models') return modelRoute(parts.slice(2));
       const operation = parts[2] === 'generations' ? 'generation' : 'edit';
-      return { methods: ['POST'], run: (req, res, owner) => handleImageRequest(req, res, owner, operation, deps) };
+      return { methods: ['POST'], run: (req, res, caller) => handleImageRequest(req, res, caller, operation, deps) };
     },
   };
 }

@@ -21,6 +21,7 @@ import { negotiate, resumeRequest, sessionToResume, type Negotiation } from './n
 import { flagsOf, namesOf, type SessionSocket } from './session-record.js';
 import { SessionStoreUnavailable, type Session, type SessionStore } from './session-store.js';
 import type { TaskContext } from '../core/task-router.js';
+import type { TokenGrant } from '../usage/token-scope.js';
 import type { TaskCore } from '../core/task-core.js';
 import type { WriteCoalescer } from '../../internal/write-coalescer.js';
 
@@ -89,6 +90,8 @@ export class SocketSession implements SessionSocket {
   /** Entries of received frames not handled yet (pipelined behind an authentication). */
   #pending: { entry: unknown; index: number }[] = [];
   #failedAuths = 0;
+  /** The scope of the session token this socket authenticated with (none for an API key). */
+  #grant: TokenGrant | undefined;
   /** The clock's monotonic time of the last frame received; the server's idle sweep reads it. */
   #lastFrameAt: number;
   /** Owns the socket's timers (authentication deadline, close grace, delayed pongs); disposed at `closed`. */
@@ -337,8 +340,10 @@ export class SocketSession implements SessionSocket {
     this.#moveTo({ name: 'authenticating' });
     const outcome = await this.#deps.authenticate(task.apiKey);
     if (this.#state.name !== 'authenticating') return;
-    if (outcome.ok) this.#admit(task, outcome.owner);
-    else this.#refuseKey(outcome.code);
+    if (outcome.ok) {
+      this.#grant = outcome.grant;
+      this.#admit(task, outcome.owner);
+    } else this.#refuseKey(outcome.code);
   }
 
   /** A refused key: the socket may try again, up to maxFailedAuths. */
@@ -417,7 +422,7 @@ export class SocketSession implements SessionSocket {
 
   /** Answers the authentication, then the session's held frames follow, in order, numbered under ack. */
   #activate(owner: string, session: Session, negotiation: Negotiation): void {
-    const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true };
+    const ctx: TaskContext = { owner, target: session, reply: (frame) => this.#reply(frame), connection: { inFlight: 0 }, previews: true, grant: this.#grant };
     this.#moveTo({ name: 'active', session, ctx });
     this.#deps.logger.debug('authenticated', { peer: this.#peer, session: session.uuid, resumed: negotiation.reply.resumed });
     this.#reply(dataFrame({ ...negotiation.reply }));
