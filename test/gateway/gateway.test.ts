@@ -236,6 +236,37 @@ describe("the gateway's face to the official SDK", () => {
   });
 });
 
+describe('scoped tokens on a gateway', () => {
+  it('refuses a task outside the scope and one past the budget before anything goes upstream; the budget counts the upstream cost', async () => {
+    const emu = await emulator();
+    const gateway = await gatewayTo(emu.url);
+    const minted = await call(gateway.server.httpUrl, 'POST', '/v1/tokens', { key: 'gateway-key', body: { scope: { maxNumberResults: 1, budget: 0.002 } } });
+    expect(minted.status, minted.text).toBe(200);
+    const token = (minted.json as { data: { token: string }[] }).data[0]?.token ?? '';
+    const raw = await RawClient.connect(gateway.server.url);
+    await raw.authenticate(token);
+    const errorOf = async (task: { taskUUID: string }): Promise<string | undefined> => {
+      const frame = await raw.waitFor((f) => (f.kind === 'json' && f.errors.some((e) => e.taskUUID === task.taskUUID)) || isFinal(f, task.taskUUID));
+      return frame.kind === 'json' ? frame.errors[0]?.code : undefined;
+    };
+    const tooMany = inferenceTask({ ...request, numberResults: 2, outputType: 'URL' });
+    raw.send([tooMany]);
+    expect(await errorOf(tooMany)).toBe('outsideTokenScope');
+    // 0.0013 per image upstream: two fit under 0.002 of spend-before-the-task, the third does not.
+    const runs = [inferenceTask({ ...request, outputType: 'URL' }), inferenceTask({ ...request, outputType: 'URL' }), inferenceTask({ ...request, outputType: 'URL' })];
+    const codes: (string | undefined)[] = [];
+    for (const task of runs) {
+      raw.send([task]);
+      codes.push(await errorOf(task));
+    }
+    expect(codes).toEqual([undefined, undefined, 'budgetExhausted']);
+    expect(emu.stats().tasksReceived.get(tooMany.taskUUID)).toBeUndefined();
+    expect(emu.stats().tasksReceived.get(runs[2]?.taskUUID ?? '')).toBeUndefined();
+    await raw.close();
+    expectNoKey(gateway, raw.frames);
+  });
+});
+
 describe('the upstream engine across a crash of the process running it', () => {
   it('lets a second engine (another worker) take over a task the upstream already runs: recovered, never submitted twice', async () => {
     const emu = await emulator({ imageDelayMs: 150 });
