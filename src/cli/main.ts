@@ -52,6 +52,9 @@ program
   .option('--no-engine', 'with --redis: run no engine work on this node (imagewire worker processes do)')
   .option('--node-id <id>', 'with --redis: this node\'s id in the cluster (default: a random UUID per start)')
   .option('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY')
+  .option('--metrics-token <token>', 'bearer token GET /metrics asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: /metrics is open')
+  .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (or IMAGEWIRE_LOG_LEVEL; default info)')
+  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), json or pretty (or IMAGEWIRE_LOG_FORMAT); logs go to stderr')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });
@@ -64,6 +67,8 @@ program
   .option('--step-delay <ms>', 'delay per engine step, so previews can be watched', parseInteger)
   .option('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', false)
   .option('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY')
+  .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (or IMAGEWIRE_LOG_LEVEL; default info)')
+  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), json or pretty (or IMAGEWIRE_LOG_FORMAT); logs go to stderr')
   .action(async (options: WorkerCommandOptions) => {
     process.exitCode = await runWorkerCommand(options);
   });

@@ -3,8 +3,9 @@
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import type { ServerOptions } from '../server/index.js';
 import { runServe } from './serve.js';
+import { cliLogger, type LogFlags } from './logging.js';
 
-export interface ServeCommandOptions {
+export interface ServeCommandOptions extends LogFlags {
   host: string;
   port: number;
   apiKey: string[];
@@ -24,6 +25,14 @@ export interface ServeCommandOptions {
   nodeId?: string;
   /** --upstream: gateway mode. */
   upstream?: string;
+  /** --metrics-token (else IMAGEWIRE_METRICS_TOKEN). */
+  metricsToken?: string;
+}
+
+/** The bearer token of GET /metrics: the flag, else IMAGEWIRE_METRICS_TOKEN; empty means none. */
+function metricsTokenOf(options: ServeCommandOptions): { metricsToken?: string } {
+  const token = (options.metricsToken ?? process.env.IMAGEWIRE_METRICS_TOKEN ?? '').trim();
+  return token === '' ? {} : { metricsToken: token };
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -38,7 +47,10 @@ function clusterOptions(options: ServeCommandOptions): { server?: ServerOptions 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
 export async function runServeCommand(options: ServeCommandOptions): Promise<ExitCode> {
   try {
+    const logger = cliLogger(options);
+    const cluster = clusterOptions(options);
     await runServe({
+      logger,
       host: options.host,
       port: options.port,
       apiKeys: options.apiKey,
@@ -47,7 +59,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
-      ...clusterOptions(options),
+      server: { ...cluster.server, ...metricsTokenOf(options) },
       ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
     });
   } catch (error) {

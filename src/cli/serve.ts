@@ -93,6 +93,9 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
     warn?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
   }
+  if (serverOptions.metricsToken === undefined && !loopbackHosts.has(host)) {
+    warn?.warn('GET /metrics is open on a non-loopback interface: anyone who reaches it sees the counts; pass --metrics-token or IMAGEWIRE_METRICS_TOKEN', { host });
+  }
   if (serverOptions.allowPrivateNetwork === true) {
     warn?.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network', { host });
   }

@@ -18,6 +18,7 @@ import { listenOnNodeChannel } from './node-channel.js';
 import { OrphanSweeper } from './orphan-sweep.js';
 import { TaskWatch } from './task-watch.js';
 import { TransientTargets } from './transient-target.js';
+import { ClusterHealthProbe } from './cluster-health.js';
 
 /** The Redis-backed stores of a node, on one command connection. */
 function createStores(options: ResolvedServerOptions, connections: RedisConnections) {
@@ -27,8 +28,9 @@ function createStores(options: ResolvedServerOptions, connections: RedisConnecti
   const tasks = new TaskStore({ redis, sessions: log, limits, retentionMs: options.taskRetentionMs });
   const images = new RedisImageStore({ redis, limits, retentionMs: options.taskRetentionMs, keyPrefix });
   const imagine = new ClusterImagineStore(redis, options);
-  const queue = new TaskQueue({ connection: connections.create('queue'), keyPrefix });
-  return { log, tasks, images, imagine, queue };
+  const queueConnection = connections.create('queue');
+  const queue = new TaskQueue({ connection: queueConnection, keyPrefix });
+  return { log, tasks, images, imagine, queue, health: new ClusterHealthProbe(redis, queueConnection, queue) };
 }
 
 /** Builds a node on `redis` and resolves once it listens on its channel; rejects (and closes what it made) when Redis cannot be reached. */
@@ -36,7 +38,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
   const { logger, limits, clock, nodeId } = options;
   const connections = new RedisConnections({ redis, name: `imagewire-node-${nodeId}`, onError: (error, role) => logger.warn('redis connection error', { role, error: errorMessage(error) }) });
   try {
-    const { log, tasks, images, imagine, queue } = createStores(options, connections);
+    const { log, tasks, images, imagine, queue, health } = createStores(options, connections);
     const watch = new TaskWatch(tasks, logger, clock);
     const sessions = new ClusterSessionStore({ log, nodeId, limits, logger, clock, written: (session, frame) => watch.seen(session, frame) });
     const transients = new TransientTargets(log, sessions, logger);
@@ -52,6 +54,9 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       images,
       imagine,
       running: () => 0,
+      slotsInUse: () => 0,
+      reachable: () => health.reachable(),
+      probe: (boundMs) => health.probe(boundMs),
       sweep: () => {
         if (sweeping) return;
         sweeping = true;
