@@ -42,7 +42,6 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     console.error(`imagewire: cannot start the worker: ${message}`);
     return error instanceof TypeError || error instanceof RangeError ? exitCodes.usage : exitCodes.connection;
   }
-  logger.info('worker ready', { concurrency: worker.concurrency });
   if (options.allowPrivateNetwork === true) logger.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network');
   let stopping = false;
   const onSignal = (): void => {

@@ -55,7 +55,7 @@ export class OpsRoutes {
   #ready(res: ServerResponse): void {
     const why = this.#options.notReady();
     if (why === undefined) {
-      sendJson(res, 200, { status: 'ready' });
+      sendJson(res, 200, { status: 'ready' }, { 'cache-control': 'no-store' });
       return;
     }
     const error =
