@@ -3,7 +3,7 @@
 // answers (within its bound), and both recover with Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { isFinal, RawClient } from '../helpers/raw-client.js';
 import { inferenceTask, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis-server.js';
 
@@ -66,4 +66,24 @@ describe.runIf(redisAvailable())('a cluster node: Redis gauges and readiness', (
     expect(sample(await metricsText(node), 'imagewire_redis_up')).toBe(1);
     await client.close();
   }, 60_000);
+
+  it("logs a task's end on the worker that ran it (here the node's own), with its key id and never the key", async () => {
+    const worker = await startTestServer({ redis: redis.url, keyPrefix: 'obs-worker:' });
+    try {
+      const { client } = await RawClient.authenticated(worker.url, 'key-for-the-worker-7e1');
+      const task = inferenceTask();
+      client.send([task]);
+      await client.waitFor((f) => isFinal(f, task.taskUUID));
+      const logs = worker.logs;
+      const line = await eventually(
+        () => logs.lines.find((entry) => entry.message === 'task ended'),
+        (found) => found !== undefined,
+      );
+      expect(line?.fields).toMatchObject({ taskUUID: task.taskUUID, taskType: 'imageInference', outcome: 'success', keyId: expect.stringMatching(/^[0-9a-f]{12}$/), images: 1, durationMs: expect.any(Number) });
+      expect(logs.text()).not.toContain('key-for-the-worker-7e1');
+      await client.close();
+    } finally {
+      await worker.close();
+    }
+  });
 });
