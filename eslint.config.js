@@ -90,6 +90,7 @@ export default tseslint.config(
   serverLayer('page', ['ws', 'core', 'openai', 'imagine', 'node'], 'The live page hands out tokens; it runs no tasks.'),
   serverLayer('ws', ['http', 'openai', 'imagine', 'page', 'node'], 'The WebSocket face knows the core, not the other faces.'),
   serverLayer('node', ['http', 'openai', 'page', 'outbound', 'auth'], 'A cluster node joins the Redis stores to the task core and the WebSocket face; the HTTP faces get it from server.ts, it knows none of them.'),
+  serverLayer('observability', ['core', 'ws', 'openai', 'imagine', 'page', 'cluster', 'node'], 'Logs, metrics and health see the server through events and plain reads; they import no face, core or store.'),
   // outbound/ is allowed: the worker runs tasks, whose input fetches, uploads and webhooks go through the outbound policy.
   serverLayer('cluster', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'node'], 'The Redis stores and the worker keep and run what the core does in memory: they know no face.'),
   serverLayer('usage', ['ws', 'http', 'auth', 'openai', 'imagine', 'page', 'node', 'cluster', 'images', 'outbound'], 'Scopes and usage sit beside the task core: they know no face and no store of Redis.'),

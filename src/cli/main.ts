@@ -61,6 +61,9 @@ program
   .addOption(fromEnv('--upstream <url>', 'gateway mode: run every task on this Runware-compatible WebSocket service (e.g. wss://ws-api.runware.ai/v1); its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
   .addOption(fromEnv('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running tasks may finish before they are cancelled', 'IMAGEWIRE_SHUTDOWN_GRACE_MS').argParser(parseInteger).default(30_000))
   .addOption(fromEnv('--admin-key <key>', 'credential of GET /v1/usage, at least 16 characters; prefer the variable, which no process list shows; none: the route answers 404', 'IMAGEWIRE_ADMIN_KEY'))
+  .option('--metrics-token <token>', 'bearer token GET /metrics asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: /metrics is open')
+  .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (or IMAGEWIRE_LOG_LEVEL; default info)')
+  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), json or pretty (or IMAGEWIRE_LOG_FORMAT); logs go to stderr')
   .action(async (options: ServeCommandOptions) => {
     process.exitCode = await runServeCommand(options);
   });
@@ -73,6 +76,8 @@ program
   .addOption(fromEnv('--step-delay <ms>', 'delay per engine step, so previews can be watched', 'IMAGEWIRE_STEP_DELAY_MS').argParser(parseInteger))
   .addOption(fromEnv('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', 'IMAGEWIRE_ALLOW_PRIVATE_NETWORK').default(false))
   .addOption(fromEnv('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
+  .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (or IMAGEWIRE_LOG_LEVEL; default info)')
+  .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), json or pretty (or IMAGEWIRE_LOG_FORMAT); logs go to stderr')
   .action(async (options: WorkerCommandOptions) => {
     process.exitCode = await runWorkerCommand(options);
   });

@@ -3,8 +3,9 @@
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import type { ServerOptions } from '../server/index.js';
 import { runServe } from './serve.js';
+import { cliLogger, type LogFlags } from './logging.js';
 
-export interface ServeCommandOptions {
+export interface ServeCommandOptions extends LogFlags {
   host: string;
   port: number;
   apiKey: string[];
@@ -30,6 +31,14 @@ export interface ServeCommandOptions {
   shutdownGrace?: number;
   /** --admin-key: the credential of GET /v1/usage (also IMAGEWIRE_ADMIN_KEY). */
   adminKey?: string;
+  /** --metrics-token (else IMAGEWIRE_METRICS_TOKEN). */
+  metricsToken?: string;
+}
+
+/** The bearer token of GET /metrics: the flag, else IMAGEWIRE_METRICS_TOKEN; empty means none. */
+function metricsTokenOf(options: ServeCommandOptions): { metricsToken?: string } {
+  const token = (options.metricsToken ?? process.env.IMAGEWIRE_METRICS_TOKEN ?? '').trim();
+  return token === '' ? {} : { metricsToken: token };
 }
 
 /** The cluster flags as serve options; `--no-engine` and `--node-id` mean nothing without `--redis`. */
@@ -44,7 +53,10 @@ function clusterOptions(options: ServeCommandOptions): { server?: ServerOptions 
 /** Starts the server; resolves with the exit code as soon as it listens (or failed to). */
 export async function runServeCommand(options: ServeCommandOptions): Promise<ExitCode> {
   try {
+    const logger = cliLogger(options);
+    const cluster = clusterOptions(options);
     await runServe({
+      logger,
       host: options.host,
       port: options.port,
       apiKeys: options.apiKey,
@@ -54,7 +66,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
-      ...clusterOptions(options),
+      server: { ...cluster.server, ...metricsTokenOf(options) },
       ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
       ...(options.apiKeysFile === undefined ? {} : { apiKeysFile: options.apiKeysFile }),
       ...(options.shutdownGrace === undefined ? {} : { shutdownGraceMs: options.shutdownGrace }),

@@ -67,6 +67,22 @@ function gatewayEngine(url: string, serverOptions: ServerOptions, env: Readonly<
   return upstreamEngineFor(url, env);
 }
 
+/** The start-up warnings: what this configuration exposes that an operator should know. */
+function warnAboutExposure(serverOptions: ServerOptions, apiKeys: readonly string[], host: string, warn: Logger): void {
+  if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
+    warn.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
+  }
+  if (serverOptions.redis !== undefined && serverOptions.tokens?.secret === undefined) {
+    warn.warn('cluster mode without IMAGEWIRE_TOKEN_SECRET: session tokens minted by this node work on this node only; give every node the same secret', { host });
+  }
+  if (serverOptions.metricsToken === undefined && !loopbackHosts.has(host)) {
+    warn.warn('GET /metrics is open on a non-loopback interface: anyone who reaches it sees the counts; pass --metrics-token or IMAGEWIRE_METRICS_TOKEN', { host });
+  }
+  if (serverOptions.allowPrivateNetwork === true) {
+    warn.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network', { host });
+  }
+}
+
 const signals = ['SIGINT', 'SIGTERM'] as const;
 const loopbackHosts: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -103,15 +119,7 @@ export async function runServe(options: ServeOptions = {}): Promise<{ server: Im
   });
   const host = serverOptions.host ?? '127.0.0.1';
   const warn = options.logger === false ? undefined : (options.logger ?? stderrLogger);
-  if (apiKeys.length === 0 && !loopbackHosts.has(host)) {
-    warn?.warn('open mode on a non-loopback interface: any non-empty API key is accepted; pass --api-key or IMAGEWIRE_API_KEYS', { host });
-  }
-  if (serverOptions.redis !== undefined && serverOptions.tokens?.secret === undefined) {
-    warn?.warn('cluster mode without IMAGEWIRE_TOKEN_SECRET: session tokens minted by this node work on this node only; give every node the same secret', { host });
-  }
-  if (serverOptions.allowPrivateNetwork === true) {
-    warn?.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network', { host });
-  }
+  if (warn !== undefined) warnAboutExposure(serverOptions, apiKeys, host, warn);
 
   let stopping: Promise<void> | undefined;
   const onSignal = (): void => {

@@ -3,11 +3,12 @@
 import { createProceduralEngine, type Engine } from '../engine/index.js';
 import { upstreamEngineFor } from './upstream.js';
 import { createWorker, type ClusterWorker } from '../server/cluster/worker.js';
-import { stderrLogger } from '../server/logger.js';
+import type { Logger } from '../server/logger.js';
+import { cliLogger, type LogFlags } from './logging.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 
 /** The parsed flags of `imagewire worker`. */
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends LogFlags {
   redis: string;
   concurrency?: number;
   stepDelay?: number;
@@ -30,16 +31,18 @@ const signals = ['SIGINT', 'SIGTERM'] as const;
 export async function runWorkerCommand(options: WorkerCommandOptions, print: (line: string) => void = (line) => void process.stdout.write(`${line}\n`)): Promise<ExitCode> {
   let worker: ClusterWorker;
   let engine: ReturnType<typeof engineOf> | undefined;
+  let logger: Logger | undefined;
   try {
+    logger = cliLogger(options);
     engine = engineOf(options);
-    worker = await createWorker({ redis: options.redis, engine, logger: stderrLogger, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
+    worker = await createWorker({ redis: options.redis, engine, logger, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
   } catch (error) {
     await engine?.close?.();
     const message = error instanceof Error ? error.message : String(error);
     console.error(`imagewire: cannot start the worker: ${message}`);
     return error instanceof TypeError || error instanceof RangeError ? exitCodes.usage : exitCodes.connection;
   }
-  if (options.allowPrivateNetwork === true) stderrLogger.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network');
+  if (options.allowPrivateNetwork === true) logger.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network');
   let stopping = false;
   const onSignal = (): void => {
     // A second signal while stopping: leave at once (the queue hands the tasks to another worker).

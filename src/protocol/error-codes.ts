@@ -122,6 +122,9 @@ export const errorCodes = {
   upstreamTimeout: { status: 504, description: 'The upstream service did not finish the task within the gateway\'s deadline. Retryable.' },
   upstreamAuthFailed: { status: 502, description: 'The upstream service refused the gateway\'s own key; the operator must fix it (the key is never shown). Not the client\'s key.' },
   upstreamRejected: { status: 502, description: 'The upstream service refused the task with an error this server does not know; the message carries the upstream\'s code and message.' },
+  // Operations routes (/healthz, /readyz, /metrics)
+  methodNotAllowed: { status: 405, description: 'The route does not answer this HTTP method (the Allow header lists the ones it does).' },
+  invalidMetricsToken: { status: 401, description: 'GET /metrics without the bearer token the server was started with (metricsToken, --metrics-token), or with a wrong one.' },
   internalServerError: { status: 500, description: 'The server failed in a way it did not expect.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

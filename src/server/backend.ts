@@ -6,6 +6,7 @@ import type { ImageReader } from './http/images.js';
 import type { ImagineStore } from './imagine/store.js';
 import type { SessionStore } from './ws/session-store.js';
 import type { UsageStore } from './usage/usage-store.js';
+import type { ClusterHealth } from './observability/metrics.js';
 
 /** A server's stores and task core. */
 export interface ServerBackend {
@@ -19,6 +20,12 @@ export interface ServerBackend {
   readonly imagine: ImagineStore | undefined;
   /** Tasks running now (this process's, or the cluster's this node accepted). */
   running(): number;
+  /** Engine slots in use in this process (a cluster node: 0, its worker's jobs are counted in the queue). */
+  slotsInUse(): number;
+  /** Cluster mode: false while the shared state (Redis) is out of reach; cheap, no round trip. Absent: always reachable. */
+  reachable?(): boolean;
+  /** Cluster mode: Redis and the queue as the metrics show them, answered within `boundMs`. */
+  probe?(boundMs: number): Promise<ClusterHealth>;
   /** Forgets expired records and images (the server's periodic sweep). */
   sweep(): void;
   /** A restart without keepState: this process forgets what it holds (a cluster's shared state stays). */

@@ -6,6 +6,8 @@ export { createWorker, type ClusterWorker, type WorkerOptions } from './cluster/
 export type { OutboundKind, OutboundTarget } from './outbound/policy.js';
 export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './limits.js';
 export type { Logger, LogFields } from './logger.js';
+export { createPinoLogger, logLevels, type LogLevel, type PinoLogger, type PinoLoggerOptions } from './observability/pino-logger.js';
+export type { NotReady } from './observability/ops-routes.js';
 export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth/auth.js';
 export type { TokenOptions } from './auth/tokens.js';

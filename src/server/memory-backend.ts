@@ -10,14 +10,16 @@ import type { WebhookSender } from './outbound/webhooks.js';
 import { MemorySessionStore } from './ws/session-store.js';
 import { MemoryUsageStore } from './usage/memory-usage-store.js';
 import { finalCounter } from './usage/final-counter.js';
+import type { ServerObserver } from './observability/events.js';
+import { TaskReporter } from './observability/task-reporter.js';
 
 /** Builds the in-memory stores and the task router on the server's clock. */
-export function createMemoryBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender): ServerBackend {
+export function createMemoryBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender, observer: ServerObserver): ServerBackend {
   const { logger, limits, clock } = options;
   const engine = options.engine === undefined || options.engine === false ? createProceduralEngine({ stepDelayMs: options.stepDelayMs }) : options.engine;
   const images = new MemoryImageStore({ maxBytes: limits.maxStoredImageBytes, maxBytesPerKey: limits.maxStoredImageBytesPerKey, retentionMs: options.taskRetentionMs, clock });
   const sessions = new MemorySessionStore({ limits, logger, clock, resumeWindowMs: options.resumeWindowMs });
-  const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock });
+  const registry = new MemoryTaskRegistry({ retentionMs: options.taskRetentionMs, maxRecords: limits.maxTaskRecords, maxRecordsPerKey: limits.maxTaskRecordsPerKey, clock, reporter: new TaskReporter(observer, () => clock.monotonic()) });
   const usage = new MemoryUsageStore({ maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs }, clock);
   const finals = finalCounter(usage, logger);
   const router = new TaskRouter({ engine, registry, images, limits, logger, outbound: options.outbound, publicUrl, webhooks, clock, usage, finals });
@@ -28,6 +30,7 @@ export function createMemoryBackend(options: ResolvedServerOptions, publicUrl: (
     usage,
     imagine: undefined,
     running: () => registry.running,
+    slotsInUse: () => router.slotsInUse,
     sweep: () => {
       registry.sweep();
       images.sweep();

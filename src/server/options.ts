@@ -65,8 +65,18 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** Base of image URLs (`${publicUrl}/images/<uuid>.<ext>`). @default `http://host:port` */
   publicUrl?: string;
-  /** Where the server logs; `false` for nothing. @default warnings and errors to stderr */
+  /**
+   * Where the server logs; `false` for nothing. Any {@link Logger} works; `createPinoLogger()` gives
+   * JSON lines. At info the server logs its start, each connection's and task's end, and its
+   * shutdown (docs/operations.md, "Logs"). @default warnings and errors to stderr
+   */
   logger?: Logger | false;
+  /**
+   * The bearer token `GET /metrics` asks for (`Authorization: Bearer <token>`, compared in constant
+   * time). Without it the route is open: it shows counts, never keys, tokens or task contents.
+   * @default undefined (open)
+   */
+  metricsToken?: string;
   /**
    * Let the server's own requests (input image URLs, webhookURL, uploadEndpoint) reach addresses
    * that are not global unicast: loopback, private (RFC 1918), link-local, unique-local, CGNAT and
@@ -138,6 +148,7 @@ export interface ResolvedServerOptions {
   readonly limits: ServerLimits;
   readonly publicUrl: string | undefined;
   readonly logger: Logger;
+  readonly metricsToken: string | undefined;
   /** Which URLs and addresses the server's own requests may reach. */
   readonly outbound: OutboundPolicy;
   /** As given: a cluster node's own worker builds its policy from them. */
@@ -164,6 +175,12 @@ function resolveAdminKey(options: ServerOptions): string | undefined {
   if (typeof key !== 'string' || key.length < 16) throw new RangeError('adminKey must be a string of at least 16 characters');
   if (Array.isArray(options.apiKeys) && options.apiKeys.includes(key)) throw new RangeError('adminKey must not be one of the API keys');
   return key;
+}
+
+function checkMetricsToken(token: unknown): string | undefined {
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(token)) throw new RangeError('metricsToken must be 1 to 1024 printable ASCII characters without spaces');
+  return token;
 }
 
 /** Applies defaults and checks values; throws RangeError or TypeError on bad options. */
@@ -200,6 +217,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     taskRetentionMs: milliseconds(options.taskRetentionMs, 600_000, 'taskRetentionMs'),
     limits: resolveLimits(options.limits),
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    metricsToken: checkMetricsToken(options.metricsToken),
     logger: options.logger === false ? silentLogger : (options.logger ?? stderrLogger),
     outbound: new OutboundPolicy({ allowPrivateNetwork, allowOutbound: options.allowOutbound, allowInputUrl: options.allowInputUrl }),
     allowPrivateNetwork,

@@ -34,6 +34,12 @@ import type { TaskCore } from './core/task-core.js';
 import type { ServerBackend } from './backend.js';
 import { createMemoryBackend } from './memory-backend.js';
 import { WebhookSender } from './outbound/webhooks.js';
+import type { AnswerFace, ServerObserver } from './observability/events.js';
+import { ServerMetrics, type HeldSnapshot } from './observability/metrics.js';
+import { LoggingObserver } from './observability/observer.js';
+import { observedAuthenticator } from './observability/observed-auth.js';
+import { OpsRoutes, type NotReady } from './observability/ops-routes.js';
+import { errorCodesOf } from './http/json-response.js';
 
 /**
  * Counters of what the server holds right now, read from this process's memory (so `stats()` stays
@@ -72,6 +78,13 @@ export interface ImagewireServer extends AsyncDisposable {
   /** What this process holds right now (see {@link ServerStats} for what each field counts on a cluster node). */
   stats(): ServerStats;
   /**
+   * True while the server takes new work (`GET /readyz` answers 200): false from the start of
+   * `close()` (or a restart) on, and on a cluster node while its Redis connection is down.
+   */
+  readonly ready: boolean;
+  /** Why the server is not ready (`draining`: closing or restarting; `redisUnavailable`), or undefined when it is. */
+  readonly notReady: NotReady;
+  /**
    * Stops listening (sockets closed with 1001) and listens again on the same port. Without
    * `keepState` (the default) sessions, tasks and images are lost, as in a real restart; with it
    * they survive, running tasks go on, and clients can resume.
@@ -86,8 +99,6 @@ export interface ImagewireServer extends AsyncDisposable {
    * resume on other nodes. Idempotent.
    */
   close(): Promise<void>;
-  /** False from the moment `close()` starts (and while restarting): what `/readyz` reports. */
-  readonly accepting: boolean;
 }
 
 function hostForUrl(host: string): string {
@@ -131,17 +142,18 @@ interface Shared {
   readonly webhooks: WebhookSender;
 }
 
-function createShared(options: ResolvedServerOptions): Shared {
+function createShared(options: ResolvedServerOptions, observer: ServerObserver): Shared {
   const { logger, limits, clock } = options;
   const tokens = new TokenIssuer({ ...options.tokens, now: options.tokens.now ?? (() => clock.now()) });
-  const authenticate = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), tokens);
+  const checked = createAuthenticator(options.apiKeys, (error) => logger.error('apiKeys function failed', { error: errorMessage(error) }), tokens);
+  const authenticate = observedAuthenticator(checked, observer);
   const webhooks = new WebhookSender({ limits, logger, policy: options.outbound, clock });
   return { tokens, authenticate, webhooks };
 }
 
 /** The memory backend, or (with `redis`) a cluster node's, loaded only then so the default stays light. */
-async function createBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender): Promise<ServerBackend> {
-  if (options.redis === undefined) return createMemoryBackend(options, publicUrl, webhooks);
+async function createBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender, observer: ServerObserver): Promise<ServerBackend> {
+  if (options.redis === undefined) return createMemoryBackend(options, publicUrl, webhooks, observer);
   const { createClusterBackend } = await import('./node/cluster-node.js');
   return createClusterBackend(options, options.redis, publicUrl);
 }
@@ -150,6 +162,19 @@ type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';
 
 /** How often a drain looks for finished tasks and sockets it may close. */
 const DRAIN_POLL_MS = 25;
+
+/** The server's metrics and the observer that feeds them (and the info log lines). */
+interface Observability {
+  readonly metrics: ServerMetrics;
+  readonly observer: ServerObserver;
+}
+
+/** The mode the start line names: where tasks run. */
+function modeOf(options: ResolvedServerOptions): string {
+  const gateway = options.engine !== false && options.engine?.name === 'upstream';
+  if (options.redis === undefined) return gateway ? 'gateway' : 'single';
+  return gateway ? 'gateway cluster node' : options.engine === false ? 'cluster node (no engine)' : 'cluster node';
+}
 
 class ReferenceServer implements ImagewireServer {
   readonly #options: ResolvedServerOptions;
@@ -185,8 +210,11 @@ class ReferenceServer implements ImagewireServer {
   #port = 0;
   #lifecycle: Lifecycle = 'listening';
   #closed: Promise<void> | undefined;
+  readonly #observer: ServerObserver;
+  /** /healthz, /readyz and /metrics. */
+  readonly #ops: OpsRoutes;
 
-  constructor(options: ResolvedServerOptions, shared: Shared, backend: ServerBackend) {
+  constructor(options: ResolvedServerOptions, shared: Shared, backend: ServerBackend, observability: Observability) {
     this.#options = options;
     const { logger, limits } = options;
     this.#unauthenticated = new UnauthenticatedSockets(limits.maxUnauthenticatedSockets, limits.maxUnauthenticatedSocketsPerAddress);
@@ -217,8 +245,12 @@ class ReferenceServer implements ImagewireServer {
       writes: this.#writes,
       connections: this.#connections,
       clock: options.clock,
+      observer: observability.observer,
       closed: (gone) => this.#socketClosed(gone),
     };
+    this.#observer = observability.observer;
+    this.#ops = new OpsRoutes({ metrics: observability.metrics, metricsToken: options.metricsToken, notReady: () => this.notReady });
+    observability.metrics.bind({ snapshot: () => this.#snapshot(), cluster: backend.probe === undefined ? undefined : (boundMs) => backend.probe?.(boundMs) ?? Promise.reject(new Error('no probe')) });
     this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl, store: backend.imagine });
     this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl, clock: options.clock }), this.#imagine]);
     this.#startSweeps();
@@ -281,6 +313,21 @@ class ReferenceServer implements ImagewireServer {
     return this.#publicUrl();
   }
 
+  get notReady(): NotReady {
+    if (this.#lifecycle !== 'listening') return 'draining';
+    return this.#backend.reachable?.() === false ? 'redisUnavailable' : undefined;
+  }
+
+  get ready(): boolean {
+    return this.notReady === undefined;
+  }
+
+  /** The gauges a scrape reads. */
+  #snapshot(): HeldSnapshot {
+    const stats = this.stats();
+    return { ...stats, tasksQueued: this.#router.queued, slotsInUse: this.#backend.slotsInUse(), ready: this.ready };
+  }
+
   stats(): ServerStats {
     return {
       connections: this.#sockets.size,
@@ -337,7 +384,8 @@ class ReferenceServer implements ImagewireServer {
       allowedOrigins: this.#options.allowedOrigins,
       openMode: isOpenMode(this.#options.apiKeys),
     });
-    this.#options.logger.info('listening', { url: this.url });
+    const { host, redis, nodeId } = this.#options;
+    this.#options.logger.info('listening', { url: this.url, address: `${host}:${this.#port}`, mode: modeOf(this.#options), nodeId: redis === undefined ? undefined : nodeId });
   }
 
   #onUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -349,30 +397,30 @@ class ReferenceServer implements ImagewireServer {
     } catch (error) {
       // Nothing a peer sends may end the process: a failure here is answered and the socket closed.
       this.#options.logger.error('upgrade failed', { error: errorMessage(error) });
-      if (socket.writable) rejectUpgrade(socket, 500, protocolError('internalServerError', 'the server failed to handle this upgrade'));
+      if (socket.writable) this.#rejectUpgrade(socket, 500, protocolError('internalServerError', 'the server failed to handle this upgrade'));
       else socket.destroy();
     }
   }
 
   #upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#lifecycle !== 'listening') {
-      rejectUpgrade(socket, 503, protocolError('serverShuttingDown', 'the server is stopping or restarting; connect again shortly'));
+      this.#rejectUpgrade(socket, 503, protocolError('serverShuttingDown', 'the server is stopping or restarting; connect again shortly'));
       return;
     }
     // Route on the path alone: official SDKs add ?sdk=js&version=... (and &dryRun=1).
     const pathname = requestPath(req.url);
     if (pathname === undefined) {
-      rejectUpgrade(socket, 400, protocolError('invalidRequestTarget', 'the request target is not a valid path; connect to /v1'));
+      this.#rejectUpgrade(socket, 400, protocolError('invalidRequestTarget', 'the request target is not a valid path; connect to /v1'));
       return;
     }
     if (pathname !== '/v1' && pathname !== '/v1/') {
-      rejectUpgrade(socket, 404, protocolError('invalidFrame', `no WebSocket is served at ${pathname}; connect to /v1`, { type: 'frame' }));
+      this.#rejectUpgrade(socket, 404, protocolError('invalidFrame', `no WebSocket is served at ${pathname}; connect to /v1`, { type: 'frame' }));
       return;
     }
     const refusal = this.#origins?.check(req.headers);
     if (refusal !== undefined) {
       this.#options.logger.info('upgrade refused', { reason: refusal.kind });
-      rejectUpgrade(socket, 403, refusalError(refusal));
+      this.#rejectUpgrade(socket, 403, refusalError(refusal));
       return;
     }
     const admitted = this.#unauthenticated.admit(req.socket.remoteAddress, socket);
@@ -382,12 +430,27 @@ class ReferenceServer implements ImagewireServer {
         admitted === 'total'
           ? protocolError('tooManyConnections', `the server has ${maxUnauthenticatedSockets} connections waiting to authenticate; try again shortly`)
           : protocolError('tooManyConnections', `this address has ${maxUnauthenticatedSocketsPerAddress} connections waiting to authenticate; authenticate those first`);
-      rejectUpgrade(socket, admitted === 'total' ? 503 : statusForCode('tooManyConnections'), error, 'Retry-After: 1\r\n');
+      this.#rejectUpgrade(socket, admitted === 'total' ? 503 : statusForCode('tooManyConnections'), error, 'Retry-After: 1\r\n');
       return;
     }
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket, peer, admitted));
   }
+
+  /** An upgrade answered with an HTTP error, counted by its code. */
+  #rejectUpgrade(socket: Duplex, status: number, error: ProtocolErrorItem, headers = ''): void {
+    this.#countErrors([error.code], 'http');
+    rejectUpgrade(socket, status, error, headers);
+  }
+
+  #countErrors(codes: readonly string[], face: AnswerFace): void {
+    for (const code of codes) this.#observer.errorAnswered(code, face);
+  }
+
+  /** Counts the error codes of an HTTP answer once it is sent. */
+  readonly #countAnswer = (res: ServerResponse): void => {
+    this.#countErrors(errorCodesOf(res), 'http');
+  };
 
   #accept(ws: WebSocket, tcp: Duplex, peer: string, ticket: AdmissionTicket): void {
     if (this.#faults.takeCloseOnConnect()) {
@@ -415,6 +478,7 @@ class ReferenceServer implements ImagewireServer {
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     trackResponse(req, res);
+    res.once('finish', () => this.#countAnswer(res));
     try {
       const extra = this.#options.httpHandler;
       if (extra !== undefined && (await extra(req, res))) return;
@@ -462,8 +526,8 @@ class ReferenceServer implements ImagewireServer {
         await this.#answering(this.#openai.handle(req, res, pathname));
         return;
       }
-      if (pathname === '/healthz') {
-        sendJson(res, 200, { status: 'ok' });
+      if (OpsRoutes.handles(pathname)) {
+        await this.#ops.handle(req, res, pathname);
         return;
       }
       sendJson(res, 404, { errors: [protocolError('invalidFrame', `nothing is served at ${pathname}; the API is at /v1`, { type: 'frame' })] });
@@ -525,14 +589,13 @@ class ReferenceServer implements ImagewireServer {
     return this.#closed;
   }
 
-  get accepting(): boolean {
-    return this.#lifecycle === 'listening';
-  }
-
   async #close(): Promise<void> {
+    // From here /readyz answers 503: a load balancer stops sending new work while the server drains.
     this.#lifecycle = 'closing';
+    const startedAt = this.#options.clock.monotonic();
+    const { logger } = this.#options;
+    logger.info('shutting down', { connections: this.#sockets.size, tasksRunning: this.#backend.running(), graceMs: this.#options.shutdownGraceMs });
     this.#router.setClosing(true);
-    this.#options.logger.info('shutting down', { running: this.#backend.running(), sockets: this.#sockets.size, graceMs: this.#options.shutdownGraceMs });
     await this.#drain();
     this.#backend.abortAll();
     await this.#stopListening(closeCodes.goingAway, 'server shutting down');
@@ -542,6 +605,7 @@ class ReferenceServer implements ImagewireServer {
     this.#timers.dispose();
     this.#writes.close();
     this.#lifecycle = 'closed';
+    logger.info('shut down', { durationMs: Math.round(this.#options.clock.monotonic() - startedAt) });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -574,12 +638,16 @@ class ReferenceServer implements ImagewireServer {
  */
 export async function createServer(options: ServerOptions = {}): Promise<ImagewireServer> {
   const resolved = resolveServerOptions(options);
-  const shared = createShared(resolved);
+  // One registry per server: two servers in one process keep their metrics apart.
+  const metrics = new ServerMetrics();
+  const observer = new LoggingObserver(resolved.logger, metrics);
+  resolved.outbound.onOutcome((kind, outcome) => observer.outbound(kind, outcome));
+  const shared = createShared(resolved, observer);
   // The backend is made before the server, which gives image URLs their base once it listens.
   const built: { server?: ReferenceServer } = {};
   const publicUrl = (): string => built.server?.publicBase ?? '';
-  const backend = await createBackend(resolved, publicUrl, shared.webhooks);
-  const server = new ReferenceServer(resolved, shared, backend);
+  const backend = await createBackend(resolved, publicUrl, shared.webhooks, observer);
+  const server = new ReferenceServer(resolved, shared, backend, { metrics, observer });
   built.server = server;
   try {
     await server.listen(resolved.port);

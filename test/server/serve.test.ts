@@ -54,7 +54,8 @@ describe('runServe', () => {
     const logger = captureLogger();
     const { stop } = await runServe({ host: '0.0.0.0', print: () => undefined, handleSignals: false, env: {}, logger });
     await stop();
-    expect(logger.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([expect.stringContaining('open mode')]);
+    // Beyond loopback /metrics is open too (no metrics token): a second warning.
+    expect(logger.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([expect.stringContaining('open mode'), expect.stringContaining('/metrics is open')]);
     const quiet = captureLogger();
     const local = await runServe({ print: () => undefined, handleSignals: false, env: {}, logger: quiet });
     await local.stop();

@@ -30,7 +30,8 @@ describe('close() with a grace period', () => {
     busy.client.send([task]);
     await engine.waiting(1);
     const closing = live.close();
-    expect(live.accepting).toBe(false);
+    expect(live.ready).toBe(false);
+    expect(live.notReady).toBe('draining');
     expect(await idle.client.waitForClose()).toEqual({ code: 1001, reason: 'server shutting down' });
     // Nothing new while draining: no socket, and a task on the open socket is refused.
     await expect(RawClient.connect(live.url)).rejects.toThrow('503');

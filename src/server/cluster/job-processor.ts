@@ -17,6 +17,7 @@ import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from 
 import { isUnavailable } from './errors.js';
 import { TaskRun, type RunContextDeps } from './run-context.js';
 import { decodeTaskJob, TaskJobError, type JobTask, type TaskJobFields } from './task-job.js';
+import { keyIdOf } from '../observability/key-id.js';
 
 /** What the processor of every job of a worker shares. */
 export interface ProcessorDeps extends RunContextDeps {
@@ -86,11 +87,29 @@ function keepFresh(deps: ProcessorDeps, run: TaskRun): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * The worker's `task ended` line (the in-memory server's, without the fields only a node sees:
+ * the preview timing and the bytes that went out on its sockets).
+ */
+function logEnd(deps: ProcessorDeps, run: TaskRun, startedAt: number, outcome: 'success' | 'error' | 'cancelled', errorCode?: string): void {
+  const { record } = run;
+  deps.logger.info('task ended', {
+    taskUUID: record.taskUUID,
+    taskType: record.taskType,
+    outcome,
+    errorCode,
+    keyId: keyIdOf(record.owner),
+    durationMs: Math.round(performance.now() - startedAt),
+    images: record.results.length,
+  });
+}
+
 /** Ends a task whose work threw (not a Redis failure, not a cancel) with the in-memory router's error item. */
-async function fail(deps: ProcessorDeps, run: TaskRun, task: JobTask, error: unknown): Promise<void> {
+async function fail(deps: ProcessorDeps, run: TaskRun, task: JobTask, error: unknown, startedAt: number): Promise<void> {
   const { record } = run;
   const item: ProtocolErrorItem = failureItem(error, record, (unexpected) => deps.logger.error('task failed unexpectedly', { task: record.taskUUID, error: cutText(errorMessage(unexpected), 200) }));
   await deps.tasks.finish(record.owner, record.taskUUID, 'error', { errors: stringifyJson([item]), frame: errorsFrame([item]) });
+  logEnd(deps, run, startedAt, 'error', item.code);
   if (task.taskType === 'imageInference' && task.webhookURL !== undefined) deps.webhooks.send(task.webhookURL, encodeErrorFrame([item]), record.owner);
 }
 
@@ -144,6 +163,7 @@ function checkRecord(deps: ProcessorDeps, run: TaskRun): Promise<{ readonly erro
 
 /** Runs the work and records its end; Redis failures and a worker leaving are thrown. */
 async function finishRun(deps: ProcessorDeps, run: TaskRun, task: JobTask, fields: TaskJobFields, checked: Promise<{ readonly error: unknown } | undefined>): Promise<void> {
+  const startedAt = performance.now();
   let outcome: { readonly ok: true } | { readonly ok: false; readonly error: unknown };
   try {
     await work(deps, run, fields, task);
@@ -156,13 +176,17 @@ async function finishRun(deps: ProcessorDeps, run: TaskRun, task: JobTask, field
   if (unread !== undefined) throw unread.error;
   await run.settled();
   if (run.shutdown) throw new Error('the worker is leaving');
-  if (run.record.state !== 'running') return;
+  if (run.record.state !== 'running') {
+    logEnd(deps, run, startedAt, 'cancelled');
+    return;
+  }
   if (outcome.ok) {
     await deps.tasks.finish(run.record.owner, run.record.taskUUID, 'success');
+    logEnd(deps, run, startedAt, 'success');
     return;
   }
   if (isUnavailable(outcome.error)) throw outcome.error;
-  await fail(deps, run, task, outcome.error);
+  await fail(deps, run, task, outcome.error, startedAt);
 }
 
 /** Puts the job back to wait for another worker (not counted as a failed attempt). */

@@ -96,6 +96,12 @@ export class TaskQueue {
     return this.#queue.getWaitingCount();
   }
 
+  /** Jobs waiting for a worker and jobs running, in one round trip (unbounded: the caller bounds it). */
+  async counts(): Promise<{ readonly waiting: number; readonly active: number }> {
+    const counts = await this.#queue.getJobCounts('waiting', 'active');
+    return { waiting: counts.waiting ?? 0, active: counts.active ?? 0 };
+  }
+
   /** Closes the queue (not the connection it was given). */
   async close(): Promise<void> {
     await this.#queue.close();

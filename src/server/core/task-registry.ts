@@ -8,6 +8,7 @@ import { inlineFieldValue, type InlineField, type ServerFrame } from './server-f
 import { OwnerShares, type ShareNode } from '../owner-shares.js';
 import type { OutputTarget } from './output-target.js';
 import type { UsageToken } from '../usage/usage-store.js';
+import type { TaskReporter } from '../observability/task-reporter.js';
 
 /** Where a task is in its life. */
 export type TaskRecordState = 'running' | 'success' | 'error' | 'cancelled';
@@ -103,11 +104,14 @@ export class MemoryTaskRegistry implements TaskRegistry {
   readonly #runningByOwner = new Map<string, number>();
   readonly #retentionMs: number;
   readonly #clock: Clock;
+  /** Told when tasks start, send and end (the server's logs and metrics). */
+  readonly #reporter: TaskReporter | undefined;
   #running = 0;
 
-  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number; clock: Clock }) {
+  constructor(options: { retentionMs: number; maxRecords: number; maxRecordsPerKey?: number; clock: Clock; reporter?: TaskReporter }) {
     this.#retentionMs = options.retentionMs;
     this.#clock = options.clock;
+    this.#reporter = options.reporter;
     this.#finished = new OwnerShares({ total: options.maxRecords, perOwner: options.maxRecordsPerKey ?? options.maxRecords });
   }
 
@@ -143,17 +147,22 @@ export class MemoryTaskRegistry implements TaskRegistry {
     this.#tasks.set(key, record);
     this.#running++;
     this.#runningByOwner.set(owner, this.runningFor(owner) + 1);
+    this.#reporter?.started(record);
     return record;
   }
 
   /** Sends a task-output frame of a running sync task to its current target. */
   emit(record: TaskRecord, frame: ServerFrame): void {
-    if (record.state === 'running') record.target?.deliver(frame);
+    if (record.state !== 'running') return;
+    this.#reporter?.output(record, frame.kind === 'image' ? frame.image.byteLength : 0);
+    record.target?.deliver(frame);
   }
 
   /** Sends a preview of a running sync task, best effort. */
   emitPreview(record: TaskRecord, frame: ServerFrame): void {
-    if (record.state === 'running') record.target?.deliverPreview(frame);
+    if (record.state !== 'running') return;
+    this.#reporter?.preview(record);
+    record.target?.deliverPreview(frame);
   }
 
   /** Ends a task; its record stays for getResponse and conflict checks for the retention time. */
@@ -174,6 +183,7 @@ export class MemoryTaskRegistry implements TaskRegistry {
       if (room.kind !== 'evict') break;
       this.#forget(room.key);
     }
+    this.#reporter?.ended(record);
   }
 
   /** Cancels a running task: aborts its work and ends it; no output of it is sent afterwards. */

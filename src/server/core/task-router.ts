@@ -58,6 +58,11 @@ export class TaskRouter implements TaskCore {
     return this.#slots.waiting;
   }
 
+  /** Engine slots in use. */
+  get slotsInUse(): number {
+    return this.#slots.busy;
+  }
+
   /** New tasks are refused with `serverShuttingDown` from now on (or accepted again with false). */
   setClosing(closing: boolean): void {
     this.#closing = closing;

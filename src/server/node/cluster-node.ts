@@ -19,6 +19,7 @@ import { listenOnNodeChannel } from './node-channel.js';
 import { OrphanSweeper } from './orphan-sweep.js';
 import { TaskWatch } from './task-watch.js';
 import { TransientTargets } from './transient-target.js';
+import { ClusterHealthProbe } from './cluster-health.js';
 
 /** The Redis-backed stores of a node, on one command connection. */
 function createStores(options: ResolvedServerOptions, connections: RedisConnections) {
@@ -28,9 +29,10 @@ function createStores(options: ResolvedServerOptions, connections: RedisConnecti
   const tasks = new TaskStore({ redis, sessions: log, limits, retentionMs: options.taskRetentionMs });
   const images = new RedisImageStore({ redis, limits, retentionMs: options.taskRetentionMs, keyPrefix });
   const imagine = new ClusterImagineStore(redis, options);
-  const queue = new TaskQueue({ connection: connections.create('queue'), keyPrefix });
+  const queueConnection = connections.create('queue');
+  const queue = new TaskQueue({ connection: queueConnection, keyPrefix });
   const usage = new RedisUsageStore({ redis, keyPrefix, maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs });
-  return { log, tasks, images, imagine, queue, usage };
+  return { log, tasks, images, imagine, queue, usage, health: new ClusterHealthProbe(redis, queueConnection, queue) };
 }
 
 /** Builds a node on `redis` and resolves once it listens on its channel; rejects (and closes what it made) when Redis cannot be reached. */
@@ -38,7 +40,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
   const { logger, limits, clock, nodeId } = options;
   const connections = new RedisConnections({ redis, name: `imagewire-node-${nodeId}`, onError: (error, role) => logger.warn('redis connection error', { role, error: errorMessage(error) }) });
   try {
-    const { log, tasks, images, imagine, queue, usage } = createStores(options, connections);
+    const { log, tasks, images, imagine, queue, usage, health } = createStores(options, connections);
     const watch = new TaskWatch(tasks, logger, clock);
     const sessions = new ClusterSessionStore({ log, nodeId, limits, logger, clock, written: (session, frame) => watch.seen(session, frame) });
     const transients = new TransientTargets(log, sessions, logger);
@@ -55,6 +57,9 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
       imagine,
       usage,
       running: () => 0,
+      slotsInUse: () => 0,
+      reachable: () => health.reachable(),
+      probe: (boundMs) => health.probe(boundMs),
       sweep: () => {
         if (sweeping) return;
         sweeping = true;

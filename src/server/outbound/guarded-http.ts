@@ -6,7 +6,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
 import { systemClock, type Clock } from '../../internal/clock.js';
 import { errorMessage } from '../logger.js';
-import type { OutboundKind, OutboundPolicy } from './policy.js';
+import type { OutboundKind, OutboundOutcome, OutboundPolicy } from './policy.js';
 
 /** Resolves a host name to every address it has; tests swap it to play DNS. */
 export type Resolver = (hostname: string) => Promise<readonly LookupAddress[]>;
@@ -55,11 +55,14 @@ export interface GuardedResponse {
 export class OutboundFailure extends Error {
   /** True when the policy refused it: trying again cannot help. */
   readonly refused: boolean;
+  /** True when the exchange ran past its deadline. */
+  readonly timedOut: boolean;
 
-  constructor(message: string, options: { refused?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, options: { refused?: boolean; timedOut?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OutboundFailure';
     this.refused = options.refused ?? false;
+    this.timedOut = options.timedOut ?? false;
   }
 }
 
@@ -192,8 +195,27 @@ async function hop(url: URL, request: GuardedRequest, signal: AbortSignal, first
  * the caller's abort reason when `signal` aborts.
  */
 export async function guardedRequest(url: string | URL, request: GuardedRequest): Promise<GuardedResponse> {
+  try {
+    const response = await exchange(url, request);
+    request.policy.report(request.kind, 'ok');
+    return response;
+  } catch (error) {
+    request.policy.report(request.kind, outcomeOf(error, request.signal));
+    throw error;
+  }
+}
+
+/** How a failed request ended, for the policy's listener. */
+function outcomeOf(error: unknown, signal: AbortSignal): OutboundOutcome {
+  if (signal.aborted) return 'aborted';
+  if (error instanceof OutboundFailure) return error.refused ? 'refused' : error.timedOut ? 'timeout' : 'failed';
+  return 'failed';
+}
+
+/** {@link guardedRequest}'s exchange, before its outcome is reported. */
+async function exchange(url: string | URL, request: GuardedRequest): Promise<GuardedResponse> {
   const controller = new AbortController();
-  const timeout = new OutboundFailure(`no answer within ${request.timeoutMs} ms`);
+  const timeout = new OutboundFailure(`no answer within ${request.timeoutMs} ms`, { timedOut: true });
   const clock = request.clock ?? systemClock;
   const timer = clock.setTimeout(() => controller.abort(timeout), request.timeoutMs);
   const onAbort = (): void => controller.abort(request.signal.reason);

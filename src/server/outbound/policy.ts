@@ -6,6 +6,9 @@ import { classifyAddress } from './address-policy.js';
 /** What an outbound request is for. */
 export type OutboundKind = 'input' | 'webhook' | 'upload';
 
+/** How one outbound request ended: answered 2xx, refused by the policy, failed (DNS, connection, status, body), timed out, or aborted by its task. */
+export type OutboundOutcome = 'ok' | 'refused' | 'failed' | 'timeout' | 'aborted';
+
 /** One connection the server is about to make, as the `allowOutbound` option sees it. */
 export interface OutboundTarget {
   /** `input` (seedImage, maskImage, guide images, imageUpload), `webhook` (webhookURL) or `upload` (uploadEndpoint). */
@@ -46,9 +49,25 @@ function admits<T>(predicate: (value: T) => boolean, value: T): boolean {
  */
 export class OutboundPolicy {
   readonly #options: OutboundPolicyOptions;
+  /** Told how each request ended (the server's metrics); one listener, set by the server that owns the policy. */
+  #listener: ((kind: OutboundKind, outcome: OutboundOutcome) => void) | undefined;
 
   constructor(options: OutboundPolicyOptions) {
     this.#options = options;
+  }
+
+  /** Sets the one listener told how each request under this policy ended. */
+  onOutcome(listener: (kind: OutboundKind, outcome: OutboundOutcome) => void): void {
+    this.#listener = listener;
+  }
+
+  /** Reports how a request ended; a listener that throws is ignored (counting must never fail a request). */
+  report(kind: OutboundKind, outcome: OutboundOutcome): void {
+    try {
+      this.#listener?.(kind, outcome);
+    } catch {
+      // Metrics only.
+    }
   }
 
   /** Why `url` may not be requested at all (scheme, credentials, `allowInputUrl`), before any lookup. */

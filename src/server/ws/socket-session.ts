@@ -24,6 +24,8 @@ import type { TaskContext } from '../core/task-router.js';
 import type { TokenGrant } from '../usage/token-scope.js';
 import type { TaskCore } from '../core/task-core.js';
 import type { WriteCoalescer } from '../../internal/write-coalescer.js';
+import type { ServerObserver } from '../observability/events.js';
+import { keyIdOf } from '../observability/key-id.js';
 
 /** What a socket session needs from its server. */
 export interface SocketDeps {
@@ -39,6 +41,8 @@ export interface SocketDeps {
   readonly connections: KeyConnections;
   /** The server's clock: the socket's timers, and the time of its last frame. */
   readonly clock: MonotonicClock;
+  /** Told of the connection's end, resumes, error answers and bytes written. */
+  readonly observer: ServerObserver;
   /** Called once, when the socket reaches `closed`. */
   closed(socket: SocketSession): void;
 }
@@ -107,6 +111,12 @@ export class SocketSession implements SessionSocket {
   #blocked = false;
   /** The queue's size when a sweep last saw it shrink (or first saw it blocked), and when: how long the peer has read nothing. */
   #stallMark: { readonly bytes: number; readonly at: number } | undefined;
+  /** The clock's monotonic time of the upgrade. */
+  readonly #openedAt: number;
+  /** What the end's log line names, known once the socket authenticated. */
+  #identity: { readonly keyId: string; readonly session: string; readonly resumed: boolean } | undefined;
+  /** The close code and who chose it: the first close or cut decides. */
+  #ending: { readonly code: number; readonly by: 'server' | 'client' } | undefined;
 
   constructor(ws: WebSocket, tcp: Duplex, deps: SocketDeps, peer: string, ticket: AdmissionTicket | undefined) {
     this.#ws = ws;
@@ -115,6 +125,7 @@ export class SocketSession implements SessionSocket {
     this.#peer = peer;
     this.#ticket = ticket;
     this.#lastFrameAt = deps.clock.monotonic();
+    this.#openedAt = this.#lastFrameAt;
     this.#cancelAuthDeadline = this.#timers.timeout(deps.clock, deps.limits.authTimeoutMs, () => this.close(closeCodes.policyViolation, 'authentication timeout'));
     ws.on('message', this.#socketOnMessage);
     ws.on('close', this.#socketOnClose);
@@ -183,7 +194,22 @@ export class SocketSession implements SessionSocket {
       this.#deps.writes.release(this.#tcp);
       // The error listener stays: a late socket error must not become an uncaught exception.
       this.#deps.closed(this);
+      this.#reportEnd();
     }
+  }
+
+  /** The connection's end, to the observer: one log line and the metrics. */
+  #reportEnd(): void {
+    const ending = this.#ending ?? { code: 1006, by: 'client' };
+    this.#deps.observer.connectionClosed({
+      peer: this.#peer,
+      keyId: this.#identity?.keyId,
+      session: this.#identity?.session,
+      resumed: this.#identity?.resumed,
+      durationMs: this.#deps.clock.monotonic() - this.#openedAt,
+      closeCode: ending.code,
+      closedBy: ending.by,
+    });
   }
 
   // ---- socket events ----
@@ -215,7 +241,9 @@ export class SocketSession implements SessionSocket {
     this.#drain();
   }
 
-  readonly #socketOnClose = (): void => {
+  readonly #socketOnClose = (code: number): void => {
+    // The peer's close frame (or 1006 when the TCP connection went without one).
+    this.#ending ??= { code, by: 'client' };
     try {
       if (this.#state.name !== 'closed') this.#moveTo({ name: 'closed' });
     } catch (error) {
@@ -403,6 +431,8 @@ export class SocketSession implements SessionSocket {
       this.#drain();
       return;
     }
+    if (sessionToResume(task) !== undefined) this.#deps.observer.resumeAsked(resumed);
+    this.#identity = { keyId: keyIdOf(owner), session: session.uuid, resumed };
     this.#activate(owner, session, negotiate(task, session, resumed));
   }
 
@@ -446,6 +476,7 @@ export class SocketSession implements SessionSocket {
   #reply(frame: ServerFrame): void {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
+    this.#countErrors(frame);
     const binary = this.#state.name === 'active' && this.#state.session.flags.binary;
     const data = encodeServerMessage(frame, { binary });
     if (this.#deps.faults.frozen) {
@@ -453,6 +484,11 @@ export class SocketSession implements SessionSocket {
       return;
     }
     this.#sendReply(data);
+  }
+
+  /** Error items going out, by code, counted as they are written (a frame written again on a resume counts again). */
+  #countErrors(frame: ServerFrame): void {
+    if (frame.kind === 'errors') for (const item of frame.errors) this.#deps.observer.errorAnswered(item.code, 'ws');
   }
 
   /** A reply is never queued beyond the send buffer's bound: a peer that does not read is closed. */
@@ -507,6 +543,7 @@ export class SocketSession implements SessionSocket {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     this.#deps.writes.beforeWrite(this.#tcp);
     // The parts go out in one turn, as fragments of one message: nothing can come between them.
+    this.#deps.observer.bytesOut(message.size);
     const last = message.parts.length - 1;
     message.parts.forEach((part, i) => this.#ws.send(part, { binary: message.binary, fin: i === last }, i === last ? this.#onWritten : undefined));
     this.#deps.writes.afterWrite(this.#tcp);
@@ -532,6 +569,7 @@ export class SocketSession implements SessionSocket {
       this.terminate('fault: dropBeforeFrame');
       return false;
     }
+    this.#countErrors(frame);
     this.#send(data);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
     return true;
@@ -575,6 +613,7 @@ export class SocketSession implements SessionSocket {
     const state = this.#state.name;
     if (state === 'closing' || state === 'closed') return;
     this.#deps.logger.debug('closing socket', { peer: this.#peer, code, reason });
+    this.#ending ??= { code, by: 'server' };
     this.#moveTo({ name: 'closing' });
     this.#ws.close(code, reason);
     this.#deps.writes.release(this.#tcp);
@@ -584,6 +623,7 @@ export class SocketSession implements SessionSocket {
   terminate(reason: string): void {
     if (this.#state.name === 'closed') return;
     this.#deps.logger.debug('terminating socket', { peer: this.#peer, reason });
+    this.#ending ??= { code: 1006, by: 'server' };
     this.#moveTo({ name: 'closed' });
     this.#ws.terminate();
   }
