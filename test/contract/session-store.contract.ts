@@ -475,9 +475,15 @@ class SessionCountModel {
     if (top <= holds) return owner;
     const largest = owners.filter((o) => this.#count(o) === top);
     // The rule does not say which of several largest holders gives way: the one the store chose.
-    return largest.find((o) => {
-      const oldest = this.#oldest(o);
-      return oldest !== undefined && !present.has(oldest);
-    }) ?? largest[0];
+    // One whose oldest went; when none went, the store chose one with nothing evictable (else it
+    // would have taken that one's oldest), and the rule then leaves it to the adder's own entries.
+    return (
+      largest.find((o) => {
+        const oldest = this.#oldest(o);
+        return oldest !== undefined && !present.has(oldest);
+      }) ??
+      largest.find((o) => this.#oldest(o) === undefined) ??
+      largest[0]
+    );
   }
 }
