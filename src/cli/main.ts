@@ -76,6 +76,9 @@ program
   .addOption(fromEnv('--step-delay <ms>', 'delay per engine step, so previews can be watched', 'IMAGEWIRE_STEP_DELAY_MS').argParser(parseInteger))
   .addOption(fromEnv('--allow-private-network', 'let input image URLs, webhooks and upload endpoints reach loopback and private addresses (development only)', 'IMAGEWIRE_ALLOW_PRIVATE_NETWORK').default(false))
   .addOption(fromEnv('--upstream <url>', 'run tasks on this Runware-compatible WebSocket service instead of the procedural engine; its key is read from IMAGEWIRE_UPSTREAM_KEY', 'IMAGEWIRE_UPSTREAM'))
+  .addOption(fromEnv('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (0 picks a free one); none: no listener', 'IMAGEWIRE_METRICS_PORT').argParser(parsePort))
+  .addOption(fromEnv('--metrics-host <host>', 'address of the metrics listener', 'IMAGEWIRE_METRICS_HOST').default('127.0.0.1'))
+  .option('--metrics-token <token>', 'bearer token the metrics listener asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: open')
   .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (or IMAGEWIRE_LOG_LEVEL; default info)')
   .option('--log-format <format>', 'auto (readable on a terminal, JSON lines otherwise), json or pretty (or IMAGEWIRE_LOG_FORMAT); logs go to stderr')
   .action(async (options: WorkerCommandOptions) => {

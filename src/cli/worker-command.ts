@@ -4,6 +4,7 @@ import { createProceduralEngine, type Engine } from '../engine/index.js';
 import { upstreamEngineFor } from './upstream.js';
 import { createWorker, type ClusterWorker } from '../server/cluster/worker.js';
 import type { Logger } from '../server/logger.js';
+import { startWorkerMetrics, type WorkerMetrics } from '../server/observability/worker-metrics.js';
 import { cliLogger, type LogFlags } from './logging.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 
@@ -16,6 +17,19 @@ export interface WorkerCommandOptions extends LogFlags {
   allowPrivateNetwork?: boolean;
   /** --upstream: run tasks on a Runware-compatible upstream (key from IMAGEWIRE_UPSTREAM_KEY). */
   upstream?: string;
+  /** --metrics-port: serve /metrics, /healthz and /readyz on this port. */
+  metricsPort?: number;
+  /** --metrics-host. */
+  metricsHost?: string;
+  /** --metrics-token (else IMAGEWIRE_METRICS_TOKEN). */
+  metricsToken?: string;
+}
+
+/** The worker's metrics listener, when --metrics-port asks for one. */
+async function metricsOf(options: WorkerCommandOptions, logger: Logger): Promise<WorkerMetrics | undefined> {
+  if (options.metricsPort === undefined) return undefined;
+  const token = (options.metricsToken ?? process.env.IMAGEWIRE_METRICS_TOKEN ?? '').trim();
+  return startWorkerMetrics({ port: options.metricsPort, host: options.metricsHost ?? '127.0.0.1', logger, ...(token === '' ? {} : { metricsToken: token }) });
 }
 
 /** The worker's engine: the upstream with --upstream, else the procedural one. */
@@ -32,12 +46,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
   let worker: ClusterWorker;
   let engine: ReturnType<typeof engineOf> | undefined;
   let logger: Logger | undefined;
+  let metrics: WorkerMetrics | undefined;
   try {
     logger = cliLogger(options);
     engine = engineOf(options);
-    worker = await createWorker({ redis: options.redis, engine, logger, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
+    metrics = await metricsOf(options, logger);
+    const counted = metrics === undefined ? {} : { onTaskEnd: metrics.onTaskEnd };
+    worker = await createWorker({ redis: options.redis, engine, logger, ...counted, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
   } catch (error) {
     await engine?.close?.();
+    await metrics?.close();
     const message = error instanceof Error ? error.message : String(error);
     console.error(`imagewire: cannot start the worker: ${message}`);
     return error instanceof TypeError || error instanceof RangeError ? exitCodes.usage : exitCodes.connection;
@@ -48,9 +66,11 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     // A second signal while stopping: leave at once (the queue hands the tasks to another worker).
     if (stopping) process.exit(exitCodes.interrupted);
     stopping = true;
+    if (metrics !== undefined) metrics.draining = true;
     worker
       .close()
       .then(() => engine?.close?.())
+      .then(() => metrics?.close())
       .then(
       () => {
         for (const signal of signals) process.off(signal, onSignal);
@@ -62,6 +82,6 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     );
   };
   for (const signal of signals) process.on(signal, onSignal);
-  print(`imagewire worker ready (concurrency ${worker.concurrency})`);
+  print(`imagewire worker ready (concurrency ${worker.concurrency})${metrics === undefined ? '' : `, metrics at ${metrics.url}`}`);
   return exitCodes.ok;
 }

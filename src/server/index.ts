@@ -8,6 +8,8 @@ export { defaultLimits, limitCodes, perKeyShare, type ServerLimits } from './lim
 export type { Logger, LogFields } from './logger.js';
 export { createPinoLogger, logLevels, type LogLevel, type PinoLogger, type PinoLoggerOptions } from './observability/pino-logger.js';
 export type { NotReady } from './observability/ops-routes.js';
+export { startWorkerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from './observability/worker-metrics.js';
+export type { TaskEnd } from './observability/events.js';
 export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth/auth.js';
 export type { TokenOptions } from './auth/tokens.js';

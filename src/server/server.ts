@@ -155,7 +155,7 @@ function createShared(options: ResolvedServerOptions, observer: ServerObserver):
 async function createBackend(options: ResolvedServerOptions, publicUrl: () => string, webhooks: WebhookSender, observer: ServerObserver): Promise<ServerBackend> {
   if (options.redis === undefined) return createMemoryBackend(options, publicUrl, webhooks, observer);
   const { createClusterBackend } = await import('./node/cluster-node.js');
-  return createClusterBackend(options, options.redis, publicUrl);
+  return createClusterBackend(options, options.redis, publicUrl, observer);
 }
 
 type Lifecycle = 'listening' | 'restarting' | 'closing' | 'closed';

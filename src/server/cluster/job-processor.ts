@@ -17,6 +17,7 @@ import { failureItem, runImageInference, runImageUpload, type RunnerDeps } from 
 import { isUnavailable } from './errors.js';
 import { TaskRun, type RunContextDeps } from './run-context.js';
 import { decodeTaskJob, TaskJobError, type JobTask, type TaskJobFields } from './task-job.js';
+import type { TaskEnd } from '../observability/events.js';
 import { keyIdOf } from '../observability/key-id.js';
 
 /** What the processor of every job of a worker shares. */
@@ -29,6 +30,8 @@ export interface ProcessorDeps extends RunContextDeps {
   readonly progressIntervalMs: number;
   /** The runs in progress, by {@link runKey}: the cancel channel reaches them here. */
   readonly runs: Map<string, TaskRun>;
+  /** Hears each task's end (metrics and the `task ended` line); undefined: the worker logs the line itself. */
+  readonly onTaskEnd?: ((end: TaskEnd) => void) | undefined;
 }
 
 /** The key of a run in {@link ProcessorDeps.runs}: the cancel channel's `<owner> <taskUUID>`. */
@@ -93,15 +96,23 @@ function keepFresh(deps: ProcessorDeps, run: TaskRun): () => void {
  */
 function logEnd(deps: ProcessorDeps, run: TaskRun, startedAt: number, outcome: 'success' | 'error' | 'cancelled', errorCode?: string): void {
   const { record } = run;
-  deps.logger.info('task ended', {
+  const end: TaskEnd = {
     taskUUID: record.taskUUID,
     taskType: record.taskType,
     outcome,
     errorCode,
     keyId: keyIdOf(record.owner),
     durationMs: Math.round(performance.now() - startedAt),
+    firstPreviewMs: undefined,
     images: record.results.length,
-  });
+    bytesOut: 0,
+  };
+  if (deps.onTaskEnd !== undefined) {
+    deps.onTaskEnd(end);
+    return;
+  }
+  const { firstPreviewMs: _preview, bytesOut: _bytes, ...fields } = end;
+  deps.logger.info('task ended', fields);
 }
 
 /** Ends a task whose work threw (not a Redis failure, not a cancel) with the in-memory router's error item. */

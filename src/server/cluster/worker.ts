@@ -1,6 +1,7 @@
 // A cluster worker: takes the tasks any node accepted from the BullMQ queue `iw-tasks` and runs them
 // on its engine, writing outputs to Redis; cancels reach it on `iw:cancel`; a crash puts its tasks
 // back to work on another worker once their locks lapse.
+import type { TaskEnd } from '../observability/events.js';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Engine } from '../../engine/index.js';
@@ -52,6 +53,11 @@ export interface WorkerOptions {
   readonly closeGraceMs?: number;
   /** Names this worker's Redis connections (`CLIENT LIST`). @default "imagewire-worker" */
   readonly name?: string;
+  /**
+   * Hears each task's end (outcome, duration, images), for metrics; it then owns the `task ended`
+   * log line too. @default the worker logs the line itself
+   */
+  readonly onTaskEnd?: (end: TaskEnd) => void;
 }
 
 /** A running worker. */
@@ -113,7 +119,7 @@ function buildParts(options: WorkerOptions, logger: Logger): Parts {
   const webhooks = new WebhookSender({ limits, logger, policy: outbound, clock: systemClock });
   const runs = new Map<string, TaskRun>();
   const usage = new RedisUsageStore({ redis, keyPrefix, maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs });
-  const deps: ProcessorDeps = { tasks, images, keys: sessions.keys, redis, webhooks, logger, usage, engine: options.engine, limits, outbound, clock: systemClock, progressIntervalMs: 1_000, runs };
+  const deps: ProcessorDeps = { tasks, images, keys: sessions.keys, redis, webhooks, logger, usage, engine: options.engine, limits, outbound, clock: systemClock, progressIntervalMs: 1_000, runs, onTaskEnd: options.onTaskEnd };
   return { connections, subscriber: connections.create('subscriber'), webhooks, runs, deps };
 }
 

@@ -1,6 +1,7 @@
 // A cluster node's backend: its Redis connections, the session log, task and image stores, the
 // queue, its channel, the WebSocket sessions and task core on them, and (unless `engine: false`)
 // a worker in this process. Loaded only when createServer is given `redis`.
+import type { ServerObserver } from '../observability/events.js';
 import { createProceduralEngine, type Engine } from '../../engine/index.js';
 import type { ServerBackend } from '../backend.js';
 import { RedisImageStore } from '../cluster/image-store.js';
@@ -36,7 +37,7 @@ function createStores(options: ResolvedServerOptions, connections: RedisConnecti
 }
 
 /** Builds a node on `redis` and resolves once it listens on its channel; rejects (and closes what it made) when Redis cannot be reached. */
-export async function createClusterBackend(options: ResolvedServerOptions, redis: RedisOption, publicUrl: () => string): Promise<ServerBackend> {
+export async function createClusterBackend(options: ResolvedServerOptions, redis: RedisOption, publicUrl: () => string, observer?: ServerObserver): Promise<ServerBackend> {
   const { logger, limits, clock, nodeId } = options;
   const connections = new RedisConnections({ redis, name: `imagewire-node-${nodeId}`, onError: (error, role) => logger.warn('redis connection error', { role, error: errorMessage(error) }) });
   try {
@@ -47,7 +48,7 @@ export async function createClusterBackend(options: ResolvedServerOptions, redis
     const engine: Engine | undefined = options.engine === false ? undefined : (options.engine ?? createProceduralEngine({ stepDelayMs: options.stepDelayMs }));
     const router = new ClusterTaskRouter({ tasks, log, images, queue, watch, transients, engine, limits, logger, publicUrl, usage });
     const unlisten = await listenOnNodeChannel(connections.create('subscriber'), log.keys.nodeChannel(nodeId), sessions, logger);
-    const worker = await startLocalWorker(options, redis, engine);
+    const worker = await startLocalWorker(options, redis, engine, observer);
     const orphans = new OrphanSweeper(tasks, queue, logger, clock);
     let sweeping = false;
     return {

@@ -4,9 +4,10 @@ import type { Engine } from '../../engine/index.js';
 import type { RedisOption } from '../cluster/redis-options.js';
 import { createWorker, type ClusterWorker } from '../cluster/worker.js';
 import type { ResolvedServerOptions } from '../options.js';
+import type { ServerObserver, TaskEnd } from '../observability/events.js';
 
 /** Starts the node's own worker; undefined when the node runs no engine work. */
-export async function startLocalWorker(options: ResolvedServerOptions, redis: RedisOption, engine: Engine | undefined): Promise<ClusterWorker | undefined> {
+export async function startLocalWorker(options: ResolvedServerOptions, redis: RedisOption, engine: Engine | undefined, observer?: ServerObserver): Promise<ClusterWorker | undefined> {
   if (engine === undefined) return undefined;
   return createWorker({
     redis,
@@ -21,5 +22,7 @@ export async function startLocalWorker(options: ResolvedServerOptions, redis: Re
     allowPrivateNetwork: options.allowPrivateNetwork,
     ...(options.allowOutbound === undefined ? {} : { allowOutbound: options.allowOutbound }),
     name: `imagewire-node-${options.nodeId}-worker`,
+    // The tasks this node runs itself count in its own /metrics.
+    ...(observer === undefined ? {} : { onTaskEnd: (end: TaskEnd) => observer.taskEnded(end) }),
   });
 }
