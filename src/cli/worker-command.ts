@@ -51,7 +51,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     logger = cliLogger(options);
     engine = engineOf(options);
     metrics = await metricsOf(options, logger);
-    const counted = metrics === undefined ? {} : { onTaskEnd: metrics.onTaskEnd };
+    const counted = metrics === undefined ? {} : { onTaskEnd: metrics.onTaskEnd, onOutbound: metrics.onOutbound };
     worker = await createWorker({ redis: options.redis, engine, logger, ...counted, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }), ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}) });
   } catch (error) {
     await engine?.close?.();

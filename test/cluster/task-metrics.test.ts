@@ -1,6 +1,6 @@
 // Task metrics in cluster mode, where tasks end on workers: a node that runs engine work counts the
 // tasks its own worker ran in its /metrics, and `imagewire worker --metrics-port` serves the tasks
-// it ran on a listener of its own.
+// it ran (and its own outbound requests) on a listener of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { spawnImagewire } from '../helpers/child-server.js';
@@ -15,9 +15,9 @@ function sample(text: string, line: string): number {
   return found === undefined ? 0 : Number(found.slice(line.length + 1));
 }
 
-async function runTask(url: string): Promise<void> {
+async function runTask(url: string, extra: Record<string, unknown> = {}): Promise<void> {
   const { client } = await RawClient.authenticated(url);
-  const task = inferenceTask();
+  const task = inferenceTask(extra);
   client.send([task]);
   await client.waitFor((f) => isFinal(f, task.taskUUID), { timeoutMs: 15_000 });
   await client.close();
@@ -48,10 +48,13 @@ describe.runIf(redisAvailable())('task metrics in cluster mode', () => {
     const worker = spawnImagewire(['worker', '--redis', redis.url, '--metrics-port', '0', '--step-delay', '0'], { env: { IMAGEWIRE_METRICS_TOKEN: 'scrape-token-1' } });
     try {
       const url = await eventually(() => /metrics at (http:\/\/\S+)/.exec(worker.stdout())?.[1], (found) => found !== undefined, 15_000);
-      await runTask(node.url);
+      // Its webhook to a loopback address is refused by the worker's outbound rules, and counted there.
+      await runTask(node.url, { webhookURL: 'http://127.0.0.1:9/hook' });
       expect((await fetch(url ?? '')).status).toBe(401);
       const scrape = async (): Promise<number> => sample(await (await fetch(url ?? '', { headers: { authorization: 'Bearer scrape-token-1' } })).text(), SUCCESS);
       await expect.poll(scrape, { timeout: 10_000 }).toBe(1);
+      const refused = async (): Promise<number> => sample(await (await fetch(url ?? '', { headers: { authorization: 'Bearer scrape-token-1' } })).text(), 'imagewire_outbound_requests_total{kind="webhook",outcome="refused"}');
+      await expect.poll(refused, { timeout: 10_000 }).toBe(1);
       expect((await fetch((url ?? '').replace('/metrics', '/healthz'))).status).toBe(200);
     } finally {
       await worker.kill('SIGTERM', 15_000);

@@ -1,14 +1,14 @@
 // A cluster worker: takes the tasks any node accepted from the BullMQ queue `iw-tasks` and runs them
 // on its engine, writing outputs to Redis; cancels reach it on `iw:cancel`; a crash puts its tasks
 // back to work on another worker once their locks lapse.
-import type { TaskEnd } from '../observability/events.js';
+import type { OutboundOutcome, TaskEnd } from '../observability/events.js';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Engine } from '../../engine/index.js';
 import { systemClock } from '../../internal/clock.js';
 import { resolveLimits, type ServerLimits } from '../limits.js';
 import { errorMessage, silentLogger, stderrLogger, type Logger } from '../logger.js';
-import { OutboundPolicy, type OutboundTarget } from '../outbound/policy.js';
+import { OutboundPolicy, type OutboundKind, type OutboundTarget } from '../outbound/policy.js';
 import { WebhookSender } from '../outbound/webhooks.js';
 import { isUnavailable } from './errors.js';
 import { RedisImageStore } from './image-store.js';
@@ -58,6 +58,8 @@ export interface WorkerOptions {
    * log line too. @default the worker logs the line itself
    */
   readonly onTaskEnd?: (end: TaskEnd) => void;
+  /** Hears the outcome of each of the worker's own requests (input fetches, uploads, webhooks), for metrics. */
+  readonly onOutbound?: (kind: OutboundKind, outcome: OutboundOutcome) => void;
 }
 
 /** A running worker. */
@@ -116,6 +118,7 @@ function buildParts(options: WorkerOptions, logger: Logger): Parts {
   const tasks = new TaskStore({ redis, sessions, limits, retentionMs });
   const images = new RedisImageStore({ redis, limits, retentionMs, keyPrefix });
   const outbound = new OutboundPolicy({ allowPrivateNetwork: options.allowPrivateNetwork ?? false, allowOutbound: options.allowOutbound });
+  if (options.onOutbound !== undefined) outbound.onOutcome(options.onOutbound);
   const webhooks = new WebhookSender({ limits, logger, policy: outbound, clock: systemClock });
   const runs = new Map<string, TaskRun>();
   const usage = new RedisUsageStore({ redis, keyPrefix, maxOwners: limits.maxUsageOwners, maxTokens: limits.maxUsageTokens, retentionMs: limits.usageRetentionMs });

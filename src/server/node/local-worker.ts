@@ -2,9 +2,9 @@
 // `imagewire worker`, on the node's Redis, prefix, windows and limits, with the node's engine.
 import type { Engine } from '../../engine/index.js';
 import type { RedisOption } from '../cluster/redis-options.js';
-import { createWorker, type ClusterWorker } from '../cluster/worker.js';
+import { createWorker, type ClusterWorker, type WorkerOptions } from '../cluster/worker.js';
 import type { ResolvedServerOptions } from '../options.js';
-import type { ServerObserver, TaskEnd } from '../observability/events.js';
+import type { ServerObserver } from '../observability/events.js';
 
 /** Starts the node's own worker; undefined when the node runs no engine work. */
 export async function startLocalWorker(options: ResolvedServerOptions, redis: RedisOption, engine: Engine | undefined, observer?: ServerObserver): Promise<ClusterWorker | undefined> {
@@ -22,7 +22,12 @@ export async function startLocalWorker(options: ResolvedServerOptions, redis: Re
     allowPrivateNetwork: options.allowPrivateNetwork,
     ...(options.allowOutbound === undefined ? {} : { allowOutbound: options.allowOutbound }),
     name: `imagewire-node-${options.nodeId}-worker`,
-    // The tasks this node runs itself count in its own /metrics.
-    ...(observer === undefined ? {} : { onTaskEnd: (end: TaskEnd) => observer.taskEnded(end) }),
+    ...reportTo(observer),
   });
+}
+
+/** The node's observer as the worker's hooks: the tasks this node runs count in its own /metrics. */
+function reportTo(observer: ServerObserver | undefined): Pick<WorkerOptions, 'onTaskEnd' | 'onOutbound'> {
+  if (observer === undefined) return {};
+  return { onTaskEnd: (end) => observer.taskEnded(end), onOutbound: (kind, outcome) => observer.outbound(kind, outcome) };
 }

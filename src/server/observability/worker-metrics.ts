@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
-import type { TaskEnd } from './events.js';
+import type { OutboundOutcome, TaskEnd } from './events.js';
+import type { OutboundKind } from '../outbound/policy.js';
 import { ServerMetrics } from './metrics.js';
 import { LoggingObserver } from './observer.js';
 import { OpsRoutes } from './ops-routes.js';
@@ -25,6 +26,7 @@ export interface WorkerMetricsOptions {
 export interface WorkerMetrics {
   readonly url: string;
   readonly onTaskEnd: (end: TaskEnd) => void;
+  readonly onOutbound: (kind: OutboundKind, outcome: OutboundOutcome) => void;
   /** Set while the worker stops: /readyz answers 503. */
   draining: boolean;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startWorkerMetrics(options: WorkerMetricsOptions): Promise
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}/metrics`,
     onTaskEnd: (end) => observer.taskEnded(end),
+    onOutbound: (kind, outcome) => observer.outbound(kind, outcome),
     get draining() {
       return state.draining;
     },
