@@ -1,6 +1,6 @@
 // The reference server: an HTTP server with the WebSocket face at /v1 (upgrade), the HTTP face
 // (POST /v1) and image URLs; who may connect (origins, connection caps, HTTP timeouts); listen,
-// graceful close, and restart on the same port.
+// graceful close, and restart on the same port. Its public face is server-api.ts.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,7 +19,7 @@ import { OpenAiError, sendOpenAiError } from './openai/errors.js';
 import { OpenAiFace } from './openai/face.js';
 import { imagesApiRoutes } from './openai/routes.js';
 import { ImagineEndpoint } from './imagine/endpoint.js';
-import { OriginPolicy, type OriginRefusal } from './http/origin-policy.js';
+import { OriginPolicy } from './http/origin-policy.js';
 import { PageRoute } from './page/route.js';
 import { requestPath } from './http/request-target.js';
 import { handleTokenRequest } from './http/token-route.js';
@@ -40,66 +40,10 @@ import { LoggingObserver } from './observability/observer.js';
 import { observedAuthenticator } from './observability/observed-auth.js';
 import { OpsRoutes, type NotReady } from './observability/ops-routes.js';
 import { errorCodesOf } from './http/json-response.js';
+import type { ImagewireServer, ServerStats } from './server-api.js';
+import { destroySocket, refusalError, rejectUpgrade } from './http/upgrade-refusal.js';
 
-/**
- * Counters of what the server holds right now, read from this process's memory (so `stats()` stays
- * synchronous and free). On a cluster node (`redis`) sessions, held frames and tasks live in Redis
- * and belong to the whole cluster; the fields then count only what this node holds itself, as each
- * field says.
- */
-export interface ServerStats {
-  /** Open WebSocket connections (on a cluster node: this node's). */
-  connections: number;
-  /** Sessions kept, attached or held for resume. Cluster node: sessions attached to this node's sockets (sessions without a socket are kept in Redis, for any node). */
-  sessions: number;
-  /** Frames held for resume or awaiting an acknowledgement. Cluster node: always 0, the frames are held in Redis (docs/cluster.md, "Counters on a cluster node"). */
-  heldFrames: number;
-  /** Approximate bytes of those frames. Cluster node: always 0, as heldFrames. */
-  heldBytes: number;
-  /** Tasks running or queued. Cluster node: always 0, tasks run on workers (the node's own too) and are counted in Redis. */
-  tasksRunning: number;
-}
-
-/** A running reference server. */
-export interface ImagewireServer extends AsyncDisposable {
-  /** The WebSocket endpoint, e.g. `ws://127.0.0.1:PORT/v1`. */
-  readonly url: string;
-  /** The HTTP base, e.g. `http://127.0.0.1:PORT` (POST /v1, image URLs). */
-  readonly httpUrl: string;
-  /** The port listened on (stays the same across restarts). */
-  readonly port: number;
-  /**
-   * The live page's address with its secret in the fragment, `http://127.0.0.1:PORT/#secret=...`
-   * (`imagewire serve` prints it); undefined without `page`. Treat it as a credential.
-   */
-  readonly pageUrl: string | undefined;
-  /** Fault-injection hooks for tests; inert unless called. */
-  readonly faults: ServerFaults;
-  /** What this process holds right now (see {@link ServerStats} for what each field counts on a cluster node). */
-  stats(): ServerStats;
-  /**
-   * True while the server takes new work (`GET /readyz` answers 200): false from the start of
-   * `close()` (or a restart) on, and on a cluster node while its Redis connection is down.
-   */
-  readonly ready: boolean;
-  /** Why the server is not ready (`draining`: closing or restarting; `redisUnavailable`), or undefined when it is. */
-  readonly notReady: NotReady;
-  /**
-   * Stops listening (sockets closed with 1001) and listens again on the same port. Without
-   * `keepState` (the default) sessions, tasks and images are lost, as in a real restart; with it
-   * they survive, running tasks go on, and clients can resume.
-   */
-  restart(options?: { keepState?: boolean }): Promise<void>;
-  /**
-   * Graceful shutdown. At once: no new sockets (503) or tasks (`serverShuttingDown`), and sockets
-   * with no task running are closed with 1001 "server shutting down" (clients reconnect elsewhere
-   * at once). Running tasks then get `shutdownGraceMs` to finish and deliver their results; each
-   * socket is closed with 1001 once its tasks are done; at the deadline the rest are cancelled and
-   * every socket closed. In cluster mode nothing waits: tasks go on in the workers and sessions
-   * resume on other nodes. Idempotent.
-   */
-  close(): Promise<void>;
-}
+export type { ImagewireServer, ServerStats } from './server-api.js';
 
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
@@ -109,27 +53,6 @@ function hostForUrl(host: string): string {
 
 function isOpenMode(apiKeys: ResolvedServerOptions['apiKeys']): boolean {
   return apiKeys === undefined || (Array.isArray(apiKeys) && apiKeys.every((key) => key.length === 0));
-}
-
-function destroySocket(this: Duplex): void {
-  this.destroy();
-}
-
-const statusTexts: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-
-/** Answers an upgrade with an HTTP error (the protocol's error shape) and closes the socket once written. */
-function rejectUpgrade(socket: Duplex, status: number, error?: ProtocolErrorItem, headers = ''): void {
-  const body = error === undefined ? '' : JSON.stringify({ errors: [error] });
-  const head = `HTTP/1.1 ${status} ${statusTexts[status] ?? 'Error'}\r\nConnection: close\r\n${headers}${body === '' ? '' : 'Content-Type: application/json; charset=utf-8\r\n'}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
-  // Destroyed once written: a peer that never closes its side must not keep the socket.
-  socket.end(head + body, () => socket.destroy());
-}
-
-/** The error item of an origin or host refusal. */
-function refusalError(refusal: OriginRefusal): ProtocolErrorItem {
-  return refusal.kind === 'origin'
-    ? protocolError('originNotAllowed', `pages from ${refusal.origin} may not use this server; start it with --allowed-origin (allowedOrigins) to allow them`)
-    : protocolError('hostNotAllowed', `this server does not answer to the host ${JSON.stringify(refusal.host)}; use one of its own addresses, or allow the name with --allowed-origin (allowedOrigins) or --public-url`);
 }
 
 /** How long a stop waits for POST /v1 requests to be answered before closing their connections. */
