@@ -58,6 +58,9 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
+  // The example apps are user code: their pages run in browsers, their servers in Node.
+  { files: ['examples/**/*.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } } },
+  { files: ['examples/**/*.mjs'], languageOptions: { globals: { fetch: 'readonly' } } },
   // Short functions: a newcomer reads one screen at a time (tests and benchmarks may tell longer stories).
   { files: ['src/**/*.ts'], rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }] } },
   // The layers, as docs/architecture.md draws them: each folder names what it must never import.

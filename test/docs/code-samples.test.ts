@@ -1,8 +1,8 @@
-// Every code sample of README.md and docs/*.md is checked, so documentation that drifts from the
-// code fails CI: TypeScript and JavaScript are type-checked against the package's published types
-// (the build, by package self-reference) and run against the local server they start, unless a
-// `<!-- sample: typecheck-only — why -->` marker says they cannot run; shell lines that call
-// `imagewire` use only commands and options its `--help` lists; JSON parses. See
+// Every code sample of README.md, docs/*.md and the examples' READMEs is checked, so documentation
+// that drifts from the code fails CI: TypeScript and JavaScript are type-checked against the
+// package's published types (the build, by package self-reference) and run against the local server
+// they start, unless a `<!-- sample: typecheck-only — why -->` marker says they cannot run; shell
+// lines that call `imagewire` use only commands and options its `--help` lists; JSON parses. See
 // test/docs/samples/markdown.ts for the markers.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

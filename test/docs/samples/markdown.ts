@@ -1,6 +1,6 @@
 // Cuts the fenced code blocks out of the project's Markdown files, with the `<!-- sample: ... -->`
 // marker that may stand before a block (how the block is checked, and hidden context it assumes).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -85,10 +85,14 @@ export function extractSamples(file: string, text: string): Sample[] {
   return samples;
 }
 
-/** The Markdown files whose samples are checked: README.md and docs/*.md. */
+/** The Markdown files whose samples are checked: README.md, docs/*.md and the examples' READMEs. */
 export function documentationFiles(root: string): string[] {
   const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`);
-  return ['README.md', ...docs];
+  const examples = readdirSync(join(root, 'examples'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, 'examples', entry.name, 'README.md')))
+    .map((entry) => `examples/${entry.name}/README.md`)
+    .sort();
+  return ['README.md', ...docs, 'examples/README.md', ...examples];
 }
 
 /** Every sample of every documentation file. */
