@@ -3,7 +3,7 @@
 import { ImagewireError, createClient } from 'imagewire';
 
 const form = document.querySelector('form');
-const prompt = document.querySelector('#prompt');
+const prompt = /** @type {HTMLInputElement} */ (document.querySelector('#prompt'));
 const image = document.querySelector('img');
 const status = document.querySelector('#status');
 

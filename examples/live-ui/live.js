@@ -3,7 +3,7 @@
 // paint as they stream; the last picture stays up until the next one arrives.
 import { createClient, createLiveSession } from 'imagewire';
 
-const prompt = document.querySelector('#prompt');
+const prompt = /** @type {HTMLInputElement} */ (document.querySelector('#prompt'));
 const image = document.querySelector('img');
 const status = document.querySelector('#status');
 

@@ -39,7 +39,7 @@ async function handle(request, response) {
 const app = createHttpServer((request, response) => void handle(request, response));
 app.listen(port, '127.0.0.1');
 await new Promise((resolve) => app.once('listening', resolve));
-const origin = `http://127.0.0.1:${app.address().port}`;
+const origin = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (app.address()).port}`;
 
 let localServer;
 if (imagewireHttp === undefined) {

@@ -58,7 +58,7 @@ const server = createHttpServer((request, response) => {
   if (request.method === 'GET' && request.url?.startsWith('/image')) void generate(request, response);
   else response.writeHead(404, { 'content-type': 'text/plain' }).end('try GET /image?prompt=a+red+fox\n');
 });
-server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
+server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`));
 
 // Stop taking requests, then close the client and the local server.
 for (const signal of ['SIGINT', 'SIGTERM']) {

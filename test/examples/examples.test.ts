@@ -2,11 +2,13 @@
 // port, no service configured so each starts imagewire's local server) and are driven over real
 // HTTP, and the two pages in real Chromium. Each is stopped with SIGTERM and must exit cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../browser/helpers.js';
+import { typecheckJavaScriptFiles } from '../docs/samples/typecheck.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const APP_TEST_MS = 60_000;
@@ -155,4 +157,14 @@ describe.runIf(available)('examples in Chromium', () => {
     },
     APP_TEST_MS,
   );
+});
+
+describe('examples as code', () => {
+  it('type-check against the package types as plain JavaScript (checkJs), as an editor shows them', () => {
+    const files = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\.(mjs|js)$/.test(file))
+      .map((file) => join('examples', file));
+    expect(files.length).toBe(5);
+    expect(typecheckJavaScriptFiles(root, files)).toEqual([]);
+  }, 60_000);
 });

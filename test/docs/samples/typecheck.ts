@@ -1,7 +1,7 @@
 // Type-checks TypeScript and JavaScript samples as modules of a program beside package.json, so
 // `imagewire`, `imagewire/server`, ... resolve by package self-reference to the build's types, as
 // they would in an application that installed the package. Fragments get their marker's prelude.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import type { Sample } from './markdown.js';
 
@@ -19,6 +19,22 @@ function compilerOptions(root: string): ts.CompilerOptions {
   if (read.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, file);
   return { ...parsed.options, noEmit: true, allowJs: true, checkJs: true, moduleDetection: ts.ModuleDetectionKind.Force, types: ['node'] };
+}
+
+/**
+ * Type-checks plain JavaScript files of the package (the examples) as their editor would: checkJs
+ * with TypeScript's non-strict defaults, so a wrong option name or a removed export is an error
+ * while JavaScript's untyped parameters are not. Returns every error as `file:line: message`.
+ */
+export function typecheckJavaScriptFiles(root: string, files: readonly string[]): string[] {
+  const options: ts.CompilerOptions = { ...compilerOptions(root), strict: false, useUnknownInCatchVariables: false, noUncheckedIndexedAccess: false, exactOptionalPropertyTypes: false, moduleDetection: ts.ModuleDetectionKind.Auto };
+  const program = ts.createProgram({ rootNames: files.map((file) => join(root, file)), options });
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    if (diagnostic.file === undefined || diagnostic.start === undefined) return message;
+    const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
+    return `${relative(root, diagnostic.file.fileName)}:${line + 1}: ${message}`;
+  });
 }
 
 /** The virtual file name of a sample: in the package root, so self-reference applies. */
