@@ -115,14 +115,15 @@ describe('the sample checks catch drift', () => {
     expect(missingOutput(printing.expectedOutput, printed.stdout)).toEqual(['all good']);
   });
 
-  it('reports an option or a command the CLI does not have, and an npm script that does not exist', () => {
+  it('reports an option or a command the CLI does not have, an npm script and a script file that do not exist', () => {
     const cli = new CliHelp(root);
-    const problems = checkShellSample(root, cli, 'npx imagewire serve --port 8080 --colour red\nimagewire paint "x"\nnpm run imagewire -- generate "a fox" --steps 4 --nope\nnpm run no-such-script\nnpm test');
+    const problems = checkShellSample(root, cli, 'npx imagewire serve --port 8080 --colour red\nimagewire paint "x"\nnpm run imagewire -- generate "a fox" --steps 4 --nope\nnpm run no-such-script\nnpm test\nPORT=0 node examples/nowhere/server.mjs\nnode examples/node-service/server.mjs');
     expect(problems.map((problem) => `${problem.offset}: ${problem.message}`)).toEqual([
       '0: imagewire serve has no option --colour (see imagewire serve --help)',
       expect.stringMatching(/^1: imagewire has no command "paint"/),
       '2: imagewire generate has no option --nope (see imagewire generate --help)',
       '3: package.json has no script "no-such-script"',
+      '5: examples/nowhere/server.mjs does not exist (paths are from the package root)',
     ]);
   });
 });

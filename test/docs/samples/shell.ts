@@ -1,9 +1,9 @@
 // Checks the command lines of shell samples: every `imagewire ...` line names a command the CLI has
 // and only options that command's `--help` lists; every `npm run X` / `npm test` names a script of
-// package.json. Generic on purpose: the CLI's own help is the reference, so new options need no
+// package.json; every `node path/to/file.mjs` names a file that exists. Generic on purpose: the CLI's own help is the reference, so new options need no
 // change here.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One problem of a shell sample, relative to the block's first line. */
@@ -60,12 +60,24 @@ function commands(line: string): string[] {
 
 /** The arguments given to the imagewire CLI by one command, or undefined when it runs something else. */
 function cliArguments(argv: readonly string[]): string[] | undefined {
-  let rest = [...argv];
-  while (rest.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[0] ?? '')) rest = rest.slice(1);
+  const rest = withoutAssignments(argv);
   if (rest[0] === 'npx' && rest[1] === 'imagewire') return rest.slice(2);
   if (rest[0] === 'imagewire') return rest.slice(1);
   if (rest[0] === 'npm' && rest[1] === 'run' && rest[2] === 'imagewire') return rest[3] === '--' ? rest.slice(4) : rest.slice(3);
   return undefined;
+}
+
+/** The command without its leading variable assignments (`NAME=value cmd ...`). */
+function withoutAssignments(argv: readonly string[]): string[] {
+  let rest = [...argv];
+  while (rest.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[0] ?? '')) rest = rest.slice(1);
+  return rest;
+}
+
+/** The script file a `node path/to/file.mjs` command runs, or undefined. */
+function nodeScript(argv: readonly string[]): string | undefined {
+  const rest = withoutAssignments(argv);
+  return rest[0] === 'node' && /\.(mjs|cjs|js)$/.test(rest[1] ?? '') ? rest[1] : undefined;
 }
 
 /** The npm script a command runs, or undefined. */
@@ -141,6 +153,8 @@ export function checkShellSample(root: string, cli: CliHelp, code: string): Shel
       if (args !== undefined) for (const message of checkCli(cli, args)) problems.push({ offset: first, message });
       const script = npmScript(argv);
       if (script !== undefined && args === undefined && !(script in scripts)) problems.push({ offset: first, message: `package.json has no script "${script}"` });
+      const file = nodeScript(argv);
+      if (file !== undefined && !existsSync(join(root, file))) problems.push({ offset: first, message: `${file} does not exist (paths are from the package root)` });
     }
   }
   return problems;
