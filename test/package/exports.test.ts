@@ -55,6 +55,15 @@ describe('package exports', () => {
     expect(inputs).not.toContain('dist/index.js');
   });
 
+  it('resolves `imagewire/validate` (the opt-in request validation) for browsers and Node alike', async () => {
+    for (const platform of ['browser', 'node'] as const) {
+      const inputs = await resolveWith('imagewire/validate', platform);
+      expect(inputs).toContain('dist/validate.js');
+      expect(inputs).toContain('dist/protocol/validate/validate.js');
+      expect(inputs.filter((input) => /dist\/(index|browser)\.js$/.test(input))).toEqual([]);
+    }
+  });
+
   it('refuses `imagewire/server` to browser bundles', async () => {
     await expect(resolveWith('imagewire/server', 'browser')).rejects.toThrow();
   });

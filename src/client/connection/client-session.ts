@@ -3,7 +3,7 @@
 // carries only the protocol's documented fields; extensions are turned on afterwards, and only
 // on a server whose reply offered them. Kept across socket attempts; one per client.
 import { encodeClientFrame, type AuthenticationResult, type AuthenticationTask, type EnableExtensionsTask, type PingTask, type ProtocolErrorItem, type SessionExtension } from '../../protocol/index.js';
-import { MAX_API_KEY_LENGTH } from '../../protocol/validate/validate.js';
+import { MAX_API_KEY_LENGTH } from '../../protocol/tasks.js';
 import { AckTracker } from './ack-tracker.js';
 import { AuthenticationError } from '../errors.js';
 import type { ApiKeyProvider } from '../api-key.js';
