@@ -26,7 +26,9 @@ export interface ClientOptions {
    */
   url?: string;
   /**
-   * WebSocket constructor.
+   * WebSocket constructor. A static `describeFailure(error)` on it, when present, tells the
+   * `unreachable` error why no connection opened (refused, host not found, an HTTP status); the
+   * Node entry's default socket has one, browsers report none of that.
    * @default `ws` in Node (the `imagewire` Node entry), `globalThis.WebSocket` in browsers
    */
   WebSocket?: WebSocketConstructor;
