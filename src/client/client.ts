@@ -119,14 +119,14 @@ export class ImagewireClient implements TaskApi, AsyncDisposable {
    * }
    */
   imageInference(request: ImageInferenceRequest): TaskStream<ImageInferenceEvent, ImageResult[]> {
-    const { run, timeoutMs, signal } = prepareImageInference(request);
+    const { run, timeoutMs, signal } = prepareImageInference(request, this.#options.validate);
     if (!run.ended) this.#dispatcher.submit(run, timeoutMs, signal);
     return new TaskStream(run);
   }
 
   /** Stores an image (data URI, base64 or URL) on the server; resolves with its imageUUID. */
   imageUpload(request: ImageUploadRequest): Promise<UploadedImage> {
-    const { run, timeoutMs, signal } = prepareImageUpload(request);
+    const { run, timeoutMs, signal } = prepareImageUpload(request, this.#options.validate);
     if (!run.ended) this.#dispatcher.submit(run, timeoutMs, signal);
     return run.result;
   }
@@ -137,7 +137,7 @@ export class ImagewireClient implements TaskApi, AsyncDisposable {
    */
   async getResponse(request: GetResponseRequest | string): Promise<GetResponseResult> {
     const asked = typeof request === 'string' ? { taskUUID: request } : request;
-    const { taskUUID } = validateGetResponse(asked);
+    const { taskUUID } = validateGetResponse(asked, this.#options.validate);
     this.#throwIfClosed();
     const release = this.#dispatcher.hold();
     try {

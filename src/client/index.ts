@@ -3,6 +3,8 @@
 export { ImagewireClient, type ClientStats } from './client.js';
 export { ImagewireHttpClient, createHttpClient, DEFAULT_HTTP_URL, type HttpClientOptions } from './http/http-client.js';
 export { DEFAULT_URL, type ApiKeyProvider, type ClientOptions } from './options.js';
+export { validateRequests } from './validate-requests.js';
+export type { OutgoingTask, RequestValidator } from './tasks/request-validator.js';
 export type { ReconnectPolicy } from './connection/backoff.js';
 export type { KeepAliveOptions } from './connection/keepalive.js';
 export type { OutboxOptions } from './connection/outbox.js';

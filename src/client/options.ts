@@ -9,6 +9,7 @@ import type { NetworkEventSources } from './connection/network-events.js';
 import { defaultOutbox, type OutboxOptions } from './connection/outbox.js';
 import type { SessionStorageLike } from './connection/session-storage.js';
 import type { WebSocketConstructor } from './socket/socket.js';
+import type { RequestValidator } from './tasks/request-validator.js';
 
 export type { ApiKeyProvider } from './api-key.js';
 
@@ -25,7 +26,9 @@ export interface ClientOptions {
    */
   url?: string;
   /**
-   * WebSocket constructor.
+   * WebSocket constructor. A static `describeFailure(error)` on it, when present, tells the
+   * `unreachable` error why no connection opened (refused, host not found, an HTTP status); the
+   * Node entry's default socket has one, browsers report none of that.
    * @default `ws` in Node (the `imagewire` Node entry), `globalThis.WebSocket` in browsers
    */
   WebSocket?: WebSocketConstructor;
@@ -59,6 +62,15 @@ export interface ClientOptions {
    * @default 5000
    */
   firstConnectTimeoutMs?: number;
+  /**
+   * Checks every request before it is sent: `validateRequests` (from `imagewire/validate`) is the
+   * protocol's own check, so a bad request ends at once with a ValidationError naming the
+   * parameter. Without it (false) the server checks the request and answers with the same error
+   * items, which end the task with an ApiError; only the taskUUID is checked locally.
+   * @default validateRequests in the Node entry; none in the browser entry (it would ship the
+   *   protocol's rule tables to every app)
+   */
+  validate?: RequestValidator | false;
   /** Keepalive ping and pong deadline. */
   keepAlive?: KeepAliveOptions;
   /** Reconnect policy, or false to end every task with a ConnectionError when the socket drops. */
@@ -142,6 +154,7 @@ export interface ResolvedClientOptions {
   readonly connectTimeoutMs: number;
   readonly authTimeoutMs: number;
   readonly firstConnectTimeoutMs: number;
+  readonly validate: RequestValidator | undefined;
   readonly keepAlive: Required<KeepAliveOptions>;
   readonly reconnect: Required<ReconnectPolicy> | false;
   readonly extensions: { readonly ack: boolean; readonly binaryResults: boolean };
@@ -193,6 +206,7 @@ export function resolveClientOptions(options: ClientOptions, defaultWebSocket: W
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     authTimeoutMs: positive('authTimeoutMs', options.authTimeoutMs, 10_000),
     firstConnectTimeoutMs: positive('firstConnectTimeoutMs', options.firstConnectTimeoutMs, 5_000, true),
+    validate: options.validate === false ? undefined : options.validate,
     keepAlive: {
       intervalMs: positive('keepAlive.intervalMs', options.keepAlive?.intervalMs, defaultKeepAlive.intervalMs),
       pongTimeoutMs: positive('keepAlive.pongTimeoutMs', options.keepAlive?.pongTimeoutMs, defaultKeepAlive.pongTimeoutMs),

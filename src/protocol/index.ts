@@ -10,7 +10,7 @@ export { describeValue, cutText, quoteText, PREVIEW_LENGTH } from './validate/de
 export { boundErrorItems, boundErrorItem, leftOutItem, errorBounds, MAX_ERROR_ITEM_BYTES, MAX_ERROR_FRAME_BYTES } from './validate/error-bounds.js';
 export { parseJson, parseJsonWithin, defaultJsonBounds, type JsonBounds, type ParsedJson } from './json-parse.js';
 export { stringifyJson } from './json-stringify.js';
-export { validateTask, validateTaskOf, MAX_API_KEY_LENGTH, type ValidationResult } from './validate/validate.js';
+export { validateTask, validateTaskOf, type ValidationResult } from './validate/validate.js';
 export { MAX_LIST_ENTRIES } from './validate/validate-image-inference.js';
 export { normalizeImageInference, type ResolvedImageInference, type ResolvedOutpaint, type ResolvedPreviews } from './validate/normalize.js';
 export { previewSteps } from './previews.js';

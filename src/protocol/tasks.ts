@@ -1,6 +1,9 @@
 // Wire types of the tasks a client sends and the items a server answers with.
 // Names are the wire's own (taskUUID, CFGScale, connectionSessionUUID), kept verbatim.
 
+/** Longest apiKey accepted; keys and session tokens are far shorter. */
+export const MAX_API_KEY_LENGTH = 4096;
+
 /** Every taskType this protocol module knows. */
 export const taskTypes = ['authentication', 'ping', 'imageInference', 'imageUpload', 'getResponse', 'cancel', 'enableExtensions'] as const;
 export type TaskType = (typeof taskTypes)[number];

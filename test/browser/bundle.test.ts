@@ -74,4 +74,42 @@ describe('browser build of the client', () => {
     },
     60_000,
   );
+
+  it.skipIf(!available)(
+    'leaves a bad request to the server by default, which refuses it with a typed error; validateRequests refuses it unsent',
+    async () => {
+      if (browser === undefined) throw new Error('no browser');
+      const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ ttlSeconds: 60 }) });
+      const { data } = (await minted.json()) as { data: { token: string }[] };
+      const token = data[0]?.token ?? '';
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${server.httpUrl}/healthz`);
+        const result = (await page.evaluate(`(async () => {
+          const { createClient, validateRequests, ApiError, ValidationError } = await import('/page/imagewire.browser.js');
+          const request = { positivePrompt: 'a paper boat', model: 'imagewire:1@1', width: 500, height: 128, steps: 3 };
+          const describe = (error) => ({ name: error.name, code: error.code, parameter: error.parameter, api: error instanceof ApiError, validation: error instanceof ValidationError });
+          const plain = createClient({ apiKey: async () => ${JSON.stringify(token)}, url: ${JSON.stringify(server.url)} });
+          const fromServer = await plain.imageInference(request).result().catch(describe);
+          const attemptsPlain = plain.stats().attempts;
+          await plain.close();
+          const checked = createClient({ apiKey: async () => ${JSON.stringify(token)}, url: ${JSON.stringify(server.url)}, validate: validateRequests });
+          const local = await checked.imageInference(request).result().catch(describe);
+          const attemptsChecked = checked.stats().attempts;
+          await checked.close();
+          return { fromServer, local, attemptsPlain, attemptsChecked };
+        })()`)) as Record<string, unknown>;
+        expect(result).toEqual({
+          fromServer: { name: 'ApiError', code: 'invalidWidth', parameter: 'width', api: true, validation: false },
+          local: { name: 'ValidationError', code: 'invalidWidth', parameter: 'width', api: false, validation: true },
+          attemptsPlain: 1,
+          attemptsChecked: 0,
+        });
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -17,7 +17,7 @@ async function resolveWith(specifier: string, platform: 'node' | 'browser'): Pro
     metafile: true,
     logLevel: 'silent',
     // Only resolution is under test here: third-party packages stay out of the graph.
-    external: ['uuid', 'ws', 'eventemitter3', 'sharp'],
+    external: ['uuid', 'ws', 'sharp'],
   });
   return Object.keys(result.metafile.inputs);
 }
@@ -53,6 +53,15 @@ describe('package exports', () => {
     const inputs = await resolveWith('imagewire', 'browser');
     expect(inputs).toContain('dist/browser.js');
     expect(inputs).not.toContain('dist/index.js');
+  });
+
+  it('resolves `imagewire/validate` (the opt-in request validation) for browsers and Node alike', async () => {
+    for (const platform of ['browser', 'node'] as const) {
+      const inputs = await resolveWith('imagewire/validate', platform);
+      expect(inputs).toContain('dist/validate.js');
+      expect(inputs).toContain('dist/protocol/validate/validate.js');
+      expect(inputs.filter((input) => /dist\/(index|browser)\.js$/.test(input))).toEqual([]);
+    }
   });
 
   it('refuses `imagewire/server` to browser bundles', async () => {

@@ -48,4 +48,20 @@ describe('newTaskUUID', () => {
     expect(made.size).toBe(100);
     for (const uuid of made) expect(isUuidV4(uuid)).toBe(true);
   });
+
+  it('makes them from random bytes where crypto.randomUUID is missing (a page outside a secure context)', () => {
+    // An own property shadows the prototype's method for this test only.
+    Object.defineProperty(globalThis.crypto, 'randomUUID', { value: undefined, configurable: true });
+    try {
+      const made = new Set(Array.from({ length: 1000 }, () => newTaskUUID()));
+      expect(made.size).toBe(1000);
+      for (const uuid of made) expect(isUuidV4(uuid), uuid).toBe(true);
+      // Every random hex digit takes more than one value across the sample (none is stuck).
+      const positions = [...made][0]?.split('').map((_, at) => new Set([...made].map((uuid) => uuid[at])).size) ?? [];
+      expect(positions.filter((count, at) => count === 1 && ![8, 13, 14, 18, 23].includes(at))).toEqual([]);
+    } finally {
+      Reflect.deleteProperty(globalThis.crypto, 'randomUUID');
+    }
+    expect(typeof globalThis.crypto.randomUUID).toBe('function');
+  });
 });

@@ -2,7 +2,8 @@
 // not, what the server offers), and which offered extensions to turn on. The authentication task
 // carries only the protocol's documented fields; extensions are turned on afterwards, and only
 // on a server whose reply offered them. Kept across socket attempts; one per client.
-import { encodeClientFrame, validateTaskOf, type AuthenticationResult, type AuthenticationTask, type EnableExtensionsTask, type PingTask, type SessionExtension } from '../../protocol/index.js';
+import { encodeClientFrame, type AuthenticationResult, type AuthenticationTask, type EnableExtensionsTask, type PingTask, type ProtocolErrorItem, type SessionExtension } from '../../protocol/index.js';
+import { MAX_API_KEY_LENGTH } from '../../protocol/tasks.js';
 import { AckTracker } from './ack-tracker.js';
 import { AuthenticationError } from '../errors.js';
 import type { ApiKeyProvider } from '../api-key.js';
@@ -37,6 +38,17 @@ export interface ClientSessionConfig {
   readonly extensions: { readonly ack: boolean; readonly binaryResults: boolean };
   readonly sessionStorage: SessionStorageLike | undefined;
   readonly sessionStorageKey: string;
+}
+
+/**
+ * Why a key can never authenticate, in the item the server would answer with; undefined for a
+ * usable one. The server's own rule, checked here without the rest of the protocol's validation.
+ */
+function keyProblem(apiKey: unknown): ProtocolErrorItem | undefined {
+  const item = { parameter: 'apiKey', type: 'string', taskType: 'authentication' };
+  if (apiKey === undefined || apiKey === null) return { code: 'missingApiKey', message: 'apiKey is required', ...item };
+  if (typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= MAX_API_KEY_LENGTH) return undefined;
+  return { code: 'invalidApiKey', message: `apiKey must be a non-empty string of at most ${MAX_API_KEY_LENGTH} characters`, ...item };
 }
 
 /** Session bookkeeping across reconnects. */
@@ -81,14 +93,13 @@ export class ClientSession {
   async authenticationTask(): Promise<AuthenticationTask> {
     const provider = this.#config.apiKey;
     const apiKey = typeof provider === 'function' ? await provider() : provider;
-    const task: AuthenticationTask = { taskType: 'authentication', apiKey };
-    const valid = validateTaskOf<AuthenticationTask>('authentication', task);
-    if (!valid.ok) {
-      const item = valid.errors[0] ?? { code: 'invalidApiKey', message: 'the API key is not valid' };
+    const item = keyProblem(apiKey);
+    if (item !== undefined) {
       // A static key that cannot be valid never will be; a provider may do better next time.
       if (typeof provider === 'string') throw new AuthenticationError(item);
       throw new Error(`it returned an unusable key (${item.message})`);
     }
+    const task: AuthenticationTask = { taskType: 'authentication', apiKey };
     const session = this.#session.uuid;
     this.#sentSession = session;
     if (session !== undefined) task.connectionSessionUUID = session;

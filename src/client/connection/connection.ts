@@ -12,7 +12,7 @@ import { ConnectionError, type ImagewireError } from '../errors.js';
 import type { EventHub } from './events.js';
 import { ENABLE_EXTENSIONS, ClientSession, type ClientSessionConfig, type SessionInfo } from './client-session.js';
 import type { Inbound } from '../socket/inbound.js';
-import type { WebSocketConstructor } from '../socket/socket.js';
+import { failureDescriber, type WebSocketConstructor } from '../socket/socket.js';
 import type { KeepAliveOptions } from './keepalive.js';
 import type { ReconnectPolicy } from './backoff.js';
 import { defaultNetworkEventSources, watchNetwork, type NetworkEventSources, type NetworkHint } from './network-events.js';
@@ -244,7 +244,7 @@ export class Connection implements FrameSender {
     const first = this.#firstConnect;
     const state = this.#state.name;
     if (first === undefined || state === 'open' || state === 'idle' || state === 'closing' || state === 'closed') return;
-    const error = unreachableError(this.#options.url, this.#options.firstConnectTimeoutMs, first.attempts, first.last);
+    const error = unreachableError(this.#options.url, this.#options.firstConnectTimeoutMs, first.attempts, first.last, failureDescriber(this.#options.WebSocket));
     this.#endFirstConnect();
     this.#transition({ name: 'idle' });
     this.#outbox.drain();

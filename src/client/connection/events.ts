@@ -1,7 +1,6 @@
 // The client's events and the hub that delivers them. Listeners are isolated (a throwing listener
 // is reported, never propagated), and events raised during a state change are delivered after
 // it completes, so a listener that calls close() cannot corrupt a transition half-way.
-import { EventEmitter } from 'eventemitter3';
 import type { ConnectionState, StateName } from './connection-state.js';
 import type { ImagewireError } from '../errors.js';
 
@@ -49,12 +48,20 @@ export type ClientEventName = keyof ClientEvents;
 type Listener<E extends ClientEventName> = (...args: ClientEvents[E]) => void;
 type Guarded = (...args: unknown[]) => void;
 
+/** One registration: the listener as given (for off()) and its guarded wrapper (what is called). */
+interface Registration {
+  readonly listener: unknown;
+  readonly guarded: Guarded;
+}
+
 /** Delivers {@link ClientEvents} with isolated listeners and batched emission. */
 export class EventHub {
-  readonly #emitter = new EventEmitter();
+  /**
+   * Registrations per event, in the order they were added. Arrays are replaced, never changed in
+   * place, so an emission walks the listeners that were there when it started.
+   */
+  readonly #listeners = new Map<ClientEventName, readonly Registration[]>();
   readonly #report: (error: unknown) => void;
-  /** listener → its guarded wrappers, so off(listener) can find them. */
-  readonly #wrapped = new Map<ClientEventName, Map<unknown, Guarded[]>>();
   readonly #pending: (() => void)[] = [];
   #depth = 0;
 
@@ -76,41 +83,31 @@ export class EventHub {
     const remove = () => {
       if (removed) return;
       removed = true;
-      this.#emitter.off(event, guarded);
-      const byListener = this.#wrapped.get(event);
-      const remaining = (byListener?.get(listener) ?? []).filter((entry) => entry !== guarded);
-      if (remaining.length === 0) byListener?.delete(listener);
-      else byListener?.set(listener, remaining);
+      this.#keep(event, (entry) => entry.guarded !== guarded);
     };
-    const byListener = this.#wrapped.get(event) ?? new Map<unknown, Guarded[]>();
-    this.#wrapped.set(event, byListener);
-    byListener.set(listener, [...(byListener.get(listener) ?? []), guarded]);
-    this.#emitter.on(event, guarded);
+    this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), { listener, guarded }]);
     return remove;
   }
 
   /** Removes every registration of `listener` for `event`. */
   off<E extends ClientEventName>(event: E, listener: Listener<E>): void {
-    const byListener = this.#wrapped.get(event);
-    for (const guarded of byListener?.get(listener) ?? []) this.#emitter.off(event, guarded);
-    byListener?.delete(listener);
+    this.#keep(event, (entry) => entry.listener !== listener);
   }
 
   /** Number of listeners of `event` (for leak tests). */
   listenerCount(event: ClientEventName): number {
-    return this.#emitter.listenerCount(event);
+    return this.#listeners.get(event)?.length ?? 0;
   }
 
   /** Removes every listener. */
   clear(): void {
-    this.#emitter.removeAllListeners();
-    this.#wrapped.clear();
+    this.#listeners.clear();
   }
 
   /** Emits now, or after the outermost {@link batch} when inside one. */
   emit<E extends ClientEventName>(event: E, ...args: ClientEvents[E]): void {
     const deliver = () => {
-      (this.#emitter.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args);
+      for (const entry of this.#listeners.get(event) ?? []) entry.guarded(...args);
     };
     if (this.#depth > 0) this.#pending.push(deliver);
     else deliver();
@@ -138,6 +135,13 @@ export class EventHub {
         this.#depth--;
       }
     }
+  }
+
+  /** Keeps the registrations of `event` that pass `test`. */
+  #keep(event: ClientEventName, test: (entry: Registration) => boolean): void {
+    const kept = (this.#listeners.get(event) ?? []).filter(test);
+    if (kept.length === 0) this.#listeners.delete(event);
+    else this.#listeners.set(event, kept);
   }
 
   #reportSafely(error: unknown): void {

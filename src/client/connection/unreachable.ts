@@ -1,36 +1,17 @@
 // The error a client's tasks end with when it never reached its server: what the last attempt ran
 // into (refused, host not found, an HTTP answer instead of a WebSocket, silence), in words a person
 // can act on, with a hint when the URL lacks the /v1 path Runware-compatible servers listen on.
+// What the socket itself reported is read by the socket implementation (socket/node-failures.ts).
 import { ConnectionError, type ImagewireError, type UnreachableReason } from '../errors.js';
+import type { SocketFailure } from '../socket/socket.js';
 
-/** Node's codes for "nobody listens there" and "no such host". */
-const REFUSED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
-const NOT_FOUND = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
-
-function errorCode(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const code = (value as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function textOf(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  return typeof value === 'string' ? value : '';
-}
-
-/** What the last attempt's error says, looking through its causes. */
-function classify(last: ImagewireError | undefined): { reason: UnreachableReason; httpStatus?: number; detail: string } {
+/** What the last attempt's error says; `describeSocket` reads what the socket reported. */
+function classify(last: ImagewireError | undefined, describeSocket: ((error: unknown) => SocketFailure | undefined) | undefined): { reason: UnreachableReason; httpStatus?: number; detail: string } {
   if (last === undefined) return { reason: 'unknown', detail: 'no attempt finished' };
   if (last.code === 'connectTimeout') return { reason: 'connectTimeout', detail: last.message };
   if (last.code === 'authTimeout') return { reason: 'authTimeout', detail: 'the socket opened, but no authentication reply came' };
-  for (let cause: unknown = last.cause, depth = 0; cause !== undefined && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
-    const code = errorCode(cause) ?? errorCode((cause as { error?: unknown }).error);
-    if (code !== undefined && REFUSED.has(code)) return { reason: 'refused', detail: `the connection was refused (${code})` };
-    if (code !== undefined && NOT_FOUND.has(code)) return { reason: 'notFound', detail: `the host was not found (${code})` };
-    // `ws` reports a non-101 answer to the upgrade as "Unexpected server response: 404".
-    const status = /Unexpected server response: (\d{3})/.exec(textOf(cause))?.[1];
-    if (status !== undefined) return { reason: 'httpStatus', httpStatus: Number(status), detail: `the server answered HTTP ${status} instead of a WebSocket upgrade` };
-  }
+  const fromSocket = describeSocket?.(last.cause);
+  if (fromSocket !== undefined) return fromSocket;
   if (last.code === 'connectionClosed') return { reason: 'closed', detail: last.message };
   return { reason: 'unknown', detail: last.message };
 }
@@ -48,8 +29,14 @@ function pathHint(url: string): string {
 }
 
 /** The error for tasks of a client that never reached `url` within `budgetMs`. */
-export function unreachableError(url: string, budgetMs: number, attempts: number, last: ImagewireError | undefined): ConnectionError {
-  const { reason, httpStatus, detail } = classify(last);
+export function unreachableError(
+  url: string,
+  budgetMs: number,
+  attempts: number,
+  last: ImagewireError | undefined,
+  describeSocket?: (error: unknown) => SocketFailure | undefined,
+): ConnectionError {
+  const { reason, httpStatus, detail } = classify(last, describeSocket);
   const hint = reason === 'httpStatus' || reason === 'closed' || reason === 'unknown' ? pathHint(url) : '';
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
   return new ConnectionError('unreachable', `cannot reach ${url} (${tries} in ${budgetMs} ms): ${detail}${hint}`, { reason, httpStatus, cause: last });

@@ -21,6 +21,8 @@ import type {
 } from '../tasks/requests.js';
 import { runTask, type RunnableTask, type RunResult, type TaskApi } from '../tasks/task-api.js';
 import { prepareImageInference, prepareImageUpload, validateGetResponse } from '../tasks/task-factory.js';
+import type { RequestValidator } from '../tasks/request-validator.js';
+import { validateRequests } from '../validate-requests.js';
 import type { AnyTaskRun } from '../tasks/task-run.js';
 import { TaskStream } from '../tasks/task-stream.js';
 
@@ -54,6 +56,12 @@ export interface HttpClientOptions {
    */
   taskTimeoutMs?: number;
   /**
+   * Checks every request before it is sent (see `ClientOptions.validate`); false leaves it to
+   * the server, whose error items then end the task with an ApiError.
+   * @default validateRequests
+   */
+  validate?: RequestValidator | false;
+  /**
    * Timers, for tests.
    * @default the global timers
    */
@@ -72,6 +80,7 @@ export class ImagewireHttpClient implements TaskApi {
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
+  readonly #validate: RequestValidator | undefined;
 
   constructor(options: HttpClientOptions) {
     this.#apiKey = options.apiKey;
@@ -79,18 +88,19 @@ export class ImagewireHttpClient implements TaskApi {
     this.#fetch = resolveFetch(options.fetch);
     this.#timeoutMs = options.taskTimeoutMs ?? 300_000;
     this.#clock = options.clock ?? systemClock;
+    this.#validate = options.validate === false ? undefined : (options.validate ?? validateRequests);
   }
 
   /** Generates images; the stream yields each final image once the response arrived (no previews). */
   imageInference(request: ImageInferenceRequest): TaskStream<ImageInferenceEvent, ImageResult[]> {
-    const { run, timeoutMs, signal } = prepareImageInference(request);
+    const { run, timeoutMs, signal } = prepareImageInference(request, this.#validate);
     this.#execute(run, timeoutMs, signal, run.wireTask({ previews: false }));
     return new TaskStream(run);
   }
 
   /** Stores an image; resolves with its imageUUID. */
   imageUpload(request: ImageUploadRequest): Promise<UploadedImage> {
-    const { run, timeoutMs, signal } = prepareImageUpload(request);
+    const { run, timeoutMs, signal } = prepareImageUpload(request, this.#validate);
     this.#execute(run, timeoutMs, signal, run.wireTask());
     return run.result;
   }
@@ -98,7 +108,7 @@ export class ImagewireHttpClient implements TaskApi {
   /** Asks what a task produced so far. */
   async getResponse(request: GetResponseRequest | string): Promise<GetResponseResult> {
     const asked = typeof request === 'string' ? { taskUUID: request } : request;
-    const task = validateGetResponse(asked);
+    const task = validateGetResponse(asked, this.#validate);
     const answer = await this.#post([task], asked.timeoutMs, asked.signal);
     const item = answer.errors[0];
     if (item !== undefined && !answer.data.some((entry) => entry.taskUUID === task.taskUUID)) throw errorFromItem(item);

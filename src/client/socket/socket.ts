@@ -19,6 +19,22 @@ export interface SocketLike {
 /** A WebSocket constructor: `ws` in Node, `globalThis.WebSocket` in browsers, or your own. */
 export type WebSocketConstructor = new (url: string) => SocketLike;
 
+/** Why a connection never opened, as far as the socket implementation can tell. */
+export interface SocketFailure {
+  readonly reason: 'refused' | 'notFound' | 'httpStatus';
+  readonly httpStatus?: number;
+  readonly detail: string;
+}
+
+/**
+ * A constructor's optional static `describeFailure(error)`: reads an attempt's error (and its
+ * causes) for why the connection never opened. The Node socket has one; browsers tell nothing.
+ */
+export function failureDescriber(WebSocket: WebSocketConstructor | undefined): ((error: unknown) => SocketFailure | undefined) | undefined {
+  const describe = (WebSocket as { describeFailure?: unknown } | undefined)?.describeFailure;
+  return typeof describe === 'function' ? (describe as (error: unknown) => SocketFailure | undefined) : undefined;
+}
+
 /** The standard readyState values. */
 export const readyStates = { connecting: 0, open: 1, closing: 2, closed: 3 } as const;
 

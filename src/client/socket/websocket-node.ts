@@ -5,9 +5,13 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { WriteCoalescer } from '../../internal/write-coalescer.js';
+import { describeNodeSocketFailure } from './node-failures.js';
 import type { WebSocketConstructor } from './socket.js';
 
 class NodeWebSocket extends WebSocket {
+  /** Read by the client when it never reached its server (see failureDescriber). */
+  static describeFailure = describeNodeSocketFailure;
+
   #tcp: Socket | undefined;
   readonly #writes = new WriteCoalescer();
 

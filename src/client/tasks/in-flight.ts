@@ -3,9 +3,23 @@
 // how its recovery stands (checks made, one out, polling). The dispatcher creates and owns it;
 // recovery reads it and changes it only through its methods. The run never sees it.
 import { utf8Length } from '../../internal/bytes.js';
-import { encodeClientFrame } from '../../protocol/index.js';
+import { encodeClientFrame, type ClientTask } from '../../protocol/index.js';
+import { ValidationError } from '../errors.js';
 import { OutgoingFrame, type FrameSender } from '../connection/outgoing.js';
 import type { AnyTaskRun, ServerView } from './task-run.js';
+
+/**
+ * The task's frame. A value JSON cannot hold (a cycle) fails the task with a ValidationError, as a
+ * validator would have before it was accepted; a client without one meets it only here.
+ */
+function encodeTask(task: ClientTask): string {
+  try {
+    return encodeClientFrame([task]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ValidationError([{ code: 'invalidTask', message: `the task cannot be written as JSON (${reason})`, type: 'object' }], task.taskType, 'taskUUID' in task ? task.taskUUID : undefined);
+  }
+}
 
 /** Where a task is on the wire. */
 export type WirePhase = 'waiting' | 'outbox' | 'sent';
@@ -63,7 +77,7 @@ export class InFlight extends OutgoingFrame {
     const view = this.#serverView();
     if (this.#text === undefined || this.#withPreviews !== view.previews) {
       this.#withPreviews = view.previews;
-      this.#text = encodeClientFrame([this.run.wireTask(view)]);
+      this.#text = encodeTask(this.run.wireTask(view));
     }
     return this.#text;
   }

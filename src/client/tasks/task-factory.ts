@@ -1,9 +1,10 @@
-// Builds a task run from a request, validated locally with the shared protocol module before
+// Builds a task run from a request, checked by the client's validator (if it has one) before
 // anything is sent: a bad request ends at once with a ValidationError naming the parameter.
-import { newTaskUUID, validateTaskOf, type GetResponseTask, type ImageInferenceTask, type ImageUploadTask } from '../../protocol/index.js';
-import { ValidationError } from '../errors.js';
+import { newTaskUUID } from '../../protocol/task-uuid.js';
+import type { GetResponseTask, ImageInferenceTask, ImageUploadTask } from '../../protocol/index.js';
 import { ImageInferenceRun } from './image-inference-run.js';
 import { ImageUploadRun } from './image-upload-run.js';
+import { refusal, type RequestValidator } from './request-validator.js';
 import type { GetResponseRequest, ImageInferenceRequest, ImageUploadRequest, TaskOptions } from './requests.js';
 
 /** A run plus the per-task options that travel beside it, not on the wire. */
@@ -31,29 +32,29 @@ function split<T extends TaskOptions>(request: T): { options: TaskOptions; param
 }
 
 /** An imageInference run; `outputType` defaults to base64Data so images arrive as bytes. */
-export function prepareImageInference(request: ImageInferenceRequest): PreparedRun<ImageInferenceRun> {
+export function prepareImageInference(request: ImageInferenceRequest, validate: RequestValidator | undefined): PreparedRun<ImageInferenceRun> {
   const { options, params } = split(request);
   const task = { taskType: 'imageInference', taskUUID: options.taskUUID ?? newTaskUUID(), outputType: 'base64Data', ...params } as ImageInferenceTask;
-  const valid = validateTaskOf<ImageInferenceTask>('imageInference', task);
+  const refused = refusal(validate, task);
   const run = new ImageInferenceRun(task);
-  if (!valid.ok) run.fail(new ValidationError(valid.errors, 'imageInference', task.taskUUID));
+  if (refused !== undefined) run.fail(refused);
   return { run, timeoutMs: options.timeoutMs, signal: options.signal };
 }
 
 /** An imageUpload run. */
-export function prepareImageUpload(request: ImageUploadRequest): PreparedRun<ImageUploadRun> {
+export function prepareImageUpload(request: ImageUploadRequest, validate: RequestValidator | undefined): PreparedRun<ImageUploadRun> {
   const { options, params } = split(request);
   const task = { taskType: 'imageUpload', taskUUID: options.taskUUID ?? newTaskUUID(), ...params } as ImageUploadTask;
-  const valid = validateTaskOf<ImageUploadTask>('imageUpload', task);
+  const refused = refusal(validate, task);
   const run = new ImageUploadRun(task);
-  if (!valid.ok) run.fail(new ValidationError(valid.errors, 'imageUpload', task.taskUUID));
+  if (refused !== undefined) run.fail(refused);
   return { run, timeoutMs: options.timeoutMs, signal: options.signal };
 }
 
 /** Checks a getResponse request; throws a ValidationError for a bad taskUUID. */
-export function validateGetResponse(request: GetResponseRequest): GetResponseTask {
+export function validateGetResponse(request: GetResponseRequest, validate: RequestValidator | undefined): GetResponseTask {
   const task: GetResponseTask = { taskType: 'getResponse', taskUUID: request.taskUUID };
-  const valid = validateTaskOf<GetResponseTask>('getResponse', task);
-  if (!valid.ok) throw new ValidationError(valid.errors, 'getResponse', request.taskUUID);
+  const refused = refusal(validate, task);
+  if (refused !== undefined) throw refused;
   return task;
 }

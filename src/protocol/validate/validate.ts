@@ -6,20 +6,22 @@ import { errorBounds } from './error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from '../error-codes.js';
 import { isRecord } from '../is-record.js';
 import { isUuid, isUuidV4 } from '../task-uuid.js';
-import { sessionExtensions, taskTypes, type ClientTask, type TaskType } from '../tasks.js';
+import { MAX_API_KEY_LENGTH, sessionExtensions, taskTypes, type ClientTask, type TaskType } from '../tasks.js';
 import { checkImageInference } from './validate-image-inference.js';
 
 export type ValidationResult<T> = { ok: true; task: T } | { ok: false; errors: ProtocolErrorItem[] };
 
-/** Longest apiKey accepted; keys and session tokens are far shorter. */
-export const MAX_API_KEY_LENGTH = 4096;
 
 const authenticationKeys = new Set(['taskType', 'apiKey', 'connectionSessionUUID', 'extensions', 'ack']);
 const pingKeys = new Set(['taskType', 'ping', 'taskUUID', 'ack']);
 const cancelKeys = new Set(['taskType', 'taskUUID']);
 const enableExtensionsKeys = new Set(['taskType', 'extensions', 'ack']);
-/** Sequence numbers of the ack extension are non-negative safe integers. */
-const ackRule = { min: 0, max: Number.MAX_SAFE_INTEGER };
+/**
+ * Sequence numbers of the ack extension are non-negative safe integers. The bound is written as
+ * arithmetic, not Number.MAX_SAFE_INTEGER: bundlers keep a module-level property read (it might
+ * have effects), and with it this module in every client that merely imports the frame codec.
+ */
+const ackRule = { min: 0, max: 2 ** 53 - 1 };
 const imageUploadKeys = new Set(['taskType', 'taskUUID', 'image']);
 const getResponseKeys = new Set(['taskType', 'taskUUID']);
 
