@@ -25,6 +25,10 @@ body[data-status="connected"] #status::before, body[data-status="resumed"] #stat
 body[data-status="reconnecting"] #status::before, body[data-status="connecting"] #status::before { background: var(--warn); }
 body[data-status="closed"] #status::before, body[data-status="error"] #status::before { background: var(--bad); }
 body[data-phase="preview"] canvas { border-color: var(--accent); }
+#hint { font-size: 12px; color: var(--warn); min-height: 1em; }
+#save { font: inherit; font-size: 13px; color: var(--text); background: #0c0e12; border: 1px solid var(--line); border-radius: 8px; padding: 4px 12px; cursor: pointer; margin-left: auto; }
+#save:disabled { color: var(--muted); cursor: default; }
+#save:focus-visible { outline: 2px solid var(--accent); outline-offset: -1px; }
 @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
 `;
 
@@ -50,7 +54,8 @@ export function pageHtml(tokenUrl: string): string {
 <main>
 <h1>imagewire <span>live</span></h1>
 <form id="controls" autocomplete="off">
-<label>Prompt<textarea id="prompt" name="prompt" placeholder="a lighthouse on a cliff at dusk" spellcheck="false"></textarea></label>
+<label>Prompt<textarea id="prompt" name="prompt" placeholder="a lighthouse on a cliff at dusk" spellcheck="false" aria-describedby="hint"></textarea></label>
+<span id="hint" aria-live="polite"></span>
 <div class="row">
 <label>Size<select id="size" name="size"><option value="256">256 × 256</option><option value="384">384 × 384</option><option value="512" selected>512 × 512</option></select></label>
 <label>Seed<input id="seed" name="seed" type="number" min="1" step="1" value="7"></label>
@@ -60,7 +65,7 @@ export function pageHtml(tokenUrl: string): string {
 </form>
 <figure>
 <canvas id="picture" width="512" height="512" aria-label="generated image"></canvas>
-<figcaption><span id="progress">type a prompt</span><span id="latency"></span></figcaption>
+<figcaption><span id="progress">type a prompt</span><span id="latency"></span><button id="save" type="button" disabled title="Save the picture on the canvas as a PNG file">Save PNG</button></figcaption>
 </figure>
 </main>
 </body>
