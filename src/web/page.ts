@@ -165,8 +165,10 @@ function changed(): void {
 for (const input of [prompt, size, seed, steps]) input.addEventListener('input', changed);
 element<HTMLFormElement>('controls').addEventListener('submit', (event) => event.preventDefault());
 save.addEventListener('click', () => {
+  const seedPart = body.dataset.seed === undefined || body.dataset.seed === '' ? 'picture' : body.dataset.seed;
+  const name = `imagewire-${seedPart}-${shownFinal === undefined ? `step-${body.dataset.step ?? '0'}` : 'final'}.png`;
   pictureBlob(canvas, shownFinal)
-    .then((blob) => download(blob, `imagewire-${body.dataset.seed ?? 'picture'}-${body.dataset.phase === 'final' ? 'final' : `step-${body.dataset.step ?? '0'}`}.png`))
+    .then((blob) => download(blob, name))
     .catch(reportError);
 });
 // Closed when the page is hidden: an open socket keeps a page out of the back/forward cache. A page

@@ -271,11 +271,21 @@ describe.skipIf(!available)('live page in Chromium', () => {
   it(
     'saves the picture on the canvas as a PNG: the final as the server made it, a preview as drawn',
     async () => {
-      const server = await pageServer({ stepDelayMs: 5 });
+      const engine = createGateEngine(createProceduralEngine({ stepDelayMs: 5 }));
+      const server = await pageServer({ engine });
       const { page, problems } = await openPage(server);
       expect(await page.isDisabled('#save')).toBe(true);
       await page.selectOption('#size', '256');
       await page.fill('#prompt', 'a green valley under snow');
+      await engine.waiting(1); // every preview streamed; the final is held at the gate
+      await page.waitForFunction(() => document.body.dataset.phase === 'preview' && document.body.dataset.step === document.body.dataset.steps, undefined, { timeout: 10_000 });
+      const [previewDownload] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+      expect(previewDownload.suggestedFilename()).toMatch(/^imagewire-\w+-step-12\.png$/);
+      const drawn = await readFile(await previewDownload.path());
+      expect(await sharp(drawn).metadata()).toMatchObject({ format: 'png', width: 256, height: 256 });
+      const drawnPixels = await sharp(drawn).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(roughness(drawnPixels.data, 256, 256, drawnPixels.info.channels)).toBeCloseTo((await sampleCanvas(page)).roughness, 4);
+      engine.openAll();
       const final = await finalPainted(page);
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
       expect(download.suggestedFilename()).toBe(`imagewire-${final.seed}-final.png`);
@@ -283,9 +293,10 @@ describe.skipIf(!available)('live page in Chromium', () => {
       expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       const meta = await sharp(bytes).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 256, 256]);
-      // The same picture the canvas shows.
+      // The server's own PNG, which the canvas shows.
       const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      expect(roughness(data, info.width, info.height, info.channels)).toBeCloseTo((await sampleCanvas(page)).roughness, 2);
+      expect(roughness(data, info.width, info.height, info.channels)).toBeCloseTo((await sampleCanvas(page)).roughness, 3);
+      expect(bytes.equals(drawn)).toBe(false);
       expect(problems).toEqual([]);
     },
     BROWSER_TEST_MS,
