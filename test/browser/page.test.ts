@@ -229,10 +229,13 @@ describe.skipIf(!available)('live page in Chromium', () => {
       const firstOfTyped = paints.find((paint) => paint.seq === lastKey.requested);
       if (firstOfTyped === undefined) throw new Error('no picture of the typed prompt was painted');
       const pauseToPicture = Math.round(firstOfTyped.at - lastKey.at);
+      const firstRequest = keys.find((key) => key.requested > 0);
+      const firstPicture = paints.find((paint) => paint.phase === 'preview' || paint.phase === 'final');
+      const startToPicture = firstRequest === undefined || firstPicture === undefined ? NaN : Math.round(firstPicture.at - firstRequest.at);
       console.log(
         `live page while typing: ${samples.length} samples, roughness ${samples.map((s) => (Number.isNaN(s.roughness) ? 'blank' : `${s.roughness.toFixed(4)}@${s.phase}${s.step}`)).join(' ')}; ` +
           `a sample took ${Math.round(Math.max(...sampleMs))} ms at most; keys every ${Math.round(((keys.at(-1)?.at ?? 0) - (keys[0]?.at ?? 0)) / Math.max(1, keys.length - 1))} ms; ` +
-          `pictures painted ${paints.filter((paint) => paint.phase === 'preview').length}; first picture of the typed prompt ${pauseToPicture} ms after the last key (${firstOfTyped.phase} step ${firstOfTyped.step})`,
+          `pictures painted ${paints.filter((paint) => paint.phase === 'preview').length}, the first ${startToPicture} ms after the first request; first picture of the typed prompt ${pauseToPicture} ms after the last key (${firstOfTyped.phase} step ${firstOfTyped.step})`,
       );
       // From the first picture on, every sample is a picture (blank before it; how soon the first one
       // comes depends on the machine's load, so only the log says), and so is the final.
