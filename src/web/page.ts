@@ -2,8 +2,22 @@
 // as-you-type generation with previews painted into a canvas and session tokens from the server,
 // which hands them out for the page secret that came in the page's URL fragment.
 import { AuthenticationError, createClient, createLiveSession, type LiveEvent, type LiveRequest } from '../browser.js';
+import { limits } from '../protocol/validate/rules.js';
+import { mayReplace, type Painted } from './hold.js';
+import { download, pictureBlob, type FinalBytes } from './save.js';
 
 const MODEL = 'runware:101@1';
+/**
+ * At most one task starts per this many ms while the prompt changes (the first at once, the last when
+ * the window ends): short, so the task of the prompt as it stands when typing pauses starts at most
+ * this long after the last key; long enough that keys typed faster than this share a task.
+ */
+const THROTTLE_MS = 100;
+/**
+ * Preview size: previews are soft by design until their last steps, and a quarter of the pixels of a
+ * 512 px canvas encodes, travels and decodes four times faster, so the first one arrives sooner.
+ */
+const PREVIEW_SIDE = 256;
 /** Where the page secret is kept for this tab: it survives reloads, not the tab. */
 const SECRET_KEY = 'imagewire:page-secret';
 
@@ -22,6 +36,8 @@ const stepsValue = element<HTMLOutputElement>('steps-value');
 const status = element<HTMLSpanElement>('status');
 const progress = element<HTMLSpanElement>('progress');
 const latency = element<HTMLSpanElement>('latency');
+const hint = element<HTMLSpanElement>('hint');
+const save = element<HTMLButtonElement>('save');
 const canvas = element<HTMLCanvasElement>('picture');
 const context = canvas.getContext('2d');
 
@@ -78,6 +94,8 @@ const client = createClient({
 let everConnected = false;
 client.on('state', ({ to }) => {
   body.dataset.connection = to;
+  // A timing measured before the connection dropped says nothing about the next one.
+  if (to !== 'open') clearLatency();
   if (to === 'reconnecting') setStatus('reconnecting', 'reconnecting…');
   else if (to === 'connecting' || to === 'authenticating') setStatus(everConnected ? 'reconnecting' : 'connecting', everConnected ? 'reconnecting…' : 'connecting…');
   else if (to === 'closed' && body.dataset.lastError === 'invalidPageSecret') setStatus('locked', LOCKED_TEXT);
@@ -92,13 +110,35 @@ client.on('error', (error) => {
   body.dataset.lastError = error.code;
 });
 
-const live = createLiveSession(client, { throttleMs: 150, previews: { maxSide: 512 } });
-let typedAt = 0;
-let firstPreviewSeen = false;
+const live = createLiveSession(client, { throttleMs: THROTTLE_MS, previews: { maxSide: PREVIEW_SIDE } });
+/** When each recent request was made (update() time), to time its first picture. */
+const requestedAt = new Map<number, number>();
+/** The request whose first picture the latency caption shows, once it has shown one. */
+let timedSeq = 0;
+/** What the canvas shows, and the final's bytes when it shows a final (saved as they are). */
+let shown: Painted | undefined;
+let shownFinal: FinalBytes | undefined;
 
+function clearLatency(): void {
+  latency.textContent = '';
+  delete body.dataset.firstPreviewMs;
+}
+
+function setHint(name: string, text: string): void {
+  if (name === '') delete body.dataset.hint;
+  else body.dataset.hint = name;
+  hint.textContent = text;
+}
+
+/** The request for the form as it stands, or undefined (with a hint saying why) when it cannot run. */
 function request(): LiveRequest | undefined {
   const text = prompt.value.trim();
-  if (text.length < 2) return undefined;
+  const { minLength, maxLength } = limits.positivePrompt;
+  if (text.length === 0) setHint('', '');
+  else if (text.length < minLength) setHint('too-short', `keep typing: a prompt needs at least ${minLength} characters`);
+  else if (text.length > maxLength) setHint('too-long', `a prompt can have at most ${maxLength} characters; this one has ${text.length}`);
+  else setHint('', '');
+  if (text.length < minLength || text.length > maxLength) return undefined;
   const side = Number(size.value);
   const seedValue = Number.parseInt(seed.value, 10);
   return {
@@ -116,13 +156,21 @@ function changed(): void {
   stepsValue.textContent = steps.value;
   const next = request();
   if (next === undefined) return;
-  typedAt = performance.now();
-  firstPreviewSeen = false;
-  body.dataset.requested = String(live.update(next));
+  const seq = live.update(next);
+  requestedAt.set(seq, performance.now());
+  for (const old of requestedAt.keys()) if (old < seq - 16) requestedAt.delete(old);
+  body.dataset.requested = String(seq);
 }
 
 for (const input of [prompt, size, seed, steps]) input.addEventListener('input', changed);
 element<HTMLFormElement>('controls').addEventListener('submit', (event) => event.preventDefault());
+save.addEventListener('click', () => {
+  const seedPart = body.dataset.seed === undefined || body.dataset.seed === '' ? 'picture' : body.dataset.seed;
+  const name = `imagewire-${seedPart}-${shownFinal === undefined ? `step-${body.dataset.step ?? '0'}` : 'final'}.png`;
+  pictureBlob(canvas, shownFinal)
+    .then((blob) => download(blob, name))
+    .catch(reportError);
+});
 // Closed when the page is hidden: an open socket keeps a page out of the back/forward cache. A page
 // restored from that cache has a closed client, so it starts afresh.
 window.addEventListener('pagehide', () => {
@@ -133,7 +181,7 @@ window.addEventListener('pageshow', (event) => {
   if (event.persisted) location.reload();
 });
 
-async function paint(event: Extract<LiveEvent, { type: 'preview' | 'final' }>): Promise<void> {
+async function draw(event: Extract<LiveEvent, { type: 'preview' | 'final' }>): Promise<void> {
   const image = event.image;
   const bitmap = await createImageBitmap(new Blob([image.bytes.slice()], { type: image.mediaType }));
   try {
@@ -150,27 +198,50 @@ async function paint(event: Extract<LiveEvent, { type: 'preview' | 'final' }>): 
   }
 }
 
+/** Paints a preview or final unless the canvas holds a picture further along; true if painted. */
+async function paint(event: Extract<LiveEvent, { type: 'preview' | 'final' }>): Promise<boolean> {
+  const next: Painted = { seq: event.seq, progress: event.type === 'final' ? 1 : event.step / event.steps };
+  if (!mayReplace(shown, next)) {
+    body.dataset.held = 'true';
+    return false;
+  }
+  await draw(event);
+  shown = next;
+  shownFinal = event.type === 'final' ? { bytes: event.image.bytes, mediaType: event.image.mediaType } : undefined;
+  delete body.dataset.held;
+  save.disabled = false;
+  const step = event.type === 'final' ? (body.dataset.steps ?? '0') : event.step;
+  Object.assign(body.dataset, { seq: String(event.seq), phase: event.type, step: String(step), seed: String(event.image.seed ?? '') });
+  if (event.type === 'preview') body.dataset.steps = String(event.steps);
+  else body.dataset.finalTask = event.taskUUID;
+  if (event.seq !== timedSeq) showLatency(event.seq);
+  return true;
+}
+
+/** Shows how long after its request the first picture of request `seq` appeared. */
+function showLatency(seq: number): void {
+  const at = requestedAt.get(seq);
+  timedSeq = seq;
+  if (at === undefined) return;
+  const ms = Math.round(performance.now() - at);
+  body.dataset.firstPreviewMs = String(ms);
+  latency.textContent = `first preview ${ms} ms after typing`;
+}
+
 async function run(): Promise<void> {
   for await (const event of live) {
     switch (event.type) {
       case 'start':
         body.dataset.running = String(event.seq);
-        progress.textContent = 'starting…';
+        if (shown === undefined) progress.textContent = 'starting…';
         break;
-      case 'preview':
-        await paint(event);
-        if (!firstPreviewSeen) {
-          firstPreviewSeen = true;
-          const ms = Math.round(performance.now() - typedAt);
-          body.dataset.firstPreviewMs = String(ms);
-          latency.textContent = `first preview ${ms} ms after typing`;
-        }
-        Object.assign(body.dataset, { seq: String(event.seq), phase: 'preview', step: String(event.step), steps: String(event.steps) });
-        progress.textContent = `step ${event.step} of ${event.steps}`;
+      case 'preview': {
+        const painted = await paint(event);
+        progress.textContent = painted ? `step ${event.step} of ${event.steps}` : `step ${event.step} of ${event.steps} · keeping the last picture until this one catches up`;
         break;
+      }
       case 'final':
         await paint(event);
-        Object.assign(body.dataset, { seq: String(event.seq), phase: 'final', step: body.dataset.steps ?? '0', finalTask: event.taskUUID });
         progress.textContent = `done · seed ${event.image.seed ?? '?'}`;
         break;
       case 'done':

@@ -3,12 +3,15 @@
 // socket resumed; and the page's HTTP surface (content types, Content-Security-Policy, who may get a
 // page token: only a holder of the secret). Predicates are functions, not strings: the page's CSP
 // forbids eval, which string predicates would need.
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runServe } from '../../src/cli/serve.js';
 import { createProceduralEngine } from '../../src/engine/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
+import { roughness } from '../helpers/roughness.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { bundleIntoTemp, chromiumAvailable, launchChromium } from './helpers.js';
 
@@ -85,6 +88,48 @@ function canvasPixels(page: Page): Promise<{ width: number; height: number; alph
   })()`);
 }
 
+/** What the canvas shows at one moment: its roughness (about 1 for noise, near 0 for a picture; NaN while blank). */
+interface Sample {
+  at: number;
+  roughness: number;
+  alpha: number;
+  seq: number;
+  phase: string;
+  step: number;
+}
+
+/**
+ * Samples the canvas in the page. The roughness is the shared measure's own source, run in the page
+ * (evaluated over the DevTools protocol, which the page's CSP does not govern).
+ */
+function sampleCanvas(page: Page): Promise<Sample> {
+  return page.evaluate(`(() => {
+    const roughness = ${roughness.toString()};
+    const canvas = document.getElementById('picture');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let alpha = 255;
+    for (let i = 3; i < data.length; i += 4) alpha = Math.min(alpha, data[i]);
+    const b = document.body.dataset;
+    return { at: performance.now(), roughness: alpha === 0 ? NaN : roughness(data, canvas.width, canvas.height, 4), alpha, seq: Number(b.seq), phase: b.phase, step: Number(b.step) };
+  })()`);
+}
+
+/** Roughness below this is a picture: the engine's old noise previews scored 0.9 to 1.05 up to the middle step. */
+const PICTURE_ROUGHNESS = 0.25;
+
+/** Records in the page when each key changed the prompt and when each picture was painted. */
+function recordTimeline(page: Page): Promise<unknown> {
+  return page.evaluate(`(() => {
+    window.keys = [];
+    window.paints = [];
+    document.getElementById('prompt').addEventListener('input', () => window.keys.push({ at: performance.now(), requested: Number(document.body.dataset.requested ?? 0) }));
+    new MutationObserver(() => {
+      const b = document.body.dataset;
+      window.paints.push({ at: performance.now(), seq: Number(b.seq), phase: b.phase, step: Number(b.step) });
+    }).observe(document.body, { attributes: true, attributeFilter: ['data-seq', 'data-step', 'data-phase'] });
+  })()`);
+}
+
 describe.skipIf(!available)('live page in Chromium', () => {
   it(
     'takes the secret from the fragment, drops it from the address bar, and keeps it for reloads of the tab',
@@ -146,6 +191,121 @@ describe.skipIf(!available)('live page in Chromium', () => {
   );
 
   it(
+    'shows a picture, never noise, while the prompt changes at typing speed, and the typed prompt soon after a pause',
+    async () => {
+      // 40 ms per step is what imagewire serve's engine takes by default.
+      const server = await pageServer({ stepDelayMs: 40 });
+      const { page, problems } = await openPage(server);
+      await recordTimeline(page);
+      await page.focus('#prompt');
+      const text = 'a lighthouse on a cliff at dusk, rough sea'; // 42 keys at 110 ms: 4.6 s
+      let typing = true;
+      const samples: Sample[] = [];
+      const sampleMs: number[] = [];
+      const sampling = (async () => {
+        // Every 300 ms on a fixed schedule, however long a sample takes.
+        for (let next = performance.now(); typing; next += 300) {
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+          const started = performance.now();
+          samples.push(await sampleCanvas(page));
+          sampleMs.push(performance.now() - started);
+        }
+      })();
+      // One key per 110 ms on a fixed schedule (keyboard.type's delay adds each key's own round trip).
+      const typingStart = performance.now();
+      for (const [i, key] of [...text].entries()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, typingStart + i * 110 - performance.now())));
+        await page.keyboard.type(key);
+      }
+      typing = false;
+      await sampling;
+      const final = await finalPainted(page);
+      expect(await page.inputValue('#prompt')).toBe(text);
+      const keys = (await page.evaluate('window.keys')) as { at: number; requested: number }[];
+      const paints = (await page.evaluate('window.paints')) as { at: number; seq: number; phase: string; step: number }[];
+      const lastKey = keys.at(-1);
+      if (lastKey === undefined) throw new Error('no keys recorded');
+      expect(lastKey.requested).toBe(Number(final.requested));
+      const firstOfTyped = paints.find((paint) => paint.seq === lastKey.requested);
+      if (firstOfTyped === undefined) throw new Error('no picture of the typed prompt was painted');
+      const pauseToPicture = Math.round(firstOfTyped.at - lastKey.at);
+      const firstRequest = keys.find((key) => key.requested > 0);
+      const firstPicture = paints.find((paint) => paint.phase === 'preview' || paint.phase === 'final');
+      const startToPicture = firstRequest === undefined || firstPicture === undefined ? NaN : Math.round(firstPicture.at - firstRequest.at);
+      console.log(
+        `live page while typing: ${samples.length} samples, roughness ${samples.map((s) => (Number.isNaN(s.roughness) ? 'blank' : `${s.roughness.toFixed(4)}@${s.phase}${s.step}`)).join(' ')}; ` +
+          `a sample took ${Math.round(Math.max(...sampleMs))} ms at most; keys every ${Math.round(((keys.at(-1)?.at ?? 0) - (keys[0]?.at ?? 0)) / Math.max(1, keys.length - 1))} ms; ` +
+          `pictures painted ${paints.filter((paint) => paint.phase === 'preview').length}, the first ${startToPicture} ms after the first request; first picture of the typed prompt ${pauseToPicture} ms after the last key (${firstOfTyped.phase} step ${firstOfTyped.step})`,
+      );
+      // From the first picture on, every sample is a picture (blank before it; how soon the first one
+      // comes depends on the machine's load, so only the log says), and so is the final.
+      const firstShown = samples.findIndex((sample) => sample.alpha === 255);
+      for (const sample of firstShown < 0 ? [] : samples.slice(firstShown)) {
+        expect(sample.alpha).toBe(255);
+        expect(sample.roughness, `${sample.phase} step ${sample.step}`).toBeLessThan(PICTURE_ROUGHNESS);
+      }
+      expect((await sampleCanvas(page)).roughness).toBeLessThan(PICTURE_ROUGHNESS);
+      // Generous: this is a correctness bound (the typed prompt shows without waiting for anything
+      // else), not a speed check; the speed is the number logged above and in bench/.
+      expect(pauseToPicture).toBeLessThan(5_000);
+      expect(problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'says a one-letter prompt is too short instead of ignoring it, and generates once it is long enough',
+    async () => {
+      const server = await pageServer({ stepDelayMs: 5 });
+      const { page } = await openPage(server);
+      await page.fill('#prompt', 'a');
+      await page.waitForFunction(() => document.body.dataset.hint === 'too-short', undefined, { timeout: 10_000 });
+      expect(await page.textContent('#hint')).toContain('at least 2 characters');
+      expect((await body(page)).requested).toBeUndefined();
+      expect(server.stats().tasksRunning).toBe(0);
+      await page.fill('#prompt', 'ab');
+      await finalPainted(page);
+      expect(await page.textContent('#hint')).toBe('');
+      expect((await body(page)).hint).toBeUndefined();
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'saves the picture on the canvas as a PNG: the final as the server made it, a preview as drawn',
+    async () => {
+      const engine = createGateEngine(createProceduralEngine({ stepDelayMs: 5 }));
+      const server = await pageServer({ engine });
+      const { page, problems } = await openPage(server);
+      expect(await page.isDisabled('#save')).toBe(true);
+      await page.selectOption('#size', '256');
+      await page.fill('#prompt', 'a green valley under snow');
+      await engine.waiting(1); // every preview streamed; the final is held at the gate
+      await page.waitForFunction(() => document.body.dataset.phase === 'preview' && document.body.dataset.step === document.body.dataset.steps, undefined, { timeout: 10_000 });
+      const [previewDownload] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+      expect(previewDownload.suggestedFilename()).toMatch(/^imagewire-\w+-step-12\.png$/);
+      const drawn = await readFile(await previewDownload.path());
+      expect(await sharp(drawn).metadata()).toMatchObject({ format: 'png', width: 256, height: 256 });
+      const drawnPixels = await sharp(drawn).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(roughness(drawnPixels.data, 256, 256, drawnPixels.info.channels)).toBeCloseTo((await sampleCanvas(page)).roughness, 4);
+      engine.openAll();
+      const final = await finalPainted(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+      expect(download.suggestedFilename()).toBe(`imagewire-${final.seed}-final.png`);
+      const bytes = await readFile(await download.path());
+      expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      const meta = await sharp(bytes).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 256, 256]);
+      // The server's own PNG, which the canvas shows.
+      const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(roughness(data, info.width, info.height, info.channels)).toBeCloseTo((await sampleCanvas(page)).roughness, 3);
+      expect(bytes.equals(drawn)).toBe(false);
+      expect(problems).toEqual([]);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
     'cancels the stale task on the server when the prompt changes, and paints only the latest',
     async () => {
       const engine = createGateEngine(createProceduralEngine({ stepDelayMs: 15 }));
@@ -177,7 +337,11 @@ describe.skipIf(!available)('live page in Chromium', () => {
       const { page } = await openPage(server);
       await page.evaluate(`(() => {
         window.statuses = [];
-        new MutationObserver(() => window.statuses.push(document.body.dataset.status)).observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
+        window.captions = [];
+        new MutationObserver(() => {
+          window.statuses.push(document.body.dataset.status);
+          window.captions.push(document.body.dataset.status + ':' + document.getElementById('latency').textContent);
+        }).observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
         const steps = document.getElementById('steps');
         steps.value = '30';
         steps.dispatchEvent(new Event('input'));
@@ -185,6 +349,7 @@ describe.skipIf(!available)('live page in Chromium', () => {
       await page.fill('#prompt', 'a storm over the sea');
       await page.waitForFunction(() => document.body.dataset.phase === 'preview' && Number(document.body.dataset.step) >= 3, undefined, { timeout: 10_000 });
       const before = await body(page);
+      expect(await page.textContent('#latency')).toMatch(/^first preview \d+ ms after typing$/);
       server.faults.dropAll();
       const final = await finalPainted(page);
       expect(final.seq).toBe(before.seq);
@@ -196,6 +361,15 @@ describe.skipIf(!available)('live page in Chromium', () => {
       // The task was resumed, not submitted again.
       expect(engine.signals).toHaveLength(1);
       expect((await canvasPixels(page)).alpha).toBe(255);
+      // The timing caption of the task from before the drop is gone while reconnecting, and comes
+      // back with the next task.
+      const captions = (await page.evaluate('window.captions')) as string[];
+      expect(captions).toContain('reconnecting:');
+      for (const caption of captions.filter((entry) => !/^(connected|resumed):/.test(entry))) expect(caption).toMatch(/:$/);
+      expect(await page.textContent('#latency')).toBe('');
+      await page.fill('#prompt', 'a storm over the sea at night');
+      await finalPainted(page);
+      expect(await page.textContent('#latency')).toMatch(/^first preview \d+ ms after typing$/);
     },
     BROWSER_TEST_MS,
   );

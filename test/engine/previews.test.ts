@@ -1,7 +1,8 @@
 // Previews: only when asked for, one per step at preview size, in order before each final, and showing
-// the picture emerging from noise.
+// the picture sharpening from a coarse version of itself, as a diffusion model's previews do.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { roughness } from '../helpers/roughness.js';
 import { collect, decode, final, meanAbsDiff, request, type PreviewEvent } from './helpers.js';
 
 describe('procedural engine previews', () => {
@@ -30,18 +31,31 @@ describe('procedural engine previews', () => {
     expect([preview.format, pixels.format, pixels.width, pixels.height]).toEqual(['WEBP', 'webp', 128, 128]);
   });
 
-  it('shows the picture emerging from noise: each preview closer to the final than earlier ones', async () => {
+  it('sharpens from a coarse version of the final, never noise: each preview closer to the final than earlier ones', async () => {
     const steps = 10;
     const events = await collect(request({ steps, width: 256, height: 256, previews: { format: 'WEBP', maxSide: 64, quality: 90 } }));
     const last = events.at(-1);
     if (last?.kind !== 'final') throw new Error('expected a final last');
     const target = new Uint8Array(await sharp(last.image).resize(64, 64, { fit: 'fill' }).raw().toBuffer());
+    const finalRoughness = roughness(target, 64, 64, 3);
     const distances: number[] = [];
-    for (const event of events) if (event.kind === 'preview') distances.push(meanAbsDiff((await decode(event.image)).data, target));
+    const rough: number[] = [];
+    for (const event of events) {
+      if (event.kind !== 'preview') continue;
+      const pixels = await decode(event.image);
+      distances.push(meanAbsDiff(pixels.data, target));
+      rough.push(roughness(pixels.data, pixels.width, pixels.height, 3));
+    }
     expect(distances).toHaveLength(steps);
     for (let i = 1; i < steps; i++) expect(distances[i]).toBeLessThan(distances[i - 1] ?? Infinity);
-    expect(distances[0]).toBeGreaterThan(30);
+    // The last step is the final up to encoding.
     expect(distances[steps - 1]).toBeLessThan(6);
+    // Noise scores about 1 (the engine's early previews did, before they became coarse pictures).
+    // Every preview is as smooth as the final or smoother, and the first much smoother: detail comes
+    // last, step by step.
+    for (let i = 1; i < steps; i++) expect(rough[i]).toBeGreaterThan(rough[i - 1] ?? Infinity);
+    expect(rough.at(-1)).toBeLessThan(1.05 * finalRoughness);
+    expect(rough[0]).toBeLessThan(finalRoughness / 3);
   });
 
   it('yields only finals without previews, and the same finals as with them', async () => {

@@ -1,18 +1,28 @@
-// The preview schedule: how a picture "emerges" over the steps. Step k shows the final picture, first
-// blurred and then sharper, under seeded noise that fades out as k approaches the step count.
+// The preview schedule: how a picture "emerges" over the steps. Step k shows the final picture blurred
+// by a radius that shrinks to nothing at the last step, as a diffusion model's early steps decode to a
+// coarse, soft version of the picture that sharpens step by step; never to noise.
 
 import { boxBlur, createRgbImage, type RgbImage } from './pixels.js';
-import { mulberry32 } from './random.js';
 
-/** Share of noise in the preview of `step` (1..steps): near 1 at the start, exactly 0 at the last step. */
-export function noiseLevel(step: number, steps: number): number {
-  if (step >= steps) return 0;
-  return Math.cos((Math.PI / 2) * (step / steps));
+/**
+ * Blur radius of the first steps as a share of the preview's longer side: at 1/12, a 512 px preview
+ * starts as soft blobs of the picture's colours and layout, with no fine detail.
+ */
+const coarsestRadius = 1 / 12;
+
+/** How much fine detail has resolved at `step` (1..steps): 0 shows the coarsest blur, 1 the full picture. */
+export function detailLevel(step: number, steps: number): number {
+  return Math.max(0, Math.min(1, step / steps));
 }
 
-/** How much fine detail has resolved at `step`: 0 shows the coarse blur, 1 the full picture. */
-export function detailLevel(step: number, steps: number): number {
-  return Math.sqrt(Math.min(1, step / steps));
+/**
+ * Blur radius in pixels of the preview of `step` for a preview whose longer side is `side`. It falls
+ * with the square of the remaining steps, so the picture firms up early and only fine detail is left
+ * for the last steps; it is exactly 0 at the last step.
+ */
+export function blurRadius(step: number, steps: number, side: number): number {
+  const remaining = 1 - detailLevel(step, steps);
+  return side * coarsestRadius * remaining * remaining;
 }
 
 /** Preview size: the final's aspect ratio with the longer side at most `maxSide`, never larger than the final. */
@@ -21,41 +31,44 @@ export function previewSize(width: number, height: number, maxSide: number): { w
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** Standard deviation of preview noise in byte units. */
-const noiseSpread = 70;
-
-/** What every preview of one result is mixed from, prepared once per result. */
+/** What every preview of one result is made from: the final picture at preview size. */
 export interface PreviewSource {
-  /** The final picture at preview size. */
   readonly target: RgbImage;
-  /** A heavy blur of the target: what the early steps resolve first. */
-  readonly coarse: Float32Array;
-  /** Seeded colour noise around 0, one value per channel. */
-  readonly noise: Float32Array;
+  /** Blurs by integer radius, made at most once each: neighbouring steps often share one. */
+  readonly blurs: Map<number, Float32Array>;
 }
 
-/** Prepares the coarse version and the seeded noise for a result's previews. */
-export function previewSource(target: RgbImage, seed: number): PreviewSource {
-  const random = mulberry32(seed);
-  const noise = new Float32Array(target.data.length);
-  for (let i = 0; i < noise.length; i++) {
-    // The sum of three uniforms is close enough to Gaussian for a preview, and cheap.
-    noise[i] = (random() + random() + random() - 1.5) * 2 * noiseSpread;
+/** Prepares a result's previews. */
+export function previewSource(target: RgbImage): PreviewSource {
+  return { target, blurs: new Map() };
+}
+
+function blurredBy(source: PreviewSource, radius: number): ArrayLike<number> {
+  if (radius === 0) return source.target.data;
+  let blurred = source.blurs.get(radius);
+  if (blurred === undefined) {
+    const { target } = source;
+    blurred = boxBlur(target.data, target.width, target.height, 3, radius);
+    source.blurs.set(radius, blurred);
   }
-  const coarse = boxBlur(target.data, target.width, target.height, 3, Math.max(target.width, target.height) / 24);
-  return { target, coarse, noise };
+  return blurred;
 }
 
-/** The preview of `step` out of `steps`. */
+/**
+ * The preview of `step` out of `steps`. A fractional radius mixes the two integer blurs around it,
+ * so every step is strictly sharper than the one before, however small the preview.
+ */
 export function previewFrame(source: PreviewSource, step: number, steps: number): RgbImage {
-  const { target, coarse, noise } = source;
-  const sigma = noiseLevel(step, steps);
-  const detail = detailLevel(step, steps);
+  const { target } = source;
+  const radius = blurRadius(step, steps, Math.max(target.width, target.height));
+  const lower = Math.floor(radius);
+  const share = radius - lower;
+  const sharper = blurredBy(source, lower);
+  const softer = share > 0 ? blurredBy(source, lower + 1) : sharper;
   const out = createRgbImage(target.width, target.height);
   for (let i = 0; i < out.data.length; i++) {
-    const c = coarse[i] ?? 0;
-    const clean = c + ((target.data[i] ?? 0) - c) * detail;
-    out.data[i] = clean + (128 + (noise[i] ?? 0) - clean) * sigma;
+    const a = sharper[i] ?? 0;
+    out.data[i] = a + ((softer[i] ?? 0) - a) * share;
   }
   return out;
 }

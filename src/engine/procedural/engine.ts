@@ -1,5 +1,6 @@
 // The procedural engine: a fast, deterministic stand-in for a diffusion model with the same request
-// shape, preview stream and timing knobs. It is not a neural network; it paints prompt-coloured noise.
+// shape, preview stream and timing knobs. It is not a neural network; it paints prompt-coloured noise,
+// and its previews sharpen from a coarse version of the final picture as a diffusion model's do.
 
 import { EngineError, type Engine, type EngineEvent, type EngineRequest } from '../engine.js';
 import { loadSharp } from '../sharp.js';
@@ -83,7 +84,7 @@ async function* generate(request: EngineRequest, signal: AbortSignal, stepDelayM
     let source: ReturnType<typeof previewSource> | undefined;
     if (previews !== undefined) {
       const size = previewSize(width, height, previews.maxSide);
-      source = previewSource(await resizeRgb(sharp, picture, size.width, size.height), hashParts(seed, 'preview-noise'));
+      source = previewSource(await resizeRgb(sharp, picture, size.width, size.height));
     }
     for (let step = 1; step <= steps; step++) {
       if (stepDelayMs > 0) await sleep(stepDelayMs, signal);

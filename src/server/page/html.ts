@@ -18,13 +18,18 @@ textarea:focus, select:focus, input:focus { outline: 2px solid var(--accent); ou
 output { color: var(--text); }
 figure { margin: 0; display: grid; gap: 10px; }
 canvas { width: 100%; max-width: 512px; aspect-ratio: 1; background: repeating-conic-gradient(#151821 0 25%, #1b1f29 0 50%) 0 0 / 24px 24px; border: 1px solid var(--line); border-radius: 12px; image-rendering: auto; }
-figcaption { font-size: 13px; color: var(--muted); display: flex; gap: 14px; flex-wrap: wrap; }
+figcaption { font-size: 13px; color: var(--muted); display: flex; gap: 14px; flex-wrap: wrap; align-items: center; max-width: 512px; }
 #status { display: inline-flex; align-items: center; gap: 8px; font-size: 13px; color: var(--muted); }
 #status::before { content: ""; width: 9px; height: 9px; border-radius: 50%; background: var(--muted); }
 body[data-status="connected"] #status::before, body[data-status="resumed"] #status::before { background: var(--ok); }
 body[data-status="reconnecting"] #status::before, body[data-status="connecting"] #status::before { background: var(--warn); }
 body[data-status="closed"] #status::before, body[data-status="error"] #status::before { background: var(--bad); }
 body[data-phase="preview"] canvas { border-color: var(--accent); }
+#hint { font-size: 12px; color: var(--warn); margin-top: -8px; }
+#hint:empty { display: none; }
+#save { font: inherit; font-size: 13px; color: var(--text); background: #0c0e12; border: 1px solid var(--line); border-radius: 8px; padding: 4px 12px; cursor: pointer; margin-left: auto; }
+#save:disabled { color: var(--muted); cursor: default; }
+#save:focus-visible { outline: 2px solid var(--accent); outline-offset: -1px; }
 @media (max-width: 760px) { main { grid-template-columns: 1fr; } }
 `;
 
@@ -50,7 +55,8 @@ export function pageHtml(tokenUrl: string): string {
 <main>
 <h1>imagewire <span>live</span></h1>
 <form id="controls" autocomplete="off">
-<label>Prompt<textarea id="prompt" name="prompt" placeholder="a lighthouse on a cliff at dusk" spellcheck="false"></textarea></label>
+<label>Prompt<textarea id="prompt" name="prompt" placeholder="a lighthouse on a cliff at dusk" spellcheck="false" aria-describedby="hint"></textarea></label>
+<span id="hint" aria-live="polite"></span>
 <div class="row">
 <label>Size<select id="size" name="size"><option value="256">256 × 256</option><option value="384">384 × 384</option><option value="512" selected>512 × 512</option></select></label>
 <label>Seed<input id="seed" name="seed" type="number" min="1" step="1" value="7"></label>
@@ -60,7 +66,7 @@ export function pageHtml(tokenUrl: string): string {
 </form>
 <figure>
 <canvas id="picture" width="512" height="512" aria-label="generated image"></canvas>
-<figcaption><span id="progress">type a prompt</span><span id="latency"></span></figcaption>
+<figcaption><span id="progress">type a prompt</span><span id="latency"></span><button id="save" type="button" disabled title="Save the picture on the canvas as a PNG file">Save PNG</button></figcaption>
 </figure>
 </main>
 </body>
