@@ -1,6 +1,6 @@
-// How a command reports the error that ends it: one line on stderr (a usage error adds a hint to
-// its --help), or with --json one JSON document `{"error": {...}}` on stdout, where the result
-// would have gone, so a script reads stdout whatever happened.
+// How a command reports the error that ends it, always on stderr so that stdout holds results
+// only: one line (a usage error adds a hint to its --help), or with --json one JSON document
+// `{"error": {...}}`, so a script parses whichever stream it gets.
 import { exitCodeName, type ExitCode, type ExitCodeName } from './exit-codes.js';
 
 /** The `error` object of a `--json` failure. */
@@ -25,10 +25,10 @@ export function errorReport(exitCode: ExitCode, message: string, code?: string):
   return { kind: exitCodeName(exitCode), exitCode, message, ...(code === undefined ? {} : { code }) };
 }
 
-/** Prints the report: JSON on stdout with `json`, else a line on stderr (and, for usage, the hint). */
+/** Prints the report on stderr: JSON with `json`, else a line (and, for usage, the hint). */
 export function printError(report: CliErrorReport, options: { json: boolean; command: string }): void {
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ error: report }, null, 2)}\n`);
+    process.stderr.write(`${JSON.stringify({ error: report }, null, 2)}\n`);
   } else if (report.kind === 'usage') {
     process.stderr.write(`error: ${report.message}\n${usageHint(options.command)}\n`);
   } else {

@@ -16,7 +16,7 @@ import { runWorkerCommand, type WorkerCommandOptions } from './worker-command.js
 /** dist/cli/main.js and src/cli/main.ts both sit two folders below the package's root. */
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** `generate ... --json`: its errors, parse errors included, become one JSON document on stdout. */
+/** `generate ... --json`: its errors, parse errors included, become one JSON document on stderr. */
 const args = process.argv.slice(2);
 const dashDash = args.indexOf('--');
 const generateJson = args[0] === 'generate' && (dashDash === -1 ? args : args.slice(0, dashDash)).includes('--json');
@@ -60,7 +60,7 @@ program
   .option('--url <url>', 'server WebSocket URL such as wss://ws-api.runware.ai/v1 (needs a key)')
   .option('--api-key <key>', 'API key for --url (or IMAGEWIRE_API_KEY); never printed')
   .addOption(new Option('--step-delay <ms>', 'embedded server only: delay per engine step, so previews can be watched').argParser(parseInteger).default(DEFAULT_STEP_DELAY_MS, stepDelayDefault))
-  .option('--json', 'print one JSON document on stdout, the result or {"error": ...}, instead of progress and paths')
+  .option('--json', 'print the result as JSON on stdout instead of progress and paths; an error is then {"error": ...} on stderr')
   .addHelpText(
     'after',
     exitCodesHelp({
@@ -151,11 +151,12 @@ program
     process.exitCode = await runWorkerCommand({ ...rest, ...(stepDelay === undefined ? {} : { stepDelay }) });
   });
 
+const healthUrl = `http://127.0.0.1:${process.env.IMAGEWIRE_PORT ?? '8080'}/healthz`;
 program
   .command('health')
   .description('exit 0 when a running server answers its health route with 200 (for container health checks)')
   .showHelpAfterError(usageHint('health'))
-  .addOption(new Option('--url <url>', 'the route to ask').default(`http://127.0.0.1:${process.env.IMAGEWIRE_PORT ?? '8080'}/healthz`))
+  .addOption(new Option('--url <url>', 'the route to ask').default(healthUrl, healthUrl))
   .addOption(new Option('--timeout <ms>', 'how long to wait for the answer').argParser(parseInteger).default(3_000, '3000 ms'))
   .addHelpText('after', exitCodesHelp({ ok: 'the route answered 200 within --timeout', failure: 'any other answer, or none in time', usage: 'a bad flag' }))
   .action(async (options: HealthCommandOptions) => {

@@ -20,7 +20,8 @@ const drawBar: cliProgress.GenericFormatter = (options, params, payload: { label
   const counts = `${String(params.value).padStart(String(params.total).length)}/${params.total} steps`;
   // One column is left free: writing into the last one wraps on some terminals.
   const room = params.maxWidth - 1 - label.length - ' [] '.length - counts.length;
-  if (room < MIN_BAR) return `${label} ${counts}`;
+  // Too narrow for a bar: the counts alone, cut to the width if even they do not fit.
+  if (room < MIN_BAR) return `${label} ${counts}`.slice(0, Math.max(0, params.maxWidth - 1));
   const bar = cliProgress.Format.BarFormat(params.progress, { ...options, barsize: Math.min(MAX_BAR, room) });
   return `${label} [${bar}] ${counts}`;
 };
