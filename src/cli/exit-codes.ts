@@ -1,5 +1,5 @@
 // Exit codes of the imagewire command, one per way a run can end, so scripts can react; `--help`
-// of each command lists the ones it uses, from the meanings below.
+// of each command lists the ones it uses (help.ts).
 export const exitCodes = {
   ok: 0,
   /** Anything unexpected, including a task the server failed. */
@@ -21,13 +21,4 @@ export type ExitCode = (typeof exitCodes)[ExitCodeName];
 export function exitCodeName(code: ExitCode): ExitCodeName {
   const names = Object.keys(exitCodes) as ExitCodeName[];
   return names.find((name) => exitCodes[name] === code) ?? 'failure';
-}
-
-/**
- * The "Exit codes:" section of a command's `--help`: the codes it can end with, each with what it
- * means for that command.
- */
-export function exitCodesHelp(meanings: Partial<Record<ExitCodeName, string>>): string {
-  const rows = (Object.keys(meanings) as ExitCodeName[]).sort((a, b) => exitCodes[a] - exitCodes[b]);
-  return `\nExit codes:\n${rows.map((name) => `  ${String(exitCodes[name]).padEnd(5)}${meanings[name] ?? ''}`).join('\n')}\n`;
 }

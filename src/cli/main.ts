@@ -7,7 +7,8 @@ import { DEFAULT_STEP_DELAY_MS } from '../engine/index.js';
 import { limits } from '../protocol/index.js';
 import { collect, collectList, parseFormat, parseInteger, parseNumber, parsePort, parseSeed, parseSize } from './args.js';
 import { errorReport, printError, usageHint } from './error-report.js';
-import { exitCodes, exitCodesHelp } from './exit-codes.js';
+import { exitCodes } from './exit-codes.js';
+import { helpWithExitCodes } from './help.js';
 import { runGenerate, type GenerateOptions } from './generate.js';
 import { runHealthCommand, type HealthCommandOptions } from './health-command.js';
 import { runServeCommand, type ServeCommandOptions } from './serve-command.js';
@@ -27,7 +28,8 @@ const program = new Command()
   .version(version, '-V, --version', 'print the version of imagewire')
   .showHelpAfterError(usageHint())
   .exitOverride()
-  .addHelpText('after', `\nRun 'imagewire <command> --help' for a command's options and exit codes.\n${exitCodesHelp({ ok: 'done (help, version, or the command succeeded)', usage: 'an unknown command or option' })}`);
+  .configureHelp(helpWithExitCodes({ ok: 'done (help, version, or the command succeeded)', usage: 'an unknown command or option' }))
+  .addHelpText('after', "Run 'imagewire <command> --help' for a command's options and exit codes.");
 
 /** A flag that may also come from the environment variable `name` (the flag wins). */
 function fromEnv(flags: string, description: string, name: string): Option {
@@ -61,17 +63,14 @@ program
   .option('--api-key <key>', 'API key for --url (or IMAGEWIRE_API_KEY); never printed')
   .addOption(new Option('--step-delay <ms>', 'embedded server only: delay per engine step, so previews can be watched').argParser(parseInteger).default(DEFAULT_STEP_DELAY_MS, stepDelayDefault))
   .option('--json', 'print the result as JSON on stdout instead of progress and paths; an error is then {"error": ...} on stderr')
-  .addHelpText(
-    'after',
-    exitCodesHelp({
+  .configureHelp(helpWithExitCodes({
       ok: 'every image written',
       failure: 'the server failed the task, or a file could not be written',
       usage: 'a bad argument or --out folder (checked before any server starts), or a request the protocol refuses',
       authentication: 'the server refused the API key',
       connection: 'the server could not be reached, or the connection was lost for good',
       interrupted: 'interrupted (Ctrl-C or SIGTERM); the task was cancelled',
-    }),
-  )
+    }))
   .action(async (prompt: string, options: GenerateOptions, command: Command) => {
     const stepDelay = given(command, 'stepDelay', options.stepDelay);
     const { stepDelay: _default, ...rest } = options;
@@ -105,16 +104,13 @@ program
   .option('--metrics-token <token>', 'bearer token GET /metrics asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: /metrics is open')
   .addOption(logLevelOption())
   .addOption(logFormatOption())
-  .addHelpText(
-    'after',
-    exitCodesHelp({
+  .configureHelp(helpWithExitCodes({
       ok: 'stopped gracefully after SIGINT or SIGTERM',
       failure: 'the server did not shut down cleanly',
       usage: 'a bad flag or environment variable',
       connection: 'the port cannot be bound, or Redis cannot be reached at start',
       interrupted: 'a second signal while stopping',
-    }),
-  )
+    }))
   .action(async (options: ServeCommandOptions, command: Command) => {
     const stepDelay = given(command, 'stepDelay', options.stepDelay);
     const { stepDelay: _default, ...rest } = options;
@@ -135,16 +131,13 @@ program
   .option('--metrics-token <token>', 'bearer token the metrics listener asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: open')
   .addOption(logLevelOption())
   .addOption(logFormatOption())
-  .addHelpText(
-    'after',
-    exitCodesHelp({
+  .configureHelp(helpWithExitCodes({
       ok: 'stopped gracefully after SIGINT or SIGTERM',
       failure: 'the worker did not stop cleanly',
       usage: 'a bad flag or environment variable',
       connection: 'the worker could not start',
       interrupted: 'a second signal while stopping',
-    }),
-  )
+    }))
   .action(async (options: WorkerCommandOptions, command: Command) => {
     const stepDelay = given(command, 'stepDelay', options.stepDelay);
     const { stepDelay: _default, ...rest } = options;
@@ -158,7 +151,7 @@ program
   .showHelpAfterError(usageHint('health'))
   .addOption(new Option('--url <url>', 'the route to ask').default(healthUrl, healthUrl))
   .addOption(new Option('--timeout <ms>', 'how long to wait for the answer').argParser(parseInteger).default(3_000, '3000 ms'))
-  .addHelpText('after', exitCodesHelp({ ok: 'the route answered 200 within --timeout', failure: 'any other answer, or none in time', usage: 'a bad flag' }))
+  .configureHelp(helpWithExitCodes({ ok: 'the route answered 200 within --timeout', failure: 'any other answer, or none in time', usage: 'a bad flag' }))
   .action(async (options: HealthCommandOptions) => {
     process.exitCode = await runHealthCommand(options);
   });

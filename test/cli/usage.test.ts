@@ -68,7 +68,11 @@ describe('--help', () => {
       const result = await runCli([...(command === '' ? [] : [command]), '--help']);
       expect(result.code).toBe(0);
       const section = result.stdout.split('Exit codes:\n')[1] ?? '';
-      expect(section.split('\n').filter((line) => line.trim() !== '').map((line) => Number(/^\s+(\d+)\s/.exec(line)?.[1]))).toEqual(codes);
+      const rows = section.split('\n').filter((line) => /^ {2}\d+ /.test(line));
+      expect(rows.map((line) => Number(/\d+/.exec(line)?.[0]))).toEqual(codes);
+      // Laid out as the options are: the meanings start in the options' description column.
+      const optionColumn = /^ {2}-h, --help +/.exec(result.stdout.split('\n').find((line) => line.startsWith('  -h, --help')) ?? '')?.[0].length;
+      for (const row of rows) expect(/^ {2}\d+ +/.exec(row)?.[0].length).toBe(optionColumn);
     }
   });
 });
