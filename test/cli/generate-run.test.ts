@@ -1,6 +1,7 @@
 // `imagewire generate` while it runs: progress lines on a stderr that is not a terminal, written as
 // the steps happen; SIGTERM cancelling like Ctrl-C; the /v1 hint; errors of a run as JSON.
 // Spawns the built CLI against its embedded server or a real reference server on loopback.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,19 @@ import { exitCodes } from '../../src/cli/exit-codes.js';
 import { createGateEngine } from '../helpers/gate-engine.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestServer } from '../helpers/test-server.js';
-import { runCli, startCli } from './run-cli.js';
+import { cliMain, runCli, startCli } from './run-cli.js';
+
+/** util-linux `script` gives the CLI a real terminal (a pty) whose width `stty` sets. */
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** Runs the CLI on a terminal `columns` wide; resolves with everything the terminal showed. */
+function runOnTerminal(args: string[], columns: number): Promise<{ code: number | null; screen: string }> {
+  const command = `stty cols ${columns} rows 60; exec ${[process.execPath, cliMain, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ')}`;
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...process.env, IMAGEWIRE_API_KEY: undefined, IMAGEWIRE_API_KEYS: undefined }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let screen = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk));
+  return new Promise((done) => child.once('close', (code) => done({ code, screen })));
+}
 
 let out = '';
 beforeEach(async () => {
@@ -56,6 +69,24 @@ describe('progress off a terminal', () => {
     expect(done).toContain('image  1/10: step 2/2 (done)');
     expect(done).toContain('image 10/10: step 2/2 (done)');
     expect(new Set(done.map((line) => line.indexOf(':'))).size).toBe(1);
+  });
+});
+
+describe('progress on a terminal', () => {
+  it.skipIf(!hasScript)('draws bars that fit the width of the terminal, aligned for 10 or more images', async () => {
+    for (const columns of [100, 44]) {
+      const { code, screen } = await runOnTerminal(['generate', 'a field of poppies', '-n', '10', '--size', '128x128', '--steps', '4', '--step-delay', '20', '--out', out], columns);
+      expect(code).toBe(0);
+      // eslint-disable-next-line no-control-regex
+      const lines = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n').split(/[\r\n]+/).filter((line) => line.startsWith(' image '));
+      expect(lines.length).toBeGreaterThanOrEqual(10);
+      for (const line of lines) {
+        expect(line.length).toBeLessThan(columns);
+        expect(line).toMatch(/^ image [ 1]\d \[[^\]]+\] \d\/4 steps$/);
+      }
+      expect(lines).toContain(` image 10 [${'█'.repeat(Math.min(40, columns - 1 - 9 - 4 - 9))}] 4/4 steps`);
+      expect(new Set(lines.map((line) => line.indexOf(']'))).size).toBe(1);
+    }
   });
 });
 
