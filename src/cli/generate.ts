@@ -8,6 +8,7 @@ import type { CliFormat } from './args.js';
 import { errorReport, printError, type CliErrorReport } from './error-report.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
 import { checkRequest, checkServerUrl, prepareOutDir, readSeedImage } from './generate-preflight.js';
+import { jsonText } from './json-output.js';
 import { createProgressView, type ProgressView } from './progress.js';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
 import { UsageError } from './usage-error.js';
@@ -38,7 +39,8 @@ const extensions: Record<CliFormat, string> = { png: 'png', jpg: 'jpg', webp: 'w
 interface WrittenImage {
   index: number;
   path: string;
-  seed: number | undefined;
+  /** A bigint above 2^53 - 1: printed with its exact digits. */
+  seed: number | bigint | undefined;
   imageUUID: string;
   bytes: number;
 }
@@ -93,6 +95,16 @@ async function preflight(prompt: string, options: GenerateOptions, signal: Abort
   return { request, directory, remote: options.url === undefined || apiKey === undefined ? undefined : { url: options.url, apiKey } };
 }
 
+/**
+ * The seed of image `index`: the given seed + index, exact even above 2^53 - 1 (where the result's
+ * own `seed`, read from JSON as a double, is rounded), else the seed the server chose.
+ */
+function seedOf(options: GenerateOptions, index: number, reported: number | undefined): number | bigint | undefined {
+  if (options.seed === undefined) return reported;
+  const seed = BigInt(options.seed) + BigInt(index);
+  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed;
+}
+
 /** Runs the task, drawing its progress, and writes each final to the folder as it arrives. */
 async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>, options: GenerateOptions, directory: string): Promise<WrittenImage[]> {
   const written: WrittenImage[] = [];
@@ -105,7 +117,7 @@ async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>,
         progress?.step(event.index, event.step, event.steps);
         continue;
       }
-      const seed = event.image.seed;
+      const seed = seedOf(options, event.index, event.image.seed);
       const name = `${task.taskUUID.slice(0, 8)}-${event.index}${seed === undefined ? '' : `-seed${seed}`}.${extensions[options.format]}`;
       const path = join(directory, name);
       await writeFile(path, event.image.bytes);
@@ -121,7 +133,7 @@ async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>,
 /** The written files: their paths, one a line, or with --json the whole report. */
 function printWritten(taskUUID: string, written: readonly WrittenImage[], json: boolean): void {
   if (json) {
-    console.log(JSON.stringify({ taskUUID, images: written }, null, 2));
+    console.log(jsonText({ taskUUID, images: written }));
   } else {
     for (const image of written) console.log(image.path);
   }

@@ -141,3 +141,15 @@ describe('--url', () => {
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { kind: 'connection', exitCode: 4, code: 'unreachable', message: expect.stringMatching(/^cannot reach ws:\/\/127\.0\.0\.1:\d+\/v1/) } });
   }, 30_000);
 });
+
+describe('seeds', () => {
+  it('names files and reports seeds above 2^53 - 1 with their exact digits', async () => {
+    const result = await runCli(['generate', 'a cat', '--seed', '9223372036854775806', '-n', '2', '--size', '128x128', '--steps', '2', '--step-delay', '0', '--json', '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/"seed": 9223372036854775806,[\s\S]*"seed": 9223372036854775807,/);
+    expect((await readdir(out)).map((name) => /-(\d)-seed(\d+)\.png$/.exec(name)?.slice(1)).sort()).toEqual([
+      ['0', '9223372036854775806'],
+      ['1', '9223372036854775807'],
+    ]);
+  });
+});
