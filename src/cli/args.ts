@@ -1,5 +1,6 @@
 // Parsers for CLI option values; each throws commander's InvalidArgumentError with the rule broken.
 import { InvalidArgumentError } from 'commander';
+import { limits } from '../protocol/index.js';
 
 /** Parses `WIDTHxHEIGHT`, e.g. `512x768`. The protocol's own rules are checked later by validation. */
 export function parseSize(value: string): { width: number; height: number } {
@@ -12,6 +13,19 @@ export function parseSize(value: string): { width: number; height: number } {
 export function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number; got "${value}"`);
   return Number(value);
+}
+
+/**
+ * Parses a seed: a whole number from 1 to 2^63 - 1, read digit for digit (a double would round
+ * 9223372036854775807 to 9223372036854775808), a bigint above 2^53 - 1.
+ */
+export function parseSeed(value: string): number | bigint {
+  const rule = `expected a whole number from ${limits.seed.min} to ${limits.seed.max}`;
+  const text = value.trim();
+  if (!/^[+-]?\d+$/.test(text)) throw new InvalidArgumentError(`${rule}; got "${value}"`);
+  const seed = BigInt(text);
+  if (seed < BigInt(limits.seed.min) || seed > limits.seed.max) throw new InvalidArgumentError(`${rule}; got ${seed}`);
+  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed;
 }
 
 /** Parses a decimal number. */

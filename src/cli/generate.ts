@@ -1,19 +1,24 @@
-// `imagewire generate`: runs one imageInference task over a session, draws a progress bar per image
-// from its previews, and writes the final images. Without --url and a key it starts the embedded server.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
-import { imageMediaType, inlineImage, type EncodedImageFormat } from '../internal/bytes.js';
+// `imagewire generate`: checks everything that needs no server, then runs one imageInference task
+// over a session, shows its progress per image from the previews, and writes the final images.
+// Without --url and a key it starts the embedded server.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AuthenticationError, ConnectionError, createClient, isImagewireError, ValidationError, type ImageInferenceEvent, type ImageInferenceRequest, type ImageResult, type TaskStream } from '../index.js';
 import type { CliFormat } from './args.js';
+import { errorReport, printError, type CliErrorReport } from './error-report.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
+import { checkRequest, checkServerUrl, prepareOutDir, readSeedImage } from './generate-preflight.js';
+import { jsonText } from './json-output.js';
 import { createProgressView, type ProgressView } from './progress.js';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
+import { UsageError } from './usage-error.js';
 
 export interface GenerateOptions {
   n: number;
   size: { width: number; height: number };
   steps: number;
-  seed?: number;
+  /** A bigint above 2^53 - 1, so that every digit typed reaches the server. */
+  seed?: number | bigint;
   model: string;
   format: CliFormat;
   out: string;
@@ -23,44 +28,28 @@ export interface GenerateOptions {
   cfg?: number;
   url?: string;
   apiKey?: string;
+  /** Only when given on the command line: the embedded server's own default applies otherwise. */
   stepDelay?: number;
-  json: boolean;
+  json?: boolean;
 }
 
-/** The formats a --seed-image file may have, by its extension. */
-const seedFormats: Readonly<Record<string, EncodedImageFormat>> = { '.png': 'PNG', '.jpg': 'JPG', '.jpeg': 'JPG', '.webp': 'WEBP' };
 const extensions: Record<CliFormat, string> = { png: 'png', jpg: 'jpg', webp: 'webp' };
 
 /** One image written to disk, as --json reports it. */
 interface WrittenImage {
   index: number;
   path: string;
-  seed: number | undefined;
+  /** A bigint above 2^53 - 1: printed with its exact digits. */
+  seed: number | bigint | undefined;
   imageUUID: string;
   bytes: number;
 }
 
-async function readSeedImage(file: string): Promise<string> {
-  const format = seedFormats[extname(file).toLowerCase()];
-  if (format === undefined) throw new UsageError(`--seed-image must be a .png, .jpg or .webp file; got ${file}`);
-  const bytes = await readFile(file).catch((error: unknown) => {
-    throw new UsageError(`cannot read --seed-image ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  });
-  return inlineImage(bytes, imageMediaType(format), 'dataURI');
-}
-
-class UsageError extends Error {}
-
-function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof UsageError || error instanceof ValidationError) return exitCodes.usage;
-  if (error instanceof AuthenticationError) return exitCodes.authentication;
-  if (error instanceof ConnectionError) return exitCodes.connection;
-  return exitCodes.failure;
-}
-
-function describeError(error: unknown): string {
-  if (isImagewireError(error)) return `${error.message} [${error.code}]`;
-  return error instanceof Error ? error.message : String(error);
+/** What the checks hand to the run: the request, the folder, and the remote server if any. */
+interface Plan {
+  request: ImageInferenceRequest;
+  directory: string;
+  remote: { url: string; apiKey: string } | undefined;
 }
 
 /** The task the options ask for; reads the seed image, if any. */
@@ -85,21 +74,50 @@ async function requestOf(prompt: string, options: GenerateOptions, signal: Abort
   return request;
 }
 
-/** Runs the task, drawing its progress, and writes each final to --out as it arrives. */
-async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>, options: GenerateOptions): Promise<WrittenImage[]> {
-  const directory = resolve(options.out);
-  await mkdir(directory, { recursive: true });
+/** Every check that needs no server, in the order a person would fix them; throws UsageError. */
+async function preflight(prompt: string, options: GenerateOptions, signal: AbortSignal): Promise<Plan> {
+  const key = options.apiKey ?? process.env.IMAGEWIRE_API_KEY;
+  const apiKey = key === '' ? undefined : key;
+  if ((options.url === undefined) !== (apiKey === undefined)) {
+    throw new UsageError('give both --url and an API key (--api-key or IMAGEWIRE_API_KEY) for a remote server, or neither for the embedded one');
+  }
+  if (options.url !== undefined) {
+    const { warning } = checkServerUrl(options.url);
+    if (warning !== undefined) process.stderr.write(`warning: ${warning}\n`);
+    if (options.stepDelay !== undefined) throw new UsageError('--step-delay sets the embedded server, which --url replaces');
+  }
+  if (options.strength !== undefined && options.seedImage === undefined) {
+    throw new UsageError('--strength needs --seed-image: it says how far to move away from that image');
+  }
+  const request = await requestOf(prompt, options, signal);
+  checkRequest(request);
+  const directory = await prepareOutDir(options.out);
+  return { request, directory, remote: options.url === undefined || apiKey === undefined ? undefined : { url: options.url, apiKey } };
+}
+
+/**
+ * The seed of image `index`: the given seed + index, exact even above 2^53 - 1 (where the result's
+ * own `seed`, read from JSON as a double, is rounded), else the seed the server chose.
+ */
+function seedOf(options: GenerateOptions, index: number, reported: number | undefined): number | bigint | undefined {
+  if (options.seed === undefined) return reported;
+  const seed = BigInt(options.seed) + BigInt(index);
+  return seed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seed) : seed;
+}
+
+/** Runs the task, drawing its progress, and writes each final to the folder as it arrives. */
+async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>, options: GenerateOptions, directory: string): Promise<WrittenImage[]> {
   const written: WrittenImage[] = [];
   let progress: ProgressView | undefined;
   try {
     for await (const event of task) {
-      // Bars appear with the first event, so a run that never connects draws none.
-      if (!options.json) progress ??= createProgressView(options.n, options.steps);
+      // Progress appears with the first event, so a run that never connects draws none.
+      if (options.json !== true) progress ??= createProgressView(options.n, options.steps);
       if (event.type === 'preview') {
         progress?.step(event.index, event.step, event.steps);
         continue;
       }
-      const seed = event.image.seed;
+      const seed = seedOf(options, event.index, event.image.seed);
       const name = `${task.taskUUID.slice(0, 8)}-${event.index}${seed === undefined ? '' : `-seed${seed}`}.${extensions[options.format]}`;
       const path = join(directory, name);
       await writeFile(path, event.image.bytes);
@@ -115,50 +133,57 @@ async function writeImages(task: TaskStream<ImageInferenceEvent, ImageResult[]>,
 /** The written files: their paths, one a line, or with --json the whole report. */
 function printWritten(taskUUID: string, written: readonly WrittenImage[], json: boolean): void {
   if (json) {
-    console.log(JSON.stringify({ taskUUID, images: written }, null, 2));
+    console.log(jsonText({ taskUUID, images: written }));
   } else {
     for (const image of written) console.log(image.path);
   }
 }
 
+/** The report of the error that ended a run. */
+function reportOf(error: unknown): CliErrorReport {
+  if (error instanceof UsageError) return errorReport(exitCodes.usage, error.message, error.code);
+  const code = isImagewireError(error) ? error.code : undefined;
+  const message = isImagewireError(error) ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
+  const exitCode: ExitCode =
+    error instanceof ValidationError ? exitCodes.usage : error instanceof AuthenticationError ? exitCodes.authentication : error instanceof ConnectionError ? exitCodes.connection : exitCodes.failure;
+  return errorReport(exitCode, message, code);
+}
+
+/** The session's server: the remote one, or the embedded one started now (and said so). */
+async function serverOf(plan: Plan, options: GenerateOptions): Promise<{ url: string; apiKey: string; embedded?: EmbeddedServer }> {
+  if (plan.remote !== undefined) return plan.remote;
+  const embedded = await startEmbeddedServer(options.stepDelay);
+  process.stderr.write(`imagewire: no --url and key given; using the embedded local server at ${embedded.url} (procedural engine, not a diffusion model)\n`);
+  return { url: embedded.url, apiKey: embedded.apiKey, embedded };
+}
+
+/** Signals that cancel the run: Ctrl-C, and SIGTERM as a service manager or `timeout` sends it. */
+const interruptSignals = ['SIGINT', 'SIGTERM'] as const;
+
 /** Runs the command; resolves with the process exit code. */
 export async function runGenerate(prompt: string, options: GenerateOptions): Promise<ExitCode> {
-  const apiKey = options.apiKey ?? process.env.IMAGEWIRE_API_KEY;
-  if ((options.url === undefined) !== (apiKey === undefined || apiKey === '')) {
-    console.error('imagewire: give both --url and an API key (--api-key or IMAGEWIRE_API_KEY) for a remote server, or neither for the embedded one');
-    return exitCodes.usage;
-  }
-
+  const json = options.json === true;
   const abort = new AbortController();
-  const onSigint = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
+  const onSignal = (signal: NodeJS.Signals) => abort.abort(new Error(`interrupted (${signal})`));
+  for (const signal of interruptSignals) process.once(signal, onSignal);
   let embedded: EmbeddedServer | undefined;
   try {
-    const request = await requestOf(prompt, options, abort.signal);
-    let url = options.url;
-    let key = apiKey;
-    if (url === undefined) {
-      embedded = await startEmbeddedServer(options.stepDelay);
-      url = embedded.url;
-      key = embedded.apiKey;
-      console.error(`imagewire: no --url and key given; using the embedded local server at ${url} (procedural engine, not a diffusion model)`);
-    }
-
-    // A few quick retries ride out a blip; an unreachable server fails the run in seconds.
+    const plan = await preflight(prompt, options, abort.signal);
+    abort.signal.throwIfAborted();
+    const server = await serverOf(plan, options);
+    embedded = server.embedded;
+    abort.signal.throwIfAborted();
     // A server that is not there fails in 2 s, saying why; once connected, drops are retried.
-    await using client = createClient({ apiKey: key ?? '', url, firstConnectTimeoutMs: 2_000, reconnect: { maxAttempts: 8, maxDelayMs: 4_000 } });
-    const task = client.imageInference(request);
-    printWritten(task.taskUUID, await writeImages(task, options), options.json);
+    await using client = createClient({ apiKey: server.apiKey, url: server.url, firstConnectTimeoutMs: 2_000, reconnect: { maxAttempts: 8, maxDelayMs: 4_000 } });
+    const task = client.imageInference(plan.request);
+    printWritten(task.taskUUID, await writeImages(task, options, plan.directory), json);
     return exitCodes.ok;
   } catch (error) {
-    if (abort.signal.aborted) {
-      console.error('imagewire: interrupted; the task was cancelled');
-      return exitCodes.interrupted;
-    }
-    console.error(`imagewire: ${describeError(error)}`);
-    return exitCodeFor(error);
+    const report = abort.signal.aborted ? errorReport(exitCodes.interrupted, 'interrupted; the task was cancelled') : reportOf(error);
+    printError(report, { json, command: 'generate' });
+    return report.exitCode;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const signal of interruptSignals) process.removeListener(signal, onSignal);
     await embedded?.close();
   }
 }

@@ -4,6 +4,7 @@ import { exitCodes, type ExitCode } from './exit-codes.js';
 import type { ServerOptions } from '../server/index.js';
 import { runServe } from './serve.js';
 import { cliLogger, type LogFlags } from './logging.js';
+import { errorReport, printError } from './error-report.js';
 
 export interface ServeCommandOptions extends LogFlags {
   host: string;
@@ -75,7 +76,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
     const message = error instanceof Error ? error.message : String(error);
     // A bad option (an origin that is not one, say) is the caller's mistake, not a listen failure.
     if (error instanceof TypeError || error instanceof RangeError) {
-      console.error(`imagewire: ${message}`);
+      printError(errorReport(exitCodes.usage, message), { json: false, command: 'serve' });
       return exitCodes.usage;
     }
     console.error(`imagewire: cannot start the server on ${options.host}:${options.port}: ${message}`);

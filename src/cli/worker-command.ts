@@ -7,6 +7,7 @@ import type { Logger } from '../server/logger.js';
 import { startWorkerMetrics, type WorkerMetrics } from '../server/observability/worker-metrics.js';
 import { cliLogger, type LogFlags } from './logging.js';
 import { exitCodes, type ExitCode } from './exit-codes.js';
+import { errorReport, printError } from './error-report.js';
 
 /** The parsed flags of `imagewire worker`. */
 export interface WorkerCommandOptions extends LogFlags {
@@ -57,8 +58,13 @@ export async function runWorkerCommand(options: WorkerCommandOptions, print: (li
     await engine?.close?.();
     await metrics?.close();
     const message = error instanceof Error ? error.message : String(error);
+    // A bad flag is the caller's mistake: one line and the hint to --help, as for any usage error.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      printError(errorReport(exitCodes.usage, message), { json: false, command: 'worker' });
+      return exitCodes.usage;
+    }
     console.error(`imagewire: cannot start the worker: ${message}`);
-    return error instanceof TypeError || error instanceof RangeError ? exitCodes.usage : exitCodes.connection;
+    return exitCodes.connection;
   }
   if (options.allowPrivateNetwork === true) logger.warn('private network allowed: input image URLs, webhooks and upload endpoints may reach loopback and private addresses of this host and its network');
   let stopping = false;

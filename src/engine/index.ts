@@ -14,5 +14,5 @@ export type {
 } from './engine.js';
 export { defaultMaxInputPixels, EngineError } from './engine.js';
 export { resultSeed, requestSeed, type Seed } from './seeds.js';
-export { createProceduralEngine, type ProceduralEngineOptions } from './procedural/engine.js';
+export { createProceduralEngine, DEFAULT_STEP_DELAY_MS, type ProceduralEngineOptions } from './procedural/engine.js';
 export { loadSharp, missingSharpMessage, type Sharp } from './sharp.js';

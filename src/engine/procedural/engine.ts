@@ -28,6 +28,9 @@ export interface ProceduralEngineOptions {
 /** Encoder quality of previews when the request does not give one. */
 const defaultPreviewQuality = 50;
 
+/** The delay per step when none is given, ms: slow enough to watch previews form. */
+export const DEFAULT_STEP_DELAY_MS = 40;
+
 /**
  * Creates the built-in procedural engine. The same request always yields byte-identical images, and
  * result k of seed s is the image of seed s + k. It runs the models in its catalogue and any other
@@ -43,7 +46,7 @@ const defaultPreviewQuality = 50;
  * neighbouring seeds, however large, give different pictures.
  */
 export function createProceduralEngine(options: ProceduralEngineOptions = {}): Engine {
-  const stepDelayMs = options.stepDelayMs ?? 40;
+  const stepDelayMs = options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS;
   if (!Number.isFinite(stepDelayMs) || stepDelayMs < 0) {
     throw new RangeError(`stepDelayMs must be a finite number of milliseconds >= 0; got ${stepDelayMs}`);
   }
