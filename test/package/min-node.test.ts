@@ -28,7 +28,7 @@ async function underMinNode(app: string, args: readonly string[]): Promise<strin
     return stdout;
   } catch (error) {
     const failure = error as { stderr?: string; message: string };
-    throw new Error(`${failure.message}\n${failure.stderr ?? ''}`);
+    throw new Error(`${failure.message}\n${failure.stderr ?? ''}`, { cause: error });
   }
 }
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installApp, manifest, npm, packTarball } from '../helpers/packed.js';
+import { installApp, npm, packTarball } from '../helpers/packed.js';
 import { packageRoot } from '../helpers/package-root.js';
 
 const run = promisify(execFile);
