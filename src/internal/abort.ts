@@ -38,8 +38,9 @@ function waitersOf(signal: AbortSignal): SignalWaiters {
     const listener = (): void => {
       waiting.delete(signal);
       const reason = abortReason(signal);
-      // A snapshot: a callback may add or remove others while they run.
-      for (const entry of [...entries]) entry.callback(reason);
+      // A snapshot, as EventTarget dispatches: callbacks added meanwhile wait for nothing (the
+      // signal has aborted), and one removed by an earlier callback is skipped.
+      for (const entry of [...entries]) if (entries.delete(entry)) entry.callback(reason);
     };
     waiters = { entries, listener };
     waiting.set(signal, waiters);
