@@ -103,12 +103,14 @@ describe('the types, in an app without sharp', () => {
     expect(() => createRequire(join(app, 'index.js')).resolve('sharp')).toThrow();
   });
 
-  it('type-checks `imagewire`, `imagewire/server` and `imagewire/protocol` under node10, node16 and bundler resolution', async () => {
+  it('type-checks every entry under node10, node16 and bundler resolution', async () => {
     writeFileSync(
       join(app, 'index.ts'),
       `import { createClient, type ImageResult, type ImagewireErrorCode } from 'imagewire';
        import { createServer, type ServerOptions } from 'imagewire/server';
        import { validateTask } from 'imagewire/protocol';
+       import { createUpstreamEngine } from 'imagewire/gateway';
+       void createUpstreamEngine;
        const options: ServerOptions = { port: 0, openai: { b64Json: 'base64' } };
        export async function main(): Promise<ImageResult[]> {
          const server = await createServer(options);
