@@ -11,7 +11,7 @@ import { packageRoot } from './package-root.js';
 const run = promisify(execFile);
 
 /** The repository's package.json. */
-export function manifest(): { version: string; engines: { node: string }; peerDependencies: Record<string, string>; devDependencies: Record<string, string> } {
+export function manifest(): { version: string; engines: { node: string }; peerDependencies: Record<string, string>; devDependencies: Record<string, string>; allowScripts?: Record<string, boolean> } {
   return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as ReturnType<typeof manifest>;
 }
 
