@@ -1,6 +1,7 @@
 // Procedural engine throughput: 512x512 finals per second at 1 and 20 steps, called directly (no
 // server), beside the cost of sharp encoding a blank 512x512 PNG (the floor of any PNG final).
-import { createProceduralEngine, loadSharp, type EngineRequest } from '../src/engine/index.js';
+import { createProceduralEngine, type EngineRequest } from '../src/engine/index.js';
+import { loadSharp } from '../src/engine/sharp.js';
 import { emitRows, quick, ratio, rounds, spread } from './lib/report.js';
 
 const engine = createProceduralEngine({ stepDelayMs: 0 });

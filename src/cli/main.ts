@@ -102,6 +102,7 @@ program
   .addOption(fromEnv('--shutdown-grace <ms>', 'on SIGTERM/SIGINT, how long running tasks may finish before they are cancelled', 'IMAGEWIRE_SHUTDOWN_GRACE_MS').argParser(parseInteger).default(30_000, '30000 ms'))
   .addOption(fromEnv('--admin-key <key>', 'credential of GET /v1/usage, at least 16 characters; prefer the variable, which no process list shows; none: the route answers 404', 'IMAGEWIRE_ADMIN_KEY'))
   .option('--metrics-token <token>', 'bearer token GET /metrics asks for (prefer IMAGEWIRE_METRICS_TOKEN: a flag shows in the process list); none: /metrics is open')
+  .addOption(fromEnv('--openai-b64-json <form>', "b64_json of the OpenAI-style images API: data-uri (as the API it follows documents) or base64 (what OpenAI's clients decode)", 'IMAGEWIRE_OPENAI_B64_JSON').choices(['data-uri', 'base64']).default('data-uri', 'data-uri'))
   .addOption(logLevelOption())
   .addOption(logFormatOption())
   .configureHelp(helpWithExitCodes({

@@ -34,6 +34,8 @@ export interface ServeCommandOptions extends LogFlags {
   adminKey?: string;
   /** --metrics-token (else IMAGEWIRE_METRICS_TOKEN). */
   metricsToken?: string;
+  /** --openai-b64-json (also IMAGEWIRE_OPENAI_B64_JSON): the images API's b64_json form. */
+  openaiB64Json?: 'data-uri' | 'base64';
 }
 
 /** The bearer token of GET /metrics: the flag, else IMAGEWIRE_METRICS_TOKEN; empty means none. */
@@ -67,7 +69,7 @@ export async function runServeCommand(options: ServeCommandOptions): Promise<Exi
       ...(options.page === false ? { page: false } : {}),
       ...(options.allowPrivateNetwork === true ? { allowPrivateNetwork: true } : {}),
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
-      server: { ...cluster.server, ...metricsTokenOf(options) },
+      server: { ...cluster.server, ...metricsTokenOf(options), ...(options.openaiB64Json === undefined ? {} : { openai: { b64Json: options.openaiB64Json } }) },
       ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
       ...(options.apiKeysFile === undefined ? {} : { apiKeysFile: options.apiKeysFile }),
       ...(options.shutdownGrace === undefined ? {} : { shutdownGraceMs: options.shutdownGrace }),

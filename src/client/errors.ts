@@ -1,6 +1,6 @@
 // The client's errors: one base class with a stable `code`, and subclasses split by how the caller
 // must react. `instanceof` works across bundles and duplicate installs through a Symbol.for brand.
-import type { ProtocolErrorItem } from '../protocol/index.js';
+import type { ErrorCode, ProtocolErrorItem } from '../protocol/index.js';
 
 const brand = Symbol.for('imagewire.error');
 
@@ -32,6 +32,33 @@ export const clientErrorCodes = {
 /** A code the client raises itself. */
 export type ClientErrorCode = keyof typeof clientErrorCodes;
 
+declare const unknownErrorCode: unique symbol;
+
+/**
+ * A code this version of imagewire does not list: one a newer server sends, or another service's
+ * (the images API's snake_case codes such as `model_not_found`). At run time it is the string the
+ * server sent. The brand keeps {@link ImagewireErrorCode} from collapsing to `string`: editors
+ * complete the known codes, a `switch` on `error.code` lists them, and a misspelt code does not
+ * type-check where a code is expected. (TypeScript compares strings loosely, so `error.code ===
+ * 'newCode'` compiles for any string: that is how a code this version does not know is tested.)
+ */
+export type UnknownErrorCode = string & { readonly [unknownErrorCode]: true };
+
+/** A code an error from a server carries: one of the protocol's codes, or one this version does not know. */
+export type ServerErrorCode = ErrorCode | UnknownErrorCode;
+
+/**
+ * Every `code` an {@link ImagewireError} can have: the client's own ({@link clientErrorCodes}), the
+ * protocol's (`src/protocol/error-codes.ts`, docs/errors.md), or an {@link UnknownErrorCode} from a
+ * server.
+ */
+export type ImagewireErrorCode = ClientErrorCode | ServerErrorCode;
+
+/** The code of an error item as the client types it: the same string, known or not. */
+export function serverErrorCode(code: string): ServerErrorCode {
+  return code as ServerErrorCode;
+}
+
 /** Options every error class accepts. */
 export interface ImagewireErrorOptions {
   /** The underlying error, kept as the standard `cause`. */
@@ -47,12 +74,12 @@ function isBranded(value: unknown): value is ImagewireError {
  * server's code for errors the server sent, one of {@link clientErrorCodes} otherwise.
  */
 export class ImagewireError extends Error {
-  /** The stable error code. */
-  readonly code: string;
+  /** The stable error code: a client code, a protocol code, or an {@link UnknownErrorCode} from a server. */
+  readonly code: ImagewireErrorCode;
   /** @internal the class name checked by `instanceof` across copies (minifiers rename classes). */
   static readonly kind: string = 'ImagewireError';
 
-  constructor(code: string, message: string, options: ImagewireErrorOptions = {}) {
+  constructor(code: ImagewireErrorCode, message: string, options: ImagewireErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = (new.target as typeof ImagewireError).kind;
@@ -87,6 +114,8 @@ interface ServerErrorFields {
  */
 export class ApiError extends ImagewireError implements ServerErrorFields {
   static override readonly kind: string = 'ApiError';
+  /** The server's code. */
+  declare readonly code: ServerErrorCode;
   readonly parameter: string | undefined;
   readonly type: string | undefined;
   readonly taskType: string | undefined;
@@ -95,7 +124,7 @@ export class ApiError extends ImagewireError implements ServerErrorFields {
   readonly item: ProtocolErrorItem;
 
   constructor(item: ProtocolErrorItem, options: ImagewireErrorOptions = {}) {
-    super(item.code, item.message, options);
+    super(serverErrorCode(item.code), item.message, options);
     this.item = item;
     this.parameter = item.parameter;
     this.type = item.type;
@@ -107,13 +136,15 @@ export class ApiError extends ImagewireError implements ServerErrorFields {
 /** The server refused the API key. Fatal: the client closes and never retries on its own. */
 export class AuthenticationError extends ImagewireError implements ServerErrorFields {
   static override readonly kind: string = 'AuthenticationError';
+  /** The server's code (`invalidApiKey`, `missingApiKey`, `notAuthenticated`, `expiredToken`, ...). */
+  declare readonly code: ServerErrorCode;
   readonly parameter: string | undefined;
   readonly type: string | undefined;
   readonly taskType: string | undefined;
   readonly taskUUID: string | undefined;
 
   constructor(item: ProtocolErrorItem, options: ImagewireErrorOptions = {}) {
-    super(item.code, item.message, options);
+    super(serverErrorCode(item.code), item.message, options);
     this.parameter = item.parameter;
     this.type = item.type;
     this.taskType = item.taskType;
@@ -132,9 +163,13 @@ export function errorFromItem(item: ProtocolErrorItem): ApiError | Authenticatio
 /** Why a server could not be reached, as far as the platform tells (browsers tell little). */
 export type UnreachableReason = 'refused' | 'notFound' | 'httpStatus' | 'connectTimeout' | 'authTimeout' | 'closed' | 'unknown';
 
+/** The codes of a {@link ConnectionError}. */
+export type ConnectionErrorCode = 'connectionClosed' | 'connectionFailed' | 'reconnectFailed' | 'sessionTakenOver' | 'apiKeyProviderFailed' | 'clientClosed' | 'unreachable';
+
 /** The transport failed or closed. Retryable; the client reconnects on its own unless closed. */
 export class ConnectionError extends ImagewireError {
   static override readonly kind: string = 'ConnectionError';
+  declare readonly code: ConnectionErrorCode;
   /** WebSocket close code, when the socket closed with one. */
   readonly closeCode: number | undefined;
   /** WebSocket close reason, when the socket closed with one. */
@@ -145,7 +180,7 @@ export class ConnectionError extends ImagewireError {
   readonly httpStatus: number | undefined;
 
   constructor(
-    code: 'connectionClosed' | 'connectionFailed' | 'reconnectFailed' | 'sessionTakenOver' | 'apiKeyProviderFailed' | 'clientClosed' | 'unreachable',
+    code: ConnectionErrorCode,
     message: string,
     details: { closeCode?: number | undefined; closeReason?: string | undefined; reason?: UnreachableReason | undefined; httpStatus?: number | undefined } & ImagewireErrorOptions = {},
   ) {
@@ -163,6 +198,7 @@ export type TimeoutPhase = 'connect' | 'auth' | 'pong' | 'task';
 /** A deadline ran out. `code` is `${phase}Timeout`. */
 export class TimeoutError extends ImagewireError {
   static override readonly kind: string = 'TimeoutError';
+  declare readonly code: `${TimeoutPhase}Timeout`;
   readonly phase: TimeoutPhase;
   /** The deadline that ran out, in milliseconds. */
   readonly timeoutMs: number;
@@ -180,6 +216,8 @@ export class TimeoutError extends ImagewireError {
  */
 export class ValidationError extends ImagewireError {
   static override readonly kind: string = 'ValidationError';
+  /** The first problem's code. */
+  declare readonly code: ServerErrorCode;
   readonly errors: readonly ProtocolErrorItem[];
   readonly parameter: string | undefined;
   readonly taskType: string | undefined;
@@ -188,7 +226,7 @@ export class ValidationError extends ImagewireError {
   constructor(errors: readonly ProtocolErrorItem[], taskType?: string, taskUUID?: string) {
     const first = errors[0] ?? { code: 'invalidTask', message: 'the task is not valid' };
     const rest = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1).map((e) => e.parameter ?? e.code).join(', ')})` : '';
-    super(first.code, `${first.message}${rest}`);
+    super(serverErrorCode(first.code), `${first.message}${rest}`);
     this.errors = errors;
     this.parameter = first.parameter;
     this.taskType = taskType ?? first.taskType;
@@ -199,6 +237,7 @@ export class ValidationError extends ImagewireError {
 /** A bounded queue is full: nothing was dropped silently, this task was refused. */
 export class QueueFullError extends ImagewireError {
   static override readonly kind: string = 'QueueFullError';
+  declare readonly code: 'clientQueueFull' | 'outboxFull';
   /** `tasks`: the queue of tasks waiting for a slot; `outbox`: frames waiting for a connection. */
   readonly queue: 'tasks' | 'outbox';
   /** The limit that was reached (a count, or bytes for the outbox's byte limit). */
@@ -214,6 +253,7 @@ export class QueueFullError extends ImagewireError {
 /** The session was not resumed and the task could not be recovered under its taskUUID. */
 export class SessionLostError extends ImagewireError {
   static override readonly kind: string = 'SessionLostError';
+  declare readonly code: 'sessionLost';
   readonly taskUUID: string;
 
   constructor(taskUUID: string, message: string, options: ImagewireErrorOptions = {}) {

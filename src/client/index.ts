@@ -27,7 +27,11 @@ export {
   clientErrorCodes,
   isImagewireError,
   type ClientErrorCode,
+  type ConnectionErrorCode,
+  type ImagewireErrorCode,
   type ImagewireErrorOptions,
+  type ServerErrorCode,
+  type UnknownErrorCode,
   type TimeoutPhase,
 } from './errors.js';
 export { ImageResult } from './image-result.js';

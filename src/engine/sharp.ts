@@ -1,34 +1,13 @@
-// Loads the optional peer dependency sharp on first use, so installing imagewire for its client
-// alone never needs sharp's native binaries.
+// sharp with its own types, for the engine and the server's image code: the same cached loader as
+// the public loadSharp (sharp-loader.ts), whose declarations stay free of sharp's types.
 import type sharpDefault from 'sharp';
-import { EngineError } from './engine.js';
+import { loadSharp as loadSharpModule } from './sharp-loader.js';
+
+export { createSharpLoader, missingSharpMessage, sharpLoadFailureMessage } from './sharp-loader.js';
 
 /** sharp's default export, typed by sharp itself. */
 export type Sharp = typeof sharpDefault;
 
-/** The message users see when sharp cannot be loaded. */
-export const missingSharpMessage =
-  "imagewire's server and local engine need the optional dependency 'sharp' (npm install sharp); the client does not.";
-
-/**
- * Builds a loader that imports sharp once and caches the promise. A failed import is not
- * cached, so installing sharp into a running process is picked up by the next call.
- * Exposed with an injectable importer so tests can simulate a missing package.
- */
-export function createSharpLoader(importSharp: () => Promise<{ default: Sharp }>): () => Promise<Sharp> {
-  let pending: Promise<Sharp> | undefined;
-  return () => {
-    pending ??= importSharp().then(
-      (module) => module.default,
-      (error: unknown) => {
-        pending = undefined;
-        // Any import failure (absent package, binaries for another platform) has the same cure.
-        throw new EngineError('missingDependency', missingSharpMessage, { cause: error });
-      },
-    );
-    return pending;
-  };
-}
-
-/** Resolves to sharp, or rejects with `EngineError` code `missingDependency` when it is not installed. */
-export const loadSharp: () => Promise<Sharp> = createSharpLoader(() => import('sharp'));
+/** Resolves to sharp, or rejects with `EngineError` code `missingDependency` when it cannot be loaded. */
+// The public loader resolves to `import('sharp')`'s default export: this only restores its type.
+export const loadSharp = loadSharpModule as () => Promise<Sharp>;

@@ -14,6 +14,7 @@ export type { ServerFaults } from './faults.js';
 export type { ApiKeys } from './auth/auth.js';
 export type { TokenOptions } from './auth/tokens.js';
 export type { PageOptions } from './page/route.js';
+export type { B64JsonForm, OpenAiImagesOptions } from './openai/images.js';
 export { closeCodes } from './ws/close-codes.js';
 export { costOf, isNsfwPrompt, nsfwWords } from './core/results.js';
 export {

@@ -11,6 +11,7 @@ import { OutboundPolicy, type OutboundTarget } from './outbound/policy.js';
 import type { PageOptions } from './page/route.js';
 import { resolveAllowedOrigins } from './http/origin-policy.js';
 import { TOKEN_PREFIX, type TokenOptions } from './auth/tokens.js';
+import type { B64JsonForm, OpenAiImagesOptions } from './openai/images.js';
 
 /** Options of {@link createServer}. Every one is optional. */
 export interface ServerOptions {
@@ -113,6 +114,11 @@ export interface ServerOptions {
   /** Serve the live page at `/` (true, or its options). @default false (`imagewire serve` turns it on) */
   page?: boolean | PageOptions;
   /**
+   * The OpenAI-style images API: `{ b64Json: 'base64' }` sends bare base64 in `b64_json` (what
+   * OpenAI's clients decode) instead of the documented data URI. @default { b64Json: 'data-uri' }
+   */
+  openai?: OpenAiImagesOptions;
+  /**
    * Browser origins, besides the server's own, whose pages may use the server: e.g.
    * `['http://localhost:5173']` for a dev server's app. In open mode a request or upgrade with any
    * other `Origin` is refused (`originNotAllowed`, 403); with keys, only the token routes check it.
@@ -158,6 +164,8 @@ export interface ResolvedServerOptions {
   readonly tokens: TokenOptions;
   readonly adminKey: string | undefined;
   readonly page: PageOptions | undefined;
+  /** The images API's `b64_json` form. */
+  readonly openai: { readonly b64Json: B64JsonForm };
   readonly allowedOrigins: readonly string[];
   readonly clock: MonotonicClock;
 }
@@ -181,6 +189,12 @@ function checkMetricsToken(token: unknown): string | undefined {
   if (token === undefined) return undefined;
   if (typeof token !== 'string' || !/^[\x21-\x7e]{1,1024}$/.test(token)) throw new RangeError('metricsToken must be 1 to 1024 printable ASCII characters without spaces');
   return token;
+}
+
+function resolveOpenAi(options: OpenAiImagesOptions | undefined): { b64Json: B64JsonForm } {
+  const b64Json = options?.b64Json ?? 'data-uri';
+  if (b64Json !== 'data-uri' && b64Json !== 'base64') throw new RangeError(`openai.b64Json must be 'data-uri' or 'base64'; got ${JSON.stringify(b64Json)}`);
+  return { b64Json };
 }
 
 /** Applies defaults and checks values; throws RangeError or TypeError on bad options. */
@@ -226,6 +240,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     tokens: options.tokens ?? {},
     adminKey: resolveAdminKey(options),
     page: options.page === true ? {} : options.page === false ? undefined : options.page,
+    openai: resolveOpenAi(options.openai),
     allowedOrigins: resolveAllowedOrigins(options.allowedOrigins),
     clock: options.clock ?? systemClock,
   };

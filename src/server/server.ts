@@ -175,7 +175,7 @@ class ReferenceServer implements ImagewireServer {
     this.#ops = new OpsRoutes({ metrics: observability.metrics, metricsToken: options.metricsToken, notReady: () => this.notReady });
     observability.metrics.bind({ snapshot: () => this.#snapshot(), cluster: backend.probe === undefined ? undefined : (boundMs) => backend.probe?.(boundMs) ?? Promise.reject(new Error('no probe')) });
     this.#imagine = new ImagineEndpoint({ router: this.#router, limits, clock: options.clock, publicUrl, store: backend.imagine });
-    this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl, clock: options.clock }), this.#imagine]);
+    this.#openai = new OpenAiFace({ authenticate: this.#authenticate, logger }, [imagesApiRoutes({ router: this.#router, limits, publicUrl, clock: options.clock, b64Json: options.openai.b64Json }), this.#imagine]);
     this.#startSweeps();
   }
 

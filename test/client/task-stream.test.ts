@@ -144,4 +144,27 @@ describe('TaskStream', () => {
     stream.cancel(reason);
     await expect(stream.result()).rejects.toBe(reason);
   });
+
+  it('is awaitable as its result, typed as the result, and can still be iterated after', async () => {
+    const r = run(2);
+    r.handleItem(final(0));
+    r.handleItem(final(1));
+    const stream = new TaskStream(r);
+    const images = await stream;
+    // The type is the result's, not the stream's: this line would not compile otherwise.
+    const uuids: string[] = images.map((image) => image.imageUUID);
+    expect(uuids).toHaveLength(2);
+    expect(images).toBe(await stream.result());
+    expect(await events(stream)).toEqual(['final 0', 'final 1']);
+  });
+
+  it('rejects `await task` with the task\'s error, as result() does', async () => {
+    const stream = new TaskStream(run(1));
+    const reason = new Error('changed my mind');
+    stream.cancel(reason);
+    await expect((async () => await stream)()).rejects.toBe(reason);
+    // A promise's then() with both handlers, as Promise.resolve(task) and await use it.
+    expect(await stream.then(() => 'fulfilled', (error: unknown) => error)).toBe(reason);
+    await expect(Promise.resolve(stream)).rejects.toBe(reason);
+  });
 });

@@ -546,6 +546,40 @@ describe('the openai package as a client', () => {
     expect(pngSize(fromDataUri(editEvents.at(-1)?.b64_json ?? '').bytes)).toEqual({ width: 256, height: 256 });
   });
 
+  it('by default sends a data URI, which the usual Buffer.from(b64_json, "base64") recipe turns into a corrupt file', async () => {
+    const client = openai(await start());
+    const answer = await client.images.generate({ prompt: 'a lighthouse at dusk', size: '256x256' });
+    const b64 = answer.data?.[0]?.b64_json ?? '';
+    expect(b64.startsWith('data:image/png;base64,')).toBe(true);
+    expect(() => pngSize(Buffer.from(b64, 'base64'))).toThrow('not a PNG');
+  });
+
+  it("with openai: { b64Json: 'base64' }, Buffer.from(b64_json, 'base64') is the PNG, in answers and streamed events alike", async () => {
+    const client = openai(await start({ openai: { b64Json: 'base64' } }));
+    const answer = await client.images.generate({ prompt: 'a lighthouse at dusk', size: '256x256', n: 2, seed: 7 } as OpenAI.ImageGenerateParamsNonStreaming);
+    expect(answer.data).toHaveLength(2);
+    for (const entry of answer.data ?? []) {
+      const bytes = Buffer.from(entry.b64_json ?? '', 'base64');
+      expect(pngSize(bytes)).toEqual({ width: 256, height: 256 });
+      // A whole, decodable PNG, not just its header.
+      expect((await pixels(bytes)).width).toBe(256);
+    }
+    // Byte for byte the image the server stored under the entry's url.
+    const stored = Buffer.from(await (await fetch(answer.data?.[0]?.url ?? '')).arrayBuffer());
+    expect(Buffer.from(answer.data?.[0]?.b64_json ?? '', 'base64').equals(stored)).toBe(true);
+    const stream = await client.images.generate({ prompt: 'a fox in the snow', size: '256x256', stream: true, partial_images: 1 });
+    const events: { type: string; b64_json: string }[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.map((event) => event.type)).toEqual(['image_generation.partial_image', 'image_generation.completed']);
+    const partial = Buffer.from(events[0]?.b64_json ?? '', 'base64');
+    expect([partial[0], partial[1], partial[2]]).toEqual([0xff, 0xd8, 0xff]);
+    expect(pngSize(Buffer.from(events[1]?.b64_json ?? '', 'base64'))).toEqual({ width: 256, height: 256 });
+  });
+
+  it('refuses an unknown b64Json form', async () => {
+    await expect(startTestServer({ openai: { b64Json: 'hex' as 'base64' } })).rejects.toThrow(RangeError);
+  });
+
   it('raises the typed errors of openai-node', async () => {
     const s = await start();
     const bad = await openai(s)

@@ -1,5 +1,6 @@
 // TaskStream: what a task method returns. An async iterator of the task's events, consumable
-// once, plus result() for the final value; leaving a `for await` loop early cancels the task.
+// once, plus result() for the final value, and awaitable as that value; leaving a `for await` loop
+// early cancels the task.
 import { abortError } from '../../internal/abort.js';
 import type { EventBuffer } from './event-buffer.js';
 import { ImagewireError } from '../errors.js';
@@ -19,10 +20,11 @@ export interface TaskControl<TEvent, TResult> {
 
 /**
  * One task: `for await (const event of task)` yields its events as they arrive (previews only if
- * asked for, then each final image exactly once); `await task.result()` gives the final value.
- * Both can be used together. Breaking out of the loop cancels a task that has not finished.
+ * asked for, then each final image exactly once); `await task` (or `await task.result()`) gives the
+ * final value. Both can be used together. Breaking out of the loop cancels a task that has not
+ * finished.
  */
-export class TaskStream<TEvent, TResult> implements AsyncIterable<TEvent> {
+export class TaskStream<TEvent, TResult> implements AsyncIterable<TEvent>, PromiseLike<TResult> {
   /** The task's UUID, as sent to the server. */
   readonly taskUUID: string;
   /** The task's taskType. */
@@ -53,6 +55,18 @@ export class TaskStream<TEvent, TResult> implements AsyncIterable<TEvent> {
    */
   result(): Promise<TResult> {
     return this.#control.result;
+  }
+
+  /**
+   * Makes the task awaitable as its result: `await task` is `await task.result()`, so
+   * `const images = await client.imageInference(...)` gives the images, not the stream. Awaiting
+   * does not consume the stream: it can still be iterated.
+   */
+  then<TFulfilled = TResult, TRejected = never>(
+    onfulfilled?: ((value: TResult) => TFulfilled | PromiseLike<TFulfilled>) | null,
+    onrejected?: ((reason: unknown) => TRejected | PromiseLike<TRejected>) | null,
+  ): Promise<TFulfilled | TRejected> {
+    return this.#control.result.then(onfulfilled, onrejected);
   }
 
   /** Cancels the task (locally at once; on the server where supported). No-op once it ended. */

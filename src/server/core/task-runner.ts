@@ -3,7 +3,8 @@
 // input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
 // and a re-attached one follows its new target.
 import { randomInt, randomUUID } from 'node:crypto';
-import { EngineError, loadSharp, requestSeed, type Engine, type EngineEvent, type EngineRequest, type FinalEvent } from '../../engine/index.js';
+import { EngineError, requestSeed, type Engine, type EngineEvent, type EngineRequest, type FinalEvent } from '../../engine/index.js';
+import { loadSharp } from '../../engine/sharp.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
 import { bytesToBase64, sniffImageFormat } from '../../internal/bytes.js';
 import { extensionOf, type ImageStore } from '../images/store.js';

@@ -1,6 +1,7 @@
 // What an input image declares about itself (format, width, height), read from its header alone,
 // so an image too large to decode is refused before anything decodes it.
-import { loadSharp, type ImageFormat } from '../../engine/index.js';
+import type { ImageFormat } from '../../engine/index.js';
+import { loadSharp } from '../../engine/sharp.js';
 import { sniffImageFormat } from '../../internal/bytes.js';
 
 /** The declared format and size of an encoded image. */

@@ -16,8 +16,26 @@ import { SseWriter } from './sse.js';
 import type { TaskCore } from '../core/task-core.js';
 import type { Clock } from '../../internal/clock.js';
 
+/**
+ * Options of the OpenAI-style images API (`createServer({ openai })`).
+ */
+export interface OpenAiImagesOptions {
+  /**
+   * What `b64_json` holds. `'data-uri'` (`data:image/png;base64,...`) is what the hosted API this
+   * face follows documents; OpenAI's own API, and so its clients and the usual
+   * `Buffer.from(b64_json, 'base64')` recipe, expect bare base64: `'base64'` sends that, in the
+   * JSON answer and in streamed events alike. @default 'data-uri'
+   */
+  b64Json?: B64JsonForm;
+}
+
+/** The two forms of `b64_json`. */
+export type B64JsonForm = 'data-uri' | 'base64';
+
 /** What the images face needs from the server. */
 export interface OpenAiImagesDeps {
+  /** The form of every `b64_json` this face sends. */
+  readonly b64Json: B64JsonForm;
   readonly router: TaskCore;
   readonly limits: ServerLimits;
   /** Base of image URLs, read at use. */
@@ -28,7 +46,7 @@ export interface OpenAiImagesDeps {
 
 /** One entry of `data` in the answer, keys in the documented order. */
 export interface ImageDataEntry {
-  /** A data URI, `data:image/png;base64,...`, as the API documents it; null with `response_format: "url"`. */
+  /** A data URI, `data:image/png;base64,...`, as the API documents it (bare base64 with `b64Json: 'base64'`); null with `response_format: "url"`. */
   b64_json: string | null;
   url: string;
 }
@@ -38,9 +56,9 @@ const noUsage = Object.freeze({ input_tokens: 0, input_tokens_details: Object.fr
 
 const eventPrefix: Readonly<Record<ImageOperation, string>> = { generation: 'image_generation', edit: 'image_edit' };
 
-/** A final image as the data URI `b64_json` holds. */
-function finalDataUri(final: JobFinal): string {
-  return inlineImage(final.image, imageMediaType(final.format), 'dataURI');
+/** A final image as `b64_json` holds it: a data URI, or bare base64. */
+function finalB64Json(final: JobFinal, form: B64JsonForm): string {
+  return inlineImage(final.image, imageMediaType(final.format), form === 'base64' ? 'base64' : 'dataURI');
 }
 
 /** The fields every streamed event of a request shares. */
@@ -87,7 +105,7 @@ async function answerImages(res: ServerResponse, caller: Caller, request: ImageR
   if (failure !== undefined) throw fromProtocolError(failure);
   finals.sort((a, b) => a.index - b.index);
   const data: ImageDataEntry[] = finals.map((final) => ({
-    b64_json: request.responseFormat === 'b64_json' ? finalDataUri(final) : null,
+    b64_json: request.responseFormat === 'b64_json' ? finalB64Json(final, deps.b64Json) : null,
     url: `${deps.publicUrl()}/images/${final.imageUUID}.${extensionOf(final.format)}`,
   }));
   sendJson(res, 200, { created, data });
@@ -102,8 +120,8 @@ async function streamImages(res: ServerResponse, caller: Caller, request: ImageR
   const partialSteps = previewSteps(request.steps, request.partialImages);
   const previews = partialSteps.length > 0 ? { side: Math.max(request.width, request.height), count: request.partialImages } : undefined;
   const handlers = {
-    preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview, deps.clock),
-    final: (final: JobFinal): void => completedEvent(sse, prefix, request, final, deps.clock),
+    preview: (preview: JobPreview): void => partialImageEvent(sse, prefix, request, partialSteps.indexOf(preview.step), preview, deps),
+    final: (final: JobFinal): void => completedEvent(sse, prefix, request, final, deps),
   };
   const failure = await runImageJob(deps.router, jobOf(request, caller, previews), handlers, gone);
   if (gone.aborted) return;
@@ -117,12 +135,12 @@ async function streamImages(res: ServerResponse, caller: Caller, request: ImageR
 }
 
 /** `<prefix>.partial_image`, for a preview at one of the steps asked for (`partialIndex` -1: not one of them). */
-function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest, partialIndex: number, preview: JobPreview, clock: Clock): void {
+function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest, partialIndex: number, preview: JobPreview, deps: OpenAiImagesDeps): void {
   if (partialIndex === -1) return;
   sse.event(`${prefix}.partial_image`, {
     type: `${prefix}.partial_image`,
-    b64_json: dataUri(imageMediaType(preview.format), preview.base64),
-    created_at: Math.floor(clock.now() / 1000),
+    b64_json: deps.b64Json === 'base64' ? preview.base64 : dataUri(imageMediaType(preview.format), preview.base64),
+    created_at: Math.floor(deps.clock.now() / 1000),
     ...eventFields(request),
     output_format: preview.format === 'WEBP' ? 'webp' : 'jpeg',
     partial_image_index: partialIndex,
@@ -130,11 +148,11 @@ function partialImageEvent(sse: SseWriter, prefix: string, request: ImageRequest
 }
 
 /** `<prefix>.completed`, for a final. */
-function completedEvent(sse: SseWriter, prefix: string, request: ImageRequest, final: JobFinal, clock: Clock): void {
+function completedEvent(sse: SseWriter, prefix: string, request: ImageRequest, final: JobFinal, deps: OpenAiImagesDeps): void {
   sse.event(`${prefix}.completed`, {
     type: `${prefix}.completed`,
-    b64_json: finalDataUri(final),
-    created_at: Math.floor(clock.now() / 1000),
+    b64_json: finalB64Json(final, deps.b64Json),
+    created_at: Math.floor(deps.clock.now() / 1000),
     ...eventFields(request),
     output_format: extensionOf(final.format),
     usage: noUsage,
