@@ -5,6 +5,7 @@
 // where the task is on the wire (in-flight.ts).
 import { abortReason } from '../../internal/abort.js';
 import { holdProcess } from '../../internal/clock.js';
+import { Deadlines } from '../../internal/deadlines.js';
 import { encodeClientFrame, type CancelTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import { Connection, type ConnectionHooks, type SessionInfo } from '../connection/connection.js';
 import { ImagewireError, QueueFullError, errorFromItem } from '../errors.js';
@@ -12,7 +13,7 @@ import type { EventHub } from '../connection/events.js';
 import type { Inbound } from '../socket/inbound.js';
 import type { ResolvedClientOptions } from '../options.js';
 import { Admission } from './admission.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, type InFlightOwner } from './in-flight.js';
 import { Queries } from './queries.js';
 import { Recovery, unknownTaskCodes } from './recovery.js';
 import type { AnyTaskRun, EndKind, ServerView } from './task-run.js';
@@ -44,6 +45,8 @@ export class Dispatcher implements ConnectionHooks {
   readonly connection: Connection;
   readonly #options: ResolvedClientOptions;
   readonly #events: EventHub;
+  /** The deadlines of every open task, behind one timer. */
+  readonly #deadlines: Deadlines;
   /** Every open task by taskUUID. */
   readonly #runs = new Map<string, InFlight>();
   /** The tasks waiting for a slot (within maxWaiting, or beyond it under whenFull "wait") and the slots in use. */
@@ -60,6 +63,7 @@ export class Dispatcher implements ConnectionHooks {
   constructor(options: ResolvedClientOptions, events: EventHub) {
     this.#options = options;
     this.#events = events;
+    this.#deadlines = new Deadlines(options.clock);
     this.connection = new Connection(options, events, this);
     this.#admission = new Admission(options.maxInFlight, (record) => this.#admitted(record));
     this.#queries = new Queries(this.connection);
@@ -104,12 +108,10 @@ export class Dispatcher implements ConnectionHooks {
       run.fail(refusal.error, refusal.kind);
       return;
     }
-    const record = new InFlight(run, this.#serverView);
-    const release = this.hold();
-    run.start(this.#options.clock, timeoutMs ?? this.#options.taskTimeoutMs, signal, (kind) => {
-      release();
-      this.#onEnded(record, kind);
-    });
+    const record = new InFlight(run, this.#owner);
+    // Released in #onEnded, which the record's end runs exactly once.
+    this.#setDemand(+1);
+    run.start(this.#deadlines, timeoutMs ?? this.#options.taskTimeoutMs, signal, record);
     this.#runs.set(run.taskUUID, record);
     this.#admission.add(record);
   }
@@ -139,6 +141,7 @@ export class Dispatcher implements ConnectionHooks {
       record.run.fail(error, 'closed');
     }
     this.#queries.rejectAll(error);
+    this.#deadlines.clear();
     this.#roomChanged();
   }
 
@@ -278,10 +281,14 @@ export class Dispatcher implements ConnectionHooks {
     this.connection.checkHealthIfStale();
   }
 
-  /** What the open connection's server can do; a task is encoded again at write time if it changed. */
-  readonly #serverView = (): ServerView => {
-    const connection = this.connection;
-    return connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('previews') === true ? WITH_PREVIEWS : WITHOUT_PREVIEWS;
+  /** What every record asks of the dispatcher: one object for all of them, not closures per task. */
+  readonly #owner: InFlightOwner = {
+    // What the open connection's server can do; a task is encoded again at write time if it changed.
+    serverView: (): ServerView => {
+      const connection = this.connection;
+      return connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('previews') === true ? WITH_PREVIEWS : WITHOUT_PREVIEWS;
+    },
+    ended: (record, kind) => this.#onEnded(record, kind),
   };
 
   #sendCancel(taskUUID: string): void {
@@ -294,6 +301,7 @@ export class Dispatcher implements ConnectionHooks {
   }
 
   #onEnded(record: InFlight, kind: EndKind): void {
+    this.#setDemand(-1);
     const run = record.run;
     if (this.#runs.get(run.taskUUID) === record) this.#runs.delete(run.taskUUID);
     record.withdraw();

@@ -5,15 +5,23 @@
 import { utf8Length } from '../../internal/bytes.js';
 import { encodeClientFrame } from '../../protocol/index.js';
 import { OutgoingFrame, type FrameSender } from '../connection/outgoing.js';
-import type { AnyTaskRun, ServerView } from './task-run.js';
+import type { AnyTaskRun, EndKind, ServerView, TaskEndListener } from './task-run.js';
 
 /** Where a task is on the wire. */
 export type WirePhase = 'waiting' | 'outbox' | 'sent';
 
-/** One accepted task, as the dispatcher tracks it on the wire. */
-export class InFlight extends OutgoingFrame {
+/** What a record needs of the dispatcher that owns it (one object shared by every record). */
+export interface InFlightOwner {
+  /** What the server can do, read at every encoding. */
+  serverView(): ServerView;
+  /** The record's task ended (once). */
+  ended(record: InFlight, kind: EndKind): void;
+}
+
+/** One accepted task, as the dispatcher tracks it on the wire; it hears its task's end. */
+export class InFlight extends OutgoingFrame implements TaskEndListener {
   readonly run: AnyTaskRun;
-  readonly #serverView: () => ServerView;
+  readonly #owner: InFlightOwner;
   /** Given a slot (it has been sent at least once). */
   #admitted = false;
   /** The frame's text, and whether it was encoded for a server with previews. */
@@ -25,11 +33,15 @@ export class InFlight extends OutgoingFrame {
   #checking = false;
   #polling = false;
 
-  /** @param serverView what the server can do, read at every encoding. */
-  constructor(run: AnyTaskRun, serverView: () => ServerView) {
+  constructor(run: AnyTaskRun, owner: InFlightOwner) {
     super();
     this.run = run;
-    this.#serverView = serverView;
+    this.#owner = owner;
+  }
+
+  /** The task ended: the owner withdraws the record. */
+  taskEnded(kind: EndKind): void {
+    this.#owner.ended(this, kind);
   }
 
   /** Waiting for a slot, queued in the outbox, or written on the socket of `sentOn`. */
@@ -60,7 +72,7 @@ export class InFlight extends OutgoingFrame {
 
   /** The task's frame for the server as known now; encoded again only when that changed. */
   encode(): string {
-    const view = this.#serverView();
+    const view = this.#owner.serverView();
     if (this.#text === undefined || this.#withPreviews !== view.previews) {
       this.#withPreviews = view.previews;
       this.#text = encodeClientFrame([this.run.wireTask(view)]);
