@@ -27,7 +27,8 @@ export class InFlight extends OutgoingFrame implements TaskEndListener {
   /** The frame's text, and whether it was encoded for a server with previews. */
   #text: string | undefined;
   #withPreviews = false;
-  #bytes = 0;
+  /** The UTF-8 size of #text, once counted. */
+  #bytes: number | undefined;
   #confirmed = false;
   #checks = 0;
   #checking = false;
@@ -50,8 +51,10 @@ export class InFlight extends OutgoingFrame implements TaskEndListener {
     return this.sentOn === undefined ? 'outbox' : 'sent';
   }
 
-  /** The frame's size as last encoded, for the outbox's byte bound. */
+  /** The frame's UTF-8 size, for the outbox's byte bound; counted only when the outbox asks (a frame written at once never is). */
   get bytes(): number {
+    const text = this.encode();
+    this.#bytes ??= utf8Length(text);
     return this.#bytes;
   }
 
@@ -76,6 +79,7 @@ export class InFlight extends OutgoingFrame implements TaskEndListener {
     if (this.#text === undefined || this.#withPreviews !== view.previews) {
       this.#withPreviews = view.previews;
       this.#text = encodeClientFrame([this.run.wireTask(view)]);
+      this.#bytes = undefined;
     }
     return this.#text;
   }
@@ -87,7 +91,6 @@ export class InFlight extends OutgoingFrame implements TaskEndListener {
   override send(sender: FrameSender): void {
     this.#admitted = true;
     this.#confirmed = false;
-    this.#bytes = utf8Length(this.encode());
     super.send(sender);
   }
 
