@@ -39,6 +39,11 @@ export interface DispatcherStats {
 const WITH_PREVIEWS: ServerView = { previews: true };
 const WITHOUT_PREVIEWS: ServerView = { previews: false };
 
+/** An item that belongs to a task of the dispatcher's (not an authentication, ping or cancel answer). */
+function routable(item: ServerDataItem): item is ServerDataItem & { taskUUID: string } {
+  return item.taskUUID !== undefined && item.taskType !== 'authentication' && item.taskType !== 'ping' && item.taskType !== 'cancel';
+}
+
 /** Routes tasks and their items. */
 export class Dispatcher implements ConnectionHooks {
   /** The connection this dispatcher drives; it reports to the dispatcher alone. */
@@ -187,28 +192,36 @@ export class Dispatcher implements ConnectionHooks {
   // ---- routing -----------------------------------------------------------------------------
 
   #routeItems(items: readonly ServerDataItem[]): void {
-    // Frames of an imagewire server carry one task; others may mix tasks, so group by taskUUID.
+    // Frames of an imagewire server carry one task (most often one item: routed without grouping);
+    // others may mix tasks, so group by taskUUID.
+    const only = items.length === 1 ? items[0] : undefined;
+    if (only !== undefined) {
+      if (routable(only)) this.#routeGroup(only.taskUUID, items);
+      return;
+    }
     const byTask = new Map<string, ServerDataItem[]>();
     for (const item of items) {
-      const taskUUID = item.taskUUID;
-      if (taskUUID === undefined || item.taskType === 'authentication' || item.taskType === 'ping' || item.taskType === 'cancel') continue;
-      const group = byTask.get(taskUUID);
-      if (group === undefined) byTask.set(taskUUID, [item]);
+      if (!routable(item)) continue;
+      const group = byTask.get(item.taskUUID);
+      if (group === undefined) byTask.set(item.taskUUID, [item]);
       else group.push(item);
     }
-    for (const [taskUUID, group] of byTask) {
-      const record = this.#runs.get(taskUUID);
-      if (record !== undefined) {
-        const run = record.run;
-        record.confirm();
-        for (const item of group) run.handleItem(item);
-        if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(record);
-      } else {
-        this.#stats.orphanItems += group.length;
-      }
-      // Items with a status are what getResponse answers with (one frame per answer).
-      if (group.some((item) => typeof item.status === 'string')) this.#queries.answerItems(taskUUID, group);
+    for (const [taskUUID, group] of byTask) this.#routeGroup(taskUUID, group);
+  }
+
+  /** The items of one task from one frame. */
+  #routeGroup(taskUUID: string, group: readonly ServerDataItem[]): void {
+    const record = this.#runs.get(taskUUID);
+    if (record !== undefined) {
+      const run = record.run;
+      record.confirm();
+      for (const item of group) run.handleItem(item);
+      if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(record);
+    } else {
+      this.#stats.orphanItems += group.length;
     }
+    // Items with a status are what getResponse answers with (one frame per answer).
+    if (group.some((item) => typeof item.status === 'string')) this.#queries.answerItems(taskUUID, group);
   }
 
   #routeError(item: ProtocolErrorItem): void {
