@@ -55,6 +55,7 @@ export class Admission<T> {
   close(): void {
     this.#closed = true;
     this.#waiting.clear();
+    this.#cursor = undefined;
   }
 
   #fill(): void {
@@ -66,6 +67,8 @@ export class Admission<T> {
         const item = this.#oldest();
         if (item === undefined) return;
         this.#waiting.delete(item);
+        // An iterator keeps the tables the set outgrew alive: none is kept while nothing waits.
+        if (this.#waiting.size === 0) this.#cursor = undefined;
         this.#inUse++;
         this.#start(item);
       }
