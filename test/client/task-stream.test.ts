@@ -6,6 +6,7 @@ import { ImageInferenceRun } from '../../src/client/tasks/image-inference-run.js
 import { ImagewireError, TaskStream, type ImageInferenceEvent } from '../../src/client/index.js';
 import { decodeInbound } from '../../src/client/socket/inbound.js';
 import { systemClock } from '../../src/internal/clock.js';
+import { Deadlines } from '../../src/internal/deadlines.js';
 
 const T = '3b241101-e2bb-4255-8caf-4136c566a962';
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -13,7 +14,7 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwA
 function run(numberResults: number, previews = false): ImageInferenceRun {
   const task = { taskType: 'imageInference' as const, taskUUID: T, positivePrompt: 'a fox', model: 'runware:101@1', width: 128, height: 128, numberResults, ...(previews ? { previews: true } : {}) };
   const r = new ImageInferenceRun(task);
-  r.start(systemClock, 60_000, undefined, () => undefined);
+  r.start(new Deadlines(systemClock), 60_000, undefined, { taskEnded: () => undefined });
   return r;
 }
 

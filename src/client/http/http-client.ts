@@ -3,6 +3,7 @@
 // previews, no resume: a request either answers with the task's results or fails.
 import { onAbort } from '../../internal/abort.js';
 import { systemClock, type Clock } from '../../internal/clock.js';
+import { Deadlines } from '../../internal/deadlines.js';
 import { decodeServerFrame, encodeClientFrame, type ClientTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import { AuthenticationError, ConnectionError, ImagewireError, errorFromItem } from '../errors.js';
 import { resolveFetch } from './fetch.js';
@@ -81,6 +82,8 @@ export class ImagewireHttpClient implements TaskApi {
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #validate: RequestValidator | undefined;
+  /** The deadlines of this client's tasks, behind one timer. */
+  readonly #deadlines: Deadlines;
 
   constructor(options: HttpClientOptions) {
     this.#apiKey = options.apiKey;
@@ -89,6 +92,7 @@ export class ImagewireHttpClient implements TaskApi {
     this.#timeoutMs = options.taskTimeoutMs ?? 300_000;
     this.#clock = options.clock ?? systemClock;
     this.#validate = options.validate === false ? undefined : (options.validate ?? validateRequests);
+    this.#deadlines = new Deadlines(this.#clock);
   }
 
   /** Generates images; the stream yields each final image once the response arrived (no previews). */
@@ -132,7 +136,7 @@ export class ImagewireHttpClient implements TaskApi {
   #execute(run: AnyTaskRun, timeoutMs: number | undefined, signal: AbortSignal | undefined, task: ClientTask): void {
     if (run.ended) return;
     const request = new AbortController();
-    run.start(this.#clock, timeoutMs ?? this.#timeoutMs, signal, () => request.abort());
+    run.start(this.#deadlines, timeoutMs ?? this.#timeoutMs, signal, { taskEnded: () => request.abort() });
     void this.#post([task], undefined, request.signal).then(
       (answer) => {
         if (run.ended) return;

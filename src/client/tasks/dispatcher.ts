@@ -5,6 +5,7 @@
 // where the task is on the wire (in-flight.ts).
 import { abortReason } from '../../internal/abort.js';
 import { holdProcess } from '../../internal/clock.js';
+import { Deadlines } from '../../internal/deadlines.js';
 import { encodeClientFrame, type CancelTask, type ProtocolErrorItem, type ServerDataItem } from '../../protocol/index.js';
 import { Connection, type ConnectionHooks, type SessionInfo } from '../connection/connection.js';
 import { ImagewireError, QueueFullError, errorFromItem } from '../errors.js';
@@ -12,7 +13,7 @@ import type { EventHub } from '../connection/events.js';
 import type { Inbound } from '../socket/inbound.js';
 import type { ResolvedClientOptions } from '../options.js';
 import { Admission } from './admission.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, type InFlightOwner } from './in-flight.js';
 import { Queries } from './queries.js';
 import { Recovery, unknownTaskCodes } from './recovery.js';
 import type { AnyTaskRun, EndKind, ServerView } from './task-run.js';
@@ -38,12 +39,19 @@ export interface DispatcherStats {
 const WITH_PREVIEWS: ServerView = { previews: true };
 const WITHOUT_PREVIEWS: ServerView = { previews: false };
 
+/** An item that belongs to a task of the dispatcher's (not an authentication, ping or cancel answer). */
+function routable(item: ServerDataItem): item is ServerDataItem & { taskUUID: string } {
+  return item.taskUUID !== undefined && item.taskType !== 'authentication' && item.taskType !== 'ping' && item.taskType !== 'cancel';
+}
+
 /** Routes tasks and their items. */
 export class Dispatcher implements ConnectionHooks {
   /** The connection this dispatcher drives; it reports to the dispatcher alone. */
   readonly connection: Connection;
   readonly #options: ResolvedClientOptions;
   readonly #events: EventHub;
+  /** The deadlines of every open task, behind one timer. */
+  readonly #deadlines: Deadlines;
   /** Every open task by taskUUID. */
   readonly #runs = new Map<string, InFlight>();
   /** The tasks waiting for a slot (within maxWaiting, or beyond it under whenFull "wait") and the slots in use. */
@@ -60,6 +68,7 @@ export class Dispatcher implements ConnectionHooks {
   constructor(options: ResolvedClientOptions, events: EventHub) {
     this.#options = options;
     this.#events = events;
+    this.#deadlines = new Deadlines(options.clock);
     this.connection = new Connection(options, events, this);
     this.#admission = new Admission(options.maxInFlight, (record) => this.#admitted(record));
     this.#queries = new Queries(this.connection);
@@ -104,12 +113,10 @@ export class Dispatcher implements ConnectionHooks {
       run.fail(refusal.error, refusal.kind);
       return;
     }
-    const record = new InFlight(run, this.#serverView);
-    const release = this.hold();
-    run.start(this.#options.clock, timeoutMs ?? this.#options.taskTimeoutMs, signal, (kind) => {
-      release();
-      this.#onEnded(record, kind);
-    });
+    const record = new InFlight(run, this.#owner);
+    // Released in #onEnded, which the record's end runs exactly once.
+    this.#setDemand(+1);
+    run.start(this.#deadlines, timeoutMs ?? this.#options.taskTimeoutMs, signal, record);
     this.#runs.set(run.taskUUID, record);
     this.#admission.add(record);
   }
@@ -139,6 +146,7 @@ export class Dispatcher implements ConnectionHooks {
       record.run.fail(error, 'closed');
     }
     this.#queries.rejectAll(error);
+    this.#deadlines.clear();
     this.#roomChanged();
   }
 
@@ -184,28 +192,36 @@ export class Dispatcher implements ConnectionHooks {
   // ---- routing -----------------------------------------------------------------------------
 
   #routeItems(items: readonly ServerDataItem[]): void {
-    // Frames of an imagewire server carry one task; others may mix tasks, so group by taskUUID.
+    // Frames of an imagewire server carry one task (most often one item: routed without grouping);
+    // others may mix tasks, so group by taskUUID.
+    const only = items.length === 1 ? items[0] : undefined;
+    if (only !== undefined) {
+      if (routable(only)) this.#routeGroup(only.taskUUID, items);
+      return;
+    }
     const byTask = new Map<string, ServerDataItem[]>();
     for (const item of items) {
-      const taskUUID = item.taskUUID;
-      if (taskUUID === undefined || item.taskType === 'authentication' || item.taskType === 'ping' || item.taskType === 'cancel') continue;
-      const group = byTask.get(taskUUID);
-      if (group === undefined) byTask.set(taskUUID, [item]);
+      if (!routable(item)) continue;
+      const group = byTask.get(item.taskUUID);
+      if (group === undefined) byTask.set(item.taskUUID, [item]);
       else group.push(item);
     }
-    for (const [taskUUID, group] of byTask) {
-      const record = this.#runs.get(taskUUID);
-      if (record !== undefined) {
-        const run = record.run;
-        record.confirm();
-        for (const item of group) run.handleItem(item);
-        if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(record);
-      } else {
-        this.#stats.orphanItems += group.length;
-      }
-      // Items with a status are what getResponse answers with (one frame per answer).
-      if (group.some((item) => typeof item.status === 'string')) this.#queries.answerItems(taskUUID, group);
+    for (const [taskUUID, group] of byTask) this.#routeGroup(taskUUID, group);
+  }
+
+  /** The items of one task from one frame. */
+  #routeGroup(taskUUID: string, group: readonly ServerDataItem[]): void {
+    const record = this.#runs.get(taskUUID);
+    if (record !== undefined) {
+      const run = record.run;
+      record.confirm();
+      for (const item of group) run.handleItem(item);
+      if (!run.ended && run.async && group.some((item) => item.status === 'processing')) this.#recovery.startPolling(record);
+    } else {
+      this.#stats.orphanItems += group.length;
     }
+    // Items with a status are what getResponse answers with (one frame per answer).
+    if (group.some((item) => typeof item.status === 'string')) this.#queries.answerItems(taskUUID, group);
   }
 
   #routeError(item: ProtocolErrorItem): void {
@@ -278,10 +294,14 @@ export class Dispatcher implements ConnectionHooks {
     this.connection.checkHealthIfStale();
   }
 
-  /** What the open connection's server can do; a task is encoded again at write time if it changed. */
-  readonly #serverView = (): ServerView => {
-    const connection = this.connection;
-    return connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('previews') === true ? WITH_PREVIEWS : WITHOUT_PREVIEWS;
+  /** What every record asks of the dispatcher: one object for all of them, not closures per task. */
+  readonly #owner: InFlightOwner = {
+    // What the open connection's server can do; a task is encoded again at write time if it changed.
+    serverView: (): ServerView => {
+      const connection = this.connection;
+      return connection.openAttempt !== undefined && connection.sessionInfo?.serverExtensions.has('previews') === true ? WITH_PREVIEWS : WITHOUT_PREVIEWS;
+    },
+    ended: (record, kind) => this.#onEnded(record, kind),
   };
 
   #sendCancel(taskUUID: string): void {
@@ -294,6 +314,7 @@ export class Dispatcher implements ConnectionHooks {
   }
 
   #onEnded(record: InFlight, kind: EndKind): void {
+    this.#setDemand(-1);
     const run = record.run;
     if (this.#runs.get(run.taskUUID) === record) this.#runs.delete(run.taskUUID);
     record.withdraw();

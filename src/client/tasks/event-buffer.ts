@@ -3,17 +3,27 @@
 // while unread, so a slow consumer holds at most one preview per result index, not every step.
 import { deferred, type Deferred } from '../../internal/deferred.js';
 
-interface Slot<T> {
+/** The unread event of one key; overwritten in place, or marked dead when dropped. */
+class LatestSlot<T> {
   event: T;
-  live: boolean;
-  key: number | undefined;
+  live = true;
+  readonly key: number;
+
+  constructor(event: T, key: number) {
+    this.event = event;
+    this.key = key;
+  }
 }
+
+/** A kept event is queued as it is (no wrapper: a final waiting unread costs no extra object). */
+type Entry<T> = T | LatestSlot<T>;
 
 /** A single-consumer async queue with per-key latest-wins slots. */
 export class EventBuffer<T> {
-  #slots: Slot<T>[] = [];
+  #slots: Entry<T>[] = [];
   #head = 0;
-  readonly #latest = new Map<number, Slot<T>>();
+  /** The unread latest-wins slots by key; made on the first pushLatest (only previews use it). */
+  #latest: Map<number, LatestSlot<T>> | undefined;
   #waiter: Deferred<IteratorResult<T>> | undefined;
   #ended = false;
   #error: { value: unknown } | undefined;
@@ -27,44 +37,47 @@ export class EventBuffer<T> {
   /** Appends an event that must be delivered. */
   push(event: T): void {
     if (this.#ended) return;
-    this.#enqueue({ event, live: true, key: undefined });
+    this.#enqueue(event);
   }
 
   /** Sets the unread event for `key`, replacing an unread one in place (it keeps its position). */
   pushLatest(key: number, event: T): void {
     if (this.#ended) return;
-    const pending = this.#latest.get(key);
+    const latest = (this.#latest ??= new Map());
+    const pending = latest.get(key);
     if (pending !== undefined) {
       pending.event = event;
       return;
     }
-    const slot: Slot<T> = { event, live: true, key };
-    this.#latest.set(key, slot);
+    const slot = new LatestSlot(event, key);
+    latest.set(key, slot);
     this.#enqueue(slot);
   }
 
   /** Discards the unread event for `key` (a final superseded its preview). */
   dropLatest(key: number): void {
-    const pending = this.#latest.get(key);
+    const pending = this.#latest?.get(key);
     if (pending === undefined) return;
-    this.#latest.delete(key);
+    this.#latest?.delete(key);
     pending.live = false;
     this.#live--;
   }
 
   /** Discards every unread event `stale` picks (events no one wants any more). O(unread). */
   discard(stale: (event: T) => boolean): void {
-    const kept: Slot<T>[] = [];
+    const kept: Entry<T>[] = [];
     for (let i = this.#head; i < this.#slots.length; i++) {
-      const slot = this.#slots[i] as Slot<T>;
-      if (!slot.live) continue;
-      if (!stale(slot.event)) {
-        kept.push(slot);
+      const entry = this.#slots[i] as Entry<T>;
+      const slot = entry instanceof LatestSlot ? entry : undefined;
+      if (slot !== undefined && !slot.live) continue;
+      if (!stale(slot === undefined ? (entry as T) : slot.event)) {
+        kept.push(entry);
         continue;
       }
-      slot.live = false;
       this.#live--;
-      if (slot.key !== undefined && this.#latest.get(slot.key) === slot) this.#latest.delete(slot.key);
+      if (slot === undefined) continue;
+      slot.live = false;
+      if (this.#latest?.get(slot.key) === slot) this.#latest.delete(slot.key);
     }
     // Rebuilt, so a buffer nobody reads holds only what it still has to deliver.
     this.#slots = kept;
@@ -83,7 +96,7 @@ export class EventBuffer<T> {
   clear(): void {
     this.#slots = [];
     this.#head = 0;
-    this.#latest.clear();
+    this.#latest = undefined;
     this.#live = 0;
     this.#ended = true;
     this.#error = undefined;
@@ -92,29 +105,39 @@ export class EventBuffer<T> {
 
   /** The next event, waiting for one if needed. */
   next(): Promise<IteratorResult<T>> {
-    const slot = this.#shift();
-    if (slot !== undefined) return Promise.resolve({ done: false, value: slot.event });
+    if (this.#live > 0) return Promise.resolve({ done: false, value: this.#shift() as T });
     if (this.#ended) return this.#finish();
     this.#waiter ??= deferred<IteratorResult<T>>();
     return this.#waiter.promise;
   }
 
-  #enqueue(slot: Slot<T>): void {
-    this.#slots.push(slot);
+  #enqueue(slot: Entry<T>): void {
+    // A first event gets an array of one: push() onto an empty array reserves 17 slots, which a
+    // task's buffer (usually one final) would carry for as long as nobody reads it.
+    if (this.#slots.length === 0) this.#slots = [slot];
+    else this.#slots.push(slot);
     this.#live++;
     this.#wake();
   }
 
-  #shift(): Slot<T> | undefined {
+  /** The oldest unread event; call only when {@link length} is above 0. */
+  #shift(): T | undefined {
     while (this.#head < this.#slots.length) {
-      const slot = this.#slots[this.#head] as Slot<T>;
+      const entry = this.#slots[this.#head] as Entry<T>;
+      this.#slots[this.#head] = undefined as T;
       this.#head++;
-      if (!slot.live) continue;
-      slot.live = false;
+      let event: T;
+      if (entry instanceof LatestSlot) {
+        if (!entry.live) continue;
+        entry.live = false;
+        if (this.#latest?.get(entry.key) === entry) this.#latest.delete(entry.key);
+        event = entry.event;
+      } else {
+        event = entry;
+      }
       this.#live--;
-      if (slot.key !== undefined && this.#latest.get(slot.key) === slot) this.#latest.delete(slot.key);
       this.#compact();
-      return slot;
+      return event;
     }
     this.#compact();
     return undefined;
@@ -142,8 +165,7 @@ export class EventBuffer<T> {
     const waiter = this.#waiter;
     if (waiter === undefined) return;
     this.#waiter = undefined;
-    const slot = this.#shift();
-    if (slot !== undefined) waiter.resolve({ done: false, value: slot.event });
+    if (this.#live > 0) waiter.resolve({ done: false, value: this.#shift() as T });
     else if (this.#ended) void this.#finish().then((result) => waiter.resolve(result), (error: unknown) => waiter.reject(error));
     else this.#waiter = waiter;
   }

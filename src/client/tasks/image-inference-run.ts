@@ -26,23 +26,31 @@ export function itemError(item: ServerDataItem): ApiError {
 
 /** One imageInference task. */
 export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[]> {
-  readonly #task: ImageInferenceTask;
+  /** The task as sent; let go when it ends (only a running task is written again). */
+  #task: ImageInferenceTask | undefined;
+  readonly #async: boolean;
   readonly #wanted: number;
   readonly #previews: boolean;
-  readonly #delivered = new Set<string>();
-  readonly #finals: ImageResult[] = [];
+  /** Bit i: the final of index i (< 31) was delivered; the common case needs no Set. */
+  #seenIndices = 0;
+  /** Delivered finals not in the bits: `i<index>` for larger indices, `u<imageUUID>` for finals without one. */
+  #seenKeys: Set<string> | undefined;
+  /** The finals delivered so far; handed over as the result once the task completes. */
+  #finals: ImageResult[] | undefined;
+  #delivered = 0;
   #duplicates = 0;
 
   constructor(task: ImageInferenceTask) {
     super(task.taskUUID, 'imageInference');
     this.#task = task;
+    this.#async = task.deliveryMethod === 'async';
     this.#wanted = task.numberResults ?? 1;
     this.#previews = task.previews !== undefined && task.previews !== false;
   }
 
   /** Results arrive through getResponse polling only (`deliveryMethod: "async"`). */
   override get async(): boolean {
-    return this.#task.deliveryMethod === 'async';
+    return this.#async;
   }
 
   /** Finals that arrived again (a replay, a resend's second run, a poll) and were dropped. */
@@ -52,15 +60,23 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
 
   /** Finals delivered so far. */
   get delivered(): number {
-    return this.#finals.length;
+    return this.#delivered;
   }
 
   wireTask(server: ServerView): ImageInferenceTask {
+    const task = this.#task;
+    // The dispatcher writes only open tasks; an ended one has no frame to write.
+    if (task === undefined) throw new Error(`task ${this.taskUUID} has ended and is not written again`);
     // The task is never changed after it was built, so it goes out as it is.
-    if (this.#task.previews === undefined || server.previews) return this.#task;
+    if (task.previews === undefined || server.previews) return task;
     // A server without the previews extension would refuse the unknown field.
-    const { previews: _previews, ...rest } = this.#task;
+    const { previews: _previews, ...rest } = task;
     return rest;
+  }
+
+  protected override release(): void {
+    this.#task = undefined;
+    this.#seenKeys = undefined;
   }
 
   handleItem(item: ServerDataItem): void {
@@ -93,7 +109,7 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
     if (!this.#previews) return;
     const index = wholeNumber(item.index) ?? 0;
     // A preview after its final (a late or replayed frame) is stale.
-    if (this.#delivered.has(`i${index}`)) return;
+    if (this.#seen(index)) return;
     const step = wholeNumber(item.step) ?? 0;
     const steps = wholeNumber(item.steps) ?? 0;
     this.buffer.pushLatest(index, { type: 'preview', taskUUID: this.taskUUID, index, step, steps, image: new ImageResult(item, index) });
@@ -101,24 +117,44 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
 
   #final(item: ServerDataItem, bytes: Uint8Array | undefined): void {
     const given = wholeNumber(item.index);
-    const imageUUID = typeof item.imageUUID === 'string' ? item.imageUUID : undefined;
-    const key = given !== undefined ? `i${given}` : imageUUID !== undefined ? `u${imageUUID}` : undefined;
-    if (key !== undefined && this.#delivered.has(key)) {
+    const uuidKey = given === undefined && typeof item.imageUUID === 'string' ? `u${item.imageUUID}` : undefined;
+    if (given !== undefined ? this.#seen(given) : uuidKey !== undefined && this.#seenKeys?.has(uuidKey) === true) {
       this.#duplicates++;
       return;
     }
     // Recorded before anything reaches user code, so a re-entrant or replayed copy is dropped.
-    if (key !== undefined) this.#delivered.add(key);
-    const index = given ?? this.#finals.length;
-    if (given === undefined) this.#delivered.add(`i${index}`);
+    if (uuidKey !== undefined) (this.#seenKeys ??= new Set()).add(uuidKey);
+    const index = given ?? this.#finals?.length ?? 0;
+    this.#see(index);
+    // The item's copy of our taskUUID gives way to ours: an unread result keeps one string, not two.
+    if (item.taskUUID === this.taskUUID) item.taskUUID = this.taskUUID;
     const image = new ImageResult(item, index, bytes);
-    this.#finals.push(image);
+    // An array of one for the first (push() onto [] would reserve 17 slots).
+    const finals = this.#finals;
+    if (finals === undefined) this.#finals = [image];
+    else finals.push(image);
+    this.#delivered++;
     this.buffer.dropLatest(index);
     this.buffer.push({ type: 'final', taskUUID: this.taskUUID, index, image });
-    if (this.#finals.length >= this.#wanted) this.complete(this.#sorted());
+    if (this.#delivered >= this.#wanted) this.complete(this.#sorted());
   }
 
+  #seen(index: number): boolean {
+    return index < 31 ? (this.#seenIndices & (1 << index)) !== 0 : this.#seenKeys?.has(`i${index}`) === true;
+  }
+
+  #see(index: number): void {
+    if (index < 31) this.#seenIndices |= 1 << index;
+    else (this.#seenKeys ??= new Set()).add(`i${index}`);
+  }
+
+  /** The finals by index, handed over as they are (the task has ended and adds none). */
   #sorted(): ImageResult[] {
-    return [...this.#finals].sort((a, b) => a.index - b.index);
+    const finals = this.#finals ?? [];
+    this.#finals = undefined;
+    for (let i = 1; i < finals.length; i++) {
+      if ((finals[i - 1] as ImageResult).index > (finals[i] as ImageResult).index) return finals.sort((a, b) => a.index - b.index);
+    }
+    return finals;
   }
 }

@@ -6,7 +6,7 @@ import { utf8Length } from '../../internal/bytes.js';
 import { encodeClientFrame, type ClientTask } from '../../protocol/index.js';
 import { ValidationError } from '../errors.js';
 import { OutgoingFrame, type FrameSender } from '../connection/outgoing.js';
-import type { AnyTaskRun, ServerView } from './task-run.js';
+import type { AnyTaskRun, EndKind, ServerView, TaskEndListener } from './task-run.js';
 
 /**
  * The task's frame. A value JSON cannot hold (a cycle) fails the task with a ValidationError, as a
@@ -24,26 +24,39 @@ function encodeTask(task: ClientTask): string {
 /** Where a task is on the wire. */
 export type WirePhase = 'waiting' | 'outbox' | 'sent';
 
-/** One accepted task, as the dispatcher tracks it on the wire. */
-export class InFlight extends OutgoingFrame {
+/** What a record needs of the dispatcher that owns it (one object shared by every record). */
+export interface InFlightOwner {
+  /** What the server can do, read at every encoding. */
+  serverView(): ServerView;
+  /** The record's task ended (once). */
+  ended(record: InFlight, kind: EndKind): void;
+}
+
+/** One accepted task, as the dispatcher tracks it on the wire; it hears its task's end. */
+export class InFlight extends OutgoingFrame implements TaskEndListener {
   readonly run: AnyTaskRun;
-  readonly #serverView: () => ServerView;
+  readonly #owner: InFlightOwner;
   /** Given a slot (it has been sent at least once). */
   #admitted = false;
   /** The frame's text, and whether it was encoded for a server with previews. */
   #text: string | undefined;
   #withPreviews = false;
-  #bytes = 0;
+  /** The UTF-8 size of #text, once counted. */
+  #bytes: number | undefined;
   #confirmed = false;
   #checks = 0;
   #checking = false;
   #polling = false;
 
-  /** @param serverView what the server can do, read at every encoding. */
-  constructor(run: AnyTaskRun, serverView: () => ServerView) {
+  constructor(run: AnyTaskRun, owner: InFlightOwner) {
     super();
     this.run = run;
-    this.#serverView = serverView;
+    this.#owner = owner;
+  }
+
+  /** The task ended: the owner withdraws the record. */
+  taskEnded(kind: EndKind): void {
+    this.#owner.ended(this, kind);
   }
 
   /** Waiting for a slot, queued in the outbox, or written on the socket of `sentOn`. */
@@ -52,8 +65,10 @@ export class InFlight extends OutgoingFrame {
     return this.sentOn === undefined ? 'outbox' : 'sent';
   }
 
-  /** The frame's size as last encoded, for the outbox's byte bound. */
+  /** The frame's UTF-8 size, for the outbox's byte bound; counted only when the outbox asks (a frame written at once never is). */
   get bytes(): number {
+    const text = this.encode();
+    this.#bytes ??= utf8Length(text);
     return this.#bytes;
   }
 
@@ -74,10 +89,11 @@ export class InFlight extends OutgoingFrame {
 
   /** The task's frame for the server as known now; encoded again only when that changed. */
   encode(): string {
-    const view = this.#serverView();
+    const view = this.#owner.serverView();
     if (this.#text === undefined || this.#withPreviews !== view.previews) {
       this.#withPreviews = view.previews;
       this.#text = encodeTask(this.run.wireTask(view));
+      this.#bytes = undefined;
     }
     return this.#text;
   }
@@ -89,7 +105,6 @@ export class InFlight extends OutgoingFrame {
   override send(sender: FrameSender): void {
     this.#admitted = true;
     this.#confirmed = false;
-    this.#bytes = utf8Length(this.encode());
     super.send(sender);
   }
 

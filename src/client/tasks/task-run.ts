@@ -2,8 +2,8 @@
 // exactly one ending (completed, failed, cancelled, timed out, lost, or closed). Subclasses read
 // the items of one task type. Where the task is on the wire is the dispatcher's (in-flight.ts).
 import { onAbort } from '../../internal/abort.js';
-import type { Clock } from '../../internal/clock.js';
-import { deferred } from '../../internal/deferred.js';
+import type { Deadlines, Expirable } from '../../internal/deadlines.js';
+import { deferred, type Deferred } from '../../internal/deferred.js';
 import { Disposer } from '../../internal/disposer.js';
 import type { BinaryResultHeader, ClientTask, ServerDataItem } from '../../protocol/index.js';
 import { TimeoutError } from '../errors.js';
@@ -18,29 +18,65 @@ export interface ServerView {
   readonly previews: boolean;
 }
 
-/** A task from submission to its one ending. */
-export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TResult> {
+/** Told once when a task ends (the dispatcher's record of it, or an HTTP request to abort). */
+export interface TaskEndListener {
+  taskEnded(kind: EndKind): void;
+}
+
+function ignore(): void {
+  // Marks a promise handled; whoever awaits it still sees the rejection.
+}
+
+/**
+ * A task from submission to its one ending. What only some tasks need is made on first use: the
+ * result promise when someone asks for it, the event buffer when an event arrives or someone reads,
+ * the disposer when a listener or timer is registered. The deadline is an entry in the owner's
+ * shared {@link Deadlines}, not a timer of its own. A waiting task is then a few small objects.
+ */
+export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TResult>, Expirable {
   readonly taskUUID: string;
   readonly taskType: string;
-  readonly buffer = new EventBuffer<TEvent>();
-  /** Timers and listeners of this task: the deadline, the signal, polling. */
-  readonly scope = new Disposer();
-  readonly #result = deferred<TResult>();
-  #state: TaskState = 'running';
+  #buffer: EventBuffer<TEvent> | undefined;
+  #scope: Disposer | undefined;
+  #result: Promise<TResult> | undefined;
+  #settle: Deferred<TResult> | undefined;
+  #outcome: { value: TResult } | { error: unknown } | undefined;
+  #deadlines: Deadlines | undefined;
   #endKind: EndKind | undefined;
-  #onEnd: ((kind: EndKind) => void) | undefined;
+  #onEnd: TaskEndListener | undefined;
 
   constructor(taskUUID: string, taskType: string) {
     this.taskUUID = taskUUID;
     this.taskType = taskType;
   }
 
+  /** The events for the consumer; made on first use (ended at once when the task already has). */
+  get buffer(): EventBuffer<TEvent> {
+    if (this.#buffer === undefined) {
+      this.#buffer = new EventBuffer<TEvent>();
+      const outcome = this.#outcome;
+      if (outcome !== undefined) this.#buffer.end('error' in outcome ? { value: outcome.error } : undefined);
+    }
+    return this.#buffer;
+  }
+
+  /** Timers and listeners of this task (the signal, polling); undone when it ends. */
+  get scope(): Disposer {
+    if (this.#scope === undefined) {
+      this.#scope = new Disposer();
+      // Registered after the end: undone at once.
+      if (this.ended) this.#scope.dispose();
+    }
+    return this.#scope;
+  }
+
   get state(): TaskState {
-    return this.#state;
+    const kind = this.#endKind;
+    return kind === undefined ? 'running' : kind === 'completed' ? 'completed' : kind === 'aborted' ? 'cancelled' : 'failed';
   }
 
   get ended(): boolean {
-    return this.#state !== 'running';
+    return this.#endKind !== undefined;
   }
 
   /** True when results come only through getResponse polling (`deliveryMethod: "async"`). */
@@ -61,22 +97,40 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
     return this.#endKind;
   }
 
+  /** The final value; the promise is made on first use (settled at once when the task ended). */
   get result(): Promise<TResult> {
-    return this.#result.promise;
+    if (this.#result !== undefined) return this.#result;
+    const outcome = this.#outcome;
+    if (outcome === undefined) {
+      this.#settle = deferred<TResult>();
+      this.#result = this.#settle.promise;
+    } else if ('value' in outcome) {
+      this.#result = Promise.resolve(outcome.value);
+    } else {
+      this.#result = Promise.reject(outcome.error);
+      // Like a deferred: a rejection nobody awaits is not reported as unhandled.
+      this.#result.catch(ignore);
+    }
+    return this.#result;
   }
 
-  /** Arms the deadline and the signal; `onEnd` runs once, when the task ends. */
-  start(clock: Clock, timeoutMs: number, signal: AbortSignal | undefined, onEnd: (kind: EndKind) => void): void {
+  /** Arms the deadline (in `deadlines`) and the signal; `onEnd` is told once, when the task ends. */
+  start(deadlines: Deadlines, timeoutMs: number, signal: AbortSignal | undefined, onEnd: TaskEndListener): void {
     this.#onEnd = onEnd;
     if (this.ended) {
-      onEnd(this.#endKind ?? 'failed');
+      onEnd.taskEnded(this.#endKind ?? 'failed');
       return;
     }
-    this.scope.add(onAbort(signal, (reason) => this.end('aborted', { error: reason })));
+    if (signal !== undefined) this.scope.add(onAbort(signal, (reason) => this.end('aborted', { error: reason })));
     if (this.ended) return;
-    this.scope.timeout(clock, timeoutMs, () => {
-      this.end('timedOut', { error: new TimeoutError('task', timeoutMs, `task ${this.taskUUID} (${this.taskType}) did not finish within ${timeoutMs} ms`) });
-    });
+    this.#deadlines = deadlines;
+    deadlines.add(this, timeoutMs);
+  }
+
+  /** The deadline passed (called by the deadlines). */
+  expire(timeoutMs: number): void {
+    this.#deadlines = undefined;
+    this.end('timedOut', { error: new TimeoutError('task', timeoutMs, `task ${this.taskUUID} (${this.taskType}) did not finish within ${timeoutMs} ms`) });
   }
 
   /** The task object to send, encoded for what the server can do. */
@@ -93,6 +147,11 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   /** The server's own completion signal (a getResponse answer with nothing still running). */
   serverDone(): void {
     // Task types that count their results override this.
+  }
+
+  /** Lets go of what only a running task needs (the task ended; its stream may be kept unread a long time). */
+  protected release(): void {
+    // The base keeps nothing beyond what the stream reads.
   }
 
   /** Ends the task as cancelled by its owner (the consumer or a signal). */
@@ -114,19 +173,26 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
   protected end(kind: EndKind, outcome: { value: TResult } | { error: unknown }): boolean {
     if (this.ended) return false;
     this.#endKind = kind;
-    this.#state = kind === 'completed' ? 'completed' : kind === 'aborted' ? 'cancelled' : 'failed';
-    this.scope.dispose();
+    this.#outcome = outcome;
+    this.#deadlines?.remove(this);
+    this.#deadlines = undefined;
+    this.#scope?.dispose();
+    this.#scope = undefined;
+    const settle = this.#settle;
+    // The deferred's resolvers are not kept: an ended task keeps only its settled promise.
+    this.#settle = undefined;
     if ('value' in outcome) {
-      this.#result.resolve(outcome.value);
-      this.buffer.end();
+      settle?.resolve(outcome.value);
+      this.#buffer?.end();
     } else {
-      this.#result.reject(outcome.error);
-      this.buffer.end({ value: outcome.error });
+      settle?.reject(outcome.error);
+      this.#buffer?.end({ value: outcome.error });
     }
+    this.release();
     const onEnd = this.#onEnd;
     // An ended task may be kept a long time (its stream unread); it keeps nothing of the dispatcher.
     this.#onEnd = undefined;
-    onEnd?.(kind);
+    onEnd?.taskEnded(kind);
     return true;
   }
 }

@@ -32,7 +32,8 @@ export interface TaskRecord extends ShareNode {
   state: TaskRecordState;
   /** Where outputs go while running (undefined for async tasks). getResponse may move it. */
   target: OutputTarget | undefined;
-  readonly results: StoredResult[];
+  /** Kept as long as the record (minutes): see {@link keepResult}. */
+  results: StoredResult[];
   errors: readonly ProtocolErrorItem[] | undefined;
   /** 0..100 for getResponse's processing item. */
   progress: number;
@@ -53,9 +54,9 @@ export class TaskAbort extends Error {
   }
 }
 
-/** The map key of a task: taskUUIDs are per owner and compared without case. */
-function keyOf(owner: string, taskUUID: string): string {
-  return `${owner}:${taskUUID.toLowerCase()}`;
+/** A task's key within its owner's map: taskUUIDs are compared without case (a lower-case UUID is its own key, no new string). */
+function keyOf(taskUUID: string): string {
+  return taskUUID.toLowerCase();
 }
 
 /**
@@ -95,7 +96,8 @@ export interface TaskRegistry {
 
 /** The task records in this process's memory. */
 export class MemoryTaskRegistry implements TaskRegistry {
-  readonly #tasks = new Map<string, TaskRecord>();
+  /** Records by owner, then by taskUUID: no "owner:taskUUID" string is built and kept per task. */
+  readonly #tasks = new Map<string, Map<string, TaskRecord>>();
   /**
    * Finished records by owner, oldest first: the maxTaskRecords bound and each key's share of it.
    * Running records are not in it (they are never evicted, and in-flight limits bound them).
@@ -125,12 +127,12 @@ export class MemoryTaskRegistry implements TaskRegistry {
 
   /** The task `taskUUID` of `owner`, while running or retained. */
   get(owner: string, taskUUID: string): TaskRecord | undefined {
-    return this.#kept(keyOf(owner, taskUUID));
+    return this.#kept(owner, keyOf(taskUUID));
   }
 
   /** The record under `key` unless it ended and its retention passed (then it is forgotten). */
-  #kept(key: string): TaskRecord | undefined {
-    const record = this.#tasks.get(key);
+  #kept(owner: string, key: string): TaskRecord | undefined {
+    const record = this.#tasks.get(owner)?.get(key);
     if (record === undefined) return undefined;
     if (record.state !== 'running' && record.expiresAt <= this.#clock.now()) {
       this.#forget(record);
@@ -141,10 +143,15 @@ export class MemoryTaskRegistry implements TaskRegistry {
 
   /** Registers a new running task; undefined when the owner already has a task with this UUID (conflict). */
   create(owner: string, taskUUID: string, taskType: string, options: { async: boolean; target: OutputTarget }): TaskRecord | undefined {
-    const key = keyOf(owner, taskUUID);
-    if (this.#kept(key) !== undefined) return undefined;
+    const key = keyOf(taskUUID);
+    if (this.#kept(owner, key) !== undefined) return undefined;
     const record = newTaskRecord(owner, taskUUID, taskType, options.async, options.async ? undefined : options.target);
-    this.#tasks.set(key, record);
+    let owned = this.#tasks.get(owner);
+    if (owned === undefined) {
+      owned = new Map();
+      this.#tasks.set(owner, owned);
+    }
+    owned.set(key, record);
     this.#running++;
     this.#runningByOwner.set(owner, this.runningFor(owner) + 1);
     this.#reporter?.started(record);
@@ -200,7 +207,7 @@ export class MemoryTaskRegistry implements TaskRegistry {
 
   /** Aborts every running task (close, restart without keepState). */
   abortAll(): void {
-    for (const record of this.#tasks.values()) {
+    for (const record of this.#records()) {
       const reason = protocolError('serverShuttingDown', 'the server shut down before the task finished', { taskType: record.taskType, taskUUID: record.taskUUID });
       this.cancel(record, [reason], 'shutdown');
     }
@@ -238,7 +245,7 @@ export class MemoryTaskRegistry implements TaskRegistry {
   /** Forgets finished records past their retention. */
   sweep(): void {
     const now = this.#clock.now();
-    for (const record of this.#tasks.values()) if (record.state !== 'running' && record.expiresAt <= now) this.#forget(record);
+    for (const record of this.#records()) if (record.state !== 'running' && record.expiresAt <= now) this.#forget(record);
   }
 
   clear(): void {
@@ -247,12 +254,30 @@ export class MemoryTaskRegistry implements TaskRegistry {
     this.#finished.clear();
   }
 
+  /** Every record, of every owner. */
+  *#records(): IterableIterator<TaskRecord> {
+    for (const owned of this.#tasks.values()) yield* owned.values();
+  }
+
   /** Forgets a finished record. */
   #forget(record: TaskRecord): void {
-    const key = keyOf(record.owner, record.taskUUID);
-    if (this.#tasks.get(key) === record) this.#tasks.delete(key);
+    const owned = this.#tasks.get(record.owner);
+    const key = keyOf(record.taskUUID);
+    if (owned?.get(key) === record) {
+      owned.delete(key);
+      if (owned.size === 0) this.#tasks.delete(record.owner);
+    }
     this.#finished.delete(record);
   }
+}
+
+/**
+ * Adds a result to a record. The first makes an array of one: push() onto an empty array reserves
+ * 17 places, which every finished record would keep for the whole retention time.
+ */
+export function keepResult(record: TaskRecord, result: StoredResult): void {
+  if (record.results.length === 0) record.results = [result];
+  else record.results.push(result);
 }
 
 /** A running task's record as the runner reads and updates it: no results yet, not in any share. */

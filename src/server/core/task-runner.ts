@@ -2,7 +2,8 @@
 // engine slot, previews, finals with outputs and uploads) and imageUpload (fetch and check in an
 // input slot, store). Outputs go out through the registry, so a cancelled task sends nothing more
 // and a re-attached one follows its new target.
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { imageUUID as newImageUUID } from '../images/image-uuid.js';
 import { EngineError, requestSeed, type Engine, type EngineEvent, type EngineRequest, type FinalEvent } from '../../engine/index.js';
 import { loadSharp } from '../../engine/sharp.js';
 import { previewSteps, protocolError, type ImageUploadTask, type ParameterType, type ResolvedImageInference } from '../../protocol/index.js';
@@ -18,7 +19,7 @@ import { buildFinal, costOf, type FinalImage } from './results.js';
 import type { ReleaseSlot } from './fair-slots.js';
 import { FinalUploads } from './final-uploads.js';
 import { TaskFailure } from '../task-failure.js';
-import type { TaskRecord, TaskRegistry } from './task-registry.js';
+import { keepResult, type TaskRecord, type TaskRegistry } from './task-registry.js';
 import type { Clock } from '../../internal/clock.js';
 
 /** Where the runner sends a task's outputs: the registry's output methods (a cluster worker's writes them to Redis). */
@@ -248,7 +249,7 @@ function emitPreview(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageIn
  * one) is neither stored nor uploaded: the URL goes to the client as it is.
  */
 function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, event: FinalEvent, uploads: FinalUploads | undefined, store: boolean): void {
-  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: randomUUID(), image: event.image, remoteURL: event.imageURL, format: event.format, cost: event.cost, NSFWContent: event.NSFWContent };
+  const final: FinalImage = { index: event.index, seed: event.seed, imageUUID: newImageUUID(), image: event.image, remoteURL: event.imageURL, format: event.format, cost: event.cost, NSFWContent: event.NSFWContent };
   if (event.image === undefined) {
     if (task.outputType !== 'URL' || uploads !== undefined) throw new TaskFailure('internalServerError', 'the engine gave a URL where the server needs the image\'s bytes');
     deliverFinal(deps, record, task, final);
@@ -264,7 +265,7 @@ function takeFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInfe
 function deliverFinal(deps: RunnerDeps, record: TaskRecord, task: ResolvedImageInference, final: FinalImage): void {
   if (record.state !== 'running') return;
   const built = buildFinal(task, final, deps.publicUrl());
-  record.results.push(built.stored);
+  keepResult(record, built.stored);
   record.progress = Math.floor((100 * record.results.length) / task.numberResults);
   deps.registry.emit(record, built.frame);
   // Counted whether or not the task asked includeCost: the spend of its key and token.
@@ -296,10 +297,10 @@ export async function runImageUpload(deps: RunnerDeps, record: TaskRecord, task:
     release();
   }
   if (record.state !== 'running') return;
-  const imageUUID = randomUUID();
+  const imageUUID = newImageUUID();
   deps.images.put(imageUUID, bytes, format, record.owner);
   const item = { taskType: 'imageUpload', taskUUID: task.taskUUID, imageUUID, imageURL: `${deps.publicUrl()}/images/${imageUUID}.${extensionOf(format)}` };
-  record.results.push({ item });
+  keepResult(record, { item });
   deps.registry.emit(record, dataFrame(item));
 }
 

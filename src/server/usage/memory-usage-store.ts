@@ -74,7 +74,7 @@ export class MemoryUsageStore implements UsageStore {
     if (seen !== undefined && seen > now) return Promise.resolve(false);
     this.#finals.delete(key);
     this.#finals.set(key, now + this.#bounds.retentionMs);
-    trim(this.#finals, MAX_FINAL_MARKERS);
+    trim(this.#finals, MAX_FINAL_MARKERS, MAX_FINAL_MARKERS - FINAL_MARKERS_BATCH);
     const counts: Counts[] = [this.#owner(owner, now)];
     const entry = token === undefined ? undefined : this.#token(owner, token, now);
     if (entry !== undefined) counts.push(entry);
@@ -160,6 +160,8 @@ function refusalOf(entry: TokenEntry, token: LimitedToken, now: number): UsageAd
 
 /** Final markers kept (about 100 bytes each). */
 const MAX_FINAL_MARKERS = 65_536;
+/** Final markers dropped at once when they are full (see trim). */
+const FINAL_MARKERS_BATCH = 4096;
 
 /** Most entries one report lists. */
 const REPORT_MAX = 1_000;
@@ -169,10 +171,17 @@ function newest<K, V>(map: Map<K, V>): [K, V][] {
   return [...map].slice(-REPORT_MAX).reverse();
 }
 
-/** Drops a map's first (least recently set) entries beyond `max`. */
-function trim<K, V>(map: Map<K, V>, max: number): void {
+/**
+ * Past `max` entries, drops a map's first (least recently set) entries until `to` are left. A
+ * `to` well under `max` makes a map that fills at every call trim in batches: each pass starts at
+ * the map's front, where earlier deletions leave holes until the map is rehashed, so trimming one
+ * entry per call walked tens of thousands of holes each time (a fifth of the server's CPU per
+ * task, with the final markers full).
+ */
+function trim<K, V>(map: Map<K, V>, max: number, to = max): void {
+  if (map.size <= max) return;
   for (const key of map.keys()) {
-    if (map.size <= max) return;
+    if (map.size <= to) return;
     map.delete(key);
   }
 }
