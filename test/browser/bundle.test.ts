@@ -26,6 +26,13 @@ afterAll(async () => {
   await bundle.remove();
 });
 
+/** What a Node service does for its page: its own key buys a short-lived token. */
+async function mintToken(): Promise<string> {
+  const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ ttlSeconds: 60 }) });
+  const { data } = (await minted.json()) as { data: { token: string }[] };
+  return data[0]?.token ?? '';
+}
+
 describe('browser build of the client', () => {
   it('imports nothing: no node: built-ins, no ws, no bare specifiers', async () => {
     const text = await readFile(join(bundle.dir, 'imagewire.browser.js'), 'utf8');
@@ -43,10 +50,7 @@ describe('browser build of the client', () => {
     'runs a task in a blank page, authenticated with a token a Node service minted',
     async () => {
       if (browser === undefined) throw new Error('no browser');
-      // The Node service's side: its own key buys a short-lived token for the page.
-      const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ ttlSeconds: 60 }) });
-      const { data } = (await minted.json()) as { data: { token: string }[] };
-      const token = data[0]?.token ?? '';
+      const token = await mintToken();
       const context = await browser.newContext();
       try {
         const page = await context.newPage();
@@ -79,9 +83,7 @@ describe('browser build of the client', () => {
     'leaves a bad request to the server by default, which refuses it with a typed error; validateRequests refuses it unsent',
     async () => {
       if (browser === undefined) throw new Error('no browser');
-      const minted = await fetch(`${server.httpUrl}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer node-service-key', 'content-type': 'application/json' }, body: JSON.stringify({ ttlSeconds: 60 }) });
-      const { data } = (await minted.json()) as { data: { token: string }[] };
-      const token = data[0]?.token ?? '';
+      const token = await mintToken();
       const context = await browser.newContext();
       try {
         const page = await context.newPage();

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { browserBuild } from '../helpers/browser-build.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -12,13 +13,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 async function appInputs(contents: string): Promise<string[]> {
   const result = await build({
     stdin: { contents, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'esm',
-    minify: true,
-    metafile: true,
-    logLevel: 'silent',
+    ...browserBuild,
   });
   // Modules tree-shaking emptied still appear among the inputs; only those with output count.
   const output = Object.values(result.metafile.outputs)[0];
@@ -34,13 +29,7 @@ describe('browser bundle', () => {
   it('contains the client and nothing of Node, ws, the server, the engine or the CLI', async () => {
     const result = await build({
       entryPoints: [`${root}src/browser.ts`],
-      bundle: true,
-      write: false,
-      platform: 'browser',
-      format: 'esm',
-      minify: true,
-      metafile: true,
-      logLevel: 'silent',
+      ...browserBuild,
     });
     const inputs = Object.keys(result.metafile.inputs);
     const forbidden = inputs.filter((input) => /node_modules\/(ws|isomorphic-ws|sharp)\//.test(input) || /src\/(server|engine|cli)\//.test(input) || input.startsWith('node:') || input.endsWith('websocket-node.ts'));

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { browserBuild } from '../helpers/browser-build.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,13 +26,7 @@ async function resolveWith(specifier: string, platform: 'node' | 'browser'): Pro
 async function bundleBrowserEntry(): Promise<{ metafile: Metafile; text: string }> {
   const result = await build({
     stdin: { contents: "export * from 'imagewire';", resolveDir: root, loader: 'js' },
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'esm',
-    minify: true,
-    metafile: true,
-    logLevel: 'silent',
+    ...browserBuild,
   });
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error('esbuild produced no output');
