@@ -17,7 +17,7 @@ export class Deadlines {
   /** Which duration's FIFO an entry is in, so remove() finds it. */
   readonly #durationOf = new Map<Expirable, number>();
   #timer: TimerHandle | undefined;
-  #armedFor = Number.POSITIVE_INFINITY;
+  #armedFor = Infinity;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -72,13 +72,13 @@ export class Deadlines {
   #disarm(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
+    this.#armedFor = Infinity;
   }
 
   /** Expires everything due: by the clock, or by the deadline the timer was armed for (a clock the timer outran). */
   #fire(armedFor: number): void {
     this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
+    this.#armedFor = Infinity;
     const due = Math.max(armedFor, this.#clock.now());
     const expired: [Expirable, number][] = [];
     for (const [ms, fifo] of this.#byDuration) {
@@ -95,11 +95,11 @@ export class Deadlines {
   }
 
   #armNext(): void {
-    let next = Number.POSITIVE_INFINITY;
+    let next = Infinity;
     for (const fifo of this.#byDuration.values()) {
       const head = fifo.values().next();
       if (head.done !== true && head.value < next) next = head.value;
     }
-    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+    if (next !== Infinity) this.#arm(next);
   }
 }

@@ -4,7 +4,6 @@
 /** A promise plus the functions that settle it. */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
-  readonly settled: boolean;
   resolve(value: T): boolean;
   reject(error: unknown): boolean;
 }
@@ -26,10 +25,6 @@ class Settler<T> implements Deferred<T> {
       this.#reject = reject;
     });
     this.promise.catch(ignore);
-  }
-
-  get settled(): boolean {
-    return this.#settled;
   }
 
   resolve(value: T): boolean {

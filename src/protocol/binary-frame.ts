@@ -17,7 +17,7 @@ export interface BinaryResultHeader extends ServerDataItem {
   seq?: number;
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Builds one binary result frame from its header and the encoded image bytes. */

@@ -3,7 +3,7 @@
 import { boundErrorItems } from './validate/error-bounds.js';
 import { protocolError, type ProtocolErrorItem } from './error-codes.js';
 import { isRecord } from './is-record.js';
-import { defaultJsonBounds, parseJson, parseJsonWithin } from './json-parse.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUES, parseJson, parseJsonWithin } from './json-parse.js';
 import { stringifyJson } from './json-stringify.js';
 import type { ClientTask, ServerDataItem } from './tasks.js';
 import { validateTask, type ValidationResult } from './validate/validate.js';
@@ -19,11 +19,12 @@ export interface FrameLimits {
   maxFrameValues?: number;
 }
 
+// Built from plain constants so that a browser bundle, which only decodes server frames, drops it.
 export const defaultFrameLimits = {
   maxFrameBytes: 8 * 1024 * 1024,
   maxTasksPerFrame: 256,
-  maxFrameDepth: defaultJsonBounds.maxDepth,
-  maxFrameValues: defaultJsonBounds.maxValues,
+  maxFrameDepth: DEFAULT_MAX_DEPTH,
+  maxFrameValues: DEFAULT_MAX_VALUES,
 } as const satisfies Required<FrameLimits>;
 
 export type FrameData = string | Uint8Array | ArrayBuffer;
@@ -32,7 +33,7 @@ export type FrameData = string | Uint8Array | ArrayBuffer;
 export type DecodedClientFrame = { ok: true; entries: unknown[] } | { ok: false; error: ProtocolErrorItem };
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
-const utf8Encoder = new TextEncoder();
+const utf8Encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * The UTF-8 size of a string that is over `maxBytes`, as shown in a message, or undefined when it

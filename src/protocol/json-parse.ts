@@ -11,11 +11,16 @@ export interface JsonBounds {
   maxValues: number;
 }
 
+// The same two as plain constants: an object built from them, unlike one reading the properties
+// of defaultJsonBounds, is side-effect free to a bundler and drops out of bundles that do not use it.
+export const DEFAULT_MAX_DEPTH = 16;
+export const DEFAULT_MAX_VALUES = 131_072;
+
 /**
  * The defaults. The deepest valid task nests 4 levels (frame, task, controlNet, entry); a frame of
  * 256 imageInference tasks with every list full holds about 110,000 values, a typical task 20.
  */
-export const defaultJsonBounds = { maxDepth: 16, maxValues: 131_072 } as const satisfies JsonBounds;
+export const defaultJsonBounds = { maxDepth: DEFAULT_MAX_DEPTH, maxValues: DEFAULT_MAX_VALUES } as const satisfies JsonBounds;
 
 /**
  * Longest integer (in digits) read exactly. Longer ones stay doubles: every 64-bit integer has at

@@ -5,16 +5,15 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const ANY_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * A UUID v4 from 16 random bytes with the version and variant bits set (RFC 9562, section 5.4),
- * for pages that are not a secure context (plain http off localhost), where browsers leave out
- * crypto.randomUUID but keep crypto.getRandomValues.
+ * A UUID v4 from random bytes, for pages that are not a secure context (plain http off localhost),
+ * where browsers leave out crypto.randomUUID but keep crypto.getRandomValues. Each digit of the
+ * template takes 4 random bits; the version digit (4) stays and the variant digit (8) takes 2 bits
+ * (8 to b), as RFC 9562, section 5.4 sets them. Written short: every browser app ships it.
  */
 function uuidFromRandomBytes(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(31));
+  let i = 0;
+  return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (digit) => (+digit ^ ((bytes[i++] ?? 0) & (15 >> (+digit / 4)))).toString(16));
 }
 
 /** A new random UUID v4, as every task's taskUUID must be. */

@@ -39,7 +39,7 @@ export const defaultReconnect: Required<ReconnectPolicy> = {
   initialDelayMs: 500,
   maxDelayMs: 10_000,
   factor: 2,
-  maxAttempts: Number.POSITIVE_INFINITY,
+  maxAttempts: Infinity,
   minUptimeMs: 1_000,
 };
 

@@ -94,11 +94,6 @@ export class EventHub {
     this.#keep(event, (entry) => entry.listener !== listener);
   }
 
-  /** Number of listeners of `event` (for leak tests). */
-  listenerCount(event: ClientEventName): number {
-    return this.#listeners.get(event)?.length ?? 0;
-  }
-
   /** Removes every listener. */
   clear(): void {
     this.#listeners.clear();

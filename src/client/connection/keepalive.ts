@@ -50,11 +50,6 @@ export class Keepalive {
     this.#armQuiet(options.intervalMs);
   }
 
-  /** True while a ping waits for an answer. */
-  get awaitingPong(): boolean {
-    return this.#cancelDeadline !== undefined;
-  }
-
   /** A frame arrived: the socket is alive. Cheap: timers are re-armed lazily, not per frame. */
   received(): void {
     this.#lastIn = this.#clock.now();

@@ -26,11 +26,6 @@ export abstract class OutgoingFrame implements OutboxEntry {
     return this.#sentOn;
   }
 
-  /** True while the frame waits in the outbox. */
-  get queued(): boolean {
-    return this.#unqueue !== undefined;
-  }
-
   /**
    * Writes the frame, now or from the outbox at the next authentication (a copy still queued is
    * taken out first). Throws QueueFullError, and then nothing changed but `sentOn`.

@@ -58,11 +58,6 @@ export class ImageInferenceRun extends TaskRun<ImageInferenceEvent, ImageResult[
     return this.#duplicates;
   }
 
-  /** Finals delivered so far. */
-  get delivered(): number {
-    return this.#delivered;
-  }
-
   wireTask(server: ServerView): ImageInferenceTask {
     const task = this.#task;
     // The dispatcher writes only open tasks; an ended one has no frame to write.

@@ -92,11 +92,6 @@ export abstract class TaskRun<TEvent, TResult> implements TaskControl<TEvent, TR
     return 0;
   }
 
-  /** How it ended, once it has. */
-  get endKind(): EndKind | undefined {
-    return this.#endKind;
-  }
-
   /** The final value; the promise is made on first use (settled at once when the task ended). */
   get result(): Promise<TResult> {
     if (this.#result !== undefined) return this.#result;
