@@ -28,7 +28,9 @@ export interface ClientOptions {
   /**
    * WebSocket constructor. A static `describeFailure(error)` on it, when present, tells the
    * `unreachable` error why no connection opened (refused, host not found, an HTTP status); the
-   * Node entry's default socket has one, browsers report none of that.
+   * Node entry's default socket has one, browsers report none of that. A static `binaryType`
+   * string, when present, is the `binaryType` the client sets on its sockets (else `arraybuffer`);
+   * the Node entry's socket asks for `ws`'s `fragments`, so a fragmented image is not joined.
    * @default `ws` in Node (the `imagewire` Node entry), `globalThis.WebSocket` in browsers
    */
   WebSocket?: WebSocketConstructor;

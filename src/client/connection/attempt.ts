@@ -7,7 +7,7 @@ import { encodeClientFrame, type AuthenticationResult, type AuthenticationTask }
 import { AuthenticationError, ConnectionError, TimeoutError, authenticationCodes, errorFromItem, type ImagewireError } from '../errors.js';
 import { decodeInbound, type Inbound } from '../socket/inbound.js';
 import { Keepalive, type KeepAliveOptions } from './keepalive.js';
-import { readyStates, type SocketCloseEvent, type SocketErrorEvent, type SocketLike, type SocketMessageEvent, type WebSocketConstructor } from '../socket/socket.js';
+import { binaryTypeFor, readyStates, type SocketCloseEvent, type SocketErrorEvent, type SocketLike, type SocketMessageEvent, type WebSocketConstructor } from '../socket/socket.js';
 
 /** Close code of the `session takeover` rule: another socket authenticated with this session. */
 export const SESSION_TAKEN_OVER = 4000;
@@ -82,7 +82,7 @@ export class Attempt {
       return;
     }
     this.#socket = socket;
-    socket.binaryType = 'arraybuffer';
+    socket.binaryType = binaryTypeFor(WebSocket);
     // `ws` throws an uncaught 'error' when a socket that lost its listeners is aborted (sdk-js#9),
     // so a no-op error listener stays on the socket for its whole life.
     socket.addEventListener('error', ignore);

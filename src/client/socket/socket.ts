@@ -35,6 +35,16 @@ export function failureDescriber(WebSocket: WebSocketConstructor | undefined): (
   return typeof describe === 'function' ? (describe as (error: unknown) => SocketFailure | undefined) : undefined;
 }
 
+/**
+ * The `binaryType` the client sets on a socket: a constructor's optional static `binaryType`, else
+ * `arraybuffer`. The Node socket asks for `ws`'s `fragments`, so a binary message the server sent
+ * as fragments (header, then image) reaches the client without being joined into one more buffer.
+ */
+export function binaryTypeFor(WebSocket: WebSocketConstructor): string {
+  const type = (WebSocket as { binaryType?: unknown }).binaryType;
+  return typeof type === 'string' ? type : 'arraybuffer';
+}
+
 /** The standard readyState values. */
 export const readyStates = { connecting: 0, open: 1, closing: 2, closed: 3 } as const;
 

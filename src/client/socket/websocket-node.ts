@@ -11,6 +11,8 @@ import type { WebSocketConstructor } from './socket.js';
 class NodeWebSocket extends WebSocket {
   /** Read by the client when it never reached its server (see failureDescriber). */
   static describeFailure = describeNodeSocketFailure;
+  /** Read by the client (see binaryTypeFor): fragments are handed over as they came, not joined. */
+  static binaryType = 'fragments';
 
   #tcp: Socket | undefined;
   readonly #writes = new WriteCoalescer();
