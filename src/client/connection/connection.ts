@@ -343,12 +343,14 @@ export class Connection implements FrameSender {
   }
 
   #onInbound(inbound: Inbound): void {
+    const attempt = this.#attempt;
+    let acked = false;
     if (inbound.kind !== 'invalid' && inbound.seq !== undefined && this.#session.acking) {
       if (!this.#session.ack.accept(inbound.seq)) {
         this.#stats.duplicateFrames++;
         return;
       }
-      this.#scheduleAck();
+      acked = true;
     }
     if (inbound.kind === 'frame') {
       for (const item of inbound.data) {
@@ -359,6 +361,9 @@ export class Connection implements FrameSender {
       if (inbound.errors.some((item) => item.taskType === ENABLE_EXTENSIONS)) this.#session.enabled([]);
     }
     this.#hooks.inbound(inbound);
+    // The ack (a write every 16 frames) follows the delivery: the result does not wait for it. A
+    // socket that ended meanwhile takes no ack; the next one's resume says what was received.
+    if (acked && this.#attempt === attempt) this.#scheduleAck();
   }
 
   #scheduleAck(): void {

@@ -161,8 +161,9 @@ export class MemoryTaskRegistry implements TaskRegistry {
   /** Sends a task-output frame of a running sync task to its current target. */
   emit(record: TaskRecord, frame: ServerFrame): void {
     if (record.state !== 'running') return;
-    this.#reporter?.output(record, frame.kind === 'image' ? frame.image.byteLength : 0);
+    // The frame goes out first: the bookkeeping of the report is off the round trip's path.
     record.target?.deliver(frame);
+    this.#reporter?.output(record, frame.kind === 'image' ? frame.image.byteLength : 0);
   }
 
   /** Sends a preview of a running sync task, best effort. */

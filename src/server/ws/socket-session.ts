@@ -543,10 +543,11 @@ export class SocketSession implements SessionSocket {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
     this.#deps.writes.beforeWrite(this.#tcp);
     // The parts go out in one turn, as fragments of one message: nothing can come between them.
-    this.#deps.observer.bytesOut(message.size);
     const last = message.parts.length - 1;
     message.parts.forEach((part, i) => this.#ws.send(part, { binary: message.binary, fin: i === last }, i === last ? this.#onWritten : undefined));
     this.#deps.writes.afterWrite(this.#tcp);
+    // Counted after the write, off the round trip's path.
+    this.#deps.observer.bytesOut(message.size);
   }
 
   readonly #onWritten = (error?: Error | null): void => {
@@ -569,8 +570,8 @@ export class SocketSession implements SessionSocket {
       this.terminate('fault: dropBeforeFrame');
       return false;
     }
-    this.#countErrors(frame);
     this.#send(data);
+    this.#countErrors(frame);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
     return true;
   }
