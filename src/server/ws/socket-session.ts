@@ -2,8 +2,9 @@
 // closed, moved by one transition function), authentication and pipelining, keepalive, the session
 // extensions it turns on (enableExtensions), its timers (the authentication deadline, close grace,
 // delayed pongs; all owned by one Disposer), the bounds before authentication, the time of its last
-// frame (the server's idle sweep reads it), and the writes of its session's frames within the send
-// buffer's bound. Everything it registers is undone on the way to `closed`.
+// frame (the server's idle sweep reads it), and which of its session's frames go out when (the
+// writes themselves, within the send buffer's bound, are its SocketWriter's). Everything it
+// registers is undone on the way to `closed`.
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { decodeClientFrame, isRecord, protocolError, validateTask, type AuthenticationTask, type ProtocolErrorItem } from '../../protocol/index.js';
@@ -26,6 +27,7 @@ import type { TaskCore } from '../core/task-core.js';
 import type { WriteCoalescer } from '../../internal/write-coalescer.js';
 import type { ServerObserver } from '../observability/events.js';
 import { keyIdOf } from '../observability/key-id.js';
+import { SocketWriter } from './socket-writer.js';
 
 /** What a socket session needs from its server. */
 export interface SocketDeps {
@@ -107,10 +109,8 @@ export class SocketSession implements SessionSocket {
   #guard: PreAuthGuard | undefined;
   /** This socket's place among the unauthenticated ones; given back when it authenticates or closes. */
   #ticket: AdmissionTicket | undefined;
-  /** True while a task output waits because the send buffer is full ('drain' or the sweep retries it). */
-  #blocked = false;
-  /** The queue's size when a sweep last saw it shrink (or first saw it blocked), and when: how long the peer has read nothing. */
-  #stallMark: { readonly bytes: number; readonly at: number } | undefined;
+  /** The write side: frames within the send buffer's bound, and the watch on a peer that stops reading. */
+  readonly #writer: SocketWriter;
   /** The clock's monotonic time of the upgrade. */
   readonly #openedAt: number;
   /** What the end's log line names, known once the socket authenticated. */
@@ -126,6 +126,7 @@ export class SocketSession implements SessionSocket {
     this.#ticket = ticket;
     this.#lastFrameAt = deps.clock.monotonic();
     this.#openedAt = this.#lastFrameAt;
+    this.#writer = new SocketWriter(ws, tcp, deps, peer, { full: this.#sendBufferFull, drained: this.#writeHeld });
     this.#cancelAuthDeadline = this.#timers.timeout(deps.clock, deps.limits.authTimeoutMs, () => this.close(closeCodes.policyViolation, 'authentication timeout'));
     ws.on('message', this.#socketOnMessage);
     ws.on('close', this.#socketOnClose);
@@ -181,17 +182,14 @@ export class SocketSession implements SessionSocket {
     if (next.name === 'closing') {
       this.#timers.timeout(this.#deps.clock, CLOSE_GRACE_MS, () => this.terminate('close grace elapsed'));
     }
-    if (next.name === 'closing' || next.name === 'closed') {
-      this.#blocked = false;
-      this.#tcp.off('drain', this.#socketOnDrain);
-    }
+    if (next.name === 'closing' || next.name === 'closed') this.#writer.stop();
     if (next.name === 'closed') {
       this.#timers.dispose();
       this.#ws.off('message', this.#socketOnMessage);
       this.#ws.off('close', this.#socketOnClose);
       // What this turn holds is written out before any cut, so a dropAfterFrames fault still
       // delivers the frames written before it.
-      this.#deps.writes.release(this.#tcp);
+      this.#writer.release();
       // The error listener stays: a late socket error must not become an uncaught exception.
       this.#deps.closed(this);
       this.#reportEnd();
@@ -252,13 +250,16 @@ export class SocketSession implements SessionSocket {
   };
 
   /** The peer read output again: write what its session holds. */
-  readonly #socketOnDrain = (): void => {
+  readonly #writeHeld = (): void => {
     try {
-      this.#stallMark = undefined;
-      this.#retryHeld();
+      if (this.#state.name === 'active') this.#deps.sessions.writeHeld(this.#state.session);
     } catch (error) {
       this.#internalFailure(error);
     }
+  };
+
+  readonly #sendBufferFull = (): void => {
+    this.close(closeCodes.sendBufferFull, 'send buffer full');
   };
 
   readonly #preAuthExceeded = (phase: PreAuthPhase): void => {
@@ -483,7 +484,7 @@ export class SocketSession implements SessionSocket {
       if (this.#frozenReplies.length < MAX_FROZEN_REPLIES) this.#frozenReplies.push(data);
       return;
     }
-    this.#sendReply(data);
+    this.#writer.reply(data);
   }
 
   /** Error items going out, by code, counted as they are written (a frame written again on a resume counts again). */
@@ -491,78 +492,19 @@ export class SocketSession implements SessionSocket {
     if (frame.kind === 'errors') for (const item of frame.errors) this.#deps.observer.errorAnswered(item.code, 'ws');
   }
 
-  /** A reply is never queued beyond the send buffer's bound: a peer that does not read is closed. */
-  #sendReply(data: WireMessage): void {
-    if (!this.#fits(data)) {
-      this.#sendBufferFull('a reply did not fit');
-      return;
-    }
-    this.#send(data);
-  }
-
-  /** True when `data` may be written now: nothing is queued, or it keeps the queue within maxSocketBufferedBytes. */
-  #fits(data: WireMessage): boolean {
-    const buffered = this.#ws.bufferedAmount;
-    return buffered === 0 || buffered + data.size <= this.#deps.limits.maxSocketBufferedBytes;
-  }
-
-  #sendBufferFull(why: string): void {
-    this.#deps.logger.info('send buffer full', { peer: this.#peer, buffered: this.#ws.bufferedAmount, why });
-    this.close(closeCodes.sendBufferFull, 'send buffer full');
-  }
-
-  /** The send buffer went down: write what the session holds, as far as it fits (it may block again). */
-  #retryHeld(): void {
-    if (!this.#blocked) return;
-    this.#blocked = false;
-    this.#tcp.off('drain', this.#socketOnDrain);
-    if (this.#state.name === 'active') this.#deps.sessions.writeHeld(this.#state.session);
-  }
-
-  /**
-   * Called by the server's sweep with the clock's monotonic time. A socket whose task output waits for the
-   * send buffer is closed with 4001 once its queue has not gone down for `sendStallTimeoutMs` (the
-   * peer reads nothing); when it went down, the held frames are tried again ('drain' only comes
-   * once the queue is empty).
-   */
+  /** Called by the server's sweep with the clock's monotonic time (see {@link SocketWriter.check}). */
   checkSendBuffer(now: number): void {
-    if (!this.#blocked) {
-      this.#stallMark = undefined;
-      return;
-    }
-    const mark = this.#stallMark;
-    if (mark !== undefined && this.#ws.bufferedAmount >= mark.bytes) {
-      if (now - mark.at >= this.#deps.limits.sendStallTimeoutMs) this.#sendBufferFull(`the peer read nothing for ${this.#deps.limits.sendStallTimeoutMs} ms`);
-      return;
-    }
-    this.#retryHeld();
-    this.#stallMark = { bytes: this.#ws.bufferedAmount, at: now };
+    this.#writer.check(now);
   }
-
-  #send(message: WireMessage): void {
-    if (this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#deps.writes.beforeWrite(this.#tcp);
-    // The parts go out in one turn, as fragments of one message: nothing can come between them.
-    const last = message.parts.length - 1;
-    message.parts.forEach((part, i) => this.#ws.send(part, { binary: message.binary, fin: i === last }, i === last ? this.#onWritten : undefined));
-    this.#deps.writes.afterWrite(this.#tcp);
-    // Counted after the write, off the round trip's path.
-    this.#deps.observer.bytesOut(message.size);
-  }
-
-  readonly #onWritten = (error?: Error | null): void => {
-    if (error !== undefined && error !== null) this.#deps.logger.debug('write failed', { peer: this.#peer, error: errorMessage(error) });
-  };
 
   writeTaskFrame(frame: ServerFrame, seq: number | undefined): boolean {
     const state = this.#state;
     if (!this.writable || state.name !== 'active') return false;
-    if (this.#blocked) return false;
+    if (this.#writer.blocked) return false;
     const data = encodeServerMessage(frame, { seq, binary: state.session.flags.binary });
-    if (!this.#fits(data)) {
+    if (!this.#writer.fits(data)) {
       // The frame stays held in the session; the peer's reading ('drain', or the sweep) writes it.
-      this.#blocked = true;
-      this.#tcp.once('drain', this.#socketOnDrain);
+      this.#writer.block();
       return false;
     }
     const fault = this.#deps.faults.nextFrame();
@@ -570,7 +512,7 @@ export class SocketSession implements SessionSocket {
       this.terminate('fault: dropBeforeFrame');
       return false;
     }
-    this.#send(data);
+    this.#writer.send(data);
     this.#countErrors(frame);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
     return true;
@@ -580,15 +522,15 @@ export class SocketSession implements SessionSocket {
     const state = this.#state;
     if (!this.writable || state.name !== 'active') return;
     // A slow reader skips previews rather than queueing them: the next one or the final supersedes it.
-    if (this.#ws.bufferedAmount > this.#deps.limits.previewBackpressureBytes || this.#blocked) return;
+    if (!this.#writer.previewsFlow) return;
     const data = encodeServerMessage(frame, { binary: false });
-    if (!this.#fits(data)) return;
+    if (!this.#writer.fits(data)) return;
     const fault = this.#deps.faults.nextFrame();
     if (fault === 'dropBefore') {
       this.terminate('fault: dropBeforeFrame');
       return;
     }
-    this.#send(data);
+    this.#writer.send(data);
     if (fault === 'dropAfter') this.terminate('fault: dropAfterFrames');
   }
 
@@ -602,7 +544,7 @@ export class SocketSession implements SessionSocket {
     this.#frozenReplies = [];
     for (const data of replies) {
       if (this.#state.name === 'closing' || this.#state.name === 'closed') return;
-      this.#sendReply(data);
+      this.#writer.reply(data);
     }
     if (this.#state.name === 'active') this.#deps.sessions.writeHeld(this.#state.session);
   }
@@ -617,7 +559,7 @@ export class SocketSession implements SessionSocket {
     this.#ending ??= { code, by: 'server' };
     this.#moveTo({ name: 'closing' });
     this.#ws.close(code, reason);
-    this.#deps.writes.release(this.#tcp);
+    this.#writer.release();
   }
 
   /** Cuts the socket at once, without a close frame (a network failure, or a fault). */
