@@ -2,10 +2,10 @@
 // sense together, the seed image's bytes, the protocol's own rules and the --out folder. They all
 // run before the embedded server starts or a remote one is dialled, so a mistake costs nothing.
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { access, mkdir, open, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { imageMediaType, inlineImage, sniffImageFormat } from '../internal/bytes.js';
-import { newTaskUUID, validateTaskOf, type ImageInferenceTask, type ProtocolErrorItem } from '../protocol/index.js';
+import { defaultFrameLimits, newTaskUUID, validateTaskOf, type ImageInferenceTask, type ProtocolErrorItem } from '../protocol/index.js';
 import type { ImageInferenceRequest } from '../index.js';
 import { UsageError } from './usage-error.js';
 
@@ -66,9 +66,30 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The largest seed image file: its data URI (4/3 of it) and the rest of the task must fit a frame of
+ * the protocol's default size, which is what servers accept unless they say otherwise.
+ */
+export const MAX_SEED_IMAGE_BYTES = Math.floor((defaultFrameLimits.maxFrameBytes * 3) / 4) - 64 * 1024;
+
+/** The file's bytes, read only when it is a regular file within MAX_SEED_IMAGE_BYTES (not a device, a pipe or a huge file). */
+async function readBoundedFile(file: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    if (!info.isFile()) throw new UsageError(`--seed-image ${file} is not a regular file`);
+    if (info.size > MAX_SEED_IMAGE_BYTES) throw new UsageError(`--seed-image ${file} is ${info.size} bytes; at most ${MAX_SEED_IMAGE_BYTES} bytes fit in a task`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The seed image as a data URI; anything but a PNG, JPEG or WebP file, whatever its name, is refused. */
 export async function readSeedImage(file: string): Promise<string> {
-  const bytes = await readFile(file).catch((error: unknown) => {
+  const bytes = await readBoundedFile(file).catch((error: unknown) => {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read --seed-image ${file}: ${reason(error)}`, { cause: error });
   });
   const format = sniffImageFormat(bytes);

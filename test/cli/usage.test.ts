@@ -1,7 +1,7 @@
 // How `imagewire` explains itself: --version, --help with real defaults and exit codes, and usage
 // errors as one line plus a hint, found before any server starts, as text or (with --json) JSON.
 // Spawns the built CLI.
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -87,6 +87,10 @@ describe('usage errors', () => {
     await writeFile(image, await sharp({ create: { width: 64, height: 64, channels: 3, background: '#00f' } }).png().toBuffer());
     const file = join(dir, 'a-file');
     await writeFile(file, '');
+    // A PNG signature, then a hole: 7 MiB on paper, nothing on disk; it must be refused unread.
+    const huge = join(dir, 'huge.png');
+    await writeFile(huge, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    await truncate(huge, 7 * 1024 * 1024);
     const out = join(dir, 'out');
     const variants: [string[], RegExp][] = [
       [['--steps', '0'], /--steps: steps must be an integer from 1 to 100; got 0 \[invalidSteps\]/],
@@ -103,6 +107,8 @@ describe('usage errors', () => {
       [['--seed-image', disguised], /--seed-image .*notes\.png is not a PNG, JPEG or WebP image/],
       [['--seed-image', join(dir, 'missing.png')], /cannot read --seed-image .*no such file/],
       [['--seed-image', dir], /cannot read --seed-image .*folder/],
+      [['--seed-image', '/dev/zero'], /--seed-image \/dev\/zero is not a regular file/],
+      [['--seed-image', huge], /--seed-image .*huge\.png is 7340032 bytes; at most \d+ bytes fit in a task/],
       [['--url', 'notaurl', '--api-key', 'k'], /--url must be a ws:\/\/, wss:\/\/, http:\/\/ or https:\/\/ URL such as wss:\/\/ws-api\.runware\.ai\/v1; got "notaurl"/],
       [['--url', 'ftp://example.com/v1', '--api-key', 'k'], /--url must be a ws:\/\//],
       [['--url', 'ws://127.0.0.1:1/v1'], /give both --url and an API key/],
@@ -118,7 +124,7 @@ describe('usage errors', () => {
     }
     expectUsageError(await runCli(['generate']));
     // Nothing was rendered, nothing written: the folder was never needed.
-    expect(await readdir(dir)).toEqual(['a-file', 'notes.png', 'notes.txt', 'seed.png']);
+    expect(await readdir(dir)).toEqual(['a-file', 'huge.png', 'notes.png', 'notes.txt', 'seed.png']);
   }, 60_000);
 
   it('say the range of --seed in plain numbers', async () => {
