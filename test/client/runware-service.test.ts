@@ -3,7 +3,7 @@
 // recovers every fault a drop brings on a server without acknowledgements, each task ending with
 // its results within the reconnect plus 2 s, never at its deadline and never run twice.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type ImageInferenceEvent, type ImageResult, type ClientOptions, type ImagewireClient, type TaskStream } from '../../src/index.js';
+import { ApiError, createClient, type ImageInferenceEvent, type ImageResult, type ClientOptions, type ImagewireClient, type TaskStream } from '../../src/index.js';
 import { startFastEmulator } from '../emulator/kit.js';
 import type { RunwareEmulator } from '../emulator/runware-emulator.js';
 
@@ -132,5 +132,16 @@ describe('the client against the base protocol', () => {
     client = clientOf(emulator);
     const task = client.imageInference({ ...request, numberResults: 5 });
     await finalsOf(task, 5);
+  });
+
+  it('leaves a bad request to the service when it validates nothing locally: the item ends the task as an ApiError, and an awaited task gives its images', async () => {
+    emulator = await startFastEmulator();
+    client = clientOf(emulator, { validate: false });
+    const refused = await client.imageInference({ ...request, width: 500 }).result().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ code: 'invalidWidth', parameter: 'width' });
+    const images = await client.imageInference(request);
+    expect(images.map((image) => image.format)).toEqual(['JPG']); // the service's default outputFormat
+    expect(client.state).toBe('open');
   });
 });
